@@ -1,0 +1,115 @@
+"""The metrics document: :class:`BoardMetrics` as the JSON object of ``spec/metrics.md``.
+
+Durations are days as floats rounded to 4 decimals (about 9 seconds), shares to 4 decimals; times are
+ISO 8601 with the offset of the workflow's time zone; statistics over nothing are ``null``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from analytics.calendar import to_local_iso
+from analytics.measures import BoardMetrics, StageFlow
+
+DECIMALS = 4
+
+
+def metrics_document(metrics: BoardMetrics) -> dict[str, Any]:
+    """Render every measure as the spec's JSON-ready document (only built-in types inside)."""
+    tz = metrics.timezone
+    cycle = metrics.cycle_time
+    return {
+        "board": metrics.board,
+        "asof": to_local_iso(metrics.asof, tz),
+        "window": {
+            "start": to_local_iso(metrics.window.start, tz),
+            "end": to_local_iso(metrics.window.end, tz),
+            "days": metrics.window.days,
+        },
+        "wip": {"total": metrics.wip_total, "limit": metrics.wip_limit, "by_stage": dict(metrics.wip_by_stage)},
+        "throughput": {
+            "total": metrics.throughput_total,
+            "per_week": _num(metrics.throughput_per_week),
+            "daily": [
+                {"date": day.isoformat(), "count": int(count)} for day, count in metrics.throughput_daily.items()
+            ],
+        },
+        "cycle_time": {
+            "count": cycle.count,
+            "mean": _num(cycle.mean),
+            "p50": _num(cycle.p50),
+            "p70": _num(cycle.p70),
+            "p85": _num(cycle.p85),
+            "p95": _num(cycle.p95),
+            "max": _num(cycle.max),
+        },
+        "sle": {
+            "percentile": _whole_if_integral(metrics.sle_percentile),
+            "days": _num(metrics.sle_days),
+            "window_days": metrics.sle_window_days,
+        },
+        "flow_efficiency": _num(metrics.flow_efficiency),
+        "stages": [_stage(flow) for flow in metrics.stages],
+        "items": _wip_items(metrics),
+        "cfd": [
+            {"date": day.isoformat(), **{stage: int(count) for stage, count in row.items()}}
+            for day, row in zip(metrics.cfd.index, metrics.cfd.to_dict("records"), strict=True)
+        ],
+        "data_quality": {
+            "unmapped_statuses": dict(metrics.unmapped_statuses),
+            "warnings": list(metrics.warnings),
+        },
+    }
+
+
+def _stage(flow: StageFlow) -> dict[str, Any]:
+    return {
+        "name": flow.name,
+        "kind": flow.kind.value,
+        "wip": flow.wip,
+        "wip_limit": flow.wip_limit,
+        "count": flow.count,
+        "arrivals": flow.arrivals,
+        "departures": flow.departures,
+        "time_in_stage": {"p50": _num(flow.time_in_stage_p50), "p85": _num(flow.time_in_stage_p85)},
+    }
+
+
+def _wip_items(metrics: BoardMetrics) -> list[dict[str, Any]]:
+    tz = metrics.timezone
+    rows = []
+    for item_id, item in metrics.wip_items.iterrows():  # bounded by WIP, which is small by nature
+        rows.append(
+            {
+                "item_id": str(item_id),
+                "title": _text(item["title"]),
+                "type": _text(item["type"]),
+                "url": _text(item["url"]),
+                "assignee": _text(item["assignee"]),
+                "stage": str(item["stage"]),
+                "started_at": to_local_iso(item["started_at"], tz),
+                "age": _num(item["age_days"]),
+                "pace": _num(item["pace"]),
+                "blocked": bool(item["blocked"]),
+                "blocked_days": _num(item["blocked_days"]),
+            }
+        )
+    return rows
+
+
+def _num(value: object) -> float | None:
+    if value is None:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return None if math.isnan(number) else round(number, DECIMALS)
+
+
+def _whole_if_integral(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA else str(value)

@@ -1,0 +1,193 @@
+"""The ``flowcoach`` command: one entry point for every process and scriptable task (``spec/cli.md``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from analytics.eventlog import EventLog, EventLogError, read_event_log
+from analytics.forecast import CannotForecast
+from analytics.measures import BoardMetrics, board_metrics
+from analytics.workflow import Workflow, WorkflowError, load_workflow
+from bot.errors import FlowcoachError
+from bot.timeargs import now_utc, parse_date, parse_instant
+
+USER_ERRORS = (FlowcoachError, WorkflowError, EventLogError, CannotForecast)
+DEFAULT_WINDOW_DAYS = 30
+DEFAULT_CHART_WINDOW_DAYS = 90  # a scatterplot or CFD of one month is too sparse to read trends from
+INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 success, 1 user error, 2 usage, 70 internal)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args, sys.stdout))
+    except USER_ERRORS as error:
+        if args.debug:
+            raise
+        print(f"flowcoach: error: {error}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0  # the reader went away (e.g. `| head`): nothing left to say
+    except Exception as error:
+        if args.debug:
+            raise
+        print(
+            f"flowcoach: internal error: {type(error).__name__}: {error}\n"
+            "This is a bug in flowcoach; run again with --debug for the traceback and report it.",
+            file=sys.stderr,
+        )
+        return INTERNAL_ERROR_EXIT
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every subcommand with its flags; ``--help`` on each describes them."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    parser = argparse.ArgumentParser(
+        prog="flowcoach",
+        description="Flow metrics, forecasts and coaching for software teams.",
+        parents=[common],
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    metrics = commands.add_parser(
+        "metrics", parents=[common], help="the metrics document of a board",
+        description="WIP, throughput, cycle time, SLE, flow efficiency, stage flow and CFD (spec/metrics.md).",
+    )
+    _add_source(metrics, DEFAULT_WINDOW_DAYS)
+    _add_format(metrics)
+    metrics.set_defaults(handler=run_metrics)
+
+    forecast = commands.add_parser(
+        "forecast", parents=[common], help="Monte Carlo forecast: when N items, or how many by a date",
+        description="Monte Carlo forecast from the daily throughput of the window.",
+    )
+    _add_source(forecast, DEFAULT_WINDOW_DAYS)
+    question = forecast.add_mutually_exclusive_group(required=True)
+    question.add_argument("--items", type=int, metavar="N", help="when will the next N items be done?")
+    question.add_argument("--by", metavar="DATE", help="how many items will be done by DATE (YYYY-MM-DD)?")
+    forecast.add_argument("--trials", type=_positive_int, default=10_000, metavar="N", help="default 10000")
+    forecast.add_argument("--seed", type=int, metavar="S", help="random seed, for a repeatable answer")
+    _add_format(forecast)
+    forecast.set_defaults(handler=run_forecast)
+
+    charts = commands.add_parser(
+        "charts", parents=[common], help="the four flow charts as PNG files",
+        description="Cycle-time scatterplot, aging WIP, cumulative flow and throughput run chart as PNG.",
+    )
+    _add_source(charts, DEFAULT_CHART_WINDOW_DAYS)
+    charts.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder to write the PNG files to")
+    charts.set_defaults(handler=run_charts)
+
+    demo = commands.add_parser(
+        "demo", parents=[common], help="try flowcoach on the bundled sample board, no configuration needed",
+        description="Metrics, aging items, a forecast and the four charts of the bundled sample board.",
+    )
+    demo.add_argument("--out", type=Path, metavar="DIR", help="folder for the charts (default: a new temp folder)")
+    demo.set_defaults(handler=run_demo)
+    return parser
+
+
+def _add_source(parser: argparse.ArgumentParser, default_window: int) -> None:
+    source = parser.add_argument_group("board data")
+    source.add_argument("--events", required=True, type=Path, metavar="FILE", help="event log: .csv or .jsonl")
+    source.add_argument("--workflow", required=True, type=Path, metavar="FILE", help="workflow YAML file")
+    source.add_argument("--lenient", action="store_true", help="skip malformed event rows, reporting them")
+    window = parser.add_argument_group("time")
+    window.add_argument("--asof", metavar="TIME", help="evaluate at this instant (ISO 8601; default now)")
+    window.add_argument(
+        "--window", type=_positive_int, default=default_window, metavar="DAYS",
+        help=f"window length in days (default {default_window})",
+    )
+
+
+def _add_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="default text")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
+    return value
+
+
+@dataclass(frozen=True)
+class LoadedBoard:
+    workflow: Workflow
+    log: EventLog
+
+
+def load_board(args: argparse.Namespace) -> LoadedBoard:
+    """Read the workflow, then the events in its time zone."""
+    workflow = load_workflow(args.workflow)
+    if not args.events.is_file():
+        raise FlowcoachError(f"{args.events}: no such events file")
+    return LoadedBoard(workflow, read_event_log(args.events, workflow, lenient=args.lenient))
+
+
+def metrics_for(args: argparse.Namespace, board: LoadedBoard) -> BoardMetrics:
+    asof = parse_instant(args.asof, board.workflow.timezone, option="--asof") if args.asof else now_utc()
+    return board_metrics(board.log.events, board.workflow, asof, window_days=args.window, warnings=board.log.warnings)
+
+
+def run_metrics(args: argparse.Namespace, out: TextIO) -> int:
+    from analytics.document import metrics_document
+    from bot.report import metrics_text
+
+    metrics = metrics_for(args, load_board(args))
+    _emit(out, args.format, lambda: metrics_document(metrics), lambda: metrics_text(metrics))
+    return 0
+
+
+def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.forecasting import forecast_document, forecast_how_many, forecast_text, forecast_when
+
+    board = load_board(args)
+    metrics = metrics_for(args, board)
+    if args.items is not None:
+        result = forecast_when(metrics, args.items, trials=args.trials, seed=args.seed)
+    else:
+        by = parse_date(args.by, option="--by")
+        result = forecast_how_many(metrics, by, trials=args.trials, seed=args.seed)
+    _emit(out, args.format, lambda: forecast_document(result), lambda: forecast_text(result))
+    return 0
+
+
+def run_charts(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.charting import write_charts
+
+    metrics = metrics_for(args, load_board(args))
+    for path in write_charts(metrics, args.out):
+        print(f"wrote {path}", file=out)
+    return 0
+
+
+def run_demo(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.demo import run_demo as demo
+
+    demo(out, chart_dir=args.out)
+    return 0
+
+
+def _emit(out: TextIO, fmt: str, document: Callable[[], dict[str, Any]], text: Callable[[], str]) -> None:
+    if fmt == "json":
+        json.dump(document(), out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    else:
+        out.write(text())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
