@@ -245,7 +245,8 @@ def stage_flows(
     """Per stage: WIP and limit, items in it now, arrivals/departures in the window, time-in-stage p50/p85.
 
     Arrivals and departures count every entry and exit in the window, re-entries included. Time in stage
-    is over items finished in the window that visited the stage during their cycle.
+    (queue and active stages only; ``None`` for the others) is over items finished in the window that visited
+    the stage during their cycle.
     """
     workflow = timeline.workflow
     n_stages = len(workflow.stages)
@@ -271,7 +272,9 @@ def stage_flows(
 
     flows = []
     for index, spec in enumerate(workflow.stages):
-        times = timeline.time_in_stage_days[visited[:, index], index]
+        # Only started, unfinished stages have a meaningful time in stage; a "time in done" would only be
+        # the stay of reopened items before they were reopened.
+        times = timeline.time_in_stage_days[visited[:, index], index] if spec.kind.is_wip else np.zeros(0)
         p50, p85 = (float(v) for v in np.percentile(times, (50, 85))) if len(times) else (None, None)
         flows.append(
             StageFlow(

@@ -82,17 +82,20 @@ def build_timeline(events: pd.DataFrame, workflow: Workflow, asof: pd.Timestamp)
         order = np.argsort(timestamps, kind="stable")
         events, timestamps = events.iloc[order], timestamps[order]
 
-    codes, item_ids = pd.factorize(events["item_id"], sort=True)
+    codes, item_ids = _sorted_codes(events["item_id"])
     n_items = len(item_ids)
     kinds = np.array([_KIND_CODES[stage.kind] for stage in workflow.stages], dtype=np.int64)
 
     event_kind = events["event"]
     status_rows = event_kind.isin(("status", "created")).to_numpy() & events["to_status"].notna().to_numpy()
-    stage_of_row = events["to_status"].map(workflow.status_to_stage_index()).to_numpy(dtype=np.float64)
-    mapped = status_rows & ~np.isnan(stage_of_row)
+    # Map the few distinct statuses, not the million rows.
+    status_codes, statuses = pd.factorize(events["to_status"])
+    stage_of_status = np.array([workflow.status_to_stage_index().get(str(s), -1) for s in statuses], dtype=np.int64)
+    stage_of_row = np.r_[stage_of_status, -1][status_codes]  # code -1 (missing) picks the trailing -1
+    mapped = status_rows & (stage_of_row >= 0)
     unmapped = _unmapped_statuses(events.loc[status_rows & ~mapped])
 
-    stays = _stays(codes[mapped], timestamps[mapped], stage_of_row[mapped].astype(np.int64))
+    stays = _stays(codes[mapped], timestamps[mapped], stage_of_row[mapped])
     current_stage, started_at, ended_at = _starts_and_finishes(stays, kinds, workflow.start_index, n_items)
     current_kind = np.where(current_stage >= 0, kinds[np.maximum(current_stage, 0)], -1)
     finished = current_kind == _KIND_CODES[StageKind.DONE]
@@ -154,6 +157,18 @@ def _to_timestamps(ns: IntArray) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(values).tz_localize("UTC")
 
 
+def _sorted_codes(values: pd.Series) -> tuple[IntArray, pd.Index]:
+    """Factorise, then order the codes by value: results come out sorted by item id whatever the row order.
+
+    Cheaper than ``factorize(sort=True)``, which sorts with every row instead of only the distinct values.
+    """
+    codes, uniques = pd.factorize(values)
+    order = np.argsort(np.asarray(uniques, dtype=object), kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    return rank[codes], pd.Index(np.asarray(uniques, dtype=object)[order], name="item_id")
+
+
 def _unmapped_statuses(rows: pd.DataFrame) -> dict[str, int]:
     if rows.empty:
         return {}
@@ -204,18 +219,21 @@ def _starts_and_finishes(
     current[run_items] = stage[run_ends]
 
     last_backlog = np.maximum.reduceat(np.where(kind == _KIND_CODES[StageKind.BACKLOG], position, -1), run_starts)
-    after_backlog = position > np.repeat(last_backlog, np.diff(np.r_[run_starts, len(item)]))
+    run_lengths = np.diff(np.r_[run_starts, len(item)])
+    after_backlog = position > np.repeat(last_backlog, run_lengths)
     # Dropping an item is not starting it, even though discarded stages sit late in flow order.
     candidate = after_backlog & (stage >= start_index) & (kind != _KIND_CODES[StageKind.DISCARDED])
     first_start = np.minimum.reduceat(np.where(candidate, position, len(item)), run_starts)
     has_start = first_start < len(item)
     started_at[run_items[has_start]] = entered[first_start[has_start]]
 
-    # An item's cycle ends when its current stay in done (finished) or discarded (dropped) began.
-    ended = (kind == _KIND_CODES[StageKind.DONE]) | (kind == _KIND_CODES[StageKind.DISCARDED])
-    last_open = np.maximum.reduceat(np.where(ended, -1, position), run_starts)
-    end_position = np.maximum(last_open + 1, run_starts)
-    is_ended_now = ended[run_ends]
+    # An item's cycle ends where its current run of done (finished) or discarded (dropped) stays began; a
+    # run of the *current* kind, so that dropped → done finishes when it reached done.
+    current_kind = np.repeat(kind[run_ends], run_lengths)
+    last_other = np.maximum.reduceat(np.where(kind == current_kind, -1, position), run_starts)
+    end_position = np.maximum(last_other + 1, run_starts)
+    final_kind = kind[run_ends]
+    is_ended_now = (final_kind == _KIND_CODES[StageKind.DONE]) | (final_kind == _KIND_CODES[StageKind.DISCARDED])
     finished_at[run_items[is_ended_now]] = entered[end_position[is_ended_now]]
     return current, started_at, finished_at
 
@@ -276,15 +294,14 @@ def _blocked_spans(
 
 def _attributes(events: pd.DataFrame, codes: IntArray, n_items: int, item_ids: pd.Index) -> pd.DataFrame:
     """The last non-empty value of each attribute per item (events are in time order)."""
-    columns: dict[str, object] = {}
+    columns: dict[str, pd.Series] = {}
     for name in ATTRIBUTE_COLUMNS:
-        if name not in events.columns:
-            columns[name] = pd.Series([None] * n_items, index=item_ids, dtype=object)
-            continue
-        values = events[name]
-        present = values.notna().to_numpy()
-        last = pd.Series(values.to_numpy(dtype=object)[present]).groupby(codes[present]).last()
-        column = pd.Series([None] * n_items, dtype=object)
-        column.iloc[last.index.to_numpy()] = last.to_numpy()
-        columns[name] = pd.Series(column.to_numpy(), index=item_ids, dtype=object)
+        last = np.full(n_items, -1, dtype=np.int64)
+        if name in events.columns:
+            present = np.flatnonzero(events[name].notna().to_numpy())
+            np.maximum.at(last, codes[present], present)  # rows are in time order: the largest row is the latest
+            values = np.r_[events[name].to_numpy(dtype=object), None]
+        else:
+            values = np.array([None], dtype=object)
+        columns[name] = pd.Series(values[last], index=item_ids, dtype=object)  # -1 picks the trailing None
     return pd.DataFrame(columns, index=item_ids)

@@ -229,3 +229,11 @@ def test_discarding_from_the_backlog_starts_nothing_and_ends_blocks():
     b = item(abandoned, "2026-01-10", item_id="B")
     assert b["started"] and b["discarded"] and not b["blocked"]
     assert b["blocked_days"] == pytest.approx(2.0)
+
+
+def test_done_after_dropped_finishes_when_it_reached_done():
+    """Won't Do → Done: the item starts and finishes on reaching done, so its cycle time is 0, not negative."""
+    rows = [("A", "2026-01-01T00:00Z", "Won't Do"), ("A", "2026-01-03T00:00Z", "Done")]
+    a = item(rows, "2026-01-04")
+    assert a["finished_at"] == a["started_at"] == at("2026-01-03T00:00Z")
+    assert a["cycle_time_days"] == 0
