@@ -23,7 +23,8 @@ class Window:
     ``dates`` runs from the local date of ``start`` to the local date of the last instant before ``end``, so a
     window that starts and ends at local midnight has exactly ``days`` dates, and one that starts at noon has
     ``days + 1`` (the first and last partial, together covering one day's hours). Days are local calendar
-    days, so across a DST change the window is an hour shorter or longer than ``days × 24 h``. ``boundaries`` holds ``len(dates) + 1`` local midnights as
+    days, so across a DST change the window is an hour shorter or longer than ``days × 24 h``.
+    ``boundaries`` holds ``len(dates) + 1`` local midnights as
     int64 UTC nanoseconds: day ``i`` is ``[boundaries[i], boundaries[i + 1])``.
     """
 
@@ -55,7 +56,11 @@ def days_before(moment: pd.Timestamp, days: int, timezone: str) -> pd.Timestamp:
     """
     local = pd.Timestamp(moment).tz_convert(timezone)
     earlier = local.tz_localize(None) - pd.Timedelta(days=days)
-    return earlier.tz_localize(timezone, ambiguous=True, nonexistent="shift_forward").tz_convert("UTC").as_unit("ns")
+    return (
+        earlier.tz_localize(timezone, ambiguous=True, nonexistent="shift_forward")
+        .tz_convert("UTC")
+        .as_unit("ns")
+    )
 
 
 def window_ending(end: pd.Timestamp, days: int, timezone: str) -> Window:
@@ -78,7 +83,9 @@ def local_midnights(dates: list[dt.date], timezone: str) -> IntArray:
     midnight happens twice, at the first occurrence.
     """
     naive = pd.DatetimeIndex(pd.to_datetime(list(dates))).as_unit("ns")
-    aware = naive.tz_localize(timezone, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward")
+    aware = naive.tz_localize(
+        timezone, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward"
+    )
     return np.asarray(aware.tz_convert("UTC").asi8, dtype=np.int64)
 
 

@@ -29,12 +29,17 @@ def metrics_document(metrics: BoardMetrics) -> dict[str, Any]:
             "end": to_local_iso(metrics.window.end, tz),
             "days": metrics.window.days,
         },
-        "wip": {"total": metrics.wip_total, "limit": metrics.wip_limit, "by_stage": dict(metrics.wip_by_stage)},
+        "wip": {
+            "total": metrics.wip_total,
+            "limit": metrics.wip_limit,
+            "by_stage": dict(metrics.wip_by_stage),
+        },
         "throughput": {
             "total": metrics.throughput_total,
             "per_week": _num(metrics.throughput_per_week),
             "daily": [
-                {"date": day.isoformat(), "count": int(count)} for day, count in metrics.throughput_daily.items()
+                {"date": day.isoformat(), "count": int(count)}
+                for day, count in zip(metrics.window.dates, metrics.throughput_daily.tolist(), strict=True)
             ],
         },
         "cycle_time": {
@@ -56,7 +61,7 @@ def metrics_document(metrics: BoardMetrics) -> dict[str, Any]:
         "items": _wip_items(metrics),
         "cfd": [
             {"date": day.isoformat(), **{stage: int(count) for stage, count in row.items()}}
-            for day, row in zip(metrics.cfd.index, metrics.cfd.to_dict("records"), strict=True)
+            for day, row in zip(metrics.window.dates, metrics.cfd.to_dict("records"), strict=True)
         ],
         "data_quality": {
             "unmapped_statuses": dict(metrics.unmapped_statuses),
@@ -112,4 +117,8 @@ def _whole_if_integral(value: float) -> float | int:
 
 
 def _text(value: object) -> str | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA else str(value)
+    return (
+        None
+        if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+        else str(value)
+    )

@@ -41,7 +41,7 @@ class CycleTimeStats:
 
 @dataclass(frozen=True)
 class StageFlow:
-    """One stage's numbers: WIP now (queue/active stages only), items in it now, flow through it in the window."""
+    """One stage's numbers: WIP now (queue/active stages only), items in it now, flow in the window."""
 
     name: str
     kind: StageKind
@@ -112,13 +112,17 @@ def board_metrics(
     return compute_metrics(build_timeline(events, workflow, asof), window_days=window_days, warnings=warnings)
 
 
-def compute_metrics(timeline: Timeline, *, window_days: int = 30, warnings: Sequence[str] = ()) -> BoardMetrics:
+def compute_metrics(
+    timeline: Timeline, *, window_days: int = 30, warnings: Sequence[str] = ()
+) -> BoardMetrics:
     """Every board measure from a timeline; see the module docstring for conventions."""
     workflow = timeline.workflow
     window = window_ending(timeline.asof, window_days, workflow.timezone)
     items = timeline.items
     finished_at_ns = _ns(items["finished_at"])
-    in_window = items["finished"].to_numpy() & (finished_at_ns >= window.start_ns) & (finished_at_ns < window.end_ns)
+    in_window = (
+        items["finished"].to_numpy() & (finished_at_ns >= window.start_ns) & (finished_at_ns < window.end_ns)
+    )
     finished = items.loc[in_window].sort_values("finished_at", kind="stable")
     cycle_times = finished["cycle_time_days"].to_numpy(dtype=np.float64)
 
@@ -254,8 +258,12 @@ def stage_flows(
     stage = stays["stage"].to_numpy()
     entered = stays["entered_at"].to_numpy()
     exited = stays["exited_at"].to_numpy()
-    arrivals = np.bincount(stage[(entered >= window.start_ns) & (entered < window.end_ns)], minlength=n_stages)
-    departures = np.bincount(stage[(exited >= window.start_ns) & (exited < window.end_ns)], minlength=n_stages)
+    arrivals = np.bincount(
+        stage[(entered >= window.start_ns) & (entered < window.end_ns)], minlength=n_stages
+    )
+    departures = np.bincount(
+        stage[(exited >= window.start_ns) & (exited < window.end_ns)], minlength=n_stages
+    )
     present = timeline.items["stage"].to_numpy()
     now = np.bincount(present[present >= 0], minlength=n_stages)
 
@@ -304,7 +312,8 @@ def throughput_sample(metrics: BoardMetrics) -> npt.NDArray[np.int64]:
     part; together those two parts cover one day's hours, so they are summed into one sample. Otherwise two
     half-days would each pose as a full day and bias the forecast low.
     """
-    counts = metrics.throughput_daily.to_numpy(dtype=np.int64)
+    counts: npt.NDArray[np.int64] = metrics.throughput_daily.to_numpy(dtype=np.int64)
     if len(counts) == metrics.window.days + 1:
-        return np.r_[counts[0] + counts[-1], counts[1:-1]].astype(np.int64)
+        merged: npt.NDArray[np.int64] = np.concatenate(([counts[0] + counts[-1]], counts[1:-1])).astype(np.int64)
+        return merged
     return counts

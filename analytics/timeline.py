@@ -32,7 +32,8 @@ class Timeline:
 
     ``items`` (one row per item seen at or before ``asof``, indexed by ``item_id``): ``stage`` (index into
     ``workflow.stages``, -1 if the item never had a mapped status), ``started_at``, ``finished_at`` (UTC,
-    NaT when not started / not finished), ``started``, ``finished``, ``discarded``, ``wip``, ``blocked`` (blocked
+    NaT when not started / not finished), ``started``, ``finished``, ``discarded``, ``wip``, ``blocked``
+    (blocked
     at ``asof``), ``cycle_time_days``, ``age_days`` (WIP only), ``blocked_days`` (blocked time clipped to the
     item's cycle), and the attributes ``title``, ``type``, ``url``, ``assignee`` (last non-empty value).
 
@@ -90,7 +91,9 @@ def build_timeline(events: pd.DataFrame, workflow: Workflow, asof: pd.Timestamp)
     status_rows = event_kind.isin(("status", "created")).to_numpy() & events["to_status"].notna().to_numpy()
     # Map the few distinct statuses, not the million rows.
     status_codes, statuses = pd.factorize(events["to_status"])
-    stage_of_status = np.array([workflow.status_to_stage_index().get(str(s), -1) for s in statuses], dtype=np.int64)
+    stage_of_status = np.array(
+        [workflow.status_to_stage_index().get(str(s), -1) for s in statuses], dtype=np.int64
+    )
     stage_of_row = np.r_[stage_of_status, -1][status_codes]  # code -1 (missing) picks the trailing -1
     mapped = status_rows & (stage_of_row >= 0)
     unmapped = _unmapped_statuses(events.loc[status_rows & ~mapped])
@@ -111,8 +114,15 @@ def build_timeline(events: pd.DataFrame, workflow: Workflow, asof: pd.Timestamp)
 
     block_rows = event_kind.isin(("blocked", "unblocked")).to_numpy()
     spans, blocked_now = _blocked_spans(
-        codes[block_rows], timestamps[block_rows], (event_kind[block_rows] == "blocked").to_numpy(),
-        stays, kinds, n_items, started_at, cycle_end, asof_ns,
+        codes[block_rows],
+        timestamps[block_rows],
+        (event_kind[block_rows] == "blocked").to_numpy(),
+        stays,
+        kinds,
+        n_items,
+        started_at,
+        cycle_end,
+        asof_ns,
     )
     blocked_days = np.zeros(n_items, dtype=np.float64)
     np.add.at(blocked_days, spans["item"].to_numpy(), (spans["end"] - spans["start"]).to_numpy() / NS_PER_DAY)
@@ -218,7 +228,9 @@ def _starts_and_finishes(
     run_ends = np.r_[run_starts[1:], len(item)] - 1
     current[run_items] = stage[run_ends]
 
-    last_backlog = np.maximum.reduceat(np.where(kind == _KIND_CODES[StageKind.BACKLOG], position, -1), run_starts)
+    last_backlog = np.maximum.reduceat(
+        np.where(kind == _KIND_CODES[StageKind.BACKLOG], position, -1), run_starts
+    )
     run_lengths = np.diff(np.r_[run_starts, len(item)])
     after_backlog = position > np.repeat(last_backlog, run_lengths)
     # Dropping an item is not starting it, even though discarded stages sit late in flow order.
@@ -233,7 +245,9 @@ def _starts_and_finishes(
     last_other = np.maximum.reduceat(np.where(kind == current_kind, -1, position), run_starts)
     end_position = np.maximum(last_other + 1, run_starts)
     final_kind = kind[run_ends]
-    is_ended_now = (final_kind == _KIND_CODES[StageKind.DONE]) | (final_kind == _KIND_CODES[StageKind.DISCARDED])
+    is_ended_now = (final_kind == _KIND_CODES[StageKind.DONE]) | (
+        final_kind == _KIND_CODES[StageKind.DISCARDED]
+    )
     finished_at[run_items[is_ended_now]] = entered[end_position[is_ended_now]]
     return current, started_at, finished_at
 
@@ -299,7 +313,9 @@ def _attributes(events: pd.DataFrame, codes: IntArray, n_items: int, item_ids: p
         last = np.full(n_items, -1, dtype=np.int64)
         if name in events.columns:
             present = np.flatnonzero(events[name].notna().to_numpy())
-            np.maximum.at(last, codes[present], present)  # rows are in time order: the largest row is the latest
+            np.maximum.at(
+                last, codes[present], present
+            )  # rows are in time order: the largest row is the latest
             values = np.r_[events[name].to_numpy(dtype=object), None]
         else:
             values = np.array([None], dtype=object)

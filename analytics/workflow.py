@@ -264,7 +264,9 @@ def _stages(value: object, problems: list[str]) -> list[Stage]:
         statuses = _statuses(raw.get("statuses"), label, problems)
         for status in statuses:
             if status in seen_status and seen_status[status] != name:
-                problems.append(f"{label}: statuses: '{status}' is already mapped to stage '{seen_status[status]}'")
+                problems.append(
+                    f"{label}: statuses: '{status}' is already mapped to stage '{seen_status[status]}'"
+                )
             seen_status.setdefault(status, name)
         wip_limit = _optional_limit(raw.get("wip_limit"), f"{label}: wip_limit", problems)
         if wip_limit is not None and not kind.is_wip:
@@ -298,7 +300,13 @@ def _check_stage_order(stages: Sequence[Stage], problems: list[str]) -> None:
     last_backlog = max((i for i, kind in enumerate(kinds) if kind is StageKind.BACKLOG), default=-1)
     for i, stage in enumerate(stages):
         if stage.kind.is_wip and i > first_done:
-            problems.append(f"stage '{stage.name}': kind: a {stage.kind.value} stage must come before every done stage")
-    first_started = min((i for i, kind in enumerate(kinds) if kind.is_wip or kind is StageKind.DONE), default=0)
+            problems.append(
+                f"stage '{stage.name}': kind: a {stage.kind.value} stage must come before every done stage"
+            )
+    first_started = min(
+        (i for i, kind in enumerate(kinds) if kind.is_wip or kind is StageKind.DONE), default=0
+    )
     if last_backlog > first_started:
-        problems.append(f"stage '{stages[last_backlog].name}': kind: a backlog stage must come before every started stage")
+        problems.append(
+            f"stage '{stages[last_backlog].name}': kind: a backlog stage must come before every started stage"
+        )

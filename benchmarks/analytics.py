@@ -49,7 +49,8 @@ def main() -> None:
             for step in steps:
                 result = _run_child(step, events_path, workflow_path, args.repeat)
                 print(
-                    f"{size:>8} {result['events']:>9} {step:<10} {result['seconds']:>8.3f} {result['peak_mib']:>9.0f}",
+                    f"{size:>8} {result['events']:>9} {step:<10}"
+                    f" {result['seconds']:>8.3f} {result['peak_mib']:>9.0f}",
                     flush=True,
                 )
 
@@ -102,7 +103,9 @@ def _machine() -> str:
     cpu = "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
-        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if "model name" in line]
+        names = [
+            line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if "model name" in line
+        ]
         cpu = f"{names[0]} × {len(names)}" if names else cpu
     return (
         f"# {platform.platform()}; {cpu}; Python {platform.python_version()}, pandas {pandas.__version__}, "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from analytics.charts import aging_wip_png, cfd_png, cycle_time_scatter_png, throughput_run_png
 from analytics.measures import BoardMetrics
@@ -14,12 +15,11 @@ DAILY_RUN_CHART_MAX_DAYS = 45  # beyond this, daily bars get too thin to read: s
 
 def render_charts(metrics: BoardMetrics) -> dict[str, bytes]:
     """PNG bytes by file name: cycle-time scatterplot, aging WIP, cumulative flow, throughput run chart."""
-    workflow_stages = [flow for flow in metrics.stages]
-    wip_stage_names = [flow.name for flow in workflow_stages if flow.kind.is_wip]
+    wip_stage_names = [flow.name for flow in metrics.stages if flow.kind.is_wip]
     finished = metrics.finished.reset_index()[["item_id", "finished_at", "cycle_time_days"]]
     wip = metrics.wip_items.reset_index()[["item_id", "stage", "age_days", "blocked"]]
-    shown_bands = [flow.name for flow in workflow_stages if flow.kind is not StageKind.DISCARDED]
-    frequency = "D" if metrics.window.days <= DAILY_RUN_CHART_MAX_DAYS else "W"
+    shown_bands = [flow.name for flow in metrics.stages if flow.kind is not StageKind.DISCARDED]
+    frequency: Literal["D", "W"] = "D" if metrics.window.days <= DAILY_RUN_CHART_MAX_DAYS else "W"
     return {
         CHART_FILES[0]: cycle_time_scatter_png(
             finished, metrics.cycle_time.percentiles, board=metrics.board, timezone=metrics.timezone
@@ -32,7 +32,9 @@ def render_charts(metrics: BoardMetrics) -> dict[str, bytes]:
             percentiles=metrics.sle_cycle_time.percentiles,
         ),
         CHART_FILES[2]: cfd_png(metrics.cfd[shown_bands], board=metrics.board),
-        CHART_FILES[3]: throughput_run_png(metrics.throughput_daily, board=metrics.board, frequency=frequency),
+        CHART_FILES[3]: throughput_run_png(
+            metrics.throughput_daily, board=metrics.board, frequency=frequency
+        ),
     }
 
 

@@ -32,17 +32,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except USER_ERRORS as error:
         if args.debug:
             raise
-        print(f"flowcoach: error: {error}", file=sys.stderr)
+        sys.stderr.write(f"flowcoach: error: {error}\n")
         return 1
     except BrokenPipeError:
         return 0  # the reader went away (e.g. `| head`): nothing left to say
     except Exception as error:
         if args.debug:
             raise
-        print(
+        sys.stderr.write(
             f"flowcoach: internal error: {type(error).__name__}: {error}\n"
-            "This is a bug in flowcoach; run again with --debug for the traceback and report it.",
-            file=sys.stderr,
+            "This is a bug in flowcoach; run again with --debug for the traceback and report it.\n"
         )
         return INTERNAL_ERROR_EXIT
 
@@ -59,15 +58,19 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
 
     metrics = commands.add_parser(
-        "metrics", parents=[common], help="the metrics document of a board",
-        description="WIP, throughput, cycle time, SLE, flow efficiency, stage flow and CFD (spec/metrics.md).",
+        "metrics",
+        parents=[common],
+        help="the metrics document of a board",
+        description="WIP, throughput, cycle time, SLE, flow efficiency, stages and CFD (spec/metrics.md).",
     )
     _add_source(metrics, DEFAULT_WINDOW_DAYS)
     _add_format(metrics)
     metrics.set_defaults(handler=run_metrics)
 
     forecast = commands.add_parser(
-        "forecast", parents=[common], help="Monte Carlo forecast: when N items, or how many by a date",
+        "forecast",
+        parents=[common],
+        help="Monte Carlo forecast: when N items, or how many by a date",
         description="Monte Carlo forecast from the daily throughput of the window.",
     )
     _add_source(forecast, DEFAULT_WINDOW_DAYS)
@@ -80,31 +83,44 @@ def build_parser() -> argparse.ArgumentParser:
     forecast.set_defaults(handler=run_forecast)
 
     charts = commands.add_parser(
-        "charts", parents=[common], help="the four flow charts as PNG files",
+        "charts",
+        parents=[common],
+        help="the four flow charts as PNG files",
         description="Cycle-time scatterplot, aging WIP, cumulative flow and throughput run chart as PNG.",
     )
     _add_source(charts, DEFAULT_CHART_WINDOW_DAYS)
-    charts.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder to write the PNG files to")
+    charts.add_argument(
+        "--out", required=True, type=Path, metavar="DIR", help="folder to write the PNG files to"
+    )
     charts.set_defaults(handler=run_charts)
 
     demo = commands.add_parser(
-        "demo", parents=[common], help="try flowcoach on the bundled sample board, no configuration needed",
+        "demo",
+        parents=[common],
+        help="try flowcoach on the bundled sample board, no configuration needed",
         description="Metrics, aging items, a forecast and the four charts of the bundled sample board.",
     )
-    demo.add_argument("--out", type=Path, metavar="DIR", help="folder for the charts (default: a new temp folder)")
+    demo.add_argument(
+        "--out", type=Path, metavar="DIR", help="folder for the charts (default: a new temp folder)"
+    )
     demo.set_defaults(handler=run_demo)
     return parser
 
 
 def _add_source(parser: argparse.ArgumentParser, default_window: int) -> None:
     source = parser.add_argument_group("board data")
-    source.add_argument("--events", required=True, type=Path, metavar="FILE", help="event log: .csv or .jsonl")
+    source.add_argument(
+        "--events", required=True, type=Path, metavar="FILE", help="event log: .csv or .jsonl"
+    )
     source.add_argument("--workflow", required=True, type=Path, metavar="FILE", help="workflow YAML file")
     source.add_argument("--lenient", action="store_true", help="skip malformed event rows, reporting them")
     window = parser.add_argument_group("time")
     window.add_argument("--asof", metavar="TIME", help="evaluate at this instant (ISO 8601; default now)")
     window.add_argument(
-        "--window", type=_positive_int, default=default_window, metavar="DAYS",
+        "--window",
+        type=_positive_int,
+        default=default_window,
+        metavar="DAYS",
         help=f"window length in days (default {default_window})",
     )
 
@@ -139,7 +155,9 @@ def load_board(args: argparse.Namespace) -> LoadedBoard:
 
 def metrics_for(args: argparse.Namespace, board: LoadedBoard) -> BoardMetrics:
     asof = parse_instant(args.asof, board.workflow.timezone, option="--asof") if args.asof else now_utc()
-    return board_metrics(board.log.events, board.workflow, asof, window_days=args.window, warnings=board.log.warnings)
+    return board_metrics(
+        board.log.events, board.workflow, asof, window_days=args.window, warnings=board.log.warnings
+    )
 
 
 def run_metrics(args: argparse.Namespace, out: TextIO) -> int:
@@ -170,7 +188,7 @@ def run_charts(args: argparse.Namespace, out: TextIO) -> int:
 
     metrics = metrics_for(args, load_board(args))
     for path in write_charts(metrics, args.out):
-        print(f"wrote {path}", file=out)
+        out.write(f"wrote {path}\n")
     return 0
 
 

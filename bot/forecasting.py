@@ -48,7 +48,9 @@ def forecast_how_many(metrics: BoardMetrics, by: dt.date, *, trials: int, seed: 
     start = pd.Timestamp(metrics.asof).tz_convert(metrics.timezone).date()
     days = (by - start).days
     if days < 1:
-        raise UsageError(f"--by: {by.isoformat()} must be after {start.isoformat()}, the date forecasts start from")
+        raise UsageError(
+            f"--by: {by.isoformat()} must be after {start.isoformat()}, the date forecasts start from"
+        )
     forecast = how_many_by(throughput_sample(metrics), days, np.random.default_rng(seed), trials=trials)
     return ForecastResult(metrics, trials, seed, how_many=forecast, by_date=by)
 
@@ -72,7 +74,11 @@ def forecast_document(result: ForecastResult) -> dict[str, Any]:
         document["question"] = "when"
         document["items"] = result.when.items
         document["forecast"] = [
-            {"confidence": level, "days": days, "date": (result.start_date + dt.timedelta(days=days)).isoformat()}
+            {
+                "confidence": level,
+                "days": days,
+                "date": (result.start_date + dt.timedelta(days=days)).isoformat(),
+            }
             for level, days in result.when.within_days.items()
         ]
     elif result.how_many is not None and result.by_date is not None:

@@ -41,7 +41,9 @@ def percent(value: float | None) -> str:
 
 def _heading(metrics: BoardMetrics) -> str:
     when = local_time(metrics.asof, metrics.timezone)
-    return f"{metrics.board} — flow as of {when} ({metrics.timezone}); window: last {metrics.window.days} days"
+    return (
+        f"{metrics.board} — flow as of {when} ({metrics.timezone}); window: last {metrics.window.days} days"
+    )
 
 
 def wip_text(metrics: BoardMetrics) -> str:
@@ -51,7 +53,9 @@ def wip_text(metrics: BoardMetrics) -> str:
     width = max(len(flow.name) for flow in wip_stages)
     limit = f" / {metrics.wip_limit} limit" if metrics.wip_limit is not None else ""
     over_board = metrics.wip_limit is not None and metrics.wip_total > metrics.wip_limit
-    lines = [f"Work in progress: {metrics.wip_total}{limit}{'  ▲ over the board limit' if over_board else ''}"]
+    lines = [
+        f"Work in progress: {metrics.wip_total}{limit}{'  ▲ over the board limit' if over_board else ''}"
+    ]
     for flow in wip_stages:
         lines.append(f"  {flow.name:<{width}}  {_bar(flow, scale)}  {_against_limit(flow)}")
     return "\n".join(lines)
@@ -111,7 +115,9 @@ def _stage_table(stages: tuple[StageFlow, ...], window_days: int) -> str:
             if flow.time_in_stage_p50 is not None
             else "—"
         )
-        lines.append(f"  {flow.name:<{width}}  {flow.count:>4}  {flow.arrivals:>4}  {flow.departures:>4}  {time}")
+        lines.append(
+            f"  {flow.name:<{width}}  {flow.count:>4}  {flow.arrivals:>4}  {flow.departures:>4}  {time}"
+        )
     return "\n".join(lines)
 
 
@@ -128,9 +134,7 @@ def aging_text(metrics: BoardMetrics, *, limit: int = MAX_AGING_ROWS) -> str:
     for item_id, item in shown.iterrows():
         flag = "  BLOCKED" if item["blocked"] else ""
         sle_flag = (
-            "  past SLE"
-            if metrics.sle_days is not None and item["age_days"] > metrics.sle_days
-            else ""
+            "  past SLE" if metrics.sle_days is not None and item["age_days"] > metrics.sle_days else ""
         )
         label = "" if pd.isna(item["title"]) else f"  {str(item['title'])[:48]}"
         lines.append(

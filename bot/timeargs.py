@@ -15,7 +15,8 @@ def parse_instant(text: str, timezone: str, *, option: str) -> pd.Timestamp:
         stamp = pd.Timestamp(dt.datetime.fromisoformat(text.strip()))
     except ValueError:
         raise UsageError(
-            f"{option}: '{text}' is not an ISO 8601 date or time (e.g. 2026-03-31 or 2026-03-31T09:00:00+01:00)"
+            f"{option}: '{text}' is not an ISO 8601 date or time"
+            " (e.g. 2026-03-31 or 2026-03-31T09:00:00+01:00)"
         ) from None
     if stamp.tzinfo is None:
         stamp = stamp.tz_localize(timezone, ambiguous=True, nonexistent="shift_forward")

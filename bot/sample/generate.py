@@ -3,19 +3,20 @@
     python -m bot.sample.generate
 
 rewrites ``events.csv`` and ``workflow.yml`` next to this module, byte-identical on every run (a fixed seed,
-no clock, no hash-ordered sets). Edit this file, not the generated ones.
+no clock, no hash-ordered iteration). Edit this file, not the generated ones.
 
-The story the data tells: items arrive in the backlog from 27 April 2026, the team starts pulling on 18 May,
-and the export ends at ``SAMPLE_ASOF`` (Friday 20 November 2026, 17:00). Time advances in quarter hours;
-people work on weekdays 08:30-18:30 and only now and then outside. Twice a week (Monday and Thursday, 10:00)
-the product owner triages, drops or deprioritises a few items and refills Ready from the prioritised backlog.
-Four developers pull from Ready while fewer than four unblocked items are in Development (blocked items do
-not count, so the limit is mostly, not always, kept); senior developers review between their own work; two
-testers take what reaches Test. Work durations are lognormal. Review and Test send some items back to
-Development, a few finished items are reopened, some items are blocked for a while. From 24 August Anna is
-on holiday and from 31 August Luca is on an incident: reviews become scarce, Review grows far past its limit
-and Test starves. From 5 October the whole team swarms on reviews until the queue is gone. A few bugs are
-filed in "Triage", a status the workflow does not map, so data-quality reporting has something to show.
+The story: items arrive in the backlog from 27 April 2026; the team starts pulling on 18 May; the export ends
+at ``SAMPLE_ASOF`` (Friday 20 November 2026, 17:00). Time advances in quarter hours; people work on weekdays
+08:30-18:30 and only now and then outside. On Monday, Wednesday and Friday at 10:00 the product owner
+triages, drops or deprioritises a few items and refills Ready from the prioritised backlog. Four developers
+pull from Ready while fewer than four unblocked items are in Development (blocked items do not count, so the
+limit is mostly, not always, kept); three seniors review between their own work; two testers take what
+reaches Test. Work durations are lognormal. Review and Test send some items back to Development, a few
+finished items are reopened, some items are blocked for a while. From 17 August Anna is on holiday and from
+24 August Luca is on an incident: reviews become scarce, Review grows week after week far past its limit of 3
+and Test starves. From 28 September the developers swarm on reviews until the queue is gone (Test then gets
+the wave). Nina is off sick in the last week, and three long blockers leave old items in progress at the
+end. A few bugs are filed in "Triage", a status the workflow does not map.
 """
 
 from __future__ import annotations
@@ -31,19 +32,20 @@ from pathlib import Path
 
 import numpy as np
 
+from analytics.eventlog import EVENT_COLUMNS
 from analytics.workflow import parse_workflow
 from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_TIMEZONE, SAMPLE_WORKFLOW_PATH
 
-SEED = 22  # picked among a few seeds for a typical run: ~300 items, a clear review queue, ~17 WIP at the end
+SEED = 22  # picked among a few seeds as a typical run: ~300 items, a clear review queue, ~17 WIP at the end
 TZ = zoneinfo.ZoneInfo(SAMPLE_TIMEZONE)
 FIRST_DAY = dt.date(2026, 4, 27)  # the tracker project opens: items start arriving in the backlog
 TEAM_START = dt.date(2026, 5, 18)  # the team starts pulling work, 26 weeks before SAMPLE_ASOF
 HOLIDAYS = (dt.date(2026, 5, 25),)  # Whit Monday
-TICK = dt.timedelta(minutes=15)
-HOURS_PER_TICK = 0.25
+TICK, HOURS_PER_TICK = dt.timedelta(minutes=15), 0.25
 BACKLOG, READY, DEV, REVIEW, TEST, DONE, DROPPED = range(7)
 TRIAGE = -1  # the item's status is one the workflow does not map
-STAGE_NAMES = ("Backlog", "Ready", "Development", "Review", "Test", "Done", "Dropped")
+STAGES = (("Backlog", "backlog"), ("Ready", "queue"), ("Development", "active"), ("Review", "queue"),
+          ("Test", "active"), ("Done", "done"), ("Dropped", "discarded"))
 # Tracker statuses by issue type, one per stage: as in Jira, each issue type has its own tracker workflow.
 STATUSES = {
     "Story": ("Backlog", "Selected for Development", "In Development", "In Review", "In Test", "Done", "Won't Do"),
@@ -57,23 +59,21 @@ ARRIVALS_PER_DAY = 2.1
 DEVELOPERS, SENIORS, TESTERS = ("Anna", "Luca", "Sofia", "Jonas"), ("Anna", "Luca", "Sofia"), ("Nina", "Marco")
 AWAY = {"Anna": (dt.date(2026, 8, 17), dt.date(2026, 9, 18)), "Nina": (dt.date(2026, 11, 12), dt.date(2026, 11, 20))}
 NOT_REVIEWING = {**AWAY, "Luca": (dt.date(2026, 8, 24), dt.date(2026, 9, 25))}  # Luca is on an incident
-SWARM = (dt.date(2026, 9, 28), dt.date(2026, 10, 9))  # everyone reviews until the queue is gone
-DEV_BLOCKERS = (
-    "Waiting for PSP sandbox credentials", "Waiting on the security team's review", "Acquirer sandbox returns 500",
-    "Needs a product decision on how fees are shown", "Depends on the platform team's database migration",
-    "Waiting for legal to approve the new terms",
-)
-# Long blockers that leave old items in progress at the end: (day, stage, reason, days blocked).
+SWARM = (dt.date(2026, 9, 28), dt.date(2026, 10, 9))  # every developer reviews until the queue is gone
+# Long blockers that leave old items in progress at the end: (from day, stage, reason, days blocked).
 SCRIPTED_BLOCKS = (
     (dt.date(2026, 10, 13), DEV, "Waiting for the acquirer's 3-D Secure certification", 60),
     (dt.date(2026, 10, 28), REVIEW, "Needs a security review of the new key storage", 40),
     (dt.date(2026, 11, 2), DEV, "Depends on the platform team's database migration", 9),
 )
-TEST_BLOCKERS = ("Staging environment is down", "Test cards expired in the acquirer sandbox")
-METHODS = (
-    "TWINT", "Apple Pay", "Google Pay", "PayPal", "SEPA Direct Debit", "Klarna", "PostFinance Card", "Visa",
-    "Mastercard", "Amex", "iDEAL", "Bancontact",
+DEV_BLOCKERS = (
+    "Waiting for PSP sandbox credentials", "Waiting on the security team's review", "Acquirer sandbox returns 500",
+    "Needs a product decision on how fees are shown", "Depends on the platform team's database migration",
+    "Waiting for legal to approve the new terms",
 )
+TEST_BLOCKERS = ("Staging environment is down", "Test cards expired in the acquirer sandbox")
+METHODS = ("TWINT", "Apple Pay", "Google Pay", "PayPal", "SEPA Direct Debit", "Klarna", "PostFinance Card",
+           "Visa", "Mastercard", "Amex", "iDEAL", "Bancontact")
 TITLES = {
     "Story": (
         "Add {m} to the checkout", "Support partial refunds for {m}", "Show {m} payouts in the merchant dashboard",
@@ -97,7 +97,6 @@ TITLES = {
         "Move the settlement job to a Kubernetes CronJob", "Update the PCI DSS self-assessment",
     ),
 }
-HEADER = ("item_id", "timestamp", "event", "from_status", "to_status", "title", "type", "url", "assignee", "reason")
 Event = tuple[int, dt.datetime, str, str, str, str, str]  # number, at, event, from, to, assignee, reason
 
 
@@ -124,13 +123,13 @@ class Item:
 
 
 class Board:
-    """The simulated team and board; every random draw goes through ``rng`` in a fixed order."""
+    """The simulated team and board; every random draw goes through ``rng``, in a fixed order."""
 
     def __init__(self, rng: np.random.Generator) -> None:
         self.rng = rng
+        self.items: list[Item] = []
         self.open: list[Item] = []  # items not finished for good: the only ones a tick looks at
         self.events: list[Event] = []
-        self.items: list[Item] = []
         self.scripted = list(SCRIPTED_BLOCKS)
         self.titles: set[str] = set()  # only asked for membership and counts, so its order never matters
 
@@ -147,8 +146,7 @@ class Board:
             stamp = item.last + dt.timedelta(seconds=int(self.rng.integers(30, 240)))
         item.last = stamp
         self.events.append((item.number, stamp, event, item.status if event == "status" else "", to, item.who, reason))
-        if to:
-            item.status = to
+        item.status = to or item.status
 
     def move(self, item: Item, stage: int, at: dt.datetime) -> None:
         self.emit(item, at, "status", STATUSES[item.kind][stage])
@@ -156,11 +154,14 @@ class Board:
         if stage in (DONE, DROPPED) and item.reopen_at is None:
             self.open.remove(item)
 
+    def block(self, item: Item, at: dt.datetime, reasons: Sequence[str]) -> None:
+        item.block_at, item.blocked_until = -1.0, at + dt.timedelta(hours=item.block_hours)
+        self.emit(item, at, "blocked", reason=reasons[int(self.rng.integers(len(reasons)))])
+
     def arrive(self, at: dt.datetime, weight: float) -> None:
         for _ in range(int(self.rng.poisson(ARRIVALS_PER_DAY / 40 * weight))):
             kind = TYPES[int(self.rng.choice(3, p=TYPE_SHARES))]
-            age_days = (at.date() - FIRST_DAY).days
-            priority = age_days - (6 if kind == "Bug" else 0) + 5 * self.rng.standard_normal()
+            priority = (at.date() - FIRST_DAY).days - (6 if kind == "Bug" else 0) + 5 * self.rng.standard_normal()
             item = Item(len(self.items) + 1, kind, self.title(kind), priority, at)
             self.items.append(item)
             triage = kind == "Bug" and self.rng.random() < 0.06
@@ -180,6 +181,7 @@ class Board:
         return title
 
     def step(self, at: dt.datetime) -> None:
+        """One quarter hour of work: blockers end, reopens, replenishment, then develop, review, test."""
         for item in list(self.open):
             if item.blocked_until is not None and item.blocked_until <= at:
                 item.blocked_until = None
@@ -190,18 +192,16 @@ class Board:
         if at.weekday() in (0, 2, 4) and (at.hour, at.minute) == (10, 0):
             self.replenish(at)
         for scripted in [block for block in self.scripted if block[0] <= at.date()]:
-            _, stage, reason, days = scripted
-            item = next((item for item in self.stage_items(stage) if item.blocked_until is None), None)
+            item = next((item for item in self.stage_items(scripted[1]) if item.blocked_until is None), None)
             if item is not None:  # else the next tick tries again
                 self.scripted.remove(scripted)
-                item.block_hours = 24.0 * days
-                self.block(item, at, (reason,))
+                item.block_hours = 24.0 * scripted[3]
+                self.block(item, at, (scripted[2],))
         self.develop(at)
         self.review(at)
         self.test(at)
 
     def replenish(self, at: dt.datetime) -> None:
-        """The product owner's twice-weekly triage and replenishment."""
         for item in list(self.open):
             chance = self.rng.random()
             if item.stage == TRIAGE:
@@ -214,8 +214,7 @@ class Board:
         self.refill(at, WIP_LIMITS[READY] - len(self.stage_items(READY)))
 
     def refill(self, at: dt.datetime, count: int) -> None:
-        backlog = sorted(self.stage_items(BACKLOG), key=lambda item: item.priority)
-        for item in backlog[: max(count, 0)]:
+        for item in sorted(self.stage_items(BACKLOG), key=lambda item: item.priority)[: max(count, 0)]:
             self.move(item, READY, at)
 
     def develop(self, at: dt.datetime) -> None:
@@ -256,19 +255,14 @@ class Board:
         self.move(item, DEV, at)
         in_dev.append(item)
 
-    def block(self, item: Item, at: dt.datetime, reasons: Sequence[str]) -> None:
-        item.block_at, item.blocked_until = -1.0, at + dt.timedelta(hours=item.block_hours)
-        self.emit(item, at, "blocked", reason=reasons[int(self.rng.integers(len(reasons)))])
-
     def review(self, at: dt.datetime) -> None:
         day = at.date()
         swarm = SWARM[0] <= day <= SWARM[1]
         reviewers = DEVELOPERS if swarm else tuple(s for s in SENIORS if not _away(NOT_REVIEWING, s, day))
-        # Alone, the last reviewer also covers the incident's on-call, so reviews even less often.
+        # Alone, the last reviewer also covers the incident's on-call, so reviews less often.
         chance = 0.25 if swarm else 0.2 if len(reviewers) > 1 else 0.18
         slots = int((self.rng.random(len(reviewers)) < chance).sum())
-        waiting = [item for item in self.stage_items(REVIEW) if item.blocked_until is None]
-        for item in waiting[:slots]:
+        for item in [item for item in self.stage_items(REVIEW) if item.blocked_until is None][:slots]:
             item.work -= HOURS_PER_TICK
             if item.work > 0:
                 continue
@@ -338,43 +332,36 @@ def simulate(seed: int = SEED) -> Board:
 
 def workflow_yaml() -> str:
     """The sample's workflow file: each stage lists the statuses every issue type uses for it."""
-    lines = [
-        "# The sample board's workflow, written by `python -m bot.sample.generate`.",
-        "name: Payments",
-        f"timezone: {SAMPLE_TIMEZONE}",
-        "working_days: [mon, tue, wed, thu, fri]",
-        'working_hours: ["08:30", "18:30"]',
-        "stages:",
-    ]
-    kinds = ("backlog", "queue", "active", "queue", "active", "done", "discarded")
-    for stage, (name, kind) in enumerate(zip(STAGE_NAMES, kinds, strict=True)):
-        statuses = list(dict.fromkeys(STATUSES[kind_] [stage] for kind_ in TYPES))
-        lines += [f"  - name: {name}", f"    statuses: [{', '.join(map(json.dumps, statuses))}]", f"    kind: {kind}"]
+    lines = ["# The sample board's workflow, written by `python -m bot.sample.generate`.", "name: Payments",
+             f"timezone: {SAMPLE_TIMEZONE}", "working_days: [mon, tue, wed, thu, fri]",
+             'working_hours: ["08:30", "18:30"]', "stages:"]
+    for stage, (name, kind) in enumerate(STAGES):
+        statuses = ", ".join(json.dumps(status) for status in dict.fromkeys(STATUSES[t][stage] for t in TYPES))
+        lines += [f"  - name: {name}", f"    statuses: [{statuses}]", f"    kind: {kind}"]
         lines += [f"    wip_limit: {WIP_LIMITS[stage]}"] if stage in WIP_LIMITS else []
     lines += [f"wip_limit: {sum(WIP_LIMITS.values())}", "start: Ready", "sle: {percentile: 85, window_days: 90}"]
     return "\n".join(lines) + "\n"
 
 
 def write_events(board: Board, path: Path, rng: np.random.Generator) -> int:
-    """Write the event log, item by item in time order; a few timestamps are naive local times, as some
-    exports write them. Returns the number of events written (those before ``SAMPLE_ASOF``)."""
+    """Write the events before ``SAMPLE_ASOF``, item by item in time order; returns how many. About 3 % of
+    the timestamps are naive local times, as some exports write them."""
     events = sorted((e for e in board.events if e[1] < SAMPLE_ASOF), key=lambda e: (e[0], e[1]))
     naive = rng.random(len(events)) < 0.03
     with path.open("w", encoding="utf-8", newline="") as file:
         writer = csv.writer(file, lineterminator="\n")
-        writer.writerow(HEADER)
+        writer.writerow(EVENT_COLUMNS)
         for (number, at, event, from_status, to_status, who, reason), bare in zip(events, naive, strict=True):
-            item = board.items[number - 1]
-            stamp = at.replace(tzinfo=None).isoformat() if bare else at.isoformat()
+            item, stamp = board.items[number - 1], at.replace(tzinfo=None) if bare else at
             url = f"https://example.atlassian.net/browse/PAY-{number}"
-            writer.writerow((f"PAY-{number}", stamp, event, from_status, to_status, item.title, item.kind, url,
-                             who, reason))
+            writer.writerow((f"PAY-{number}", stamp.isoformat(), event, from_status, to_status, item.title,
+                             item.kind, url, who, reason))
     return len(events)
 
 
 def main() -> None:
     text = workflow_yaml()
-    workflow = parse_workflow(text, source=str(SAMPLE_WORKFLOW_PATH))  # fails loudly if the file would be invalid
+    workflow = parse_workflow(text, source=str(SAMPLE_WORKFLOW_PATH))  # raises if the file would be invalid
     unmapped = {s for statuses in STATUSES.values() for s in statuses} - set(workflow.status_to_stage_index())
     if unmapped:
         raise SystemExit(f"statuses the workflow does not map: {sorted(unmapped)}")

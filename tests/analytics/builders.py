@@ -40,11 +40,18 @@ def events(rows: Iterable[tuple[str, ...]], timezone: str = "UTC") -> pd.DataFra
     for row in rows:
         item_id, timestamp, *rest = row
         if len(rest) == 1 and rest[0] not in ("blocked", "unblocked"):
-            records.append({"item_id": item_id, "timestamp": timestamp, "event": "status", "to_status": rest[0]})
+            records.append(
+                {"item_id": item_id, "timestamp": timestamp, "event": "status", "to_status": rest[0]}
+            )
         else:
             event, *status = rest
             records.append(
-                {"item_id": item_id, "timestamp": timestamp, "event": event, "to_status": status[0] if status else ""}
+                {
+                    "item_id": item_id,
+                    "timestamp": timestamp,
+                    "event": event,
+                    "to_status": status[0] if status else "",
+                }
             )
     return events_from_records(records, timezone).events
 
@@ -59,5 +66,7 @@ def timeline(rows: Iterable[tuple[str, ...]], asof: str, timezone: str = "UTC") 
     return build_timeline(events(rows, timezone), workflow(timezone), at(asof))
 
 
-def metrics(rows: Iterable[tuple[str, ...]], asof: str, window_days: int = 30, timezone: str = "UTC") -> BoardMetrics:
+def metrics(
+    rows: Iterable[tuple[str, ...]], asof: str, window_days: int = 30, timezone: str = "UTC"
+) -> BoardMetrics:
     return board_metrics(events(rows, timezone), workflow(timezone), at(asof), window_days=window_days)

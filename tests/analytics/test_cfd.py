@@ -21,10 +21,20 @@ def test_cfd_counts_each_stage_at_the_end_of_each_day():
     cfd = metrics(rows, "2026-01-05T00:00Z", window_days=4).cfd
     assert list(cfd.index) == [dt.date(2026, 1, d) for d in (1, 2, 3, 4)]
     assert cfd.loc[dt.date(2026, 1, 1)].to_dict() == {
-        "Backlog": 1, "Ready": 0, "Development": 0, "Review": 0, "Done": 1, "Dropped": 0,
+        "Backlog": 1,
+        "Ready": 0,
+        "Development": 0,
+        "Review": 0,
+        "Done": 1,
+        "Dropped": 0,
     }
     assert cfd.loc[dt.date(2026, 1, 2)].to_dict() == {
-        "Backlog": 0, "Ready": 1, "Development": 0, "Review": 1, "Done": 1, "Dropped": 0,
+        "Backlog": 0,
+        "Ready": 1,
+        "Development": 0,
+        "Review": 1,
+        "Done": 1,
+        "Dropped": 0,
     }
     assert cfd.loc[dt.date(2026, 1, 3), "Done"] == 2
     assert cfd.loc[dt.date(2026, 1, 4), "Review"] == 0

@@ -52,7 +52,7 @@ def test_cycle_time_percentiles_interpolate_linearly():
 
 
 def test_throughput_counts_finishes_inside_the_half_open_window():
-    """A finish at the window start counts, one just before it or at asof does not; per_week scales by 7/30."""
+    """A finish at the window start counts, one before it or at asof does not; per_week scales by 7/30."""
     rows = [
         *finished_item("in-first", "2025-12-20T00:00Z", "2026-01-01T00:00Z"),
         *finished_item("before", "2025-12-20T00:00Z", "2025-12-31T23:59Z"),

@@ -7,8 +7,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.cfd import cumulative_flow
 from analytics.calendar import window_ending
+from analytics.cfd import cumulative_flow
 from analytics.eventlog import events_from_records
 from analytics.measures import board_metrics
 from analytics.timeline import build_timeline
@@ -30,7 +30,9 @@ def event_logs(draw, *, forward_only: bool = False):
         minutes = draw(st.lists(st.integers(1, 6 * 24 * 60), min_size=1, max_size=8))
         times = BASE + pd.to_timedelta(np.cumsum(minutes), unit="min")
         if forward_only:
-            stages = sorted(draw(st.lists(st.integers(0, len(FORWARD) - 1), min_size=len(times), max_size=len(times))))
+            stages = sorted(
+                draw(st.lists(st.integers(0, len(FORWARD) - 1), min_size=len(times), max_size=len(times)))
+            )
             statuses = [FORWARD[i] for i in stages]
         else:
             statuses = draw(st.lists(st.sampled_from(STATUSES), min_size=len(times), max_size=len(times)))
@@ -73,7 +75,9 @@ def test_durations_are_never_negative_and_time_in_stage_adds_up(records):
     total_in_stages = timeline.time_in_stage_days.sum(axis=1)
     finished = items["finished"].to_numpy()
     wip = items["wip"].to_numpy()
-    np.testing.assert_allclose(total_in_stages[finished], items["cycle_time_days"].to_numpy()[finished], atol=1e-9)
+    np.testing.assert_allclose(
+        total_in_stages[finished], items["cycle_time_days"].to_numpy()[finished], atol=1e-9
+    )
     np.testing.assert_allclose(total_in_stages[wip], items["age_days"].to_numpy()[wip], atol=1e-9)
     spans = np.where(finished, items["cycle_time_days"], items["age_days"])
     counted = finished | wip

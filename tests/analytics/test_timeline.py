@@ -95,17 +95,23 @@ def test_reopened_item_is_wip_again_and_keeps_its_start():
     assert refinished["finished_at"] == at("2026-01-08T00:00Z")
     assert refinished["cycle_time_days"] == pytest.approx(7.0)
     days = stage_days([*rows, ("A", "2026-01-08T00:00Z", "Closed")], "2026-01-09")
-    assert days["Done"] == pytest.approx(2.0)  # the first stay in done, before the reopen, is part of the cycle
+    assert days["Done"] == pytest.approx(
+        2.0
+    )  # the first stay in done, before the reopen, is part of the cycle
 
 
 def test_move_within_done_does_not_change_finish():
     """Done → Closed is the same stage: the finish stays at the first entry into done."""
-    rows = [("A", "2026-01-01T00:00Z", "Selected"), ("A", "2026-01-03T00:00Z", "Done"), ("A", "2026-01-04T00:00Z", "Closed")]
+    rows = [
+        ("A", "2026-01-01T00:00Z", "Selected"),
+        ("A", "2026-01-03T00:00Z", "Done"),
+        ("A", "2026-01-04T00:00Z", "Closed"),
+    ]
     assert item(rows, "2026-01-05")["finished_at"] == at("2026-01-03T00:00Z")
 
 
 def test_return_to_backlog_unstarts_and_restarts():
-    """Back in the backlog an item is not started; pulled again, it starts again and earlier stays don't count."""
+    """Back in the backlog an item is not started; pulled again it starts anew, earlier stays don't count."""
     rows = [
         ("A", "2026-01-01T00:00Z", "Selected"),
         ("A", "2026-01-02T00:00Z", "In Progress"),
@@ -232,7 +238,7 @@ def test_discarding_from_the_backlog_starts_nothing_and_ends_blocks():
 
 
 def test_done_after_dropped_finishes_when_it_reached_done():
-    """Won't Do → Done: the item starts and finishes on reaching done, so its cycle time is 0, not negative."""
+    """Won't Do → Done: the item starts and finishes on reaching done: cycle time 0, not negative."""
     rows = [("A", "2026-01-01T00:00Z", "Won't Do"), ("A", "2026-01-03T00:00Z", "Done")]
     a = item(rows, "2026-01-04")
     assert a["finished_at"] == a["started_at"] == at("2026-01-03T00:00Z")

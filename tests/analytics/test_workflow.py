@@ -97,7 +97,10 @@ stages:
 
 def test_policy_fields_are_checked():
     """Working days and hours, SLE and unknown fields get clear messages."""
-    text = MINIMAL + 'working_days: [mon, funday]\nworking_hours: ["18:00", "09:00"]\nsle: {percentile: 120}\nwip: 3\n'
+    text = (
+        MINIMAL
+        + 'working_days: [mon, funday]\nworking_hours: ["18:00", "09:00"]\nsle: {percentile: 120}\nwip: 3\n'
+    )
     found = problems(text)
     assert any("working_days" in p and "funday" in p for p in found)
     assert any("working_hours" in p for p in found)
@@ -113,5 +116,5 @@ def test_yaml_syntax_errors_name_the_line():
 
 def test_missing_file_is_a_workflow_error(tmp_path):
     """A path that does not exist is reported as a workflow problem naming the file."""
-    with pytest.raises(WorkflowError, match="missing.yml"):
+    with pytest.raises(WorkflowError, match=r"missing\.yml"):
         load_workflow(tmp_path / "missing.yml")

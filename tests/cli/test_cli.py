@@ -31,8 +31,20 @@ PAY-4,2026-01-08T09:00:00+01:00,status,Triage,Mystery,
 
 # Every key of the spec's example document (spec/metrics.md), nested.
 SPEC_KEYS = {
-    "": {"board", "asof", "window", "wip", "throughput", "cycle_time", "sle", "flow_efficiency", "stages", "items",
-         "cfd", "data_quality"},
+    "": {
+        "board",
+        "asof",
+        "window",
+        "wip",
+        "throughput",
+        "cycle_time",
+        "sle",
+        "flow_efficiency",
+        "stages",
+        "items",
+        "cfd",
+        "data_quality",
+    },
     "window": {"start", "end", "days"},
     "wip": {"total", "limit", "by_stage"},
     "throughput": {"total", "per_week", "daily"},
@@ -81,8 +93,16 @@ def test_metrics_json_has_every_key_of_the_spec_document(capsys, events_file):
             for entry in target if isinstance(target, list) else [target]:
                 assert keys <= entry.keys(), path
     assert document["asof"] == "2026-01-31T12:00:00+01:00"
-    assert document["window"] == {"start": "2026-01-01T12:00:00+01:00", "end": "2026-01-31T12:00:00+01:00", "days": 30}
-    assert document["wip"] == {"total": 1, "limit": 12, "by_stage": {"Ready": 0, "Development": 1, "Review": 0}}
+    assert document["window"] == {
+        "start": "2026-01-01T12:00:00+01:00",
+        "end": "2026-01-31T12:00:00+01:00",
+        "days": 30,
+    }
+    assert document["wip"] == {
+        "total": 1,
+        "limit": 12,
+        "by_stage": {"Ready": 0, "Development": 1, "Review": 0},
+    }
     assert document["throughput"]["total"] == 2
     assert document["cycle_time"]["count"] == 2
     assert document["cycle_time"]["max"] == pytest.approx(13.0)  # PAY-3: Jan 7 → Jan 20
@@ -150,7 +170,9 @@ def test_bad_arguments_get_one_clear_line(capsys, events_file, args, message):
 
 def test_forecast_when_json(capsys, events_file):
     """`forecast --items` answers with dates per confidence level, later for higher confidence."""
-    code, out, err = run(capsys, "forecast", *source(events_file), "--items", "3", "--seed", "7", "--format", "json")
+    code, out, err = run(
+        capsys, "forecast", *source(events_file), "--items", "3", "--seed", "7", "--format", "json"
+    )
     assert code == 0, err
     document = json.loads(out)
     assert document["question"] == "when" and document["items"] == 3 and document["seed"] == 7
@@ -174,7 +196,16 @@ def test_forecast_how_many_is_repeatable_with_a_seed(capsys, events_file):
 def test_forecast_without_throughput_says_it_cannot(capsys, events_file):
     """No finished items in the window → an explicit "cannot forecast", never a date."""
     code, out, err = run(
-        capsys, "forecast", "--events", events_file, "--workflow", WORKFLOW, "--asof", "2026-01-08", "--items", "5"
+        capsys,
+        "forecast",
+        "--events",
+        events_file,
+        "--workflow",
+        WORKFLOW,
+        "--asof",
+        "2026-01-08",
+        "--items",
+        "5",
     )
     assert code == 1 and out == ""
     assert "no items" in err.lower() or "no throughput" in err.lower()
@@ -203,8 +234,15 @@ def test_demo_runs_with_no_configuration(capsys, tmp_path):
     """`demo` prints the sample board's summary and forecasts and writes the four charts."""
     code, out, err = run(capsys, "demo", "--out", tmp_path / "demo")
     assert code == 0, err
-    for expected in ("Work in progress", "Throughput", "Cycle time", "SLE", "Aging work in progress",
-                     "when will the next 10 items be done?", "Charts (last 90 days) written to"):
+    for expected in (
+        "Work in progress",
+        "Throughput",
+        "Cycle time",
+        "SLE",
+        "Aging work in progress",
+        "when will the next 10 items be done?",
+        "Charts (last 90 days) written to",
+    ):
         assert expected in out
     assert len(list((tmp_path / "demo").glob("*.png"))) == 4
 
