@@ -3,15 +3,15 @@
 Every reader turns its input into the same text columns (object arrays of ``str``, ``""`` for missing) for
 one validation step, so a row means the same whatever file it came from. All bad rows are reported at once
 (or skipped as warnings when ``lenient``). A board may have millions of events, so everything is vectorised
-except work on the rows being reported.
+except work on the rows being reported. CSV text comes from ``analytics.csvtable``, wide files are
+reshaped by ``analytics.wide`` and timestamps parsed by ``analytics.timestamps``.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +19,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from analytics.csvtable import CsvError, CsvTable, LineFinder, not_utf8_line, read_csv_table
+from analytics.timestamps import MISSING, NOT_ISO_8601, OUT_OF_RANGE, PARSED, parse_iso_timestamps
 from analytics.wide import WideHeaderError, is_wide_header, wide_to_events
 from analytics.workflow import Workflow
 
@@ -30,18 +32,10 @@ REQUIRED_COLUMNS = ("item_id", "timestamp")
 MAX_LISTED_PROBLEMS = 20  # keeps the error message readable; `problems` has them all
 _OPTIONAL_TEXT = ("from_status", "to_status", "title", "type", "url", "assignee", "reason")
 _STR = pd.StringDtype("python", na_value=np.nan)  # pandas' default "str" dtype, without pyarrow
-_NAT = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
-# Bytes that can only appear after the date part of an ISO 8601 value when it carries an offset.
-_OFFSET_BYTES = np.zeros(256, dtype=bool)
-_OFFSET_BYTES[[ord("+"), ord("-"), ord("Z"), ord("z")]] = True
-_STAMP_WIDTH = 40  # longer than any ISO 8601 value with nanoseconds and an offset
-_BLOCK_ROWS = 1 << 15
-_MISSING, _BAD, _OUT_OF_RANGE = 1, 2, 3  # timestamp states besides 0 (parsed)
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 TextArray = npt.NDArray[np.object_]
-LineFinder = Callable[[IntArray], IntArray]
 
 
 @dataclass(frozen=True)
@@ -167,19 +161,19 @@ def _validated(
     text = {name: columns.get(name, blank) for name in EVENT_COLUMNS}
     item_id = _strip(text["item_id"])
     event, bad_event = _event_kinds(text["event"])
-    stamps, stamp_state = _parse_timestamps(text["timestamp"], timezone)
+    stamps, stamp_state = parse_iso_timestamps(text["timestamp"], timezone)
     no_item = item_id == ""
     no_status = ((event == "status") | (event == "created")) & (text["to_status"] == "")
-    bad = no_item | bad_event | (stamp_state != 0) | no_status
+    bad = no_item | bad_event | (stamp_state != PARSED) | no_status
     found = list(problems)
 
     def what_is_wrong(i: int) -> list[str]:  # all of it in one problem, so a skipped row is one warning
         label, stamp = ("timestamp" if labels is None else str(labels[i])), _shown(text["timestamp"][i])
         parts = [f"{id_label} is missing"] if no_item[i] else []
         parts += {
-            _MISSING: [f"{label} is missing"],
-            _BAD: [f"{label} '{stamp}' is not ISO 8601"],
-            _OUT_OF_RANGE: [f"{label} '{stamp}' is outside the years 1677-2262"],
+            MISSING: [f"{label} is missing"],
+            NOT_ISO_8601: [f"{label} '{stamp}' is not ISO 8601"],
+            OUT_OF_RANGE: [f"{label} '{stamp}' is outside the years 1677-2262"],
         }.get(int(stamp_state[i]), [])
         if bad_event[i]:
             parts.append(f"event '{_shown(text['event'][i])}' is not one of {', '.join(EVENT_KINDS)}")
@@ -205,56 +199,6 @@ def _event_kinds(raw: TextArray) -> tuple[TextArray, BoolArray]:
     event = raw.copy()  # only unusual spellings pay for Python string handling
     event[odd] = [value.strip().lower() or "status" for value in event[odd]]
     return event, ~pd.Series(event, dtype=object).isin(EVENT_KINDS).to_numpy()
-
-
-def _parse_timestamps(text: TextArray, timezone: str) -> tuple[IntArray, npt.NDArray[np.int8]]:
-    """Parse ISO 8601 text into int64 UTC nanoseconds, with a state per value (0 ok, or why not).
-
-    A value with ``Z`` or an offset is that instant; a naive one (``2026-03-31``, ``2026-03-31 09:00``) is
-    local time in ``timezone``: an ambiguous local time (clocks going back) is its first, DST occurrence; a
-    nonexistent one (clocks going forward) moves forward past the gap. States: ``_MISSING``, ``_BAD`` (not ISO
-    8601), ``_OUT_OF_RANGE`` (outside the nanosecond range, years 1677-2262); those values are ``_NAT``.
-    """
-    parsed = pd.to_datetime(pd.Index(text, dtype=object), format="ISO8601", utc=True, errors="coerce")
-    values = np.asarray(parsed.asi8, dtype=np.int64)
-    state = np.where(values == _NAT, _BAD, 0).astype(np.int8)
-    if state.any():  # only rows being reported pay for a Python test
-        failed = np.flatnonzero(state)
-        blank = np.array([not text[i].strip() for i in failed], dtype=bool)
-        state[failed[blank]] = _MISSING
-    per_ns = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[parsed.unit]
-    if per_ns != 1:  # pandas may pick a coarser unit; values beyond the ns range cannot be represented
-        limit = np.iinfo(np.int64).max // per_ns
-        outside = (state == 0) & (np.abs(values) >= limit)
-        state[outside] = _OUT_OF_RANGE
-        values = np.where(state == 0, values * per_ns, _NAT)
-    naive = (state == 0) & ~_has_offset(text) if timezone != "UTC" else np.zeros(len(text), dtype=bool)
-    if naive.any():
-        # Naive values were parsed as if UTC, so their nanoseconds are the local wall time.
-        wall = pd.DatetimeIndex(values[naive].view("datetime64[ns]"))
-        dst_first = np.ones(len(wall), dtype=bool)  # True picks the DST reading of an ambiguous time
-        local = wall.tz_localize(timezone, ambiguous=dst_first, nonexistent="shift_forward")
-        values[naive] = np.asarray(local.as_unit("ns").asi8, dtype=np.int64)
-    return values, state
-
-
-def _has_offset(text: TextArray) -> BoolArray:
-    """Which values carry ``Z`` or an offset: a ``+``, ``-``, ``Z`` or ``z`` after the date's 10 characters.
-
-    Tested on fixed-width ASCII bytes, a block of rows at a time (small blocks stay in cache), because a
-    per-value Python string test costs more than the parse itself. Values are cut at ``_STAMP_WIDTH``
-    characters, which only affects values that are invalid anyway.
-    """
-    has = np.zeros(len(text), dtype=bool)
-    for start in range(0, len(text), _BLOCK_ROWS):
-        block = text[start : start + _BLOCK_ROWS]
-        try:
-            raw = block.astype(f"S{_STAMP_WIDTH}")
-        except UnicodeEncodeError:  # non-ASCII is never a valid timestamp; keep the positions of the rest
-            raw = np.array([value.encode("ascii", "replace") for value in block], dtype=f"S{_STAMP_WIDTH}")
-        matrix = raw.view(np.uint8).reshape(len(raw), _STAMP_WIDTH)
-        has[start : start + len(raw)] = _OFFSET_BYTES[matrix[:, 10:]].any(axis=1)
-    return has
 
 
 def _frame(text: Mapping[str, TextArray], stamps: IntArray, rows: IntArray | None) -> pd.DataFrame:
@@ -343,7 +287,7 @@ def _read_json_lines(path: Path, source: str, timezone: str, lenient: bool) -> E
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise _not_utf8(path, source) from exc
+        raise EventLogError([RowProblem(source, not_utf8_line(path), "not UTF-8 text")]) from exc
     numbered = [(number, line) for number, line in enumerate(text.split("\n"), start=1) if line.strip()]
     lines = [number for number, _ in numbered]
     # One parse of the whole file is about three times faster than one per line. A line holding anything but
@@ -373,9 +317,18 @@ def _read_json_lines(path: Path, source: str, timezone: str, lenient: bool) -> E
 
 def _read_csv(path: Path, source: str, workflow: Workflow, lenient: bool) -> EventLog:
     """A long or wide CSV through header checks and row validation."""
-    table = _read_csv_table(path, source)
-    if table is None:  # an empty file: nothing happened
-        return _from_records([], source, workflow.timezone, lenient, _finder(None))
+    try:
+        table = read_csv_table(path)
+        if table is None:  # an empty file: nothing happened
+            return _from_records([], source, workflow.timezone, lenient, _finder(None))
+        return _events_of_table(table, source, workflow, lenient)
+    except CsvError as exc:  # also from `table.line_of`, which may re-read the file while validating
+        raise EventLogError([RowProblem(source, line, message) for line, message in exc.problems]) from exc
+
+
+def _events_of_table(table: CsvTable, source: str, workflow: Workflow, lenient: bool) -> EventLog:
+    """The events of a CSV table: the wide format by its header, else the long one."""
+    problems = [RowProblem(source, line, message) for line, message in table.problems]
     if is_wide_header(table.header):
         try:
             wide = wide_to_events(table.header, table.columns, workflow)
@@ -384,7 +337,7 @@ def _read_csv(path: Path, source: str, workflow: Workflow, lenient: bool) -> Eve
         return _validated(
             wide.columns, len(wide.rows), workflow.timezone, source, lenient,
             lambda positions: table.line_of(wide.rows[positions]), labels=wide.labels, id_label="ID",
-            problems=table.problems,
+            problems=problems,
         )
     names: dict[str, str] = {}  # headers match stripped and case-insensitively; the first one wins
     for column in table.header:
@@ -394,106 +347,5 @@ def _read_csv(path: Path, source: str, workflow: Workflow, lenient: bool) -> Eve
         raise EventLogError([_missing_columns(source, missing)])
     text = {name: table.columns[names[name]] for name in EVENT_COLUMNS if name in names}
     return _validated(
-        text, table.n_rows, workflow.timezone, source, lenient, table.line_of, problems=table.problems
+        text, table.n_rows, workflow.timezone, source, lenient, table.line_of, problems=problems
     )
-
-
-@dataclass(frozen=True)
-class _CsvTable:
-    """A CSV file as text columns by header name (``""`` blank), a data-row → physical-line map, and the
-    rows that could not be read (more fields than the header), already left out."""
-
-    header: list[str]
-    columns: dict[str, TextArray]
-    n_rows: int
-    line_of: LineFinder
-    problems: tuple[RowProblem, ...] = ()
-
-
-def _read_csv_table(path: Path, source: str) -> _CsvTable | None:
-    """Read a CSV file into text columns (None for an empty file), for the long and wide formats alike.
-
-    The fast path is one ``pandas.read_csv`` (multi-threaded in pandas 3) without NA guessing ("NA" or
-    "None" may be a real status); physical lines are worked out only when a problem needs one. A file
-    pandas cannot parse (rows with too many fields) is read again with the ``csv`` module.
-    """
-    try:
-        # index_col=False: an extra field must not silently turn the first column into the index.
-        frame = pd.read_csv(path, dtype=object, na_filter=False, index_col=False)
-    except pd.errors.EmptyDataError:
-        return None
-    except pd.errors.ParserError:
-        return _read_csv_slowly(path, source)
-    except UnicodeDecodeError as exc:
-        raise _not_utf8(path, source) from exc
-    header = [str(column) for column in frame.columns]
-    # With na_filter=False every field is a str (a short row's missing fields are ""), so no conversion.
-    columns = {name: frame[name].to_numpy(dtype=object) for name in header}
-    return _CsvTable(header, columns, len(frame), lambda positions: _csv_lines(path, positions))
-
-
-def _not_utf8(path: Path, source: str) -> EventLogError:
-    """The error for a file that is not UTF-8, at the line of its first bad byte."""
-    data = path.read_bytes()
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return EventLogError([RowProblem(source, data.count(b"\n", 0, exc.start) + 1, "not UTF-8 text")])
-    return EventLogError([RowProblem(source, 1, "not UTF-8 text")])
-
-
-def _records(path: Path, source: str, *, strict: bool = False) -> Iterable[tuple[int, list[str]]]:
-    """Non-blank CSV records with the physical line each starts on (pandas skips blank lines too).
-
-    ``strict`` raises :class:`EventLogError` on malformed quoting, such as a quote left open to the end.
-    """
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle, strict=strict)
-        end = 0
-        try:
-            for record in reader:
-                start, end = end + 1, reader.line_num
-                if len(record) > 1 or (record and record[0].strip()):
-                    yield start, record
-        except csv.Error as exc:
-            message = f"not valid CSV from here on ({exc}); check the quotes"
-            raise EventLogError([RowProblem(source, end + 1, message)]) from exc
-
-
-def _csv_lines(path: Path, positions: IntArray) -> IntArray:
-    """Physical first lines of the given data rows, by re-reading the file up to the last one needed."""
-    if len(positions) == 0:
-        return positions
-    last = int(positions.max())
-    lines: list[int] = []
-    for start, _ in _records(path, ""):
-        lines.append(start)
-        if len(lines) > last + 1:  # the header plus rows 0..last
-            break
-    # pandas and the csv module agree on well-formed files; should they not, assume one row per line.
-    known = np.asarray(lines[1:] + [0] * (last + 1 - len(lines[1:])), dtype=np.int64)
-    return np.where(known[positions] > 0, known[positions], positions + 2)
-
-
-def _read_csv_slowly(path: Path, source: str) -> _CsvTable:
-    """Read with the ``csv`` module, reporting rows with more fields than the header. Malformed quoting is
-    an error even when lenient: what follows an unclosed quote cannot be told apart from the field."""
-    records = iter(_records(path, source, strict=True))
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    problems: list[RowProblem] = []
-    try:
-        _, header = next(records, (1, []))
-        for line, record in records:
-            if len(record) > len(header):
-                message = f"{len(record)} fields, but the header has {len(header)}"
-                problems.append(RowProblem(source, line, message))
-                continue
-            rows.append(record + [""] * (len(header) - len(record)))
-            lines.append(line)
-    except EventLogError as exc:
-        raise EventLogError(problems + list(exc.problems)) from exc
-    columns: dict[str, TextArray] = {}
-    for position, name in enumerate(header):
-        columns.setdefault(name, np.array([row[position] for row in rows], dtype=object))
-    return _CsvTable(header, columns, len(rows), _finder(np.asarray(lines, dtype=np.int64)), tuple(problems))

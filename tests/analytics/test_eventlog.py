@@ -18,6 +18,7 @@ from analytics.eventlog import (
     normalise_events,
     read_event_log,
 )
+from tests.analytics import builders
 from tests.analytics.builders import workflow
 
 ZURICH = workflow("Europe/Zurich")
@@ -449,3 +450,15 @@ def test_the_result_does_not_depend_on_row_order(order, minutes):
     pd.testing.assert_frame_equal(shuffled, expected)
     assert expected["timestamp"].is_monotonic_increasing
     assert expected["timestamp"].is_unique
+
+
+def test_extra_field_on_the_first_data_row_is_reported(tmp_path):
+    """An extra field on the first row is a problem at its line, not a silently shifted or dropped column."""
+    path = tmp_path / "extra.csv"
+    path.write_text(
+        "item_id,timestamp,to_status\nA,2026-01-01T00:00Z,Done,extra\nB,2026-01-01T00:00Z,Done\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(EventLogError) as caught:
+        read_event_log(path, builders.workflow())
+    assert [problem.line for problem in caught.value.problems] == [2]
