@@ -314,6 +314,6 @@ def throughput_sample(metrics: BoardMetrics) -> npt.NDArray[np.int64]:
     """
     counts: npt.NDArray[np.int64] = metrics.throughput_daily.to_numpy(dtype=np.int64)
     if len(counts) == metrics.window.days + 1:
-        merged: npt.NDArray[np.int64] = np.concatenate(([counts[0] + counts[-1]], counts[1:-1])).astype(np.int64)
-        return merged
+        merged = np.concatenate(([counts[0] + counts[-1]], counts[1:-1]))
+        return merged.astype(np.int64)
     return counts

@@ -5,27 +5,26 @@
 rewrites ``events.csv`` and ``workflow.yml`` next to this module, byte-identical on every run (a fixed seed,
 no clock, no hash-ordered iteration). Edit this file, not the generated ones.
 
-The story: items arrive in the backlog from 27 April 2026; the team starts pulling on 18 May; the export ends
-at ``SAMPLE_ASOF`` (Friday 20 November 2026, 17:00). Time advances in quarter hours; people work on weekdays
-08:30-18:30 and only now and then outside. On Monday, Wednesday and Friday at 10:00 the product owner
-triages, drops or deprioritises a few items and refills Ready from the prioritised backlog. Four developers
-pull from Ready while fewer than four unblocked items are in Development (blocked items do not count, so the
-limit is mostly, not always, kept); three seniors review between their own work; two testers take what
-reaches Test. Work durations are lognormal. Review and Test send some items back to Development, a few
-finished items are reopened, some items are blocked for a while. From 17 August Anna is on holiday and from
-24 August Luca is on an incident: reviews become scarce, Review grows week after week far past its limit of 3
-and Test starves. From 28 September the developers swarm on reviews until the queue is gone (Test then gets
-the wave). Nina is off sick in the last week, and three long blockers leave old items in progress at the
-end. A few bugs are filed in "Triage", a status the workflow does not map.
+The story: items arrive in the backlog from 13 April 2026, the team starts pulling on 18 May, the export
+ends at ``SAMPLE_ASOF`` (Friday 20 November 2026, 17:00). Time advances in quarter hours; people work on
+weekdays 08:30-18:30, only now and then outside. Three mornings a week the product owner triages, drops or
+deprioritises a few items and refills Ready. Four developers pull while fewer than four unblocked items are
+in Development (blocked ones do not count, so the limit is mostly, not always, kept); three seniors review
+between their own work; two testers take what reaches Test. Durations are lognormal. Review and Test send
+some items back, a few finished items are reopened, some are blocked for a while. From 17 August Anna is on
+holiday and from 24 August Luca is on an incident: reviews become scarce, Review grows week after week far
+past its limit and Test starves, until the developers swarm on reviews from 28 September (Test then gets
+the wave). Nina is off sick in the last week; three long blockers leave old items in progress at the end;
+a few bugs are filed in "Triage", a status the workflow does not map.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import datetime as dt
 import json
 import sys
-import zoneinfo
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,68 +34,42 @@ import numpy as np
 from analytics.eventlog import EVENT_COLUMNS
 from analytics.workflow import parse_workflow
 from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_TIMEZONE, SAMPLE_WORKFLOW_PATH
+from bot.sample.scenario import (
+    ARRIVALS_PER_DAY,
+    AWAY,
+    BACKLOG,
+    DEV,
+    DEV_BLOCKERS,
+    DEV_HOURS,
+    DEVELOPERS,
+    DONE,
+    DROPPED,
+    FIRST_DAY,
+    HOLIDAYS,
+    HOURS_PER_TICK,
+    METHODS,
+    NOT_REVIEWING,
+    READY,
+    REVIEW,
+    SCRIPTED_BLOCKS,
+    SEED,
+    SENIORS,
+    STAGES,
+    STATUSES,
+    SWARM,
+    TEAM_START,
+    TEST,
+    TEST_BLOCKERS,
+    TESTERS,
+    TICK,
+    TITLES,
+    TRIAGE,
+    TYPE_SHARES,
+    TYPES,
+    TZ,
+    WIP_LIMITS,
+)
 
-SEED = 22  # picked among a few seeds as a typical run: ~300 items, a clear review queue, ~17 WIP at the end
-TZ = zoneinfo.ZoneInfo(SAMPLE_TIMEZONE)
-FIRST_DAY = dt.date(2026, 4, 27)  # the tracker project opens: items start arriving in the backlog
-TEAM_START = dt.date(2026, 5, 18)  # the team starts pulling work, 26 weeks before SAMPLE_ASOF
-HOLIDAYS = (dt.date(2026, 5, 25),)  # Whit Monday
-TICK, HOURS_PER_TICK = dt.timedelta(minutes=15), 0.25
-BACKLOG, READY, DEV, REVIEW, TEST, DONE, DROPPED = range(7)
-TRIAGE = -1  # the item's status is one the workflow does not map
-STAGES = (("Backlog", "backlog"), ("Ready", "queue"), ("Development", "active"), ("Review", "queue"),
-          ("Test", "active"), ("Done", "done"), ("Dropped", "discarded"))
-# Tracker statuses by issue type, one per stage: as in Jira, each issue type has its own tracker workflow.
-STATUSES = {
-    "Story": ("Backlog", "Selected for Development", "In Development", "In Review", "In Test", "Done", "Won't Do"),
-    "Bug": ("To Do", "Ready for Dev", "In Progress", "Code Review", "QA", "Closed", "Won't Do"),
-    "Task": ("To Do", "Selected for Development", "In Progress", "Code Review", "In Test", "Done", "Cancelled"),
-}
-TYPES, TYPE_SHARES = ("Story", "Bug", "Task"), (0.55, 0.3, 0.15)
-DEV_HOURS = {"Story": 13.0, "Bug": 6.0, "Task": 5.0}  # median hands-on hours in Development
-WIP_LIMITS = {READY: 6, DEV: 4, REVIEW: 3, TEST: 3}
-ARRIVALS_PER_DAY = 2.1
-DEVELOPERS, SENIORS, TESTERS = ("Anna", "Luca", "Sofia", "Jonas"), ("Anna", "Luca", "Sofia"), ("Nina", "Marco")
-AWAY = {"Anna": (dt.date(2026, 8, 17), dt.date(2026, 9, 18)), "Nina": (dt.date(2026, 11, 12), dt.date(2026, 11, 20))}
-NOT_REVIEWING = {**AWAY, "Luca": (dt.date(2026, 8, 24), dt.date(2026, 9, 25))}  # Luca is on an incident
-SWARM = (dt.date(2026, 9, 28), dt.date(2026, 10, 9))  # every developer reviews until the queue is gone
-# Long blockers that leave old items in progress at the end: (from day, stage, reason, days blocked).
-SCRIPTED_BLOCKS = (
-    (dt.date(2026, 10, 13), DEV, "Waiting for the acquirer's 3-D Secure certification", 60),
-    (dt.date(2026, 10, 28), REVIEW, "Needs a security review of the new key storage", 40),
-    (dt.date(2026, 11, 2), DEV, "Depends on the platform team's database migration", 9),
-)
-DEV_BLOCKERS = (
-    "Waiting for PSP sandbox credentials", "Waiting on the security team's review", "Acquirer sandbox returns 500",
-    "Needs a product decision on how fees are shown", "Depends on the platform team's database migration",
-    "Waiting for legal to approve the new terms",
-)
-TEST_BLOCKERS = ("Staging environment is down", "Test cards expired in the acquirer sandbox")
-METHODS = ("TWINT", "Apple Pay", "Google Pay", "PayPal", "SEPA Direct Debit", "Klarna", "PostFinance Card",
-           "Visa", "Mastercard", "Amex", "iDEAL", "Bancontact")
-TITLES = {
-    "Story": (
-        "Add {m} to the checkout", "Support partial refunds for {m}", "Show {m} payouts in the merchant dashboard",
-        "Let merchants switch {m} on and off", "Save {m} as a payment method for returning customers",
-        "Support recurring payments with {m}", "Export {m} settlements as CSV", "Show the fee of each {m} payment",
-        "Add {m} to the mobile app", "Show pending {m} payments in the order history",
-        "Send a receipt by e-mail after {m} payments", "Add 3-D Secure to card checkout",
-        "Let customers split a payment between two cards", "Support CHF and EUR prices in one checkout",
-    ),
-    "Bug": (
-        "Fix double charge when {m} times out", "Refund webhook for {m} is retried forever",
-        "Checkout button stays disabled after {m} cancel on Safari", "Payout report misses {m} payments at month end",
-        "Wrong fee shown for {m} refunds", "Duplicate notifications after a {m} retry",
-        "{m} status polling times out under load", "Rounding error in EUR invoices",
-        "3-D Secure pop-up blocked in the iOS app",
-    ),
-    "Task": (
-        "Upgrade the {m} SDK", "Rotate the {m} API keys", "Add alerting for {m} webhook failures",
-        "Load-test {m} checkout before Black Friday", "Write the {m} reconciliation runbook",
-        "Remove the old {m} feature flag", "Add contract tests for the {m} client",
-        "Move the settlement job to a Kubernetes CronJob", "Update the PCI DSS self-assessment",
-    ),
-}
 Event = tuple[int, dt.datetime, str, str, str, str, str]  # number, at, event, from, to, assignee, reason
 
 
@@ -123,10 +96,11 @@ class Item:
 
 
 class Board:
-    """The simulated team and board; every random draw goes through ``rng``, in a fixed order."""
+    """The simulated team and board. Every draw of the simulation goes through ``rng`` in a fixed order;
+    titles have their own generator, so that editing the vocabulary does not change the flow."""
 
-    def __init__(self, rng: np.random.Generator) -> None:
-        self.rng = rng
+    def __init__(self, seed: int) -> None:
+        self.rng, self.words = np.random.default_rng(seed), np.random.default_rng(seed + 1)
         self.items: list[Item] = []
         self.open: list[Item] = []  # items not finished for good: the only ones a tick looks at
         self.events: list[Event] = []
@@ -145,7 +119,8 @@ class Board:
         if item.last is not None and stamp <= item.last:
             stamp = item.last + dt.timedelta(seconds=int(self.rng.integers(30, 240)))
         item.last = stamp
-        self.events.append((item.number, stamp, event, item.status if event == "status" else "", to, item.who, reason))
+        from_status = item.status if event == "status" else ""
+        self.events.append((item.number, stamp, event, from_status, to, item.who, reason))
         item.status = to or item.status
 
     def move(self, item: Item, stage: int, at: dt.datetime) -> None:
@@ -161,7 +136,8 @@ class Board:
     def arrive(self, at: dt.datetime, weight: float) -> None:
         for _ in range(int(self.rng.poisson(ARRIVALS_PER_DAY / 40 * weight))):
             kind = TYPES[int(self.rng.choice(3, p=TYPE_SHARES))]
-            priority = (at.date() - FIRST_DAY).days - (6 if kind == "Bug" else 0) + 5 * self.rng.standard_normal()
+            bump = 6 if kind == "Bug" else 0  # bugs jump the queue by about a week
+            priority = (at.date() - FIRST_DAY).days - bump + 5 * self.rng.standard_normal()
             item = Item(len(self.items) + 1, kind, self.title(kind), priority, at)
             self.items.append(item)
             triage = kind == "Bug" and self.rng.random() < 0.06
@@ -171,8 +147,8 @@ class Board:
 
     def title(self, kind: str) -> str:
         for _ in range(40):
-            template = TITLES[kind][int(self.rng.integers(len(TITLES[kind])))]
-            title = template.format(m=METHODS[int(self.rng.integers(len(METHODS)))])
+            template = TITLES[kind][int(self.words.integers(len(TITLES[kind])))]
+            title = template.format(m=METHODS[int(self.words.integers(len(METHODS)))])
             if title not in self.titles:
                 break
         else:
@@ -187,16 +163,17 @@ class Board:
                 item.blocked_until = None
                 self.emit(item, at, "unblocked")
             if item.stage == DONE and item.reopen_at is not None and item.reopen_at <= at:
-                item.reopen_at, item.rework, item.who, item.work = None, True, item.dev, self.lognormal(4, 0.6)
+                item.reopen_at, item.rework, item.who = None, True, item.dev
+                item.work = self.lognormal(4, 0.6)
                 self.move(item, DEV, at)
         if at.weekday() in (0, 2, 4) and (at.hour, at.minute) == (10, 0):
             self.replenish(at)
         for scripted in [block for block in self.scripted if block[0] <= at.date()]:
-            item = next((item for item in self.stage_items(scripted[1]) if item.blocked_until is None), None)
-            if item is not None:  # else the next tick tries again
+            target = next((item for item in self.stage_items(scripted[1]) if not item.blocked_until), None)
+            if target is not None:  # else the next tick tries again
                 self.scripted.remove(scripted)
-                item.block_hours = 24.0 * scripted[3]
-                self.block(item, at, (scripted[2],))
+                target.block_hours = 24.0 * scripted[3]
+                self.block(target, at, (scripted[2],))
         self.develop(at)
         self.review(at)
         self.test(at)
@@ -226,13 +203,13 @@ class Board:
         for dev in DEVELOPERS:
             if _away(AWAY, dev, at.date()) or self.rng.random() > 0.85:
                 continue
-            mine = [item for item in in_dev if item.stage == DEV and item.who == dev and item.blocked_until is None]
+            mine = [i for i in in_dev if i.stage == DEV and i.who == dev and not i.blocked_until]
             if not mine:
                 self.start(dev, at, in_dev)
                 continue
             item = min(mine, key=lambda item: (not item.rework, item.since))
             item.work -= HOURS_PER_TICK
-            if 0 <= item.block_at and item.work <= item.block_at:
+            if item.block_at >= 0 and item.work <= item.block_at:
                 self.block(item, at, DEV_BLOCKERS)
             elif item.work <= 0:
                 item.rework, item.work = False, self.lognormal(1.0, 0.6)
@@ -240,7 +217,7 @@ class Board:
 
     def start(self, dev: str, at: dt.datetime, in_dev: list[Item]) -> None:
         """An idle developer pulls the oldest Ready item, unless the unblocked ones already fill the limit."""
-        if sum(1 for item in in_dev if item.stage == DEV and item.blocked_until is None) >= WIP_LIMITS[DEV]:
+        if sum(item.stage == DEV and not item.blocked_until for item in in_dev) >= WIP_LIMITS[DEV]:
             return
         ready = self.stage_items(READY)
         if not ready:
@@ -278,17 +255,19 @@ class Board:
         for tester in TESTERS:
             if _away(AWAY, tester, at.date()) or self.rng.random() > 0.5:
                 continue
-            mine = [item for item in in_test if item.stage == TEST and item.who == tester and item.blocked_until is None]
+            in_hand = [item for item in in_test if item.stage == TEST and not item.blocked_until]
+            mine = [item for item in in_hand if item.who == tester]
             if not mine:
                 waiting = [item for item in in_test if item.stage == TEST and item.who not in TESTERS]
                 if waiting:
-                    waiting[0].who = tester
+                    first = waiting[0]
+                    first.who = tester
                     if self.rng.random() < 0.06:
-                        waiting[0].block_at, waiting[0].block_hours = waiting[0].work / 2, self.lognormal(6, 0.8)
+                        first.block_at, first.block_hours = first.work / 2, self.lognormal(6, 0.8)
                 continue
             item = mine[0]
             item.work -= HOURS_PER_TICK
-            if 0 <= item.block_at and item.work <= item.block_at:
+            if item.block_at >= 0 and item.work <= item.block_at:
                 self.block(item, at, TEST_BLOCKERS)
             elif item.work <= 0 and self.rng.random() < 0.12:  # the test failed
                 item.rework, item.who, item.work = True, item.dev, self.lognormal(4, 0.7)
@@ -322,7 +301,7 @@ def _ticks() -> Iterator[tuple[dt.datetime, float]]:
 
 def simulate(seed: int = SEED) -> Board:
     """Run the simulation from ``FIRST_DAY`` to ``SAMPLE_ASOF``; the board holds every item and event."""
-    board = Board(np.random.default_rng(seed))
+    board = Board(seed)
     for at, weight in _ticks():
         board.arrive(at, weight)
         if at.date() >= TEAM_START and board.rng.random() < weight:
@@ -336,10 +315,12 @@ def workflow_yaml() -> str:
              f"timezone: {SAMPLE_TIMEZONE}", "working_days: [mon, tue, wed, thu, fri]",
              'working_hours: ["08:30", "18:30"]', "stages:"]
     for stage, (name, kind) in enumerate(STAGES):
-        statuses = ", ".join(json.dumps(status) for status in dict.fromkeys(STATUSES[t][stage] for t in TYPES))
+        used = dict.fromkeys(STATUSES[kind_][stage] for kind_ in TYPES)
+        statuses = ", ".join(json.dumps(status) for status in used)
         lines += [f"  - name: {name}", f"    statuses: [{statuses}]", f"    kind: {kind}"]
         lines += [f"    wip_limit: {WIP_LIMITS[stage]}"] if stage in WIP_LIMITS else []
-    lines += [f"wip_limit: {sum(WIP_LIMITS.values())}", "start: Ready", "sle: {percentile: 85, window_days: 90}"]
+    lines += [f"wip_limit: {sum(WIP_LIMITS.values())}", "start: Ready"]
+    lines += ["sle: {percentile: 85, window_days: 90}"]
     return "\n".join(lines) + "\n"
 
 
@@ -359,16 +340,23 @@ def write_events(board: Board, path: Path, rng: np.random.Generator) -> int:
     return len(events)
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
+    """Write ``events.csv`` and ``workflow.yml`` next to this module, or into ``--out DIR``."""
+    parser = argparse.ArgumentParser(description="Regenerate the bundled sample board.")
+    parser.add_argument("--out", type=Path, help="write into this folder instead of the package")
+    args = parser.parse_args(argv)
+    events_path = SAMPLE_EVENTS_PATH if args.out is None else args.out / SAMPLE_EVENTS_PATH.name
+    workflow_path = SAMPLE_WORKFLOW_PATH if args.out is None else args.out / SAMPLE_WORKFLOW_PATH.name
     text = workflow_yaml()
-    workflow = parse_workflow(text, source=str(SAMPLE_WORKFLOW_PATH))  # raises if the file would be invalid
+    workflow = parse_workflow(text, source=str(workflow_path))  # raises if the file would be invalid
     unmapped = {s for statuses in STATUSES.values() for s in statuses} - set(workflow.status_to_stage_index())
     if unmapped:
         raise SystemExit(f"statuses the workflow does not map: {sorted(unmapped)}")
     board = simulate()
-    SAMPLE_WORKFLOW_PATH.write_text(text, encoding="utf-8")
-    count = write_events(board, SAMPLE_EVENTS_PATH, np.random.default_rng(SEED + 1))
-    sys.stdout.write(f"wrote {count} events of {len(board.items)} items to {SAMPLE_EVENTS_PATH}\n")
+    workflow_path.parent.mkdir(parents=True, exist_ok=True)
+    workflow_path.write_text(text, encoding="utf-8")
+    count = write_events(board, events_path, np.random.default_rng(SEED + 2))
+    sys.stdout.write(f"wrote {count} events of {len(board.items)} items to {events_path}\n")
 
 
 if __name__ == "__main__":
