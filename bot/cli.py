@@ -48,13 +48,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Every subcommand with its flags; ``--help`` on each describes them."""
+    # Accepted before or after the subcommand; SUPPRESS keeps a subcommand's default from overwriting a
+    # `flowcoach --debug metrics …` given before it.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show the traceback of an error"
+    )
     parser = argparse.ArgumentParser(
         prog="flowcoach",
         description="Flow metrics, forecasts and coaching for software teams.",
-        parents=[common],
     )
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
 
     metrics = commands.add_parser(

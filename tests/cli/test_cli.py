@@ -257,5 +257,36 @@ def test_installed_command_never_shows_a_traceback(tmp_path):
     plain = subprocess.run(args, capture_output=True, text=True, check=False)
     assert plain.returncode == 1
     assert plain.stderr.startswith("flowcoach: error:") and "Traceback" not in plain.stderr
-    debug = subprocess.run([*args, "--debug"], capture_output=True, text=True, check=False)
-    assert debug.returncode == 1 and "Traceback" in debug.stderr
+    for debug_args in ([*args, "--debug"], [executable, "--debug", *args[1:]]):
+        debug = subprocess.run(debug_args, capture_output=True, text=True, check=False)
+        assert debug.returncode == 1
+        assert "Traceback" in debug.stderr
+
+
+def test_sample_board_document_has_every_spec_key(capsys):
+    """On the bundled sample board, the JSON document carries every key of the spec with values in place."""
+    from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
+
+    code, out, err = run(
+        capsys,
+        "metrics",
+        "--events",
+        SAMPLE_EVENTS_PATH,
+        "--workflow",
+        SAMPLE_WORKFLOW_PATH,
+        "--asof",
+        SAMPLE_ASOF.isoformat(),
+        "--format",
+        "json",
+    )
+    assert code == 0, err
+    document = json.loads(out)
+    assert SPEC_KEYS[""] <= document.keys()
+    assert all(SPEC_KEYS["stages"] <= stage.keys() for stage in document["stages"])
+    assert all(SPEC_KEYS["items"] <= item.keys() for item in document["items"])
+    assert document["wip"]["total"] == len(document["items"]) > 0
+    assert document["cycle_time"]["p50"] <= document["cycle_time"]["p85"] <= document["cycle_time"]["max"]
+    assert 0 < document["flow_efficiency"] < 1
+    assert document["sle"]["days"] > 0
+    assert len(document["throughput"]["daily"]) == len(document["cfd"]) == 31
+    assert document["data_quality"]["unmapped_statuses"]
