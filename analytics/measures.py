@@ -192,14 +192,6 @@ def sle_cycle_times(timeline: Timeline) -> FloatArray:
     return np.sort(items.loc[recent, "cycle_time_days"].to_numpy(dtype=np.float64))
 
 
-def service_level_days(timeline: Timeline) -> float | None:
-    """The SLE: the ``sle.percentile`` of cycle times over the SLE window, in days; ``None`` with no items."""
-    recent = sle_cycle_times(timeline)
-    if len(recent) == 0:
-        return None
-    return float(np.percentile(recent, timeline.workflow.sle.percentile))
-
-
 def wip_items(timeline: Timeline) -> pd.DataFrame:
     """WIP items oldest first, with stage name, age, pace and blocked state.
 

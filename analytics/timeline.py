@@ -91,9 +91,8 @@ def build_timeline(events: pd.DataFrame, workflow: Workflow, asof: pd.Timestamp)
     status_rows = event_kind.isin(("status", "created")).to_numpy() & events["to_status"].notna().to_numpy()
     # Map the few distinct statuses, not the million rows.
     status_codes, statuses = pd.factorize(events["to_status"])
-    stage_of_status = np.array(
-        [workflow.status_to_stage_index().get(str(s), -1) for s in statuses], dtype=np.int64
-    )
+    stage_index = workflow.status_to_stage_index()
+    stage_of_status = np.array([stage_index.get(str(s), -1) for s in statuses], dtype=np.int64)
     stage_of_row = np.r_[stage_of_status, -1][status_codes]  # code -1 (missing) picks the trailing -1
     mapped = status_rows & (stage_of_row >= 0)
     unmapped = _unmapped_statuses(events.loc[status_rows & ~mapped])
