@@ -10,6 +10,7 @@ from analytics.measures import BoardMetrics, StageFlow
 
 BAR_WIDTH = 20
 MAX_AGING_ROWS = 10
+TITLE_WIDTH = 48
 
 
 def metrics_text(metrics: BoardMetrics, *, aging_rows: int = MAX_AGING_ROWS) -> str:
@@ -33,6 +34,15 @@ def local_time(moment: pd.Timestamp, timezone: str) -> str:
 def days(value: float | None) -> str:
     """Days with one decimal, or an em dash for "no data"."""
     return "—" if value is None or math.isnan(value) else f"{value:.1f} d"
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters at a word boundary, with an ellipsis when cut."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1].rsplit(" ", 1)[0] if " " in text[: width - 1] else text[: width - 1]
+    return cut.rstrip(" ,;:-") + "…"
 
 
 def percent(value: float | None) -> str:
@@ -136,7 +146,7 @@ def aging_text(metrics: BoardMetrics, *, limit: int = MAX_AGING_ROWS) -> str:
         sle_flag = (
             "  past SLE" if metrics.sle_days is not None and item["age_days"] > metrics.sle_days else ""
         )
-        label = "" if pd.isna(item["title"]) else f"  {str(item['title'])[:48]}"
+        label = "" if pd.isna(item["title"]) else f"  {shorten(str(item['title']), TITLE_WIDTH)}"
         lines.append(
             f"  {item_id!s:<{id_width}}  {item['stage']:<{stage_width}}  age {item['age_days']:5.1f} d"
             f"  pace {percent(item['pace']):>4}{sle_flag}{flag}{label}"
