@@ -40,7 +40,7 @@ _IntArray = npt.NDArray[np.int64]
 
 
 # The name reads as the answer a user gets ("cannot forecast"), which the CLI and Slack code rely on.
-class CannotForecast(ValueError):  # noqa: N818
+class CannotForecast(ValueError):
     """The history cannot support the requested forecast; the message says why in a team lead's words."""
 
 

@@ -14,7 +14,7 @@ from analytics.eventlog import EventLog, EventLogError, read_event_log
 from analytics.forecast import CannotForecast
 from analytics.measures import BoardMetrics, board_metrics
 from analytics.workflow import Workflow, WorkflowError, load_workflow
-from bot.errors import FlowcoachError
+from bot.errors import FlowcoachError, UsageError
 from bot.timeargs import now_utc, parse_date, parse_instant
 
 USER_ERRORS = (FlowcoachError, WorkflowError, EventLogError, CannotForecast)
@@ -108,15 +108,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, metavar="DIR", help="folder for the charts (default: a new temp folder)"
     )
     demo.set_defaults(handler=run_demo)
+
+    from bot.cli_store import add_store_commands
+
+    add_store_commands(commands, common)
     return parser
 
 
 def _add_source(parser: argparse.ArgumentParser, default_window: int) -> None:
-    source = parser.add_argument_group("board data")
-    source.add_argument(
-        "--events", required=True, type=Path, metavar="FILE", help="event log: .csv or .jsonl"
-    )
-    source.add_argument("--workflow", required=True, type=Path, metavar="FILE", help="workflow YAML file")
+    source = parser.add_argument_group("board data (--board, or --events with --workflow)")
+    source.add_argument("--board", metavar="NAME", help="a board registered with `flowcoach board add`")
+    source.add_argument("--events", type=Path, metavar="FILE", help="event log: .csv or .jsonl")
+    source.add_argument("--workflow", type=Path, metavar="FILE", help="workflow YAML file")
     source.add_argument("--lenient", action="store_true", help="skip malformed event rows, reporting them")
     window = parser.add_argument_group("time")
     window.add_argument("--asof", metavar="TIME", help="evaluate at this instant (ISO 8601; default now)")
@@ -150,11 +153,29 @@ class LoadedBoard:
 
 
 def load_board(args: argparse.Namespace) -> LoadedBoard:
-    """Read the workflow, then the events in its time zone."""
+    """A stored board (``--board``), or the workflow file and then the events in its time zone."""
+    if args.board is not None:
+        if args.events is not None or args.workflow is not None:
+            raise UsageError("give either --board, or --events with --workflow, not both")
+        return _stored_board(args.board)
+    if args.events is None or args.workflow is None:
+        raise UsageError("give --board NAME, or both --events FILE and --workflow FILE")
     workflow = load_workflow(args.workflow)
     if not args.events.is_file():
         raise FlowcoachError(f"{args.events}: no such events file")
     return LoadedBoard(workflow, read_event_log(args.events, workflow, lenient=args.lenient))
+
+
+def _stored_board(name: str) -> LoadedBoard:
+    from bot.cli_store import open_store
+    from bot.store.boards import board_workflow, get_board
+    from bot.store.eventstore import load_events
+
+    with open_store() as sessions, sessions() as session:
+        board = get_board(session, name)
+        workflow = board_workflow(board)
+        events = load_events(session, board.id, workflow)
+    return LoadedBoard(workflow, EventLog(events))
 
 
 def metrics_for(args: argparse.Namespace, board: LoadedBoard) -> BoardMetrics:

@@ -1,0 +1,56 @@
+"""Configuration from the environment (and a ``.env`` file), failing fast with the variable's name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import FlowcoachError
+
+
+def default_database_url() -> str:
+    """A SQLite file in the user's data directory, created on first use."""
+    directory = Path(platformdirs.user_data_dir("flowcoach", appauthor=False))
+    return f"sqlite:///{directory / 'flowcoach.db'}"
+
+
+class Settings(BaseSettings):
+    """Every variable of ``spec/slack.md`` that the current processes read."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(default_factory=default_database_url, validation_alias="DATABASE_URL")
+    secret_key: SecretStr | None = Field(default=None, validation_alias="FLOWCOACH_SECRET_KEY")
+    log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+    log_format: str = Field(default="text", validation_alias="LOG_FORMAT")
+
+    @field_validator("database_url")
+    @classmethod
+    def _sqlalchemy_url(cls, value: str) -> str:
+        # Heroku-style platforms hand out postgres:// URLs; SQLAlchemy wants a driver name.
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value not in ("text", "json"):
+            raise ValueError("must be text or json")
+        return value
+
+
+def load_settings() -> Settings:
+    """Read the settings; a bad value stops with one line naming the variable."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = {"database_url": "DATABASE_URL", "log_format": "LOG_FORMAT"}.get(
+            str(first["loc"][0]) if first["loc"] else "", str(first["loc"][0]) if first["loc"] else "?"
+        )
+        raise FlowcoachError(f"{name}: {first['msg']}") from None

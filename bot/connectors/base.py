@@ -1,0 +1,69 @@
+"""The contract every connector keeps: statuses, a credential check, items and events since a cursor.
+
+Connectors report raw facts; mapping statuses to stages is board policy (the workflow). Events are event-log
+records (``spec/data.md``) so that everything downstream speaks one format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+StatusCategory = Literal["new", "indeterminate", "done"]
+ProgressCallback = Callable[[int, int | None], None]  # (items done so far, total if known)
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """A status as the tracker defines it; ``category`` drives the default stage mapping."""
+
+    id: str
+    name: str
+    category: StatusCategory
+
+
+@dataclass(frozen=True)
+class SourceItem:
+    """A work item's current attributes."""
+
+    item_id: str
+    title: str | None = None
+    type: str | None = None
+    url: str | None = None
+    created_at: dt.datetime | None = None
+    status: str | None = None
+    assignee: str | None = None
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One unit of a sync, stored in one transaction; ``cursor`` is where to resume once it is committed.
+
+    ``events`` are event-log records: ``item_id``, ``timestamp`` (aware ``datetime``), ``event``, and as
+    relevant ``from_status``, ``to_status`` (the tracker's stable id where it has one), ``to_status_name``
+    (the display name alongside), ``reason``. ``removed`` lists items that no longer belong to the board
+    (deleted or moved away), found by a periodic sweep.
+    """
+
+    items: tuple[SourceItem, ...]
+    events: tuple[Mapping[str, object], ...]
+    cursor: str | None
+    removed: tuple[str, ...] = field(default=())
+
+
+class Connector(Protocol):
+    """What the sync engine and the onboarding flow need from a source."""
+
+    def check(self) -> str:
+        """Verify credentials and scope; returns a one-line description. Raises ``ConnectorError``."""
+        ...
+
+    def statuses(self) -> list[SourceStatus]:
+        """Every status items of this board can be in, with its category."""
+        ...
+
+    def fetch(self, cursor: str | None, progress: ProgressCallback | None = None) -> Iterator[Batch]:
+        """Items and events changed since ``cursor`` (``None``: everything), in batches."""
+        ...

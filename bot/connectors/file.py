@@ -1,0 +1,105 @@
+"""A board backed by an event-log file (CSV, JSON Lines or the wide format), re-read when it changes."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from analytics.eventlog import EventLogError, read_event_log
+from analytics.workflow import Workflow
+from bot.connectors.base import Batch, ProgressCallback, SourceItem, SourceStatus
+from bot.connectors.errors import ConnectorError, NotFound, UnexpectedResponse
+
+EVENTS_PER_BATCH = 20_000
+
+
+class FileSettings(BaseModel):
+    """Where the event log lives."""
+
+    path: str = Field(description="path of the event-log file (.csv, .jsonl, or a wide ActionableAgile CSV)")
+
+
+class FileConnector:
+    """Reads the whole file when its content changed (its SHA-256 is the cursor), and nothing otherwise.
+
+    Every event is handed over again on a change; the store keeps each once, so edits that append rows
+    cost one read, and rows that disappear from the file stay in the store (an event log only grows).
+    """
+
+    def __init__(self, settings: FileSettings, workflow: Workflow) -> None:
+        self.path = Path(settings.path).expanduser()
+        self.workflow = workflow
+
+    def check(self) -> str:
+        if not self.path.is_file():
+            raise NotFound(f"{self.path}: no such file")
+        return f"event-log file {self.path} ({self.path.stat().st_size:,} bytes)"
+
+    def statuses(self) -> list[SourceStatus]:
+        """The statuses the file uses; a file has no categories, so each is reported as in progress."""
+        events = self._read()
+        names = sorted(events["to_status"].dropna().unique())
+        return [SourceStatus(id=str(name), name=str(name), category="indeterminate") for name in names]
+
+    def fetch(self, cursor: str | None, progress: ProgressCallback | None = None) -> Iterator[Batch]:
+        self.check()
+        fingerprint = hashlib.sha256(self.path.read_bytes()).hexdigest()
+        if fingerprint == cursor:
+            return
+        events = self._read()
+        items = _items(events)
+        records = events[["item_id", "timestamp", "event", "from_status", "to_status", "reason"]]
+        stamps = [stamp.to_pydatetime() for stamp in events["timestamp"]]
+        rows: list[dict[str, object]] = [
+            {str(key): value for key, value in row.items()} | {"timestamp": stamp}
+            for row, stamp in zip(
+                records.astype(object).where(records.notna(), None).to_dict("records"), stamps, strict=True
+            )
+        ]
+        for start in range(0, max(len(rows), 1), EVENTS_PER_BATCH):
+            last = start + EVENTS_PER_BATCH >= len(rows)
+            # Only the last batch carries the fingerprint: an interrupted read is simply read again.
+            yield Batch(
+                items=tuple(items) if start == 0 else (),
+                events=tuple(rows[start : start + EVENTS_PER_BATCH]),
+                cursor=fingerprint if last else None,
+            )
+            if progress is not None:
+                progress(min(start + EVENTS_PER_BATCH, len(rows)), len(rows))
+
+    def _read(self) -> pd.DataFrame:
+        try:
+            return read_event_log(self.path, self.workflow).events
+        except EventLogError as error:
+            raise UnexpectedResponse(f"{self.path} has malformed rows:\n{error}") from None
+        except OSError as error:
+            raise ConnectorError(f"{self.path}: cannot read the file ({error.strerror or error})") from None
+
+
+def _items(events: pd.DataFrame) -> list[SourceItem]:
+    """Each item's last non-empty attributes and status, and its first event as its creation time."""
+    if events.empty:
+        return []
+    grouped = events.groupby("item_id", sort=True)
+    last = grouped[["title", "type", "url", "assignee", "to_status"]].last()
+    first_seen = dict(zip(grouped["timestamp"].min().index, grouped["timestamp"].min(), strict=True))
+    return [
+        SourceItem(
+            item_id=str(item_id),
+            title=_text(row["title"]),
+            type=_text(row["type"]),
+            url=_text(row["url"]),
+            created_at=pd.Timestamp(first_seen[item_id]).to_pydatetime(),
+            status=_text(row["to_status"]),
+            assignee=_text(row["assignee"]),
+        )
+        for item_id, row in last.iterrows()
+    ]
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)  # type: ignore[call-overload]

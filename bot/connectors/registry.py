@@ -1,0 +1,81 @@
+"""The explicit list of connectors: name → settings model and how to build one for a board."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from analytics.workflow import Workflow
+from bot.connectors.base import Connector
+from bot.connectors.file import FileConnector, FileSettings
+from bot.errors import FlowcoachError
+
+
+@dataclass(frozen=True)
+class ConnectorKind:
+    """A connector as the CLI, the store and Slack onboarding see it."""
+
+    name: str
+    description: str
+    settings_model: type[BaseModel]
+    build: Callable[[Any, Workflow], Connector]
+
+    @property
+    def secret_fields(self) -> tuple[str, ...]:
+        return tuple(
+            name
+            for name, field in self.settings_model.model_fields.items()
+            if field.annotation in _SECRET_TYPES
+        )
+
+    def settings(self, values: Mapping[str, Any]) -> BaseModel:
+        """Validate KEY=VALUE settings; errors name the key and list the allowed ones."""
+        unknown = sorted(set(values) - set(self.settings_model.model_fields))
+        if unknown:
+            allowed = ", ".join(self.settings_model.model_fields)
+            raise FlowcoachError(
+                f"{self.name} connector: unknown setting(s) {', '.join(unknown)} (allowed: {allowed})"
+            )
+        try:
+            return self.settings_model.model_validate(dict(values))
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors()
+            )
+            raise FlowcoachError(f"{self.name} connector: {problems}") from None
+
+    def split(self, settings: BaseModel) -> tuple[dict[str, Any], dict[str, str]]:
+        """Plain settings to store as they are, and secrets to store encrypted."""
+        plain = settings.model_dump(mode="json", exclude=set(self.secret_fields))
+        secrets = {}
+        for name in self.secret_fields:
+            value = getattr(settings, name)
+            if value is not None:
+                secrets[name] = value.get_secret_value()
+        return plain, secrets
+
+
+_SECRET_TYPES = (SecretStr, SecretStr | None)
+
+CONNECTORS: dict[str, ConnectorKind] = {
+    "file": ConnectorKind(
+        "file", "an event-log file (CSV, JSON Lines, wide CSV)", FileSettings, FileConnector
+    ),
+}
+
+
+def connector_kind(name: str) -> ConnectorKind:
+    try:
+        return CONNECTORS[name]
+    except KeyError:
+        raise FlowcoachError(
+            f"unknown connector '{name}' (available: {', '.join(sorted(CONNECTORS))})"
+        ) from None
+
+
+def build_connector(name: str, values: Mapping[str, Any], workflow: Workflow) -> Connector:
+    kind = connector_kind(name)
+    return kind.build(kind.settings(values), workflow)

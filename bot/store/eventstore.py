@@ -1,0 +1,145 @@
+"""Writing synced batches and reading a board's event log back as the analytics frame.
+
+A batch lands in one transaction with the cursor that follows it, and events are inserted with
+``ON CONFLICT DO NOTHING`` on their identity, so a re-delivered event (an overlap window, a retried page, a
+sync killed after its commit) changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from analytics.eventlog import EVENT_COLUMNS
+from analytics.workflow import Workflow
+from bot.connectors.base import Batch, SourceItem
+from bot.store.models import Event, WorkItem, utcnow
+
+ROWS_PER_STATEMENT = 1_000  # 9 bound values a row stays far below SQLite's 32,766-variable limit
+EVENT_FIELDS = ("item_id", "timestamp", "event", "from_status", "to_status", "to_status_name", "reason")
+
+
+def store_batch(session: Session, board_id: int, batch: Batch) -> int:
+    """Upsert the items, insert the new events, mark removed items; returns how many events were new."""
+    _upsert_items(session, board_id, batch.items)
+    added = insert_events(session, board_id, batch.events)
+    if batch.removed:
+        session.execute(
+            update(WorkItem)
+            .where(WorkItem.board_id == board_id, WorkItem.item_id.in_(batch.removed))
+            .values(removed_at=utcnow())
+        )
+    return added
+
+
+def insert_events(session: Session, board_id: int, events: Iterable[Mapping[str, object]]) -> int:
+    """Insert events, skipping ones already stored; returns how many were new."""
+    rows = [_event_row(board_id, event) for event in events]
+    added = 0
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        chunk = rows[start : start + ROWS_PER_STATEMENT]
+        statement = _insert(session, Event).values(chunk).on_conflict_do_nothing().returning(Event.id)
+        added += len(session.execute(statement).all())
+    return added
+
+
+def _event_row(board_id: int, event: Mapping[str, object]) -> dict[str, Any]:
+    timestamp = event["timestamp"]
+    if isinstance(timestamp, pd.Timestamp):
+        timestamp = timestamp.to_pydatetime()
+    if not isinstance(timestamp, dt.datetime) or timestamp.tzinfo is None:
+        raise ValueError(f"event of {event.get('item_id')!r} needs an aware datetime, got {timestamp!r}")
+    row: dict[str, Any] = {"board_id": board_id}
+    for name in EVENT_FIELDS:
+        value = event.get(name)
+        row[name] = None if value is None or (isinstance(value, float) and np.isnan(value)) else value
+    row["timestamp"] = timestamp
+    row["event"] = str(row["event"] or "status")
+    row["to_status"] = str(row["to_status"] or "")  # '' rather than NULL: see the unique key in models.py
+    return row
+
+
+def _upsert_items(session: Session, board_id: int, items: Sequence[SourceItem]) -> None:
+    if not items:
+        return
+    now = utcnow()
+    rows = [
+        {
+            "board_id": board_id,
+            "item_id": item.item_id,
+            "title": item.title,
+            "type": item.type,
+            "url": item.url,
+            "status": item.status,
+            "assignee": item.assignee,
+            "created_at": item.created_at,
+            "seen_at": now,
+            "removed_at": None,
+        }
+        for item in items
+    ]
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        statement = _insert(session, WorkItem).values(rows[start : start + ROWS_PER_STATEMENT])
+        updated = {name: statement.excluded[name] for name in ("title", "type", "url", "status", "assignee")}
+        updated |= {"created_at": statement.excluded.created_at, "seen_at": now, "removed_at": None}
+        session.execute(statement.on_conflict_do_update(index_elements=["board_id", "item_id"], set_=updated))
+
+
+def _insert(session: Session, model: type[Event] | type[WorkItem]) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (both SQLite and PostgreSQL speak it)."""
+    dialect = session.get_bind().dialect.name
+    insert: Insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+    return insert
+
+
+def load_events(session: Session, board_id: int, workflow: Workflow) -> pd.DataFrame:
+    """The board's event log in the analytics frame format (``analytics.eventlog``), oldest first.
+
+    Items the source no longer has (deleted, moved away) are left out. ``to_status`` is the tracker's id
+    where the workflow lists that id, else the display name, so a workflow may be written with either.
+    """
+    events = (
+        select(
+            Event.item_id,
+            Event.timestamp,
+            Event.event,
+            Event.from_status,
+            Event.to_status,
+            Event.to_status_name,
+            Event.reason,
+        )
+        .join(
+            WorkItem,
+            (WorkItem.board_id == Event.board_id) & (WorkItem.item_id == Event.item_id),
+            isouter=True,
+        )
+        .where(Event.board_id == board_id, WorkItem.removed_at.is_(None))
+        .order_by(Event.timestamp, Event.id)
+    )
+    frame = pd.DataFrame(session.execute(events).all(), columns=list(EVENT_FIELDS))
+    items = pd.DataFrame(
+        session.execute(
+            select(WorkItem.item_id, WorkItem.title, WorkItem.type, WorkItem.url, WorkItem.assignee).where(
+                WorkItem.board_id == board_id
+            )
+        ).all(),
+        columns=["item_id", "title", "type", "url", "assignee"],
+    )
+    known = set(workflow.status_to_stage_index())
+    by_id = frame["to_status"].isin(known)
+    named = frame["to_status_name"].where(frame["to_status_name"].notna(), frame["to_status"])
+    frame["to_status"] = np.where(by_id, frame["to_status"], named)
+    frame["to_status"] = frame["to_status"].replace("", None)
+    frame = frame.merge(items, on="item_id", how="left", sort=False)
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True).dt.as_unit("ns")
+    text = [name for name in EVENT_COLUMNS if name != "timestamp"]
+    for name in text:
+        frame[name] = frame[name].astype("str").where(frame[name].notna())
+    return frame[list(EVENT_COLUMNS)].reset_index(drop=True)

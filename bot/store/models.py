@@ -1,0 +1,180 @@
+"""The database schema (SQLAlchemy 2.0): workspaces, boards, work items, events, sync runs, alert state.
+
+Every change to these models comes with an Alembic migration in ``bot/store/migrations/versions``; a test
+compares the migrated schema with these models on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Deterministic constraint names, so migrations can refer to them on every database.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every database.
+
+    SQLite has no time zone type and would hand back naive values; storing UTC and re-attaching it on the way
+    out keeps the one rule of this code base: timestamps are aware.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; timestamps must be aware")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Workspace(Base):
+    """A Slack workspace (team); boards belong to one. The CLI's boards live in the local workspace."""
+
+    __tablename__ = "workspaces"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slack_team_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Board(Base):
+    """A board: its workflow, where its data comes from, where it speaks, and how the coach behaves."""
+
+    __tablename__ = "boards"
+    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_boards_workspace_id_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    connector: Mapped[str] = mapped_column(String(40))
+    connector_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Fernet token of the JSON of the secret settings (tokens, passwords); see bot/store/crypto.py.
+    connector_secrets: Mapped[str | None] = mapped_column(Text, nullable=True)
+    workflow_yaml: Mapped[str] = mapped_column(Text)
+    channel_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    coaching_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    sync_cursor: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_synced_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class WorkItem(Base):
+    """A work item's latest attributes as the source reported them."""
+
+    __tablename__ = "work_items"
+    __table_args__ = (UniqueConstraint("board_id", "item_id", name="uq_work_items_board_id_item_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(Text, nullable=True)
+    type: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    assignee: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Event(Base):
+    """One row of the event log. The unique key makes a re-delivered event harmless."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        # to_status is '' rather than NULL for events without one: NULLs never collide in a unique key.
+        UniqueConstraint("board_id", "item_id", "timestamp", "event", "to_status", name="uq_events_identity"),
+        Index("ix_events_board_id_timestamp", "board_id", "timestamp"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(String(200))
+    timestamp: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    event: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(200), default="")
+    to_status_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class SyncRun(Base):
+    """One sync of a board: when, from which cursor to which, what it brought, and how it ended."""
+
+    __tablename__ = "sync_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running | ok | failed
+    cursor_before: Mapped[str | None] = mapped_column(Text, nullable=True)
+    cursor_after: Mapped[str | None] = mapped_column(Text, nullable=True)
+    batches: Mapped[int] = mapped_column(Integer, default=0)
+    items_seen: Mapped[int] = mapped_column(Integer, default=0)
+    events_added: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AlertState(Base):
+    """The coach's memory of one alert, keyed by (board, rule, subject), so restarts never re-post."""
+
+    __tablename__ = "alert_states"
+    __table_args__ = (
+        UniqueConstraint("board_id", "rule", "subject", name="uq_alert_states_board_id_rule_subject"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
+    rule: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20), default="open")  # open | snoozed | acknowledged | resolved
+    detected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    snoozed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    acted_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    channel_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    message_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

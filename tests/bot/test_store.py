@@ -1,0 +1,195 @@
+"""The store on SQLite and PostgreSQL: migrations, idempotent upserts, resumable syncs, metrics parity."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pandas as pd
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, func, select
+
+from analytics.document import metrics_document
+from analytics.eventlog import read_event_log
+from analytics.measures import board_metrics
+from analytics.workflow import load_workflow
+from bot.connectors import file as file_connector
+from bot.connectors.base import Batch, SourceItem
+from bot.connectors.file import FileConnector, FileSettings
+from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
+from bot.store.boards import add_board, board_workflow, get_board
+from bot.store.crypto import SecretKeyError, decrypt_secrets, encrypt_secrets
+from bot.store.db import current_revision, make_engine, session_factory, upgrade
+from bot.store.eventstore import load_events, store_batch
+from bot.store.models import Base, Board, Event, SyncRun
+from bot.sync import sync_board
+
+UTC = dt.UTC
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def sample_board(engine: Engine) -> int:
+    with session_factory(engine).begin() as session:
+        board = add_board(
+            session,
+            "Payments",
+            connector="file",
+            settings={"path": str(SAMPLE_EVENTS_PATH)},
+            encrypted_secrets=None,
+            workflow_yaml=SAMPLE_WORKFLOW_PATH.read_text(encoding="utf-8"),
+        )
+        return board.id
+
+
+def file_connector_for(engine: Engine, board_id: int) -> FileConnector:
+    with session_factory(engine)() as session:
+        board = session.get_one(Board, board_id)
+        return FileConnector(FileSettings(path=board.connector_settings["path"]), board_workflow(board))
+
+
+def test_migrations_create_exactly_the_models(engine):
+    """After `db upgrade` the schema equals the models: no migration is missing."""
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+    assert current_revision(engine) == "0001"
+
+
+def test_upgrade_twice_is_harmless(engine):
+    """Running the release step again changes nothing."""
+    upgrade(engine)
+    assert current_revision(engine) == "0001"
+
+
+def test_redelivered_events_are_stored_once(engine):
+    """The same batch twice adds its events once; attributes follow the latest delivery."""
+    sessions = session_factory(engine)
+    board_id = sample_board(engine)
+    stamp = dt.datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    events = (
+        {"item_id": "A", "timestamp": stamp, "event": "created", "to_status": "To Do"},
+        {"item_id": "A", "timestamp": stamp + dt.timedelta(hours=1), "event": "blocked", "reason": "waiting"},
+        {"item_id": "A", "timestamp": stamp + dt.timedelta(hours=2), "event": "unblocked"},
+    )
+    first = Batch(items=(SourceItem("A", title="Old"),), events=events, cursor="c1")
+    second = Batch(items=(SourceItem("A", title="New"),), events=events, cursor="c2")
+    with sessions.begin() as session:
+        assert store_batch(session, board_id, first) == 3
+    with sessions.begin() as session:
+        assert store_batch(session, board_id, second) == 0
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Event)) == 3
+        frame = load_events(session, board_id, board_workflow(get_board(session, "Payments")))
+    assert list(frame["event"]) == ["created", "blocked", "unblocked"]
+    assert set(frame["title"]) == {"New"}
+    assert frame["timestamp"].iloc[0] == pd.Timestamp(stamp)
+    assert str(frame["timestamp"].dtype) == "datetime64[ns, UTC]"
+
+
+def test_removed_items_leave_the_metrics(engine):
+    """An item the source no longer has (deleted or moved) is not part of the board's event log."""
+    sessions = session_factory(engine)
+    board_id = sample_board(engine)
+    stamp = dt.datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    events = tuple(
+        {"item_id": item, "timestamp": stamp, "event": "status", "to_status": "In Development"}
+        for item in "AB"
+    )
+    with sessions.begin() as session:
+        store_batch(
+            session, board_id, Batch(items=(SourceItem("A"), SourceItem("B")), events=events, cursor=None)
+        )
+        store_batch(session, board_id, Batch(items=(), events=(), cursor=None, removed=("B",)))
+    with sessions() as session:
+        frame = load_events(session, board_id, board_workflow(get_board(session, "Payments")))
+    assert list(frame["item_id"]) == ["A"]
+
+
+def test_metrics_from_the_store_equal_metrics_from_the_file(engine):
+    """Syncing the sample board and computing from the store gives the same document as the file."""
+    board_id = sample_board(engine)
+    result = sync_board(session_factory(engine), board_id, file_connector_for(engine, board_id))
+    assert result.events_added > 2000
+    workflow = load_workflow(SAMPLE_WORKFLOW_PATH)
+    asof = pd.Timestamp(SAMPLE_ASOF)
+    with session_factory(engine)() as session:
+        stored = load_events(session, board_id, workflow)
+    from_file = read_event_log(SAMPLE_EVENTS_PATH, workflow).events
+    assert metrics_document(board_metrics(stored, workflow, asof)) == metrics_document(
+        board_metrics(from_file, workflow, asof)
+    )
+
+
+def test_unchanged_file_syncs_nothing(engine):
+    """A second sync of an unchanged file fetches no batch and adds nothing."""
+    board_id = sample_board(engine)
+    sessions = session_factory(engine)
+    sync_board(sessions, board_id, file_connector_for(engine, board_id))
+    again = sync_board(sessions, board_id, file_connector_for(engine, board_id))
+    assert (again.batches, again.events_added) == (0, 0)
+
+
+def test_sync_killed_mid_way_resumes_without_loss_or_duplicates(engine, monkeypatch):
+    """An interrupted sync keeps its committed batches and says it failed; the next one completes exactly."""
+    monkeypatch.setattr(file_connector, "EVENTS_PER_BATCH", 500)
+    board_id = sample_board(engine)
+    sessions = session_factory(engine)
+
+    class Interrupted(FileConnector):
+        def fetch(self, cursor, progress=None):
+            for number, batch in enumerate(super().fetch(cursor, progress)):
+                if number == 2:
+                    raise KeyboardInterrupt
+                yield batch
+
+    with pytest.raises(KeyboardInterrupt):
+        sync_board(
+            sessions,
+            board_id,
+            Interrupted(FileSettings(path=str(SAMPLE_EVENTS_PATH)), load_workflow(SAMPLE_WORKFLOW_PATH)),
+        )
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Event)) == 1000
+        run = session.scalars(select(SyncRun)).one()
+        assert run.status == "failed" and "interrupted" in (run.error or "")
+    sync_board(sessions, board_id, file_connector_for(engine, board_id))
+    expected = len(read_event_log(SAMPLE_EVENTS_PATH, load_workflow(SAMPLE_WORKFLOW_PATH)).events)
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Event)) == expected
+
+
+def test_timestamps_come_back_aware_and_naive_ones_are_refused(engine):
+    """The store keeps UTC instants and refuses naive datetimes instead of guessing their zone."""
+    sessions = session_factory(engine)
+    board_id = sample_board(engine)
+    zurich = dt.timezone(dt.timedelta(hours=1))
+    event = {"item_id": "A", "timestamp": dt.datetime(2026, 1, 5, 10, 0, tzinfo=zurich), "to_status": "Done"}
+    with sessions.begin() as session:
+        store_batch(session, board_id, Batch(items=(), events=(event,), cursor=None))
+    with sessions() as session:
+        stored = session.scalars(select(Event.timestamp)).one()
+    assert stored == dt.datetime(2026, 1, 5, 9, 0, tzinfo=UTC) and stored.tzinfo is not None
+    naive = {"item_id": "B", "timestamp": dt.datetime(2026, 1, 5, 10, 0), "to_status": "Done"}
+    with pytest.raises(ValueError, match="aware"), sessions.begin() as session:
+        store_batch(session, board_id, Batch(items=(), events=(naive,), cursor=None))
+
+
+def test_secrets_round_trip_and_wrong_keys_are_clear_errors():
+    """Secrets decrypt with the same key only; a missing or wrong key is a message, not garbage."""
+    token = encrypt_secrets({"token": "s3cr3t-api-token"}, "correct horse battery staple")
+    assert token is not None and "s3cr3t" not in token
+    assert decrypt_secrets(token, "correct horse battery staple") == {"token": "s3cr3t-api-token"}
+    with pytest.raises(SecretKeyError, match="not the key"):
+        decrypt_secrets(token, "another key of enough length")
+    with pytest.raises(SecretKeyError, match="FLOWCOACH_SECRET_KEY is not set"):
+        encrypt_secrets({"token": "x"}, None)
+    assert encrypt_secrets({}, None) is None
