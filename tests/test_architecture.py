@@ -58,7 +58,11 @@ def test_every_command_is_documented_in_the_readme():
     [subparsers] = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
     commands = sorted(subparsers.choices)
     assert commands == ["board", "boards", "charts", "db", "demo", "forecast", "metrics", "sync"]
-    documented = {"boards": "flowcoach boards", "db": "### `flowcoach db upgrade`", "sync": "`flowcoach sync`"}
+    documented = {
+        "boards": "flowcoach boards",
+        "db": "### `flowcoach db upgrade`",
+        "sync": "`flowcoach sync`",
+    }
     missing = [
         command for command in commands if documented.get(command, f"### `flowcoach {command}`") not in readme
     ]
