@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import load_settings
+from bot.connectors.base import Connector
 from bot.connectors.registry import CONNECTORS, ConnectorKind, connector_kind
 from bot.errors import FlowcoachError, UsageError
 from bot.store import boards as store
@@ -250,29 +251,37 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
     with open_store() as sessions:
         with sessions() as session:
             chosen = [store.get_board(session, name) for name in args.names] or store.list_boards(session)
-            plans = [(board.id, board.name, connector_for(board)) for board in chosen]
+            plans = [(board.id, board.name) for board in chosen]
         if not plans:
             out.write("no boards to sync; add one with: flowcoach board add\n")
-        failures = 0
-        for board_id, name, connector in plans:
-            bar = _progress_bar(name, sys.stderr) if sys.stderr.isatty() else None
-            try:
-                result = sync_board(sessions, board_id, connector, progress=bar)
-            except FlowcoachError as error:
-                failures += 1
-                out.write(f"{name}: sync failed: {error}\n")
-                continue
-            finally:
-                if bar is not None:
-                    sys.stderr.write("\n")
-            out.write(
-                f"{name}: {result.events_added} new events, {result.items_seen} items seen "
-                f"in {result.batches} batches ({result.seconds:.1f} s)\n"
-            )
+        failures = sum(not _sync_one(sessions, board_id, name, out) for board_id, name in plans)
     return 1 if failures else 0
 
 
-def connector_for(board: Board) -> Any:
+def _sync_one(sessions: sessionmaker[Session], board_id: int, name: str, out: TextIO) -> bool:
+    """Sync one board and report it in one line; False when it failed."""
+    bar = _progress_bar(name, sys.stderr) if sys.stderr.isatty() else None
+    try:
+        with sessions() as session:
+            connector = connector_for(session.get_one(Board, board_id))
+        try:
+            result = sync_board(sessions, board_id, connector, progress=bar)
+        finally:
+            connector.close()
+    except FlowcoachError as error:
+        out.write(f"{name}: sync failed: {error}\n")
+        return False
+    finally:
+        if bar is not None:
+            sys.stderr.write("\n")
+    out.write(
+        f"{name}: {result.events_added} new events, {result.items_seen} items seen "
+        f"in {result.batches} batches ({result.seconds:.1f} s)\n"
+    )
+    return True
+
+
+def connector_for(board: Board) -> Connector:
     """Build the board's connector with its decrypted settings."""
     kind = connector_kind(board.connector)
     values = dict(board.connector_settings)

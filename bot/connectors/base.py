@@ -67,3 +67,7 @@ class Connector(Protocol):
     def fetch(self, cursor: str | None, progress: ProgressCallback | None = None) -> Iterator[Batch]:
         """Items and events changed since ``cursor`` (``None``: everything), in batches."""
         ...
+
+    def close(self) -> None:
+        """Release connections; the connector is not used afterwards."""
+        ...

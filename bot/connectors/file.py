@@ -71,6 +71,9 @@ class FileConnector:
             if progress is not None:
                 progress(min(start + EVENTS_PER_BATCH, len(rows)), len(rows))
 
+    def close(self) -> None:
+        """Nothing to release: the file is opened only while it is read."""
+
     def _read(self) -> pd.DataFrame:
         try:
             return read_event_log(self.path, self.workflow).events

@@ -11,6 +11,8 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from analytics.workflow import Workflow
 from bot.connectors.base import Connector
 from bot.connectors.file import FileConnector, FileSettings
+from bot.connectors.jira_cloud import JiraCloudConnector, JiraCloudSettings
+from bot.connectors.jira_dc import JiraDataCenterConnector, JiraDataCenterSettings
 from bot.errors import FlowcoachError
 
 
@@ -63,6 +65,10 @@ _SECRET_TYPES = (SecretStr, SecretStr | None)
 CONNECTORS: dict[str, ConnectorKind] = {
     "file": ConnectorKind(
         "file", "an event-log file (CSV, JSON Lines, wide CSV)", FileSettings, FileConnector
+    ),
+    "jira": ConnectorKind("jira", "Jira Cloud", JiraCloudSettings, JiraCloudConnector),
+    "jira-dc": ConnectorKind(
+        "jira-dc", "Jira Data Center / Server", JiraDataCenterSettings, JiraDataCenterConnector
     ),
 }
 
