@@ -22,7 +22,6 @@ from analytics.workflow import Workflow
 from bot.connectors.base import Batch, SourceItem
 from bot.store.models import Event, WorkItem, utcnow
 
-ROWS_PER_STATEMENT = 1_000  # 9 bound values a row stays far below SQLite's 32,766-variable limit
 EVENT_FIELDS = ("item_id", "timestamp", "event", "from_status", "to_status", "to_status_name", "reason")
 
 
@@ -42,12 +41,12 @@ def store_batch(session: Session, board_id: int, batch: Batch) -> int:
 def insert_events(session: Session, board_id: int, events: Iterable[Mapping[str, object]]) -> int:
     """Insert events, skipping ones already stored; returns how many were new."""
     rows = [_event_row(board_id, event) for event in events]
-    added = 0
-    for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        chunk = rows[start : start + ROWS_PER_STATEMENT]
-        statement = _insert(session, Event).values(chunk).on_conflict_do_nothing().returning(Event.id)
-        added += len(session.execute(statement).all())
-    return added
+    if not rows:
+        return 0
+    # One compiled statement executed for many parameter sets: SQLAlchemy batches it ("insertmanyvalues"),
+    # where building a VALUES clause per row would spend the time compiling SQL.
+    statement = _insert(session, Event.__table__).on_conflict_do_nothing().returning(Event.__table__.c.id)
+    return len(session.execute(statement, rows).all())
 
 
 def _event_row(board_id: int, event: Mapping[str, object]) -> dict[str, Any]:
@@ -85,17 +84,17 @@ def _upsert_items(session: Session, board_id: int, items: Sequence[SourceItem]) 
         }
         for item in items
     ]
-    for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        statement = _insert(session, WorkItem).values(rows[start : start + ROWS_PER_STATEMENT])
-        updated = {name: statement.excluded[name] for name in ("title", "type", "url", "status", "assignee")}
-        updated |= {"created_at": statement.excluded.created_at, "seen_at": now, "removed_at": None}
-        session.execute(statement.on_conflict_do_update(index_elements=["board_id", "item_id"], set_=updated))
+    statement = _insert(session, WorkItem.__table__)
+    updated = {name: statement.excluded[name] for name in ("title", "type", "url", "status", "assignee")}
+    updated |= {"created_at": statement.excluded.created_at, "seen_at": now, "removed_at": None}
+    upsert = statement.on_conflict_do_update(index_elements=["board_id", "item_id"], set_=updated)
+    session.execute(upsert, rows)
 
 
-def _insert(session: Session, model: type[Event] | type[WorkItem]) -> Any:
+def _insert(session: Session, table: Any) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT (both SQLite and PostgreSQL speak it)."""
     dialect = session.get_bind().dialect.name
-    insert: Insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+    insert: Insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     return insert
 
 
