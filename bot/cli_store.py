@@ -18,6 +18,7 @@ from bot.config import load_settings
 from bot.connectors.base import Connector
 from bot.connectors.registry import CONNECTORS, ConnectorKind, connector_kind
 from bot.errors import FlowcoachError, UsageError
+from bot.proposal import proposed_workflow
 from bot.store import boards as store
 from bot.store.crypto import decrypt_secrets, encrypt_secrets
 from bot.store.db import current_revision, make_engine, session_factory, upgrade
@@ -109,19 +110,19 @@ def run_db_upgrade(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_board_add(args: argparse.Namespace, out: TextIO) -> int:
+    """Register a board; without ``--workflow``, propose one from the tracker's statuses and print it."""
     interactive = sys.stdin.isatty()
     kind = connector_kind(args.connector or _ask("Connector", sorted(CONNECTORS), interactive, "--connector"))
-    workflow_path = args.workflow or Path(_ask("Workflow file", None, interactive, "--workflow"))
     values = _settings_values(kind, args.set, args.set_env, interactive)
     settings = kind.settings(values)
     plain, secrets = kind.split(settings)
     encrypted = encrypt_secrets(secrets, _secret_key())
-    try:
-        workflow_yaml = workflow_path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise FlowcoachError(
-            f"{workflow_path}: cannot read the workflow ({error.strerror or error})"
-        ) from None
+    if args.workflow is not None:
+        workflow_yaml = _read_workflow(args.workflow)
+    elif kind.proposes_workflow:
+        workflow_yaml = _propose_workflow(args.name, kind.build(settings, None), out)
+    else:
+        workflow_yaml = _read_workflow(Path(_ask("Workflow file", None, interactive, "--workflow")))
     with open_store() as sessions, sessions.begin() as session:
         store.add_board(
             session,
@@ -138,6 +139,33 @@ def run_board_add(args: argparse.Namespace, out: TextIO) -> int:
         f" sync it with: flowcoach sync {args.name}\n"
     )
     return 0
+
+
+def _read_workflow(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise FlowcoachError(f"{path}: cannot read the workflow ({error.strerror or error})") from None
+
+
+def _propose_workflow(name: str, connector: Connector, out: TextIO) -> str:
+    """Check the credentials, read statuses (and board columns), print the proposal and what it leaves out."""
+    try:
+        out.write(f"connected: {connector.check()}\n")
+        columns_of = getattr(connector, "columns", None)
+        columns = columns_of() if callable(columns_of) else []
+        text, unmapped = proposed_workflow(name, connector.statuses(), columns)
+    finally:
+        connector.close()
+    out.write(
+        "\nProposed workflow (stored with the board; review it and re-add the board with --workflow):\n\n"
+    )
+    out.write(text)
+    if unmapped:
+        listed = ", ".join(f"{status.name} ({status.id})" for status in unmapped)
+        out.write(f"\nStatuses no stage lists (items moving there keep their stage): {listed}\n")
+    out.write("\n")
+    return text
 
 
 def _settings_values(

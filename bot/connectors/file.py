@@ -30,7 +30,9 @@ class FileConnector:
     cost one read, and rows that disappear from the file stay in the store (an event log only grows).
     """
 
-    def __init__(self, settings: FileSettings, workflow: Workflow) -> None:
+    def __init__(self, settings: FileSettings, workflow: Workflow | None) -> None:
+        if workflow is None:  # its time zone reads naive timestamps, its stages read a wide file
+            raise ConnectorError("a file board needs its workflow: give --workflow FILE")
         self.path = Path(settings.path).expanduser()
         self.workflow = workflow
 

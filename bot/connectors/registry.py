@@ -23,7 +23,8 @@ class ConnectorKind:
     name: str
     description: str
     settings_model: type[BaseModel]
-    build: Callable[[Any, Workflow], Connector]
+    build: Callable[[Any, Workflow | None], Connector]
+    proposes_workflow: bool = False  # the source has status categories to propose a first workflow from
 
     @property
     def secret_fields(self) -> tuple[str, ...]:
@@ -66,9 +67,15 @@ CONNECTORS: dict[str, ConnectorKind] = {
     "file": ConnectorKind(
         "file", "an event-log file (CSV, JSON Lines, wide CSV)", FileSettings, FileConnector
     ),
-    "jira": ConnectorKind("jira", "Jira Cloud", JiraCloudSettings, JiraCloudConnector),
+    "jira": ConnectorKind(
+        "jira", "Jira Cloud", JiraCloudSettings, JiraCloudConnector, proposes_workflow=True
+    ),
     "jira-dc": ConnectorKind(
-        "jira-dc", "Jira Data Center / Server", JiraDataCenterSettings, JiraDataCenterConnector
+        "jira-dc",
+        "Jira Data Center / Server",
+        JiraDataCenterSettings,
+        JiraDataCenterConnector,
+        proposes_workflow=True,
     ),
 }
 

@@ -311,9 +311,14 @@ def simulate(seed: int = SEED) -> Board:
 
 def workflow_yaml() -> str:
     """The sample's workflow file: each stage lists the statuses every issue type uses for it."""
-    lines = ["# The sample board's workflow, written by `python -m bot.sample.generate`.", "name: Payments",
-             f"timezone: {SAMPLE_TIMEZONE}", "working_days: [mon, tue, wed, thu, fri]",
-             'working_hours: ["08:30", "18:30"]', "stages:"]
+    lines = [
+        "# The sample board's workflow, written by `python -m bot.sample.generate`.",
+        "name: Payments",
+        f"timezone: {SAMPLE_TIMEZONE}",
+        "working_days: [mon, tue, wed, thu, fri]",
+        'working_hours: ["08:30", "18:30"]',
+        "stages:",
+    ]
     for stage, (name, kind) in enumerate(STAGES):
         used = dict.fromkeys(STATUSES[kind_][stage] for kind_ in TYPES)
         statuses = ", ".join(json.dumps(status) for status in used)
@@ -335,8 +340,20 @@ def write_events(board: Board, path: Path, rng: np.random.Generator) -> int:
         for (number, at, event, from_status, to_status, who, reason), bare in zip(events, naive, strict=True):
             item, stamp = board.items[number - 1], at.replace(tzinfo=None) if bare else at
             url = f"https://example.atlassian.net/browse/PAY-{number}"
-            writer.writerow((f"PAY-{number}", stamp.isoformat(), event, from_status, to_status, item.title,
-                             item.kind, url, who, reason))
+            writer.writerow(
+                (
+                    f"PAY-{number}",
+                    stamp.isoformat(),
+                    event,
+                    from_status,
+                    to_status,
+                    item.title,
+                    item.kind,
+                    url,
+                    who,
+                    reason,
+                )
+            )
     return len(events)
 
 

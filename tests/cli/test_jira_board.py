@@ -130,3 +130,37 @@ def test_wrong_credentials_are_a_friendly_failure(capsys, board, jira, monkeypat
     assert code == 1
     assert "Team: sync failed:" in out and "401" in out and "Traceback" not in out
     assert "last sync failed" in run(capsys, "boards")[1]
+
+
+def test_board_add_without_a_workflow_proposes_one(capsys, monkeypatch, database_url, jira):
+    """Without --workflow, a Jira board gets a workflow from status categories, printed for review."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("FLOWCOACH_SECRET_KEY", "a long enough passphrase for tests")
+    assert main(["db", "upgrade"]) == 0
+    code, out, err = run(
+        capsys,
+        "board",
+        "add",
+        "Proposed",
+        "--connector",
+        "jira",
+        "--set",
+        f"url={jira.url}",
+        "--set",
+        f"email={jira.email}",
+        "--set",
+        f"token={TOKEN}",
+        "--set",
+        "project=PAY",
+    )
+    assert code == 0, err
+    assert "Proposed workflow" in out
+    assert "- '10000'  # To Do" in out and "kind: backlog" in out and "kind: done" in out
+    assert TOKEN not in out
+    assert run(capsys, "sync", "Proposed")[0] == 0
+    code, out, _ = run(
+        capsys, "metrics", "--board", "Proposed", "--asof", "2026-02-01T00:00Z", "--format", "json"
+    )
+    document = json.loads(out)
+    assert document["throughput"]["total"] == 9
+    assert document["wip"]["total"] == 3
