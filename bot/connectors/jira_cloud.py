@@ -16,13 +16,13 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr
 
 from analytics.workflow import Workflow
 from bot.connectors.errors import NoPermission, NotFound, UnexpectedResponse
 from bot.connectors.http import BearerAuth, paginate_by_offset, paginate_by_token
 from bot.connectors.jira import Issue, JiraConnector
-from bot.connectors.jira_common import FLAGGED, check_scope, chunks, clean_url
+from bot.connectors.jira_common import FLAGGED, JiraScope, chunks
 
 log = logging.getLogger("flowcoach.jira")
 BULK_ISSUES = 1000  # issues per bulkfetch request, Jira's documented maximum
@@ -30,28 +30,14 @@ BULK_PAGE = 1000  # histories asked for per bulkfetch page; Jira may answer fewe
 CHANGELOG_PAGE = 100  # the issue changelog's page size limit
 
 
-class JiraCloudSettings(BaseModel):
+class JiraCloudSettings(JiraScope):
     """A Jira Cloud board: the site, who we are, and which issues (a project key or a JQL query)."""
 
-    url: str = Field(description="site address, e.g. https://acme.atlassian.net")
     email: str | None = Field(
         default=None,
         description="Atlassian account e-mail for the API token (leave empty for a bearer token)",
     )
     token: SecretStr = Field(description="API token from id.atlassian.com (or an OAuth bearer token)")
-    project: str | None = Field(default=None, description="project key, e.g. PAY (or give jql instead)")
-    jql: str | None = Field(default=None, description="JQL selecting the board's issues (instead of project)")
-    board_id: int | None = Field(default=None, description="board id, to read its columns (optional)")
-
-    @field_validator("url")
-    @classmethod
-    def _site(cls, url: str) -> str:
-        return clean_url(url)
-
-    @model_validator(mode="after")
-    def _one_scope(self) -> JiraCloudSettings:
-        check_scope(self.project, self.jql)
-        return self
 
 
 class JiraCloudConnector(JiraConnector):

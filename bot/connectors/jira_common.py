@@ -16,7 +16,9 @@ import re
 import zoneinfo
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
+
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from bot.connectors.base import SourceItem, SourceStatus, StatusCategory
 
@@ -51,6 +53,25 @@ def check_scope(project: str | None, jql: str | None) -> None:
     """Exactly one of project and jql says which issues belong to the board."""
     if bool(project) == bool(jql):
         raise ValueError("give either project (a project key such as PAY) or jql, not both and not neither")
+
+
+class JiraScope(BaseModel):
+    """Settings every Jira flavour shares: the site, and which issues make up the board."""
+
+    url: str = Field(description="site address, e.g. https://acme.atlassian.net")
+    project: str | None = Field(default=None, description="project key, e.g. PAY (or give jql instead)")
+    jql: str | None = Field(default=None, description="JQL selecting the board's issues (instead of project)")
+    board_id: int | None = Field(default=None, description="board id, to read its columns (optional)")
+
+    @field_validator("url")
+    @classmethod
+    def _site(cls, url: str) -> str:
+        return clean_url(url)
+
+    @model_validator(mode="after")
+    def _one_scope(self) -> Self:
+        check_scope(self.project, self.jql)
+        return self
 
 
 def parse_time(text: str) -> dt.datetime:

@@ -15,36 +15,23 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr
 
 from analytics.workflow import Workflow
 from bot.connectors.errors import NotFound
 from bot.connectors.http import BearerAuth, paginate_by_offset
 from bot.connectors.jira import Issue, JiraConnector
-from bot.connectors.jira_common import check_scope, clean_url
+from bot.connectors.jira_common import JiraScope
 
 log = logging.getLogger("flowcoach.jira")
 CHANGELOG_PAGE = 100
 
 
-class JiraDataCenterSettings(BaseModel):
+class JiraDataCenterSettings(JiraScope):
     """A Jira Data Center (or Server) board: the site, a personal access token, and which issues."""
 
     url: str = Field(description="site address, e.g. https://jira.example.com (with any context path)")
     token: SecretStr = Field(description="personal access token (Profile → Personal Access Tokens)")
-    project: str | None = Field(default=None, description="project key, e.g. PAY (or give jql instead)")
-    jql: str | None = Field(default=None, description="JQL selecting the board's issues (instead of project)")
-    board_id: int | None = Field(default=None, description="board id, to read its columns (optional)")
-
-    @field_validator("url")
-    @classmethod
-    def _site(cls, url: str) -> str:
-        return clean_url(url)
-
-    @model_validator(mode="after")
-    def _one_scope(self) -> JiraDataCenterSettings:
-        check_scope(self.project, self.jql)
-        return self
 
 
 class JiraDataCenterConnector(JiraConnector):
