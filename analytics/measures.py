@@ -15,7 +15,7 @@ import pandas as pd
 
 from analytics.calendar import Window, days_before, window_ending
 from analytics.cfd import cumulative_flow
-from analytics.timeline import NOT_SET, NS_PER_DAY, Timeline, build_timeline
+from analytics.timeline import NOT_SET, NS_PER_DAY, Timeline, build_timeline, utc_ns
 from analytics.workflow import StageKind, Workflow
 
 FloatArray = npt.NDArray[np.float64]
@@ -119,7 +119,7 @@ def compute_metrics(
     workflow = timeline.workflow
     window = window_ending(timeline.asof, window_days, workflow.timezone)
     items = timeline.items
-    finished_at_ns = _ns(items["finished_at"])
+    finished_at_ns = utc_ns(items["finished_at"])
     in_window = (
         items["finished"].to_numpy() & (finished_at_ns >= window.start_ns) & (finished_at_ns < window.end_ns)
     )
@@ -186,7 +186,7 @@ def cycle_time_stats(cycle_times_days: FloatArray) -> CycleTimeStats:
 def sle_cycle_times(timeline: Timeline) -> FloatArray:
     """Cycle times (days) of items finished in the SLE window ``[asof - sle.window_days, asof)``, sorted."""
     items = timeline.items
-    finished_at_ns = _ns(items["finished_at"])
+    finished_at_ns = utc_ns(items["finished_at"])
     since = days_before(timeline.asof, timeline.workflow.sle.window_days, timeline.workflow.timezone).value
     recent = items["finished"].to_numpy() & (finished_at_ns >= since) & (finished_at_ns < timeline.asof_ns)
     return np.sort(items.loc[recent, "cycle_time_days"].to_numpy(dtype=np.float64))
@@ -260,8 +260,8 @@ def stage_flows(
     now = np.bincount(present[present >= 0], minlength=n_stages)
 
     items = timeline.items
-    started_ns = _ns(items["started_at"])
-    finished_ns = _ns(items["finished_at"])
+    started_ns = utc_ns(items["started_at"])
+    finished_ns = utc_ns(items["finished_at"])
     item = stays["item"].to_numpy()
     in_cycle = (entered >= started_ns[item]) & (entered < finished_ns[item]) & (started_ns[item] != NOT_SET)
     chosen = np.zeros(len(items), dtype=bool)
@@ -291,10 +291,6 @@ def stage_flows(
         )
     return tuple(flows)
 
-
-def _ns(column: pd.Series) -> npt.NDArray[np.int64]:
-    """Aware timestamps as int64 UTC ns, NaT as ``NOT_SET`` (numpy's NaT is int64 min as well)."""
-    return np.asarray(pd.DatetimeIndex(column).as_unit("ns").asi8, dtype=np.int64)
 
 
 def throughput_sample(metrics: BoardMetrics) -> npt.NDArray[np.int64]:

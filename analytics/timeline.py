@@ -74,7 +74,7 @@ def build_timeline(events: pd.DataFrame, workflow: Workflow, asof: pd.Timestamp)
     """
     asof = _utc(asof)
     asof_ns = int(asof.value)
-    timestamps = _as_utc_ns(events["timestamp"])
+    timestamps = utc_ns(events["timestamp"])
     visible = timestamps <= asof_ns
     events = events.loc[visible]
     timestamps = timestamps[visible]
@@ -154,7 +154,8 @@ def _utc(moment: pd.Timestamp) -> pd.Timestamp:
     return stamp.tz_convert("UTC").as_unit("ns")
 
 
-def _as_utc_ns(column: pd.Series) -> IntArray:
+def utc_ns(column: pd.Series) -> IntArray:
+    """Aware timestamps as int64 UTC nanoseconds (NaT becomes ``NOT_SET``, numpy's NaT value)."""
     index = pd.DatetimeIndex(column)
     if index.tz is None:
         raise ValueError("event timestamps must be timezone-aware")

@@ -24,17 +24,9 @@ from bot.connectors.jira_dc import JiraDataCenterConnector, JiraDataCenterSettin
 from bot.store.boards import add_board
 from bot.store.db import make_engine, session_factory, upgrade
 from bot.sync import sync_board
+from tests.fakes.jira import DEFAULT_WORKFLOW_YAML as WORKFLOW
 from tests.fakes.jira import FakeJira
 
-WORKFLOW = """
-name: Benchmark
-timezone: Europe/Zurich
-stages:
-  - {name: Backlog, statuses: [To Do], kind: backlog}
-  - {name: Doing, statuses: [In Progress], kind: active}
-  - {name: Review, statuses: [In Review], kind: queue}
-  - {name: Done, statuses: [Done], kind: done}
-"""
 START = dt.datetime(2024, 1, 1, 9, 0, tzinfo=dt.UTC)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import load_settings
 from bot.connectors.base import Connector
-from bot.connectors.registry import CONNECTORS, ConnectorKind, connector_kind
+from bot.connectors.registry import CONNECTORS, ConnectorKind, build_connector, connector_kind
 from bot.errors import FlowcoachError, UsageError
 from bot.proposal import proposed_workflow
 from bot.store import boards as store
@@ -158,7 +158,8 @@ def _propose_workflow(name: str, connector: Connector, out: TextIO) -> str:
     finally:
         connector.close()
     out.write(
-        "\nProposed workflow (stored with the board; review it and re-add the board with --workflow):\n\n"
+        f"\nProposed workflow, stored with the board. To change it, save it to a file, edit it, then run\n"
+        f"`flowcoach board remove {name}` and `flowcoach board add {name} … --workflow FILE`:\n\n"
     )
     out.write(text)
     if unmapped:
@@ -311,11 +312,10 @@ def _sync_one(sessions: sessionmaker[Session], board_id: int, name: str, out: Te
 
 def connector_for(board: Board) -> Connector:
     """Build the board's connector with its decrypted settings."""
-    kind = connector_kind(board.connector)
     values = dict(board.connector_settings)
     if board.connector_secrets:
         values |= decrypt_secrets(board.connector_secrets, _secret_key())
-    return kind.build(kind.settings(values), store.board_workflow(board))
+    return build_connector(board.connector, values, store.board_workflow(board))
 
 
 def _progress_bar(name: str, stream: TextIO) -> Callable[[int, int | None], None]:

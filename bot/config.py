@@ -50,7 +50,5 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as error:
         first = error.errors()[0]
-        name = {"database_url": "DATABASE_URL", "log_format": "LOG_FORMAT"}.get(
-            str(first["loc"][0]) if first["loc"] else "", str(first["loc"][0]) if first["loc"] else "?"
-        )
-        raise FlowcoachError(f"{name}: {first['msg']}") from None
+        name = ".".join(map(str, first["loc"])) or "configuration"  # the environment variable's name
+        raise FlowcoachError(f"{name}: {first['msg'].removeprefix('Value error, ')}") from None

@@ -11,7 +11,8 @@ import pandas as pd
 
 from analytics.eventlog import read_event_log
 from analytics.forecast import CannotForecast
-from analytics.measures import board_metrics
+from analytics.measures import compute_metrics
+from analytics.timeline import build_timeline
 from analytics.workflow import load_workflow
 from bot.charting import write_charts
 from bot.forecasting import DEFAULT_TRIALS, forecast_how_many, forecast_text, forecast_when
@@ -28,7 +29,8 @@ def run_demo(out: TextIO, *, chart_dir: Path | None = None) -> Path:
     workflow = load_workflow(SAMPLE_WORKFLOW_PATH)
     log = read_event_log(SAMPLE_EVENTS_PATH, workflow)
     asof = pd.Timestamp(SAMPLE_ASOF)
-    metrics = board_metrics(log.events, workflow, asof, window_days=30, warnings=log.warnings)
+    timeline = build_timeline(log.events, workflow, asof)  # one timeline serves both windows below
+    metrics = compute_metrics(timeline, window_days=30, warnings=log.warnings)
     items = log.events["item_id"].nunique()
     first = pd.Timestamp(log.events["timestamp"].min()).tz_convert(workflow.timezone)
     out.write(
@@ -47,7 +49,7 @@ def run_demo(out: TextIO, *, chart_dir: Path | None = None) -> Path:
         out.write(f"  {reason}\n")
 
     folder = chart_dir if chart_dir is not None else Path(tempfile.mkdtemp(prefix="flowcoach-demo-"))
-    chart_metrics = board_metrics(log.events, workflow, asof, window_days=90)
+    chart_metrics = compute_metrics(timeline, window_days=90)
     paths = write_charts(chart_metrics, folder)
     out.write(f"\nCharts (last 90 days) written to {folder}:\n")
     out.writelines(f"  {path.name}\n" for path in paths)

@@ -11,7 +11,6 @@ import logging
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.connectors.base import Connector, ProgressCallback
@@ -100,7 +99,3 @@ def freshness(last_synced_at: dt.datetime | None, now: dt.datetime) -> str:
     if minutes < 48 * 60:
         return f"synced {minutes // 60} h ago"
     return f"synced {minutes // (24 * 60)} days ago"
-
-
-def board_ids(session: Session) -> list[int]:
-    return list(session.scalars(select(Board.id).order_by(Board.name)))

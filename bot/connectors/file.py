@@ -55,12 +55,10 @@ class FileConnector:
         events = self._read()
         items = _items(events)
         records = events[["item_id", "timestamp", "event", "from_status", "to_status", "reason"]]
-        stamps = [stamp.to_pydatetime() for stamp in events["timestamp"]]
+        # Timestamps stay pandas Timestamps (aware datetimes): the store converts them as it binds them.
         rows: list[dict[str, object]] = [
-            {str(key): value for key, value in row.items()} | {"timestamp": stamp}
-            for row, stamp in zip(
-                records.astype(object).where(records.notna(), None).to_dict("records"), stamps, strict=True
-            )
+            {str(key): value for key, value in row.items()}
+            for row in records.astype(object).where(records.notna(), None).to_dict("records")
         ]
         for start in range(0, max(len(rows), 1), EVENTS_PER_BATCH):
             last = start + EVENTS_PER_BATCH >= len(rows)

@@ -19,18 +19,10 @@ from bot.store.db import make_engine, session_factory, upgrade
 from bot.store.eventstore import load_events
 from bot.store.models import Event, SyncRun
 from bot.sync import sync_board
+from tests.fakes.jira import DEFAULT_WORKFLOW_YAML as WORKFLOW
 from tests.fakes.jira import FakeJira
 
 T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
-WORKFLOW = """
-name: Team
-timezone: Europe/Zurich
-stages:
-  - {name: Backlog, statuses: [To Do], kind: backlog}
-  - {name: Doing, statuses: [In Progress], kind: active}
-  - {name: Review, statuses: [In Review], kind: queue}
-  - {name: Done, statuses: [Done], kind: done}
-"""
 
 
 @pytest.fixture

@@ -64,6 +64,16 @@ DEFAULT_STATUSES = (
     FakeStatus("10001", "In Review", "indeterminate"),
     FakeStatus("10002", "Done", "done"),
 )
+# A workflow for the default statuses, by name (the store maps names as well as ids).
+DEFAULT_WORKFLOW_YAML = """
+name: Team
+timezone: Europe/Zurich
+stages:
+  - {name: Backlog, statuses: [To Do], kind: backlog}
+  - {name: Doing, statuses: [In Progress], kind: active}
+  - {name: Review, statuses: [In Review], kind: queue}
+  - {name: Done, statuses: [Done], kind: done}
+"""
 
 
 @dataclass
