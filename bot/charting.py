@@ -9,33 +9,45 @@ from analytics.charts import aging_wip_png, cfd_png, cycle_time_scatter_png, thr
 from analytics.measures import BoardMetrics
 from analytics.workflow import StageKind
 
-CHART_FILES = ("cycle-time-scatterplot.png", "aging-wip.png", "cumulative-flow.png", "throughput.png")
+CHART_FILES = {
+    "cycle": "cycle-time-scatterplot.png",
+    "aging": "aging-wip.png",
+    "cfd": "cumulative-flow.png",
+    "throughput": "throughput.png",
+}
 DAILY_RUN_CHART_MAX_DAYS = 45  # beyond this, daily bars get too thin to read: show weeks
+
+
+ChartKind = Literal["cycle", "aging", "cfd", "throughput"]
+CHART_KINDS: tuple[ChartKind, ...] = ("cycle", "aging", "cfd", "throughput")
+
+
+def render_chart(kind: ChartKind, metrics: BoardMetrics) -> bytes:
+    """One chart of the board as PNG bytes."""
+    if kind == "cycle":
+        finished = metrics.finished.reset_index()[["item_id", "finished_at", "cycle_time_days"]]
+        return cycle_time_scatter_png(
+            finished, metrics.cycle_time.percentiles, board=metrics.board, timezone=metrics.timezone
+        )
+    if kind == "aging":
+        wip = metrics.wip_items.reset_index()[["item_id", "stage", "age_days", "blocked"]]
+        return aging_wip_png(
+            wip,
+            [flow.name for flow in metrics.stages if flow.kind.is_wip],
+            board=metrics.board,
+            sle_days=metrics.sle_days,
+            percentiles=metrics.sle_cycle_time.percentiles,
+        )
+    if kind == "cfd":
+        shown_bands = [flow.name for flow in metrics.stages if flow.kind is not StageKind.DISCARDED]
+        return cfd_png(metrics.cfd[shown_bands], board=metrics.board)
+    frequency: Literal["D", "W"] = "D" if metrics.window.days <= DAILY_RUN_CHART_MAX_DAYS else "W"
+    return throughput_run_png(metrics.throughput_daily, board=metrics.board, frequency=frequency)
 
 
 def render_charts(metrics: BoardMetrics) -> dict[str, bytes]:
     """PNG bytes by file name: cycle-time scatterplot, aging WIP, cumulative flow, throughput run chart."""
-    wip_stage_names = [flow.name for flow in metrics.stages if flow.kind.is_wip]
-    finished = metrics.finished.reset_index()[["item_id", "finished_at", "cycle_time_days"]]
-    wip = metrics.wip_items.reset_index()[["item_id", "stage", "age_days", "blocked"]]
-    shown_bands = [flow.name for flow in metrics.stages if flow.kind is not StageKind.DISCARDED]
-    frequency: Literal["D", "W"] = "D" if metrics.window.days <= DAILY_RUN_CHART_MAX_DAYS else "W"
-    return {
-        CHART_FILES[0]: cycle_time_scatter_png(
-            finished, metrics.cycle_time.percentiles, board=metrics.board, timezone=metrics.timezone
-        ),
-        CHART_FILES[1]: aging_wip_png(
-            wip,
-            wip_stage_names,
-            board=metrics.board,
-            sle_days=metrics.sle_days,
-            percentiles=metrics.sle_cycle_time.percentiles,
-        ),
-        CHART_FILES[2]: cfd_png(metrics.cfd[shown_bands], board=metrics.board),
-        CHART_FILES[3]: throughput_run_png(
-            metrics.throughput_daily, board=metrics.board, frequency=frequency
-        ),
-    }
+    return {CHART_FILES[kind]: render_chart(kind, metrics) for kind in CHART_KINDS}
 
 
 def write_charts(metrics: BoardMetrics, directory: Path) -> list[Path]:

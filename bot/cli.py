@@ -112,7 +112,24 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.cli_store import add_store_commands
 
     add_store_commands(commands, common)
+
+    serve = commands.add_parser(
+        "serve",
+        parents=[common],
+        help="the Slack app: HTTP on $PORT, or Socket Mode with SLACK_APP_TOKEN",
+        description="Serve /flow, App Home, mentions and OAuth installs (spec/slack.md). Configured by the "
+        "environment: SLACK_BOT_TOKEN or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET, SLACK_SIGNING_SECRET, PORT.",
+    )
+    serve.add_argument("--workers", type=_positive_int, default=2, metavar="N", help="HTTP worker processes")
+    serve.add_argument("--threads", type=_positive_int, default=8, metavar="N", help="threads per worker")
+    serve.set_defaults(handler=_run_serve)
     return parser
+
+
+def _run_serve(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.slack.serve import run_serve
+
+    return run_serve(args, out)
 
 
 def _add_source(parser: argparse.ArgumentParser, default_window: int) -> None:

@@ -21,11 +21,10 @@ from bot.errors import FlowcoachError, UsageError
 from bot.proposal import proposed_workflow
 from bot.store import boards as store
 from bot.store.crypto import decrypt_secrets, encrypt_secrets
-from bot.store.db import current_revision, make_engine, session_factory, upgrade
+from bot.store.db import SchemaOutOfDate, current_revision, ensure_schema, make_engine, session_factory, upgrade
 from bot.store.models import Board
 from bot.sync import freshness, sync_board
 
-HEAD_REVISION = "0001"
 
 
 def add_store_commands(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -87,14 +86,10 @@ def open_store() -> Iterator[sessionmaker[Session]]:
     """
     engine = make_engine(load_settings().database_url)
     try:
-        revision = current_revision(engine)
-        if revision != HEAD_REVISION:
-            if engine.dialect.name != "sqlite":
-                raise FlowcoachError(
-                    f"the database schema is at {revision or 'nothing'}, not {HEAD_REVISION}:"
-                    " run `flowcoach db upgrade`"
-                )
-            upgrade(engine)
+        try:
+            ensure_schema(engine)
+        except SchemaOutOfDate as behind:
+            raise FlowcoachError(str(behind)) from None
         yield session_factory(engine)
     finally:
         engine.dispose()

@@ -43,6 +43,7 @@ from bot.connectors.jira_common import (
     statuses_from,
     zone_of,
 )
+from bot.connectors.jira_projects import JiraProject
 
 log = logging.getLogger("flowcoach.jira")
 Issue = Mapping[str, Any]
@@ -123,6 +124,10 @@ class JiraConnector:
         """How many issues a query matches, if that is cheap to learn before paging (progress bars)."""
         return None
 
+    def _projects(self) -> list[JiraProject]:
+        """Every project visible to the credentials (see ``jira_projects``)."""
+        raise NotImplementedError
+
     # -- the Connector protocol ----------------------------------------------------------------------------
 
     def check(self) -> str:
@@ -171,6 +176,13 @@ class JiraConnector:
         """The project's statuses (every issue type), or every status of the site for a JQL board."""
         path = f"{self.api}/project/{self.project}/statuses" if self.project else f"{self.api}/status"
         return statuses_from(self.http.get_json(path))
+
+    def projects(self) -> list[JiraProject]:
+        """The projects these credentials can browse, by key; a refusal reads like :meth:`check`'s."""
+        try:
+            return self._projects()
+        except BadCredentials:
+            raise BadCredentials(self._refused) from None
 
     def columns(self) -> list[BoardColumn]:
         """The board's columns with their status ids; empty when no board id is configured."""

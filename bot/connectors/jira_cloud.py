@@ -23,6 +23,7 @@ from bot.connectors.errors import NoPermission, NotFound, UnexpectedResponse
 from bot.connectors.http import BearerAuth, paginate_by_offset, paginate_by_token
 from bot.connectors.jira import Issue, JiraConnector
 from bot.connectors.jira_common import FLAGGED, JiraScope, chunks
+from bot.connectors.jira_projects import JiraProject, cloud_projects
 
 log = logging.getLogger("flowcoach.jira")
 BULK_ISSUES = 1000  # issues per bulkfetch request, Jira's documented maximum
@@ -89,6 +90,9 @@ class JiraCloudConnector(JiraConnector):
             return None  # only a progress bar's total: not worth failing a sync over
         count = answer.get("count")
         return int(count) if isinstance(count, int) else None
+
+    def _projects(self) -> list[JiraProject]:
+        return cloud_projects(self.http, self.api)
 
     def _histories(self, issues: Sequence[Issue]) -> dict[str, list[Mapping[str, Any]]]:
         if self._bulkfetch:

@@ -22,6 +22,7 @@ from bot.connectors.errors import NotFound
 from bot.connectors.http import BearerAuth, paginate_by_offset
 from bot.connectors.jira import Issue, JiraConnector
 from bot.connectors.jira_common import JiraScope
+from bot.connectors.jira_projects import JiraProject, server_projects
 
 log = logging.getLogger("flowcoach.jira")
 CHANGELOG_PAGE = 100
@@ -73,6 +74,9 @@ class JiraDataCenterConnector(JiraConnector):
             start += len(issues)
             if not issues or (isinstance(total, int) and start >= total):
                 return
+
+    def _projects(self) -> list[JiraProject]:
+        return server_projects(self.http, self.api)
 
     def _histories(self, issues: Sequence[Issue]) -> dict[str, list[Mapping[str, Any]]]:
         found: dict[str, list[Mapping[str, Any]]] = {}

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from analytics.workflow import Workflow, parse_workflow
 from bot.errors import FlowcoachError
+from bot.store.board_settings import apply_settings, load_board_settings
 from bot.store.models import Board, Event, SyncRun, WorkItem, Workspace
 
 LOCAL_WORKSPACE = "local"  # boards added from the command line, before any Slack workspace claims them
@@ -83,7 +84,9 @@ def remove_board(session: Session, name: str, team_id: str = LOCAL_WORKSPACE) ->
 
 
 def board_workflow(board: Board) -> Workflow:
-    return parse_workflow(board.workflow_yaml, source=f"workflow of board '{board.name}'")
+    """The board's workflow file with the settings changed from Slack (limits, calendar) applied."""
+    workflow = parse_workflow(board.workflow_yaml, source=f"workflow of board '{board.name}'")
+    return apply_settings(workflow, load_board_settings(board.coaching_settings))
 
 
 def board_counts(session: Session, board_id: int) -> dict[str, int]:

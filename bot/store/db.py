@@ -54,3 +54,34 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    """The newest migration's revision."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
+
+
+class SchemaOutOfDate(Exception):
+    """A server database behind the code: the release step (``flowcoach db upgrade``) has not run."""
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Bring a SQLite file up to date; refuse a server database that is not, rather than migrate it here.
+
+    A server database is shared by every process, so only the release step migrates it; a SQLite file
+    belongs to one user, and migrating it on first use is what that user expects.
+    """
+    revision, head = current_revision(engine), head_revision()
+    if revision == head:
+        return
+    if engine.dialect.name != "sqlite":
+        raise SchemaOutOfDate(
+            f"the database schema is at {revision or 'nothing'}, not {head}: run `flowcoach db upgrade`"
+        )
+    upgrade(engine)

@@ -25,6 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bot.store.slack_tables import declare_slack_tables
+
 # Deterministic constraint names, so migrations can refer to them on every database.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -178,3 +180,33 @@ class AlertState(Base):
     channel_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     message_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ChannelSnooze(Base):
+    """``/flow snooze``: the coach stays silent in a channel until ``until``."""
+
+    __tablename__ = "channel_snoozes"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "channel_id", name="uq_channel_snoozes_workspace_id_channel_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    channel_id: Mapped[str] = mapped_column(String(64))
+    until: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    snoozed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class DeliveryClaim(Base):
+    """A unit of work done at most once across processes and retries (an event id, a digest slot…).
+
+    Inserting the key is the claim: the primary key lets exactly one process win, even across a failover.
+    """
+
+    __tablename__ = "delivery_claims"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+declare_slack_tables(Base.metadata)

@@ -19,6 +19,8 @@ What each flavour serves, mirroring the real APIs:
   history, as DC does, unless ``dc_changelog_limit`` is set to simulate a truncating server);
   ``/rest/api/2/issue/{key}/changelog`` is Cloud-only and answers 404 unless ``dc_issue_changelog`` is set.
   Changelog items carry no ``fieldId`` on DC, only ``field`` names.
+- Project listings: Cloud ``GET /rest/api/3/project/search`` (offset pages of ≤ 50 with ``total`` and
+  ``isLast``), Data Center ``GET /rest/api/2/project`` (one plain list); both list ``projects``.
 - Both: ``/myself`` (with ``timeZone``), ``/project/{key}``, ``/project/{key}/statuses``, ``/status``,
   ``/field`` (Flagged is ``customfield_10021``), ``/rest/agile/1.0/board/{id}/configuration``.
 
@@ -145,6 +147,8 @@ class FakeJira:
         self.dc_changelog_limit = dc_changelog_limit
         self.dc_issue_changelog = dc_issue_changelog
         self.boards: dict[int, list[tuple[str, list[str]]]] = {1: [(s.name, [s.id]) for s in statuses]}
+        # Projects the account can browse (key → name), listed by project search; only ``project`` has issues.
+        self.projects: dict[str, str] = {project: project.title()}
         self.issues: dict[str, FakeIssue] = {}
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
@@ -353,6 +357,18 @@ class FakeJira:
                 "colorName": colour,
                 "name": name,
             },
+        }
+
+    def project_json(self, key: str) -> dict[str, Any]:
+        number = 10_000 + sorted(self.projects).index(key)
+        return {
+            "self": f"{self.url}{self.api}/project/{number}",
+            "id": str(number),
+            "key": key,
+            "name": self.projects[key],
+            "projectTypeKey": "software",
+            "simplified": False,
+            "style": "classic",
         }
 
     def _user(self, name: str) -> dict[str, Any]:

@@ -101,6 +101,20 @@ def _route(jira: FakeJira, method: str, path: str, query: dict[str, list[str]], 
             "timeZone": str(jira.user_tz.key),
             "self": f"{jira.url}{api}/myself",
         }
+    if cloud and path == "/rest/api/3/project/search":
+        keys = sorted(jira.projects)
+        start, size = int(arg.get("startAt", 0)), min(int(arg.get("maxResults", 50)), 50)
+        page = keys[start : start + size]
+        return 200, {
+            "self": f"{jira.url}{path}?startAt={start}&maxResults={size}",
+            "maxResults": size,
+            "startAt": start,
+            "total": len(keys),
+            "isLast": start + len(page) >= len(keys),
+            "values": [jira.project_json(key) for key in page],
+        }
+    if not cloud and path == "/rest/api/2/project":
+        return 200, [jira.project_json(key) for key in sorted(jira.projects)]
     if m := re.fullmatch(rf"{api}/project/([^/]+)(/statuses)?", path):
         if m.group(1).upper() != jira.project:
             return 404, {

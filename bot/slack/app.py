@@ -1,0 +1,153 @@
+"""The Bolt app factory: one function builds the app for a runtime; there is no module-level app.
+
+Single-workspace installs (``SLACK_BOT_TOKEN``) answer only their own team. OAuth installs
+(``SLACK_CLIENT_ID``/``SLACK_CLIENT_SECRET``) keep installations and OAuth states in the store's database
+and cache authorizations, so Bolt does not call ``auth.test`` on every request.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+from bot.errors import FlowcoachError
+from bot.slack import command_texts as texts
+from bot.slack.commands import register_commands
+from bot.slack.delivery import web_client
+from bot.slack.errors import friendly_message
+from bot.slack.home import register_home
+from bot.slack.mentions import register_mentions
+from bot.slack.onboarding import register_onboarding
+from bot.slack.runtime import Runtime
+from bot.slack.settings_modal import register_settings
+
+log = logging.getLogger("flowcoach.slack")
+
+# Keep in step with deploy/slack-app-manifest.yml (a test compares them).
+BOT_SCOPES = (
+    "app_mentions:read",
+    "channels:read",
+    "chat:write",
+    "chat:write.public",
+    "commands",
+    "files:write",
+    "groups:read",
+    "im:write",
+    "users:read",
+)
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+EVENTS_PATH = "/slack/events"
+OAUTH_STATE_SECONDS = 600
+
+
+def create_app(runtime: Runtime) -> App:
+    """The Bolt app with every listener, for a single workspace or for OAuth installs."""
+    settings = runtime.settings
+    if settings.slack_signing_secret is None and settings.slack_app_token is None:
+        raise FlowcoachError("SLACK_SIGNING_SECRET: required to verify requests from Slack (HTTP mode)")
+    signing_secret = (
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    )
+    if settings.slack_bot_token is not None:
+        app = _single_workspace_app(runtime, settings.slack_bot_token.get_secret_value(), signing_secret)
+    elif settings.oauth_enabled:
+        app = _oauth_app(runtime, signing_secret)
+    else:
+        raise FlowcoachError(
+            "SLACK_BOT_TOKEN: set it for one workspace, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth"
+        )
+    app.error(_report_error)
+    register_commands(app, runtime)
+    register_mentions(app, runtime)
+    register_home(app, runtime)
+    register_onboarding(app, runtime)
+    register_settings(app, runtime)
+    return app
+
+
+def _single_workspace_app(runtime: Runtime, token: str, signing_secret: str | None) -> App:
+    client = web_client(runtime.settings.slack_api_url, token)
+    try:
+        identity = client.auth_test()
+    except Exception as error:
+        raise FlowcoachError(f"SLACK_BOT_TOKEN: Slack did not accept it ({_slack_error(error)})") from None
+    runtime.single_team_id = str(identity["team_id"])
+    app = App(
+        signing_secret=signing_secret or "",
+        client=client,  # carries the token
+        token_verification_enabled=False,  # verified just above, once, with a clear message
+        request_verification_enabled=signing_secret is not None,
+    )
+    app.middleware(_only_team(runtime.single_team_id))
+    return app
+
+
+def _oauth_app(runtime: Runtime, signing_secret: str | None) -> App:
+    settings = runtime.settings
+    assert settings.slack_client_id is not None
+    assert settings.slack_client_secret is not None
+    client_id, client_secret = settings.slack_client_id, settings.slack_client_secret.get_secret_value()
+    engine = runtime.sessions.kw["bind"]
+    installations = SQLAlchemyInstallationStore(client_id=client_id, engine=engine)
+    states = SQLAlchemyOAuthStateStore(expiration_seconds=OAUTH_STATE_SECONDS, engine=engine)
+    client = web_client(settings.slack_api_url)
+    return App(
+        signing_secret=signing_secret or "",
+        client=client,
+        request_verification_enabled=signing_secret is not None,
+        installation_store=installations,
+        authorize=InstallationStoreAuthorize(
+            installation_store=installations,
+            client_id=client_id,
+            client_secret=client_secret,
+            bot_only=True,
+            cache_enabled=True,
+            client=client,
+            logger=logging.getLogger("slack_bolt.App"),
+        ),
+        oauth_settings=OAuthSettings(
+            client_id=client_id,
+            client_secret=client_secret,
+            scopes=list(BOT_SCOPES),
+            installation_store=installations,
+            installation_store_bot_only=True,
+            state_store=states,
+            install_path=INSTALL_PATH,
+            redirect_uri_path=REDIRECT_PATH,
+        ),
+    )
+
+
+def _only_team(team_id: str) -> Callable[..., Any]:
+    """Refuse requests from any team but the bot token's: its boards are not theirs to read."""
+
+    def middleware(context: dict[str, Any], next: Callable[[], BoltResponse], body: dict[str, Any]) -> Any:
+        request_team = context.get("team_id")
+        if request_team is not None and request_team != team_id:
+            log.warning("refused a request from another team")
+            return BoltResponse(status=200, body=texts.WRONG_TEAM)
+        return next()
+
+    return middleware
+
+
+def _report_error(error: Exception, body: dict[str, Any], respond: Any = None) -> BoltResponse | None:
+    message = friendly_message(error)
+    if respond is not None and body.get("response_url"):
+        respond(text=message, response_type="ephemeral")
+    return None
+
+
+def _slack_error(error: Exception) -> str:
+    response = getattr(error, "response", None)
+    if response is not None:
+        return str(response.get("error", "error"))
+    return type(error).__name__

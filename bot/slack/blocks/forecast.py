@@ -1,0 +1,50 @@
+"""The answer to ``/flow forecast``: the question, three confidence levels as dates or counts, the basis.
+
+Three levels (50, 85, 95 %) rather than all four the simulation reports: a coin flip, a safe commitment and a
+near-certain one are what people plan with; more lines only slow the reading down.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from slack_sdk.models.blocks import Block
+
+from bot.forecasting import ForecastResult
+from bot.report import local_time
+from bot.slack import texts
+from bot.slack.blocks.common import context, header, section
+
+SHOWN_LEVELS = (50, 85, 95)
+
+
+def forecast_blocks(result: ForecastResult) -> list[Block]:
+    """The forecast as a header (the question), one line per confidence level and the basis in grey."""
+    metrics = result.metrics
+    if result.when is not None:
+        question = texts.forecast_when_question(metrics.board, result.when.items)
+        lines = [
+            texts.forecast_when_line(level, result.start_date + dt.timedelta(days=within), within)
+            for level, within in result.when.within_days.items()
+            if level in SHOWN_LEVELS
+        ]
+    elif result.how_many is not None and result.by_date is not None:
+        question = texts.forecast_how_many_question(metrics.board, result.by_date)
+        lines = [
+            texts.forecast_how_many_line(level, count, result.how_many.days)
+            for level, count in result.how_many.at_least.items()
+            if level in SHOWN_LEVELS
+        ]
+    else:  # a result without an answer is a caller's bug; show the board rather than fail in Slack
+        question, lines = metrics.board, []
+    blocks: list[Block] = [header(question)]
+    if lines:
+        blocks.append(section("\n".join(lines)))
+    basis = texts.forecast_basis(
+        result.trials,
+        metrics.window.days,
+        metrics.throughput_total,
+        local_time(metrics.asof, metrics.timezone),
+    )
+    blocks.append(context(basis))
+    return blocks

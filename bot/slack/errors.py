@@ -1,0 +1,32 @@
+"""The one place that turns an error into what the user reads in Slack: friendly, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from bot.errors import FlowcoachError
+from bot.slack import command_texts as texts
+from bot.slack.grammar import CommandError
+from bot.slack.lookup import NoBoardHere, SeveralBoardsHere
+
+log = logging.getLogger("flowcoach.slack")
+
+NOT_IN_CHANNEL_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+
+
+def friendly_message(error: BaseException) -> str:
+    """The message for a failed request; unknown errors are logged here with their traceback."""
+    if isinstance(error, CommandError):
+        return texts.usage_reply(error.problem, error.subcommand)
+    if isinstance(error, NoBoardHere):
+        return texts.NO_BOARD_HERE
+    if isinstance(error, SeveralBoardsHere):
+        return texts.SEVERAL_BOARDS_HERE.format(names=", ".join(error.names), first=error.names[0])
+    if isinstance(error, FlowcoachError):
+        return texts.SOMETHING_FAILED.format(problem=str(error))
+    if isinstance(error, SlackApiError) and error.response.get("error") in NOT_IN_CHANNEL_ERRORS:
+        return texts.NOT_IN_CHANNEL
+    log.error("request failed", exc_info=error)
+    return texts.INTERNAL_ERROR

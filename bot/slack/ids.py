@@ -1,0 +1,15 @@
+"""Action, callback and block ids shared by the Block Kit builders and the listeners that receive them."""
+
+from __future__ import annotations
+
+# Buttons
+POST_STATUS = "flow_post_status"  # value: board id; posts the board's status in its channel
+OPEN_SETTINGS = "flow_open_settings"  # value: board id; opens the settings modal
+OPEN_CONNECT = "flow_open_connect"  # opens the connect modal (App Home, "connect a board" replies)
+
+# Modals (view callback ids)
+CONNECT_CHOOSE = "flow_connect_choose"  # step 1: connector
+CONNECT_CREDENTIALS = "flow_connect_credentials"  # step 2: credentials and scope
+CONNECT_CHECKING = "flow_connect_checking"  # interim view while the source is asked
+CONNECT_MAPPING = "flow_connect_mapping"  # step 3: status → stage mapping, kinds, WIP limits
+SETTINGS = "flow_settings"

@@ -1,0 +1,70 @@
+"""Which board a Slack request is about, always within the requesting team's workspace."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from analytics.measures import BoardMetrics, board_metrics
+from bot.errors import FlowcoachError
+from bot.slack.blocks.common import SyncInfo
+from bot.store.boards import board_workflow, get_board, last_sync_run, list_boards
+from bot.store.eventstore import load_events
+from bot.store.models import Board
+
+
+class NoBoardHere(FlowcoachError):
+    """The channel has no board and none was named: the reply guides to `/flow connect`."""
+
+
+class SeveralBoardsHere(FlowcoachError):
+    """The channel has several boards and none was named."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(", ".join(names))
+        self.names = names
+
+
+def resolve_board(session: Session, workspace: str, channel_id: str | None, name: str | None) -> Board:
+    """The board named (case-insensitive), else the channel's only board; never another workspace's."""
+    boards = list_boards(session, workspace)
+    if name is not None:
+        for board in boards:
+            if board.name.casefold() == name.casefold():
+                return board
+        return get_board(session, name, workspace)  # raises BoardNotFound listing the workspace's boards
+    here = [board for board in boards if board.channel_id == channel_id]
+    if len(here) == 1:
+        return here[0]
+    if here:
+        raise SeveralBoardsHere([board.name for board in here])
+    if len(boards) == 1 and boards[0].channel_id is None:
+        return boards[0]  # a board added from the command line, not yet given a channel
+    raise NoBoardHere("no board in this channel")
+
+
+def metrics_now(session: Session, board: Board, now: dt.datetime, window_days: int = 30) -> BoardMetrics:
+    """The board's metrics at ``now`` over the last ``window_days`` days, from the store."""
+    workflow = board_workflow(board)
+    events = load_events(session, board.id, workflow)
+    return board_metrics(events, workflow, pd.Timestamp(now), window_days=window_days)
+
+
+def sync_info(session: Session, board: Board, now: dt.datetime) -> SyncInfo:
+    run = last_sync_run(session, board.id)
+    error = run.error if run is not None and run.status == "failed" else None
+    return SyncInfo(last_synced_at=board.last_synced_at, now=now, last_error=error)
+
+
+def board_in_workspace(session: Session, workspace: str, board_id: object) -> Board:
+    """The board with this id, only if it belongs to ``workspace`` (ids in buttons come from the client)."""
+    try:
+        wanted = int(str(board_id))
+    except ValueError:
+        raise NoBoardHere("no such board") from None
+    for board in list_boards(session, workspace):
+        if board.id == wanted:
+            return board
+    raise NoBoardHere("no such board in this workspace")

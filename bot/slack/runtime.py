@@ -1,0 +1,41 @@
+"""What the listeners need from the rest of the application, handed to the app factory in one object."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import Settings
+from bot.store.boards import LOCAL_WORKSPACE
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Runtime:
+    """The database, the settings, the clock and the pool that runs first syncs after onboarding.
+
+    ``single_team_id`` is the team of ``SLACK_BOT_TOKEN`` in a single-workspace install. Its boards are the
+    ones in the local workspace, shared with the command line (``flowcoach board add``); requests from any
+    other team are refused. In an OAuth install each team is its own workspace.
+    """
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    background: Executor
+    clock: Callable[[], dt.datetime] = utc_now
+    single_team_id: str | None = None
+
+    def workspace_key(self, team_id: str | None) -> str:
+        """The store's workspace for a Slack team."""
+        if self.settings.slack_bot_token is not None:
+            return LOCAL_WORKSPACE
+        if not team_id:
+            raise PermissionError("a request without a team")
+        return team_id

@@ -1,0 +1,67 @@
+"""`flowcoach serve`: the Slack app over HTTP (gunicorn) or, with ``SLACK_APP_TOKEN``, over Socket Mode."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import TextIO
+
+from bot.config import Settings, load_settings
+from bot.errors import FlowcoachError
+from bot.slack.runtime import Runtime
+from bot.store.db import SchemaOutOfDate, ensure_schema, make_engine, session_factory
+
+log = logging.getLogger("flowcoach.serve")
+FIRST_SYNC_THREADS = 2
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """The runtime on the configured database (a SQLite file is migrated on first use)."""
+    engine = make_engine(settings.database_url)
+    try:
+        ensure_schema(engine)
+    except SchemaOutOfDate as behind:
+        engine.dispose()
+        raise FlowcoachError(str(behind)) from None
+    background = ThreadPoolExecutor(FIRST_SYNC_THREADS, thread_name_prefix="flowcoach-sync")
+    return Runtime(settings=settings, sessions=session_factory(engine), background=background)
+
+
+def check_settings(settings: Settings) -> None:
+    """Stop before starting anything when the configuration cannot work, naming the variable."""
+    if settings.slack_bot_token is None and not settings.oauth_enabled:
+        raise FlowcoachError(
+            "SLACK_BOT_TOKEN: set it for one workspace, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth"
+        )
+    if settings.slack_app_token is None and settings.slack_signing_secret is None:
+        raise FlowcoachError("SLACK_SIGNING_SECRET: required to verify requests from Slack in HTTP mode")
+    if settings.slack_app_token is not None and settings.oauth_enabled and settings.slack_bot_token is None:
+        raise FlowcoachError("SLACK_APP_TOKEN: Socket Mode serves one workspace; set SLACK_BOT_TOKEN too")
+
+
+def run_serve(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.slack.app import create_app
+
+    settings = load_settings()
+    check_settings(settings)
+    build_runtime(settings).sessions.kw["bind"].dispose()  # fail fast on the database, before forking
+    if settings.slack_app_token is not None:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        runtime = build_runtime(settings)
+        out.write("flowcoach: Socket Mode, connecting to Slack\n")
+        out.flush()
+        SocketModeHandler(create_app(runtime), settings.slack_app_token.get_secret_value()).start()
+        return 0
+
+    from bot.slack.web import serve_with_gunicorn, wsgi_app
+
+    def build() -> object:
+        runtime = build_runtime(settings)
+        return wsgi_app(create_app(runtime), runtime)
+
+    out.write(f"flowcoach: serving Slack on port {settings.port} (POST /slack/events, GET /healthz)\n")
+    out.flush()
+    serve_with_gunicorn(build, port=settings.port, workers=args.workers, threads=args.threads)  # type: ignore[arg-type]
+    return 0
