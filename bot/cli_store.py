@@ -21,10 +21,16 @@ from bot.errors import FlowcoachError, UsageError
 from bot.proposal import proposed_workflow
 from bot.store import boards as store
 from bot.store.crypto import decrypt_secrets, encrypt_secrets
-from bot.store.db import SchemaOutOfDate, current_revision, ensure_schema, make_engine, session_factory, upgrade
+from bot.store.db import (
+    SchemaOutOfDate,
+    current_revision,
+    ensure_schema,
+    make_engine,
+    session_factory,
+    upgrade,
+)
 from bot.store.models import Board
 from bot.sync import freshness, sync_board
-
 
 
 def add_store_commands(commands: Any, common: argparse.ArgumentParser) -> None:

@@ -104,7 +104,7 @@ def _oauth_app(runtime: Runtime, signing_secret: str | None) -> App:
         client=client,
         request_verification_enabled=signing_secret is not None,
         installation_store=installations,
-        authorize=InstallationStoreAuthorize(
+        authorize=InstallationStoreAuthorize(  # type: ignore[arg-type]  # Bolt accepts an Authorize too
             installation_store=installations,
             client_id=client_id,
             client_secret=client_secret,

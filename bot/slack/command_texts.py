@@ -15,7 +15,10 @@ USAGE: dict[str, tuple[str, str]] = {
         "forecast 20  |  forecast by 2026-12-31",
         "Monte Carlo: when will 20 items be done, or how many by a date (50/85/95 %)",
     ),
-    "limits": ("limits [stage n|off]", "show the WIP limits, or set one (`limits Review 3`, `limits board 12`)"),
+    "limits": (
+        "limits [stage n|off]",
+        "show the WIP limits, or set one (`limits Review 3`, `limits board 12`)",
+    ),
     "connect": ("connect", "connect a board: tracker, credentials, project, status → stage mapping"),
     "settings": ("settings", "channel, time zone, working days and hours, digest time, coach thresholds"),
     "snooze": ("snooze [2h|1d|off]", "silence this channel's nudges for a while (no duration: show)"),

@@ -6,10 +6,12 @@ subcommand, so the reply can be that subcommand's usage rather than a guess.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import shlex
 from dataclasses import dataclass
+from typing import Any
 
 from bot.errors import FlowcoachError
 
@@ -101,10 +103,10 @@ def parse_flow(text: str) -> FlowCommand:
             raise CommandError(f"unknown subcommand '{words[0]}'")
     name, args = words[0].lower(), words[1:]
     parsed = _ARGUMENTS[name](name, args)
-    return FlowCommand(**{**parsed, "name": name, "board": board, "share": share})
+    return dataclasses.replace(FlowCommand(name, board=board, share=share), **parsed)
 
 
-def _help(name: str, args: list[str]) -> dict[str, object]:
+def _help(name: str, args: list[str]) -> dict[str, Any]:
     if not args:
         return {}
     if len(args) > 1 or args[0].lower() not in SUBCOMMANDS:
@@ -112,13 +114,13 @@ def _help(name: str, args: list[str]) -> dict[str, object]:
     return {"help_topic": args[0].lower()}
 
 
-def _no_arguments(name: str, args: list[str]) -> dict[str, object]:
+def _no_arguments(name: str, args: list[str]) -> dict[str, Any]:
     if args:
         raise CommandError(f"`{name}` takes no arguments", name)
     return {}
 
 
-def _window(name: str, args: list[str]) -> dict[str, object]:
+def _window(name: str, args: list[str]) -> dict[str, Any]:
     if not args:
         return {"window_days": DEFAULT_WINDOW_DAYS[name]}
     match = _WINDOW.match(" ".join(args).lower())
@@ -130,7 +132,7 @@ def _window(name: str, args: list[str]) -> dict[str, object]:
     return {"window_days": days}
 
 
-def _forecast(name: str, args: list[str]) -> dict[str, object]:
+def _forecast(name: str, args: list[str]) -> dict[str, Any]:
     if len(args) == 1 and args[0].isdigit():
         items = int(args[0])
         if not 1 <= items <= MAX_FORECAST_ITEMS:
@@ -144,7 +146,7 @@ def _forecast(name: str, args: list[str]) -> dict[str, object]:
     raise CommandError("say how many items, or by which date", name)
 
 
-def _limits(name: str, args: list[str]) -> dict[str, object]:
+def _limits(name: str, args: list[str]) -> dict[str, Any]:
     if not args:
         return {}
     if len(args) < 2:
@@ -158,7 +160,7 @@ def _limits(name: str, args: list[str]) -> dict[str, object]:
     return {"limit_stage": stage, "limit_value": int(value_text)}
 
 
-def _snooze(name: str, args: list[str]) -> dict[str, object]:
+def _snooze(name: str, args: list[str]) -> dict[str, Any]:
     if not args:
         return {}
     text = " ".join(args).lower()

@@ -52,7 +52,8 @@ def run_serve(args: argparse.Namespace, out: TextIO) -> int:
         runtime = build_runtime(settings)
         out.write("flowcoach: Socket Mode, connecting to Slack\n")
         out.flush()
-        SocketModeHandler(create_app(runtime), settings.slack_app_token.get_secret_value()).start()
+        handler = SocketModeHandler(create_app(runtime), settings.slack_app_token.get_secret_value())
+        handler.start()  # type: ignore[no-untyped-call]
         return 0
 
     from bot.slack.web import serve_with_gunicorn, wsgi_app
