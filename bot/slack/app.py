@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -46,6 +47,7 @@ INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 EVENTS_PATH = "/slack/events"
 OAUTH_STATE_SECONDS = 600
+ANSWER_THREADS = 2
 
 
 def create_app(runtime: Runtime) -> App:
@@ -83,6 +85,8 @@ def _single_workspace_app(runtime: Runtime, token: str, signing_secret: str | No
     app = App(
         signing_secret=signing_secret or "",
         client=client,  # carries the token
+        process_before_response=True,
+        listener_executor=_answer_pool(),
         token_verification_enabled=False,  # verified just above, once, with a clear message
         request_verification_enabled=signing_secret is not None,
     )
@@ -102,6 +106,8 @@ def _oauth_app(runtime: Runtime, signing_secret: str | None) -> App:
     return App(
         signing_secret=signing_secret or "",
         client=client,
+        process_before_response=True,
+        listener_executor=_answer_pool(),
         request_verification_enabled=signing_secret is not None,
         installation_store=installations,
         authorize=InstallationStoreAuthorize(  # type: ignore[arg-type]  # Bolt accepts an Authorize too
@@ -124,6 +130,16 @@ def _oauth_app(runtime: Runtime, signing_secret: str | None) -> App:
             redirect_uri_path=REDIRECT_PATH,
         ),
     )
+
+
+def _answer_pool() -> ThreadPoolExecutor:
+    """Where lazy listeners (the slow answers) run.
+
+    Acknowledgements never wait for this pool: with ``process_before_response`` the acknowledging listener
+    runs in the request's own thread and returns at once, and only the lazy work is queued here. A burst of
+    slow answers therefore delays answers, never the acknowledgements Slack times out on.
+    """
+    return ThreadPoolExecutor(max_workers=ANSWER_THREADS, thread_name_prefix="flowcoach-answer")
 
 
 def _only_team(team_id: str) -> Callable[..., Any]:

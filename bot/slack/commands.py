@@ -125,7 +125,7 @@ def answer_status(runtime: Runtime, ask: Ask) -> None:
     now = runtime.clock()
     with runtime.sessions() as session:
         board = _board(runtime, ask, session)
-        metrics = metrics_now(session, board, now)
+        metrics = metrics_now(session, board, now, cache=runtime.metrics_cache)
         sync = sync_info(session, board, now)
     ask.reply(status_blocks(metrics, sync), status_text(metrics))
 
@@ -135,7 +135,7 @@ def answer_chart(runtime: Runtime, ask: Ask) -> None:
     now = runtime.clock()
     with runtime.sessions() as session:
         board = _board(runtime, ask, session)
-        metrics = metrics_now(session, board, now, ask.command.window_days or 30)
+        metrics = metrics_now(session, board, now, ask.command.window_days or 30, runtime.metrics_cache)
     png = render_chart(kind, metrics)
     title = chart_title(kind, metrics)
     if ask.command.share:
@@ -161,7 +161,7 @@ def answer_forecast(runtime: Runtime, ask: Ask) -> None:
     now = runtime.clock()
     with runtime.sessions() as session:
         board = _board(runtime, ask, session)
-        metrics = metrics_now(session, board, now, FORECAST_WINDOW_DAYS)
+        metrics = metrics_now(session, board, now, FORECAST_WINDOW_DAYS, runtime.metrics_cache)
     ask.reply(forecast_blocks(forecast_for(metrics, ask.command)), f"Forecast for {metrics.board}")
 
 
@@ -172,7 +172,7 @@ def answer_limits(runtime: Runtime, ask: Ask) -> None:
         if ask.command.sets_limit:
             _set_limit(board, ask)
             session.commit()
-        metrics = metrics_now(session, board, now)
+        metrics = metrics_now(session, board, now, cache=runtime.metrics_cache)
         workflow = board_workflow(board)
     if ask.command.sets_limit:
         stage = _limit_stage_name(workflow, ask.command.limit_stage or "")

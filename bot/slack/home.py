@@ -29,7 +29,7 @@ def home_boards(runtime: Runtime, workspace: str) -> list[HomeBoard]:
         for board in list_boards(session, workspace):
             sync = sync_info(session, board, now)
             try:
-                metrics, problem = metrics_now(session, board, now), None
+                metrics, problem = metrics_now(session, board, now, cache=runtime.metrics_cache), None
             except Exception as error:
                 metrics, problem = None, friendly_message(error)
             boards.append(HomeBoard(board.id, board.name, board.channel_id, metrics, sync, problem))
@@ -44,21 +44,22 @@ def publish_home(runtime: Runtime, client: WebClient, team_id: str | None, user_
 def register_home(app: App, runtime: Runtime) -> None:
     """App Home and its buttons (which also appear on other surfaces)."""
 
-    @app.event("app_home_opened")
+    def ack_now(ack: Ack) -> None:
+        ack()
+
     def on_home_opened(event: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return
         publish_home(runtime, client, context.get("team_id"), event["user"])
 
-    def ack_now(ack: Ack) -> None:
-        ack()
+    app.event("app_home_opened")(ack=ack_now, lazy=[on_home_opened])
 
     def post_status(body: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
         now = runtime.clock()
         workspace = runtime.workspace_key(context.get("team_id"))
         with runtime.sessions() as session:
             board = board_in_workspace(session, workspace, body["actions"][0]["value"])
-            metrics = metrics_now(session, board, now)
+            metrics = metrics_now(session, board, now, cache=runtime.metrics_cache)
             sync = sync_info(session, board, now)
             channel = board.channel_id
         if channel is None:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from analytics.measures import BoardMetrics, board_metrics
 from bot.errors import FlowcoachError
 from bot.slack.blocks.common import SyncInfo
+from bot.slack.cache import MetricsCache
 from bot.store.boards import board_workflow, get_board, last_sync_run, list_boards
 from bot.store.eventstore import load_events
 from bot.store.models import Board
@@ -45,8 +46,12 @@ def resolve_board(session: Session, workspace: str, channel_id: str | None, name
     raise NoBoardHere("no board in this channel")
 
 
-def metrics_now(session: Session, board: Board, now: dt.datetime, window_days: int = 30) -> BoardMetrics:
-    """The board's metrics at ``now`` over the last ``window_days`` days, from the store."""
+def metrics_now(
+    session: Session, board: Board, now: dt.datetime, window_days: int = 30, cache: MetricsCache | None = None
+) -> BoardMetrics:
+    """The board's metrics at ``now`` over the last ``window_days`` days, from the store (or the cache)."""
+    if cache is not None:
+        return cache.metrics(session, board, now, window_days)
     workflow = board_workflow(board)
     events = load_events(session, board.id, workflow)
     return board_metrics(events, workflow, pd.Timestamp(now), window_days=window_days)

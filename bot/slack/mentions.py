@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.slack import command_texts as texts
@@ -24,7 +24,9 @@ MENTION_SUBCOMMANDS = frozenset({"help", "status", "forecast"})
 
 
 def register_mentions(app: App, runtime: Runtime) -> None:
-    @app.event("app_mention")
+    def ack_now(ack: Ack) -> None:
+        ack()
+
     def on_mention(
         event: dict[str, Any], body: dict[str, Any], client: WebClient, context: dict[str, Any]
     ) -> None:
@@ -40,6 +42,8 @@ def register_mentions(app: App, runtime: Runtime) -> None:
             blocks, text = [], friendly_message(error)
         client.chat_postMessage(channel=channel, thread_ts=thread, blocks=blocks or None, text=text)
 
+    app.event("app_mention")(ack=ack_now, lazy=[on_mention])
+
 
 def answer_mention(runtime: Runtime, team_id: str | None, channel: str, text: str) -> tuple[list[Any], str]:
     """The blocks and fallback text answering a mention's text."""
@@ -52,7 +56,7 @@ def answer_mention(runtime: Runtime, team_id: str | None, channel: str, text: st
     with runtime.sessions() as session:
         board = resolve_board(session, runtime.workspace_key(team_id), channel, command.board)
         window = FORECAST_WINDOW_DAYS if command.name == "forecast" else 30
-        metrics = metrics_now(session, board, now, window)
+        metrics = metrics_now(session, board, now, window, runtime.metrics_cache)
         sync = sync_info(session, board, now)
     if command.name == "status":
         return status_blocks(metrics, sync), status_text(metrics)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
+from bot.slack.cache import MetricsCache
 from bot.store.boards import LOCAL_WORKSPACE
 
 
@@ -31,6 +32,7 @@ class Runtime:
     background: Executor
     clock: Callable[[], dt.datetime] = utc_now
     single_team_id: str | None = None
+    metrics_cache: MetricsCache = field(default_factory=MetricsCache)
 
     def workspace_key(self, team_id: str | None) -> str:
         """The store's workspace for a Slack team."""
