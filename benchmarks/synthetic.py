@@ -34,19 +34,39 @@ SPAN_WEEKS = 104
 DAY_START = 8 * 3600 + 1800  # 08:30 local, in seconds after midnight
 WORKDAY = 10 * 3600  # working seconds per weekday
 COLUMNS = (
-    "item_id", "timestamp", "event", "from_status", "to_status", "title", "type", "url", "assignee", "reason",
+    "item_id",
+    "timestamp",
+    "event",
+    "from_status",
+    "to_status",
+    "title",
+    "type",
+    "url",
+    "assignee",
+    "reason",
 )
 URL = "https://example.atlassian.net/browse/"
 
 BACKLOG, READY, DEV, REVIEW, TEST, DONE, DROPPED, NO_STAGE = range(8)
-STAGES = (("Backlog", "backlog"), ("Ready", "queue"), ("Development", "active"), ("Review", "queue"),
-          ("Test", "active"), ("Done", "done"), ("Dropped", "discarded"))
+STAGES = (
+    ("Backlog", "backlog"),
+    ("Ready", "queue"),
+    ("Development", "active"),
+    ("Review", "queue"),
+    ("Test", "active"),
+    ("Done", "done"),
+    ("Dropped", "discarded"),
+)
 TYPES, TYPE_SHARES = ("Story", "Bug", "Task"), (0.55, 0.3, 0.15)
 # The tracker status of each stage, by issue type (each type has its own tracker workflow, as in Jira).
 STATUSES = (
-    ("Backlog", "To Do", "To Do"), ("Selected for Development", "Ready for Dev", "Selected for Development"),
-    ("In Development", "In Progress", "In Progress"), ("In Review", "Code Review", "Code Review"),
-    ("In Test", "QA", "In Test"), ("Done", "Closed", "Done"), ("Won't Do", "Won't Do", "Cancelled"),
+    ("Backlog", "To Do", "To Do"),
+    ("Selected for Development", "Ready for Dev", "Selected for Development"),
+    ("In Development", "In Progress", "In Progress"),
+    ("In Review", "Code Review", "Code Review"),
+    ("In Test", "QA", "In Test"),
+    ("Done", "Closed", "Done"),
+    ("Won't Do", "Won't Do", "Cancelled"),
 )
 UNMAPPED, UNMAPPED_SHARE = "Triage", 0.003
 # The template, in order: (stage entered or NO_STAGE, event, median gap before it in working days, sigma,
@@ -79,12 +99,31 @@ DROP_SHARE = 0.06
 DROP_POINTS, DROP_POINT_SHARES = (0, 3, 6), (0.6, 0.25, 0.15)  # last step kept: backlog, Ready, Development
 DEVELOPERS = ("Anna", "Luca", "Sofia", "Jonas", "Mia", "Noah", "Elena", "David", "Lea", "Marco", "Sara")
 TESTERS = ("Nina", "Jan", "Laura", "Felix")
-REASONS = ("Waiting for PSP sandbox credentials", "Waiting on the security review",
-           "Staging environment is down", "Needs a product decision", "Depends on another team")
+REASONS = (
+    "Waiting for PSP sandbox credentials",
+    "Waiting on the security review",
+    "Staging environment is down",
+    "Needs a product decision",
+    "Depends on another team",
+)
 VERBS = ("Add", "Fix", "Support", "Show", "Export", "Migrate", "Refactor", "Validate", "Remove", "Document")
-SUBJECTS = ("card checkout", "refunds", "payouts", "the merchant dashboard", "SEPA mandates", "3-D Secure",
-            "webhook retries", "settlement reports", "currency rounding", "fraud rules", "the TWINT flow",
-            "invoice e-mails", "API keys", "recurring payments", "the mobile wallet")
+SUBJECTS = (
+    "card checkout",
+    "refunds",
+    "payouts",
+    "the merchant dashboard",
+    "SEPA mandates",
+    "3-D Secure",
+    "webhook retries",
+    "settlement reports",
+    "currency rounding",
+    "fraud rules",
+    "the TWINT flow",
+    "invoice e-mails",
+    "API keys",
+    "recurring payments",
+    "the mobile wallet",
+)
 
 STATUS_WORDS = ("", *dict.fromkeys(status for row in STATUSES for status in row), UNMAPPED)
 EVENTS = ("created", "status", "blocked", "unblocked")
@@ -129,23 +168,29 @@ def make_board(
     """
     board = _generate(n_items, events_per_item, seed, end)
     blank = np.full(len(board.item), "", dtype=object)
-    frame = pd.DataFrame({
-        "item_id": board.ids[board.item],
-        "timestamp": board.timestamp,
-        "event": _words(EVENTS)[board.event],
-        "from_status": _words(STATUS_WORDS)[board.from_status],
-        "to_status": _words(STATUS_WORDS)[board.to_status],
-        "title": np.where(board.created, board.titles[board.item], blank),
-        "type": np.where(board.created, board.types[board.item], blank),
-        "url": np.where(board.created, URL + board.ids[board.item], blank),
-        "assignee": _words(NAMES)[board.assignee],
-        "reason": _words(REASON_WORDS)[board.reason],
-    })
+    frame = pd.DataFrame(
+        {
+            "item_id": board.ids[board.item],
+            "timestamp": board.timestamp,
+            "event": _words(EVENTS)[board.event],
+            "from_status": _words(STATUS_WORDS)[board.from_status],
+            "to_status": _words(STATUS_WORDS)[board.to_status],
+            "title": np.where(board.created, board.titles[board.item], blank),
+            "type": np.where(board.created, board.types[board.item], blank),
+            "url": np.where(board.created, URL + board.ids[board.item], blank),
+            "assignee": _words(NAMES)[board.assignee],
+            "reason": _words(REASON_WORDS)[board.reason],
+        }
+    )
     return frame, board.workflow
 
 
 def write_board(
-    directory: str | Path, n_items: int, *, events_per_item: float = 8, seed: int = 0,
+    directory: str | Path,
+    n_items: int,
+    *,
+    events_per_item: float = 8,
+    seed: int = 0,
     end: dt.datetime | None = None,
 ) -> tuple[Path, Path]:
     """Write the board of :func:`make_board` (same arguments, same rows) as ``events.csv`` and
@@ -158,8 +203,13 @@ def write_board(
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     board = _generate(n_items, events_per_item, seed, end)
-    middles = np.array([[[f",{event},{before},{after}" for after in STATUS_WORDS] for before in STATUS_WORDS]
-                        for event in EVENTS], dtype=object)
+    middles = np.array(
+        [
+            [[f",{event},{before},{after}" for after in STATUS_WORDS] for before in STATUS_WORDS]
+            for event in EVENTS
+        ],
+        dtype=object,
+    )
     tails = np.array([[f",{name},{reason}" for reason in REASON_WORDS] for name in NAMES], dtype=object)
     attributes = "," + board.titles + "," + board.types + "," + URL + board.ids
     lines = (
@@ -246,15 +296,23 @@ def workflow_yaml(n_items: int, working_days: float) -> str:
     """The synthetic board's workflow: WIP limits scale with the arrival rate, so they mean something."""
     per_day = n_items / max(working_days, 1.0)
     limits = {READY: 3 * per_day, DEV: 4 * per_day, REVIEW: 1 * per_day, TEST: 1.5 * per_day}
-    lines = [f"name: Synthetic board ({n_items:,} items)", f"timezone: {TIMEZONE}",
-             "working_days: [mon, tue, wed, thu, fri]", 'working_hours: ["08:30", "18:30"]', "stages:"]
+    lines = [
+        f"name: Synthetic board ({n_items:,} items)",
+        f"timezone: {TIMEZONE}",
+        "working_days: [mon, tue, wed, thu, fri]",
+        'working_hours: ["08:30", "18:30"]',
+        "stages:",
+    ]
     for index, (name, kind) in enumerate(STAGES):
         statuses = ", ".join(f'"{status}"' for status in dict.fromkeys(STATUSES[index]))
         lines += [f"  - name: {name}", f"    statuses: [{statuses}]", f"    kind: {kind}"]
         if index in limits:
             lines.append(f"    wip_limit: {max(1, round(limits[index]))}")
-    lines += [f"wip_limit: {max(1, round(sum(limits.values())))}", "start: Ready",
-              "sle: {percentile: 85, window_days: 90}"]
+    lines += [
+        f"wip_limit: {max(1, round(sum(limits.values())))}",
+        "start: Ready",
+        "sle: {percentile: 85, window_days: 90}",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -324,12 +382,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     started = time.perf_counter()
-    events_path, workflow_path = write_board(args.out, args.items, events_per_item=args.events_per_item,
-                                             seed=args.seed)
+    events_path, workflow_path = write_board(
+        args.out, args.items, events_per_item=args.events_per_item, seed=args.seed
+    )
     with events_path.open(encoding="utf-8") as file:
         rows = sum(1 for _ in file) - 1
-    print(f"wrote {rows:,} events of {args.items:,} items to {events_path} and {workflow_path} "
-          f"in {time.perf_counter() - started:.1f} s")
+    print(
+        f"wrote {rows:,} events of {args.items:,} items to {events_path} and {workflow_path} "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
 
 
 if __name__ == "__main__":

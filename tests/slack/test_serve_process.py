@@ -46,7 +46,8 @@ def served(tmp_path: Path, slack: SlackEmulator) -> Iterator[tuple[str, subproce
     port = free_port()
     env = serve_env(tmp_path, slack, port)
     workflow = Path(SAMPLE_EVENTS_PATH).with_name("workflow.yml")
-    add = FLOWCOACH + [
+    add = [
+        *FLOWCOACH,
         "board",
         "add",
         "Payments",
@@ -56,9 +57,9 @@ def served(tmp_path: Path, slack: SlackEmulator) -> Iterator[tuple[str, subproce
         f"path={SAMPLE_EVENTS_PATH}",
     ]
     subprocess.run([*add, "--workflow", str(workflow)], env=env, check=True, capture_output=True)
-    subprocess.run(FLOWCOACH + ["sync"], env=env, check=True, capture_output=True)
+    subprocess.run([*FLOWCOACH, "sync"], env=env, check=True, capture_output=True)
     process = subprocess.Popen(
-        FLOWCOACH + ["serve", "--workers", "1"],
+        [*FLOWCOACH, "serve", "--workers", "1"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -102,6 +103,6 @@ def test_serve_without_a_token_names_the_missing_variable(tmp_path, slack):
     """No bot token and no OAuth client: one line naming the variable, exit status 1, no traceback."""
     env = serve_env(tmp_path, slack, free_port())
     del env["SLACK_BOT_TOKEN"]
-    result = subprocess.run(FLOWCOACH + ["serve"], env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run([*FLOWCOACH, "serve"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "SLACK_BOT_TOKEN" in result.stderr and "Traceback" not in result.stderr
