@@ -105,6 +105,7 @@ class SlackEmulator:
         self.client_id, self.client_secret, self.app_id = client_id, client_secret, app_id
         self.teams: dict[str, Team] = {}
         self.tokens: dict[str, str] = {}  # token → team id
+        self.socket_mode_url: str | None = None  # set by a SocketModeServer (tests/fakes/slack_socket.py)
         self.revoked: set[str] = set()
         self.channels: dict[str, Channel] = {}
         self.users: dict[str, User] = {}

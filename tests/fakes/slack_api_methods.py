@@ -625,6 +625,15 @@ def oauth_v2_access(slack: SlackEmulator, request: Request) -> dict[str, Any]:
     }
 
 
+def apps_connections_open(slack: SlackEmulator, request: Request) -> dict[str, Any]:
+    """Socket Mode: the WebSocket URL to connect to (app-level tokens only)."""
+    if not (request.token or "").startswith("xapp-"):
+        raise SlackError("not_allowed_token_type")
+    if slack.socket_mode_url is None:
+        raise SlackError("invalid_app_token")  # what Slack says when the app has Socket Mode off
+    return {"url": slack.socket_mode_url}
+
+
 Method = Callable[["SlackEmulator", Request], dict[str, Any]]
 # name → (implementation, needs a token)
 METHODS: dict[str, tuple[Method, bool]] = {
@@ -645,4 +654,5 @@ METHODS: dict[str, tuple[Method, bool]] = {
     "views.update": (views_update, True),
     "views.publish": (views_publish, True),
     "oauth.v2.access": (oauth_v2_access, False),
+    "apps.connections.open": (apps_connections_open, True),
 }
