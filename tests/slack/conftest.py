@@ -129,13 +129,13 @@ def app(start_app: Callable[..., RunningApp], sqlite_url: str) -> RunningApp:
 
 
 def add_sample_board(
-    running: RunningApp, *, channel_id: str | None = FLOW_CHANNEL, name: str = "Payments"
+    running: RunningApp | Runtime, *, channel_id: str | None = FLOW_CHANNEL, name: str = "Payments"
 ) -> int:
     """The bundled sample board, synced from its file, in the local workspace."""
     from bot.connectors.file import FileConnector, FileSettings
     from bot.store.boards import board_workflow
 
-    sessions = running.runtime.sessions
+    sessions = (running if isinstance(running, Runtime) else running.runtime).sessions
     with sessions.begin() as session:
         board = add_board(
             session,
