@@ -118,3 +118,21 @@ def _board_id(app: RunningApp) -> int:
 
     with app.sessions() as session:
         return int(session.scalar(select(Board.id)))
+
+
+def test_a_dropped_connection_on_an_idempotent_call_is_retried(sample_app: RunningApp):
+    """views.publish whose connection drops is sent again: publishing the same view twice is harmless."""
+    sample_app.slack.drop_next("views.publish")
+    sample_app.sender.app_home_opened(USER)
+    sample_app.slack.wait_for("views.publish")
+    assert [call.failed for call in sample_app.slack.calls_to("views.publish")] == [True, False]
+
+
+def test_a_post_whose_fate_is_unknown_is_never_sent_twice(sample_app: RunningApp):
+    """A connection lost after chat.postMessage was sent may have posted it: it is not repeated."""
+    home = _home(sample_app)
+    sample_app.slack.drop_next("chat.postMessage")
+    sample_app.sender.block_action(ids.POST_STATUS, str(_board_id(sample_app)), user_id=USER, view=home)
+    sample_app.slack.wait_for("chat.postMessage", include_failed=True)
+    time.sleep(1.5)  # longer than the client's retry back-off
+    assert len(sample_app.slack.calls_to("chat.postMessage")) == 1
