@@ -14,6 +14,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject
+from sqlalchemy.orm import Session
 
 from analytics.workflow import Workflow
 from bot.charting import CHART_FILES, ChartKind, render_chart
@@ -33,7 +34,7 @@ from bot.slack.blocks.status import status_blocks, status_text
 from bot.slack.delivery import direct_message_channel, upload_png
 from bot.slack.errors import friendly_message
 from bot.slack.forecasts import FORECAST_WINDOW_DAYS, forecast_for
-from bot.slack.grammar import FlowCommand, parse_flow
+from bot.slack.grammar import BOARD_LIMIT_NAMES, FlowCommand, parse_flow
 from bot.slack.lookup import NoBoardHere, metrics_now, resolve_board, sync_info
 from bot.slack.onboarding import open_connect_modal
 from bot.slack.runtime import Runtime
@@ -117,7 +118,7 @@ def register_commands(app: App, runtime: Runtime) -> None:
     app.command("/flow")(ack=acknowledge, lazy=[answer])
 
 
-def _board(runtime: Runtime, ask: Ask, session: Any) -> Board:
+def _board(runtime: Runtime, ask: Ask, session: Session) -> Board:
     return resolve_board(session, runtime.workspace_key(ask.team_id), ask.channel_id, ask.command.board)
 
 
@@ -187,7 +188,7 @@ def answer_limits(runtime: Runtime, ask: Ask) -> None:
 
 
 def _limit_stage_name(workflow: Workflow, asked: str) -> str:
-    if asked.casefold() in {"board", "total", "system"}:
+    if asked.casefold() in BOARD_LIMIT_NAMES:
         return texts.BOARD_LIMIT_NAME
     for stage in workflow.stages:
         if stage.kind.is_wip and stage.name.casefold() == asked.casefold():

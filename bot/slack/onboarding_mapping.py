@@ -1,0 +1,158 @@
+"""Step 3 of `/flow connect` read back: the stage groups (or the edited YAML) become a valid workflow file.
+
+Slack shows one message per input block, so problems are placed next to the input they concern: the form is
+first checked in its own terms (a stage without a name, a status in two stages, no done stage), then what
+only the workflow rules know (stage order) is mapped back from ``parse_workflow``'s messages, which name
+the stage and the field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from analytics.workflow import WorkflowError, parse_workflow
+from bot.slack import texts_onboarding as texts
+from bot.slack.blocks.common import clip
+from bot.slack.blocks.onboarding import NAME_BLOCK, input_value
+from bot.slack.blocks.onboarding_mapping import (
+    YAML_BLOCK,
+    StageDraft,
+    read_stage_drafts,
+    stage_block,
+    status_names,
+)
+from bot.slack.onboarding_flow import ConnectState, FormErrors
+
+STAGE_PROBLEM = re.compile(r"^stage '(?P<stage>.+?)': (?P<field>\w+): (?P<message>.*)$")
+FIELD_PART = {"name": "name", "statuses": "statuses", "kind": "kind", "wip_limit": "wip"}
+WIP_KINDS = ("queue", "active")
+MAX_ERROR = 1000
+
+
+def workflow_yaml(
+    name: str,
+    timezone: str,
+    stages: Sequence[Mapping[str, Any]],
+    names: Mapping[str, str],
+    *,
+    comments: bool = True,
+) -> str:
+    """Workflow YAML listing status ids, each followed by its name as a comment (as ``bot.proposal`` writes).
+
+    Values are written as JSON strings, which YAML reads as double-quoted scalars: any name or id is safe.
+    """
+    lines = [
+        "# Mapped in Slack with /flow connect. Stages list status ids; the comments give their names.",
+        f"name: {json.dumps(name, ensure_ascii=False)}",
+        f"timezone: {json.dumps(timezone)}",
+        "stages:",
+    ]
+    for stage in stages:
+        lines.append(f"  - name: {json.dumps(str(stage['name']), ensure_ascii=False)}")
+        lines.append(f"    kind: {stage['kind']}")
+        if stage.get("wip_limit") is not None:
+            lines.append(f"    wip_limit: {int(stage['wip_limit'])}")
+        lines.append("    statuses:")
+        for status_id in stage["statuses"]:
+            note = f"  # {' '.join(names.get(str(status_id), '?').split())}" if comments else ""
+            lines.append(f"      - {json.dumps(str(status_id), ensure_ascii=False)}{note}")
+    return "\n".join(lines) + "\n"
+
+
+def mapped_workflow(
+    values: Mapping[str, Mapping[str, Any]], blocks: Sequence[Mapping[str, Any]], state: ConnectState
+) -> tuple[str, str]:
+    """(board name, workflow YAML) from the submitted step 3; :class:`FormErrors` for what needs fixing."""
+    name = input_value(values, NAME_BLOCK)
+    if not name:
+        raise FormErrors({NAME_BLOCK: texts.CONNECT_NAME_BLANK})
+    if state.groups == 0:
+        text = input_value(values, YAML_BLOCK) or ""
+        try:
+            parse_workflow(text, source="workflow")
+        except WorkflowError as error:
+            raise FormErrors({YAML_BLOCK: clip("; ".join(error.problems), MAX_ERROR)}) from None
+        return name, text
+    names = status_names(blocks)
+    drafts = [draft for draft in read_stage_drafts(values, state.groups) if not draft.blank]
+    stages = _stages(drafts, names)
+    text = workflow_yaml(name, state.timezone, list(stages.values()), names)
+    try:
+        parse_workflow(text, source="workflow")
+    except WorkflowError as error:
+        raise FormErrors(_placed(error.problems, stages)) from None
+    return name, text
+
+
+def _stages(drafts: Sequence[StageDraft], names: Mapping[str, str]) -> dict[int, dict[str, Any]]:
+    """The filled-in groups as workflow stages by group index, or every problem of the form at once."""
+    if not drafts:
+        raise FormErrors({stage_block(0, "name"): texts.CONNECT_NO_STAGES})
+    errors: dict[str, str] = {}
+    stages: dict[int, dict[str, Any]] = {}
+    stage_of: dict[str, str] = {}  # status id → the stage that has it
+    for draft in drafts:
+
+        def block(part: str, index: int = draft.index) -> str:
+            return stage_block(index, part)
+
+        if not draft.name:
+            errors[block("name")] = texts.CONNECT_STAGE_NEEDS_NAME
+        elif any(s["name"].casefold() == draft.name.casefold() for s in stages.values()):
+            errors[block("name")] = texts.CONNECT_DUPLICATE_STAGE
+        if not draft.statuses:
+            errors[block("statuses")] = texts.CONNECT_STAGE_NEEDS_STATUSES
+        for status in draft.statuses:
+            if status in stage_of:
+                shown = names.get(status, status)
+                twice = texts.CONNECT_STATUS_TWICE.format(status=shown, stage=stage_of[status])
+                errors.setdefault(block("statuses"), twice)
+            stage_of.setdefault(status, draft.name or "?")
+        if draft.kind is None:
+            errors[block("kind")] = texts.CONNECT_STAGE_NEEDS_KIND
+        limit = _limit(draft.wip_limit)
+        if draft.wip_limit and limit is None:
+            errors[block("wip")] = texts.CONNECT_LIMIT_NOT_NUMBER
+        elif limit is not None and draft.kind not in WIP_KINDS:
+            errors[block("wip")] = texts.CONNECT_LIMIT_NOT_WIP
+        stages[draft.index] = {
+            "name": draft.name or "",
+            "kind": draft.kind,
+            "statuses": list(draft.statuses),
+            "wip_limit": limit,
+        }
+    if errors:
+        raise FormErrors(errors)
+    kinds = [stage["kind"] for stage in stages.values()]
+    last = stage_block(drafts[-1].index, "kind")
+    if "done" not in kinds:
+        raise FormErrors({last: texts.CONNECT_NO_DONE})
+    if not any(kind in WIP_KINDS for kind in kinds):
+        raise FormErrors({last: texts.CONNECT_NO_WIP_STAGE})
+    return stages
+
+
+def _limit(text: str | None) -> int | None:
+    try:
+        value = int(str(text))
+    except ValueError:
+        return None
+    return value if value >= 1 else None
+
+
+def _placed(problems: Sequence[str], stages: Mapping[int, Mapping[str, Any]]) -> dict[str, str]:
+    """``parse_workflow``'s problems next to the stage input they name; others by the first stage's name."""
+    index_of = {str(stage["name"]): index for index, stage in stages.items()}
+    first = stage_block(min(stages), "name")
+    errors: dict[str, str] = {}
+    for problem in problems:
+        match = STAGE_PROBLEM.match(problem)
+        if match and match["stage"] in index_of:
+            where = stage_block(index_of[match["stage"]], FIELD_PART.get(match["field"], "name"))
+            errors.setdefault(where, match["message"])
+        else:
+            errors.setdefault(first, problem)
+    return errors
