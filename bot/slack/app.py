@@ -19,7 +19,7 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.errors import FlowcoachError
-from bot.slack import command_texts as texts
+from bot.slack import texts
 from bot.slack.commands import register_commands
 from bot.slack.delivery import web_client
 from bot.slack.errors import friendly_message

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from analytics.workflow import Workflow
 from bot.charting import CHART_FILES, ChartKind, render_chart
 from bot.errors import FlowcoachError
-from bot.slack import command_texts as texts
+from bot.slack import texts
 from bot.slack.blocks.charts import (
     aging_blocks,
     cfd_blocks,

@@ -7,7 +7,7 @@ import logging
 from slack_sdk.errors import SlackApiError
 
 from bot.errors import FlowcoachError
-from bot.slack import command_texts as texts
+from bot.slack import texts
 from bot.slack.grammar import CommandError
 from bot.slack.lookup import NoBoardHere, SeveralBoardsHere
 

@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import Block
 from bot.connectors.base import Connector
 from bot.connectors.registry import build_connector, connector_kind
 from bot.errors import FlowcoachError
-from bot.slack import texts_onboarding as texts
+from bot.slack import texts
 from bot.slack.blocks.common import context
 from bot.slack.blocks.onboarding import ready_blocks, source_name, sync_failed_blocks
 from bot.slack.lookup import metrics_now

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.slack import command_texts as texts
+from bot.slack import texts
 from bot.slack.blocks.forecast import forecast_blocks
 from bot.slack.blocks.replies import help_blocks, help_text, no_board_blocks
 from bot.slack.blocks.status import status_blocks, status_text

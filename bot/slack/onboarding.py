@@ -26,8 +26,7 @@ from slack_sdk.models.views import View
 from bot.connectors.mapping import default_stages, unmapped_statuses
 from bot.connectors.registry import connector_kind
 from bot.errors import FlowcoachError
-from bot.slack import ids
-from bot.slack import texts_onboarding as texts
+from bot.slack import ids, texts
 from bot.slack.blocks.onboarding import (
     MAX_OPTIONS,
     NAME_BLOCK,

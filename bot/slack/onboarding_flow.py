@@ -23,7 +23,7 @@ from bot.connectors.jira_common import BoardColumn
 from bot.connectors.jira_projects import JiraProject
 from bot.connectors.registry import ConnectorKind, connector_kind
 from bot.errors import FlowcoachError
-from bot.slack import texts_onboarding as texts
+from bot.slack import texts
 from bot.slack.blocks.onboarding import (
     CHANNEL_BLOCK,
     CONNECTOR_BLOCK,

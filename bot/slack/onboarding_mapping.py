@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from analytics.workflow import WorkflowError, parse_workflow
-from bot.slack import texts_onboarding as texts
+from bot.slack import texts
 from bot.slack.blocks.common import clip
 from bot.slack.blocks.onboarding import NAME_BLOCK, input_value
 from bot.slack.blocks.onboarding_mapping import (

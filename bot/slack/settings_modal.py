@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from analytics.workflow import parse_workflow
-from bot.slack import texts_onboarding as texts
+from bot.slack import texts
 from bot.slack.blocks.onboarding import input_value
 from bot.slack.blocks.settings import (
     CHANNEL_BLOCK,

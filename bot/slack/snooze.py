@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import delete, select
 
-from bot.slack import command_texts as texts
+from bot.slack import texts
 from bot.slack.runtime import Runtime
 from bot.store.boards import workspace
 from bot.store.models import ChannelSnooze

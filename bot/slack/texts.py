@@ -1,5 +1,8 @@
 """Every word flowcoach shows in Slack, in one module, so the wording stays consistent and reviewable.
 
+It is a catalogue, not logic, and longer than the house limit for modules on purpose: one place to read,
+translate or reword everything a team sees. Sections follow the surfaces: results, `/flow` itself, modals.
+
 The Block Kit builders in ``bot.slack.blocks`` arrange blocks; the words, units and markers come from here.
 Arguments that end up in mrkdwn arrive already escaped (names, titles, links): these functions only put words
 and numbers in order. Numbers arrive formatted with ``bot.report``'s helpers (``7.1 d``, ``85%``) so the
@@ -272,3 +275,273 @@ def home_summary_line(name: str, wip: str | None) -> str:
 
 
 HOME_MORE_BOARDS_HINT = "For these boards, use `/flow [board] status`."
+
+# === /flow: help, usage, errors, confirmations ===
+
+COMMAND = "/flow"
+
+# subcommand → (usage, what it answers with); the order of `/flow help`.
+USAGE: dict[str, tuple[str, str]] = {
+    "status": ("status", "WIP by stage against limits, blocked and aging items, last sync"),
+    "aging": ("aging", "aging-WIP chart and the items past 70 % of recent cycle times"),
+    "cycle": ("cycle [30d]", "cycle-time percentiles and scatterplot over a window (default 30 days)"),
+    "throughput": ("throughput [12w]", "throughput run chart and weekly numbers (default 12 weeks)"),
+    "cfd": ("cfd [30d]", "cumulative flow diagram with arrivals and departures per stage"),
+    "forecast": (
+        "forecast 20  |  forecast by 2026-12-31",
+        "Monte Carlo: when will 20 items be done, or how many by a date (50/85/95 %)",
+    ),
+    "limits": (
+        "limits [stage n|off]",
+        "show the WIP limits, or set one (`limits Review 3`, `limits board 12`)",
+    ),
+    "connect": ("connect", "connect a board: tracker, credentials, project, status → stage mapping"),
+    "settings": ("settings", "channel, time zone, working days and hours, digest time, coach thresholds"),
+    "snooze": ("snooze [2h|1d|off]", "silence this channel's nudges for a while (no duration: show)"),
+    "help": ("help [subcommand]", "this help"),
+}
+HELP_TITLE = "flowcoach: your team's flow, where you talk"
+HELP_INTRO = (
+    f"Use `{COMMAND} [board] <subcommand>`. The board may be left out when the channel has one. "
+    "Answers are visible only to you; add `share` to post them in the channel."
+)
+HELP_FOOTER = "Limit WIP, finish before starting, and watch the oldest items: flow beats busyness."
+
+
+def usage_line(subcommand: str) -> str:
+    usage, _ = USAGE[subcommand]
+    return f"`{COMMAND} {usage}`"
+
+
+def usage_reply(problem: str, subcommand: str | None) -> str:
+    """A bad command: the problem, then the usage of that subcommand (or all of them)."""
+    if subcommand is None:
+        listed = ", ".join(f"`{name}`" for name in USAGE)
+        return f":warning: {problem}. Subcommands: {listed}. Try `{COMMAND} help`."
+    _, meaning = USAGE[subcommand]
+    return f":warning: {problem}.\nUsage: {usage_line(subcommand)} — {meaning}"
+
+
+NO_BOARD_HERE = (
+    "This channel has no board yet. Connect one with `/flow connect`: pick your tracker, give flowcoach "
+    "read access, and map its statuses to stages. It takes about two minutes."
+)
+CONNECT_BUTTON = "Connect a board"
+SEVERAL_BOARDS_HERE = "This channel has several boards ({names}): say which, e.g. `/flow {first} status`."
+BOARD_NOT_FOUND = "{problem}"
+NOT_IN_CHANNEL = "I'm not in this channel yet: invite me with `/invite @flowcoach`, then try again."
+SOMETHING_FAILED = "Sorry, that didn't work: {problem}"
+INTERNAL_ERROR = "Sorry, something went wrong on my side. It has been logged; please try again in a minute."
+WRONG_TEAM = "This flowcoach serves another workspace."
+
+CHART_IN_DM = "I sent you the chart in a direct message. Add `share` to post it here."
+CHART_SHARED_BY = "{chart} shared by <@{user}>"
+
+LIMITS_TITLE = "WIP limits of {board}"
+LIMIT_LINE = "{stage}: {limit}"
+NO_LIMIT = "no limit"
+BOARD_LIMIT_NAME = "Whole board (started work)"
+LIMIT_SET = "WIP limit of *{stage}* on {board} set to *{limit}* by <@{user}>."
+LIMIT_REMOVED = "WIP limit of *{stage}* on {board} removed by <@{user}>."
+LIMITS_HINT = "Change one with `/flow limits <stage> <n>` or remove it with `/flow limits <stage> off`."
+UNKNOWN_STAGE = "{board} has no WIP stage called '{stage}' (stages: {stages}, or `board` for the whole board)"
+
+SNOOZED = "Nudges in this channel are snoozed until {until} (by <@{user}>)."
+SNOOZE_ENDED = "Nudges in this channel are back on."
+NOT_SNOOZED = "Nudges in this channel are on. Snooze them with `/flow snooze 2h`."
+SNOOZE_STATE = "Nudges in this channel are snoozed until {until} (by <@{user}>). End with `/flow snooze off`."
+
+# === /flow connect and /flow settings (modals and what follows them) ===
+
+# --- /flow connect: step 1, the source ----------------------------------------------------------------------
+
+CONNECT_TITLE = "Connect a board"
+CONNECT_NEXT = "Next"
+CONNECT_CANCEL = "Cancel"
+CONNECT_CHECK = "Check connection"
+CONNECT_CREATE = "Create board"
+CONNECT_CLOSE = "Close"
+CONNECT_INTRO = (
+    "flowcoach reads your tracker's history and shows the team's flow in a channel: WIP against limits, "
+    "aging and blocked items, forecasts. Three steps: the source, how to reach it, then how its statuses "
+    "map to the board's stages."
+)
+CONNECT_CONNECTOR_LABEL = "Where does the board's data come from?"
+CONNECT_CONNECTOR_PLACEHOLDER = "Choose a source"
+CONNECT_CONNECTOR_NAMES = {
+    "jira": "Jira Cloud",
+    "jira-dc": "Jira Data Center / Server",
+    "file": "Event-log file",
+}
+CONNECT_CONNECTOR_HELP = {
+    "jira": "a site on atlassian.net, with an API token",
+    "jira-dc": "your own Jira server, with a personal access token",
+    "file": "a CSV or JSON Lines file on flowcoach's server",
+}
+CONNECT_CHANNEL_LABEL = "Channel for status, digests and nudges"
+CONNECT_CHANNEL_HINT = "Invite flowcoach to a private channel first (/invite @flowcoach)."
+CONNECT_NAME_LABEL = "Board name"
+CONNECT_NAME_HINT = "How /flow commands name the board, e.g. Payments."
+CONNECT_NAME_TAKEN = "A board named '{name}' already exists in this workspace: choose another name."
+CONNECT_NAME_BLANK = "Give the board a name."
+
+# --- step 2: credentials and scope --------------------------------------------------------------------------
+
+CONNECT_CREDENTIALS_INTRO = "*{source}*: how flowcoach reaches it."
+CONNECT_FIELD_LABELS = {
+    "url": "Site address",
+    "email": "E-mail",
+    "token": "Token",
+    "project": "Project key",
+    "jql": "JQL query",
+    "board_id": "Board id",
+    "path": "Event-log file",
+}
+CONNECT_HINT_ENCRYPTED = "{description}. flowcoach stores it encrypted and never shows it again."
+CONNECT_HINT_KEPT = "Leave empty to keep the one you entered. {description}. Stored encrypted."
+CONNECT_PROJECT_LATER = "Leave project and JQL empty to choose from your projects after the check."
+CONNECT_PROJECT_PLACEHOLDER = "Choose a project"
+CONNECT_PROJECTS_FOUND = (
+    ":white_check_mark: Signed in. Choose the board's project, or give a JQL query instead."
+)
+CONNECT_PROJECTS_TOO_MANY = (
+    "This account sees {count} projects, more than a menu lists: type the project key."
+)
+CONNECT_PROJECTS_NONE = "This account sees no project: give a JQL query, or ask for browse permission."
+CONNECT_NO_KEY = (
+    "FLOWCOACH_SECRET_KEY is not set on the flowcoach server, so credentials cannot be stored encrypted. "
+    "Ask whoever runs flowcoach to set it, then connect again."
+)
+CONNECT_KEPT_UNREADABLE = "Enter it again: the copy kept during this setup can no longer be read."
+CONNECT_PROBLEM = ":warning: {problem}"
+CONNECT_UNEXPECTED = "Something went wrong while asking the source; the details are in flowcoach's log."
+CONNECT_TOO_LONG = "Too long to carry between the steps of this form: shorten it."
+
+# --- while the source is asked ------------------------------------------------------------------------------
+
+CONNECT_CHECKING = ":hourglass_flowing_sand: Checking the connection to {source}… this takes a few seconds."
+
+# --- step 3: statuses → stages ------------------------------------------------------------------------------
+
+CONNECT_CONNECTED = ":white_check_mark: Connected: {line}"
+CONNECT_MAPPING_INTRO = (
+    "Each stage is a column of the board, left to right: choose the statuses that mean it and its kind — "
+    "*backlog* (not started), *queue* (started, waiting), *active* (being worked on), *done*, "
+    "*discarded* (abandoned). WIP limits are optional; `/flow limits` changes them later."
+)
+CONNECT_STAGE_LABEL = "Stage {number}"
+CONNECT_EXTRA_STAGE_LABEL = "Stage {number} (optional: fill in to add a stage)"
+CONNECT_STATUSES_LABEL = "Statuses of stage {number}"
+CONNECT_STATUSES_PLACEHOLDER = "Choose statuses"
+CONNECT_KIND_LABEL = "Kind of stage {number}"
+CONNECT_WIP_LABEL = "WIP limit of stage {number} (items)"
+CONNECT_KIND_NAMES = {
+    "backlog": "Backlog — not started",
+    "queue": "Queue — started, waiting",
+    "active": "Active — being worked on",
+    "done": "Done — finished",
+    "discarded": "Discarded — abandoned",
+}
+CONNECT_UNMAPPED = "*Not mapped:* {statuses}. Items moving into these statuses keep their previous stage."
+CONNECT_ALL_MAPPED = "Every status is mapped to a stage."
+CONNECT_TOO_MANY_STATUSES = (
+    "{source} reports {count} statuses, more than a Slack menu lists (100), so the mapping is edited as "
+    "workflow YAML below (the format is in the README)."
+)
+CONNECT_TOO_MANY_STAGES = (
+    "{count} stages do not fit in this form, so the mapping is edited as workflow YAML below "
+    "(the format is in the README)."
+)
+CONNECT_YAML_LABEL = "Workflow (YAML)"
+CONNECT_YAML_HINT = "Stages list status ids; the comments give their names."
+CONNECT_YAML_TOO_LONG = (
+    "The proposed workflow is longer than a Slack field holds. Add this board from the command line instead: "
+    "`flowcoach board add NAME --connector {connector} --workflow FILE`."
+)
+CONNECT_STAGE_NEEDS_NAME = "Give this stage a name, or clear its statuses."
+CONNECT_STAGE_NEEDS_STATUSES = "Choose at least one status for this stage."
+CONNECT_STAGE_NEEDS_KIND = "Choose what kind of stage this is."
+CONNECT_LIMIT_NOT_NUMBER = "A WIP limit is a whole number of items, 1 or more."
+CONNECT_NO_STAGES = "Map at least one stage."
+CONNECT_NO_DONE = "At least one stage must be of kind Done: an item is finished when it gets there."
+CONNECT_NO_WIP_STAGE = "At least one stage must be of kind Queue or Active: that is where work happens."
+CONNECT_DUPLICATE_STAGE = "Another stage already has this name."
+CONNECT_STATUS_TWICE = "{status} is already in stage {stage}: a status belongs to one stage only."
+CONNECT_LIMIT_NOT_WIP = "Only queue and active stages hold WIP: remove the limit or change the kind."
+
+# --- after the modal: the first sync ------------------------------------------------------------------------
+
+CONNECT_READY = (
+    ":white_check_mark: *{board}* is connected to this channel: {items} items and {events} events "
+    "loaded from {source}."
+)
+CONNECT_READY_TEXT = "{board} is connected: {items} items loaded."
+CONNECT_READY_WIP = "*WIP now:* {stages} ({total} in total)."
+CONNECT_READY_NO_WIP = "*WIP now:* nothing in progress."
+CONNECT_READY_FINISHED = "*Finished in the last 30 days:* {count}."
+CONNECT_READY_NEXT = (
+    "Try `/flow status` here for WIP, aging and blocked items, `/flow settings` for working hours and the "
+    "daily digest, and `/flow limits` to agree on WIP limits."
+)
+CONNECT_SYNC_FAILED = ":warning: *{board}* is saved, but its first sync failed: {problem}"
+CONNECT_SYNC_FAILED_TEXT = "{board} is saved, but its first sync failed."
+CONNECT_SYNC_FAILED_NEXT = (
+    "flowcoach tries again at its next scheduled sync. If the credentials or the project are wrong, remove "
+    "the board (`flowcoach board remove {board}`) and connect it again with `/flow connect`."
+)
+CONNECT_SYNC_FAILED_UNKNOWN = "an unexpected error (the details are in flowcoach's log)"
+CONNECT_POSTED_HERE_INSTEAD = "I could not post in <#{channel}>: invite me there with `/invite @flowcoach`."
+
+# --- /flow settings -----------------------------------------------------------------------------------------
+
+SETTINGS_TITLE = "Board settings"
+SETTINGS_SAVE = "Save"
+SETTINGS_CANCEL = "Cancel"
+SETTINGS_INTRO = (
+    "Settings of *{board}*. They override the workflow file's calendar; "
+    "WIP limits are set with `/flow limits`."
+)
+SETTINGS_CHANNEL_LABEL = "Channel"
+SETTINGS_CHANNEL_HINT = "Where status, digests and nudges go."
+SETTINGS_TIMEZONE_LABEL = "Time zone"
+SETTINGS_TIMEZONE_HINT = "An IANA name such as Europe/Zurich: it defines the board's days and working hours."
+SETTINGS_DAYS_LABEL = "Working days"
+SETTINGS_DAY_NAMES = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
+SETTINGS_START_LABEL = "Working day starts"
+SETTINGS_END_LABEL = "Working day ends"
+SETTINGS_HOURS_HINT = "The coach speaks only in working hours; cycle times still count every hour."
+SETTINGS_DIGEST_LABEL = "Daily digest at"
+SETTINGS_THRESHOLDS_INTRO = "*When the coach speaks* (the defaults suit most teams)"
+SETTINGS_THRESHOLD_LABELS = {
+    "queue_min_net": "Queue growing: net arrivals (items)",
+    "queue_window_days": "Queue growing: over (working days)",
+    "starving_after_hours": "Stage starving after (working hours)",
+    "blocked_after_hours": "Blocked item alert after (working hours)",
+    "cooldown_hours": "Repeat an alert after (working hours)",
+    "max_alerts_per_day": "Alerts per channel per day (at most)",
+    "stale_after_hours": "Data stale after (hours)",
+}
+SETTINGS_CHANGE_NAMES = {
+    "channel": "Channel",
+    "timezone": "Time zone",
+    "working_days": "Working days",
+    "working_hours": "Working hours",
+    "digest_time": "Daily digest",
+}
+SETTINGS_NO_CHANNEL = "none"
+SETTINGS_SAVED = "Settings of *{board}* saved by <@{user}>:"
+SETTINGS_SAVED_TEXT = "Settings of {board} saved."
+SETTINGS_CHANGE = "• {what}: {before} → {after}"
+SETTINGS_UNCHANGED = "Settings of *{board}* saved: nothing changed."
+SETTINGS_NO_DAYS = "Choose at least one working day."
+SETTINGS_END_BEFORE_START = "The working day must end after it starts."
+SETTINGS_REQUIRED = "Required."
+SETTINGS_NOT_HERE = "That board is not one of this workspace's boards: nothing was changed."

@@ -26,8 +26,7 @@ from slack_sdk.models.views import View
 
 from bot.connectors.registry import CONNECTORS, ConnectorKind
 from bot.report import shorten
-from bot.slack import ids
-from bot.slack import texts_onboarding as texts
+from bot.slack import ids, texts
 from bot.slack.blocks.common import context, escape, section
 
 VALUE = "value"

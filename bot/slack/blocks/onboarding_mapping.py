@@ -25,8 +25,7 @@ from slack_sdk.models.views import View
 
 from bot.connectors.base import SourceStatus
 from bot.report import shorten
-from bot.slack import ids
-from bot.slack import texts_onboarding as texts
+from bot.slack import ids, texts
 from bot.slack.blocks.common import MAX_VIEW_BLOCKS, context, escape, section
 from bot.slack.blocks.onboarding import (
     MAX_NAME,

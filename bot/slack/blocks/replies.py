@@ -14,8 +14,7 @@ from slack_sdk.models.blocks import (
 )
 
 from analytics.workflow import Workflow
-from bot.slack import command_texts as texts
-from bot.slack import ids
+from bot.slack import ids, texts
 
 
 def help_blocks(topic: str | None = None) -> list[Block]:

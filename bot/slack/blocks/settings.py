@@ -26,8 +26,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.slack import ids
-from bot.slack import texts_onboarding as texts
+from bot.slack import ids, texts
 from bot.slack.blocks.common import escape, section
 from bot.slack.blocks.onboarding import VALUE
 from bot.store.board_settings import WEEKDAYS, Thresholds
