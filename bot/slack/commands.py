@@ -212,7 +212,7 @@ def _set_limit(board: Board, ask: Ask) -> None:
 
 
 def answer_connect(runtime: Runtime, ask: Ask) -> None:
-    open_connect_modal(ask.client, ask.trigger_id, channel_id=ask.channel_id)
+    open_connect_modal(runtime, ask.client, ask.trigger_id, channel_id=ask.channel_id)
 
 
 def answer_settings(runtime: Runtime, ask: Ask) -> None:

@@ -78,7 +78,7 @@ def register_home(app: App, runtime: Runtime) -> None:
     def open_connect(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         channel = (body.get("channel") or {}).get("id")
-        open_connect_modal(client, body["trigger_id"], channel_id=channel)
+        open_connect_modal(runtime, client, body["trigger_id"], channel_id=channel)
 
     # Opening a modal must use the trigger within 3 s: done in the listener itself, right after the ack.
     app.action(POST_STATUS)(ack=ack_now, lazy=[post_status])

@@ -56,6 +56,7 @@ from bot.slack.onboarding_flow import (
     read_credentials,
     seal,
     secret_key,
+    slack_connectors,
 )
 from bot.slack.onboarding_mapping import mapped_workflow, workflow_yaml
 from bot.slack.runtime import Runtime
@@ -67,9 +68,12 @@ log = logging.getLogger("flowcoach.slack")
 MIN_CHECKING_SECONDS = 0.5
 
 
-def open_connect_modal(client: WebClient, trigger_id: str, *, channel_id: str | None) -> None:
+def open_connect_modal(
+    runtime: Runtime, client: WebClient, trigger_id: str, *, channel_id: str | None
+) -> None:
     """Open step 1; the trigger is valid for 3 s after the user's click or command."""
-    client.views_open(trigger_id=trigger_id, view=choose_view(channel_id=channel_id))
+    view = choose_view(channel_id=channel_id, connectors=slack_connectors(runtime))
+    client.views_open(trigger_id=trigger_id, view=view)
 
 
 def register_onboarding(app: App, runtime: Runtime) -> None:
@@ -88,7 +92,7 @@ def register_onboarding(app: App, runtime: Runtime) -> None:
 
     def acknowledge_credentials(ack: Ack, body: dict[str, Any]) -> None:
         try:
-            credentials = read_credentials(body["view"], secret_key(runtime))
+            credentials = read_credentials(body["view"], secret_key(runtime), runtime.settings.import_dir)
         except FormErrors as problem:
             ack(response_action="errors", errors=problem.errors)
             return
@@ -97,7 +101,7 @@ def register_onboarding(app: App, runtime: Runtime) -> None:
     def check_source(body: dict[str, Any], client: WebClient) -> None:
         started = time.monotonic()
         try:
-            credentials = read_credentials(body["view"], secret_key(runtime))
+            credentials = read_credentials(body["view"], secret_key(runtime), runtime.settings.import_dir)
         except FormErrors:
             return  # the acknowledgement showed these errors; nothing was checked
         try:

@@ -13,6 +13,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -21,7 +22,7 @@ from analytics.workflow import Stage, StageKind, Workflow
 from bot.connectors.base import SourceStatus
 from bot.connectors.jira_common import BoardColumn
 from bot.connectors.jira_projects import JiraProject
-from bot.connectors.registry import ConnectorKind, connector_kind
+from bot.connectors.registry import CONNECTORS, ConnectorKind, connector_kind
 from bot.errors import FlowcoachError
 from bot.slack import texts
 from bot.slack.blocks.onboarding import (
@@ -98,6 +99,26 @@ def board_name_taken(runtime: Runtime, workspace: str, name: str) -> bool:
         return any(board.name.casefold() == name.casefold() for board in list_boards(session, workspace))
 
 
+def slack_connectors(runtime: Runtime) -> list[str]:
+    """The sources Slack may connect: every tracker; files only from the operator's import folder.
+
+    A file path typed in Slack is read by the server, so without a folder to confine it to, any member of
+    the workspace could read any file the server can.
+    """
+    return [name for name in CONNECTORS if name != "file" or runtime.settings.import_dir is not None]
+
+
+def confined_path(text: str, import_dir: Path | None) -> str:
+    """The absolute path of ``text`` (relative to the import folder, or absolute inside it)."""
+    if import_dir is None:
+        raise FormErrors({field_block("path"): texts.CONNECT_CONNECTOR_UNAVAILABLE})
+    root = import_dir.resolve()
+    path = (root / text).resolve()
+    if not path.is_relative_to(root):
+        raise FormErrors({field_block("path"): texts.CONNECT_FILE_OUTSIDE.format(folder=root)})
+    return str(path)
+
+
 def chosen_source(runtime: Runtime, workspace: str, values: Mapping[str, Any]) -> ConnectState:
     """Step 1's answers: the connector, the channel and a board name not yet used in the workspace."""
     name = input_value(values, NAME_BLOCK) or ""
@@ -105,7 +126,10 @@ def chosen_source(runtime: Runtime, workspace: str, values: Mapping[str, Any]) -
         raise FormErrors({NAME_BLOCK: texts.CONNECT_NAME_BLANK})
     if board_name_taken(runtime, workspace, name):
         raise FormErrors({NAME_BLOCK: texts.CONNECT_NAME_TAKEN.format(name=name)})
-    connector = connector_kind(str(input_value(values, CONNECTOR_BLOCK)))
+    chosen = str(input_value(values, CONNECTOR_BLOCK))
+    if chosen not in slack_connectors(runtime):  # the menu never offers it; a forged payload might
+        raise FormErrors({CONNECTOR_BLOCK: texts.CONNECT_CONNECTOR_UNAVAILABLE})
+    connector = connector_kind(chosen)
     return ConnectState(connector.name, input_value(values, CHANNEL_BLOCK), name)
 
 
@@ -121,7 +145,7 @@ class Credentials:
     list_projects: bool  # neither project nor JQL given: offer the account's projects first
 
 
-def read_credentials(view: Mapping[str, Any], key: str | None) -> Credentials:
+def read_credentials(view: Mapping[str, Any], key: str | None, import_dir: Path | None) -> Credentials:
     """The submitted step 2, validated field by field; secrets left empty come from the sealed copy."""
     state = ConnectState.from_metadata(view.get("private_metadata", ""))
     kind = connector_kind(state.connector)
@@ -141,6 +165,8 @@ def read_credentials(view: Mapping[str, Any], key: str | None) -> Credentials:
     candidate = {name: value for name, value in (entered | secrets).items() if value is not None}
     if listing:
         candidate["project"] = LISTING_PLACEHOLDER
+    if kind.name == "file" and candidate.get("path"):
+        candidate["path"] = confined_path(candidate["path"], import_dir)
     try:
         settings = kind.settings_model.model_validate(candidate)
     except ValidationError as error:

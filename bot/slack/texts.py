@@ -376,8 +376,10 @@ CONNECT_CONNECTOR_NAMES = {
 CONNECT_CONNECTOR_HELP = {
     "jira": "a site on atlassian.net, with an API token",
     "jira-dc": "your own Jira server, with a personal access token",
-    "file": "a CSV or JSON Lines file on flowcoach's server",
+    "file": "a CSV or JSON Lines file in flowcoach's import folder",
 }
+CONNECT_CONNECTOR_UNAVAILABLE = "This source cannot be connected from Slack here."
+CONNECT_FILE_OUTSIDE = "Give a file inside the import folder ({folder}), e.g. team/events.csv."
 CONNECT_CHANNEL_LABEL = "Channel for status, digests and nudges"
 CONNECT_CHANNEL_HINT = "Invite flowcoach to a private channel first (/invite @flowcoach)."
 CONNECT_NAME_LABEL = "Board name"

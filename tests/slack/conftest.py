@@ -83,12 +83,19 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def start_app(slack: SlackEmulator) -> Iterator[Callable[..., RunningApp]]:
-    """Start the app on a database with the given settings; every app started is stopped afterwards."""
+def start_app(slack: SlackEmulator, tmp_path: Path) -> Iterator[Callable[..., RunningApp]]:
+    """Start the app on a database with the given settings; every app started is stopped afterwards.
+
+    Its import folder (``FLOWCOACH_IMPORT_DIR``, where `/flow connect` may read files) holds a copy of the
+    sample board's event log as ``events.csv``.
+    """
     stops: list[Callable[[], None]] = []
+    imports = tmp_path / "imports"
+    imports.mkdir(exist_ok=True)
+    (imports / "events.csv").write_bytes(SAMPLE_EVENTS_PATH.read_bytes())
 
     def start(database_url: str, *, clock: Callable[[], Any] | None = None, **overrides: Any) -> RunningApp:
-        settings = app_settings(database_url, slack, **overrides)
+        settings = app_settings(database_url, slack, **({"FLOWCOACH_IMPORT_DIR": str(imports)} | overrides))
         engine = make_engine(settings.database_url)
         upgrade(engine)
         runtime = Runtime(

@@ -140,7 +140,7 @@ def file_mapping(app: RunningApp) -> dict[str, Any]:
     """The file connector's step 3 for the sample event log (no project step: the path is all it needs)."""
     step2 = choose(app, "file", name="Sample")
     assert [b["block_id"] for b in step2["blocks"] if b["type"] == "input"] == [field_block("path")]
-    return credentials(app, step2, {"path": str(SAMPLE_EVENTS_PATH)})
+    return credentials(app, step2, {"path": "events.csv"})
 
 
 def test_a_workflow_without_a_done_stage_is_refused(app: RunningApp, file_mapping: dict[str, Any]):
@@ -169,15 +169,16 @@ def test_the_file_connector_end_to_end(app: RunningApp, file_mapping: dict[str, 
     assert "events loaded from Event-log file" in json.dumps(ready_message(app)["blocks"])
     with app.sessions() as session:
         board = session.scalar(select(Board).where(Board.name == "Sample"))
-        assert board.connector_settings == {"path": str(SAMPLE_EVENTS_PATH)}
+        imported = app.runtime.settings.import_dir / "events.csv"
+        assert board.connector_settings == {"path": str(imported.resolve())}
         assert board.connector_secrets is None
 
 
-def test_a_failed_first_sync_is_explained_in_the_channel(app: RunningApp, tmp_path: Path):
+def test_a_failed_first_sync_is_explained_in_the_channel(app: RunningApp):
     """The file vanishes after the check: the board is kept, and its channel hears why the sync failed."""
-    events = tmp_path / "events.csv"
+    events = app.runtime.settings.import_dir / "gone.csv"
     events.write_bytes(SAMPLE_EVENTS_PATH.read_bytes())
-    step3 = credentials(app, choose(app, "file", name="Gone"), {"path": str(events)})
+    step3 = credentials(app, choose(app, "file", name="Gone"), {"path": "gone.csv"})
     events.unlink()
     done = {
         stage_block(1, "name"): "Done",
@@ -234,3 +235,22 @@ def test_without_a_secret_key_credentials_are_refused(
     answer = submit(app, step2, {field_block(k): v for k, v in jira_values(jira).items()})
     assert "FLOWCOACH_SECRET_KEY" in answer["errors"][field_block("token")]
     assert current(app.slack, ids.CONNECT_CHOOSE)["id"] == step2["id"]
+
+
+def test_a_file_outside_the_import_folder_is_refused(app: RunningApp):
+    """Slack reads event logs only from the import folder: `..` and absolute paths elsewhere are refused."""
+    for outside in ("../../etc/passwd", "/etc/passwd", str(SAMPLE_EVENTS_PATH)):
+        step2 = choose(app, "file", name="Sneaky")
+        answer = submit(app, step2, {field_block("path"): outside})
+        assert answer["response_action"] == "errors"
+        assert "import folder" in answer["errors"][field_block("path")]
+
+
+def test_without_an_import_folder_slack_offers_no_file_boards(start_app, sqlite_url):
+    """Unless the operator names an import folder, the file source is not offered, nor accepted if forged."""
+    app = start_app(sqlite_url, FLOWCOACH_IMPORT_DIR=None)
+    app.sender.slash_command("connect", channel_id=FLOW_CHANNEL)
+    first = opened(app.slack, ids.CONNECT_CHOOSE)
+    assert [o["value"] for o in block(first, CONNECTOR_BLOCK)["element"]["options"]] == ["jira", "jira-dc"]
+    answer = submit(app, first, {CONNECTOR_BLOCK: "file", NAME_BLOCK: "Forged"})
+    assert answer["response_action"] == "errors" and CONNECTOR_BLOCK in answer["errors"]

@@ -90,11 +90,12 @@ def connect_modal(
 # --- step 1 -------------------------------------------------------------------------------------------------
 
 
-def choose_view(*, channel_id: str | None) -> View:
+def choose_view(*, channel_id: str | None, connectors: Sequence[str]) -> View:
     """Step 1: the source, the board's channel (the one the command came from, if any) and its name."""
     options = [
         option(name, source_name(kind), texts.CONNECT_CONNECTOR_HELP.get(name))
         for name, kind in CONNECTORS.items()
+        if name in connectors
     ]
     # A direct message cannot be a board's channel (and the menu's filter excludes it).
     initial = channel_id if channel_id and not channel_id.startswith("D") else None
