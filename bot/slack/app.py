@@ -31,15 +31,15 @@ from bot.slack.settings_modal import register_settings
 
 log = logging.getLogger("flowcoach.slack")
 
-# Keep in step with deploy/slack-app-manifest.yml (a test compares them).
+# Keep in step with deploy/slack-app-manifest.yml (a test compares them). Only what the app calls: chat:write.public
+# posts a board's status in a public channel flowcoach was not invited to; im:write opens the DM for private
+# charts; users:read gives a new board the time zone of the person connecting it.
 BOT_SCOPES = (
     "app_mentions:read",
-    "channels:read",
     "chat:write",
     "chat:write.public",
     "commands",
     "files:write",
-    "groups:read",
     "im:write",
     "users:read",
 )
@@ -149,7 +149,8 @@ def _only_team(team_id: str) -> Callable[..., Any]:
         request_team = context.get("team_id")
         if request_team is not None and request_team != team_id:
             log.warning("refused a request from another team")
-            return BoltResponse(status=200, body=texts.WRONG_TEAM)
+            # A slash command shows the body as its reply; a modal or button wants an empty answer.
+            return BoltResponse(status=200, body=texts.WRONG_TEAM if "command" in body else "")
         return next()
 
     return middleware
