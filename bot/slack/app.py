@@ -31,9 +31,9 @@ from bot.slack.settings_modal import register_settings
 
 log = logging.getLogger("flowcoach.slack")
 
-# Keep in step with deploy/slack-app-manifest.yml (a test compares them). Only what the app calls: chat:write.public
-# posts a board's status in a public channel flowcoach was not invited to; im:write opens the DM for private
-# charts; users:read gives a new board the time zone of the person connecting it.
+# Keep in step with deploy/slack-app-manifest.yml (a test compares them). Only what the app calls:
+# chat:write.public posts a board's status in a public channel flowcoach was not invited to; im:write opens
+# the DM for private charts; users:read gives a new board the time zone of the person connecting it.
 BOT_SCOPES = (
     "app_mentions:read",
     "chat:write",
