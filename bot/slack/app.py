@@ -15,6 +15,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
@@ -75,13 +76,24 @@ def create_app(runtime: Runtime) -> App:
     return app
 
 
-def _single_workspace_app(runtime: Runtime, token: str, signing_secret: str | None) -> App:
-    client = web_client(runtime.settings.slack_api_url, token)
+def bot_team_id(api_url: str, token: str) -> str:
+    """The team of a bot token (``auth.test``); a clear error for a refused token or an unreachable API."""
+    client = web_client(api_url, token)
     try:
         identity = client.auth_test()
-    except Exception as error:
-        raise FlowcoachError(f"SLACK_BOT_TOKEN: Slack did not accept it ({_slack_error(error)})") from None
-    runtime.single_team_id = str(identity["team_id"])
+    except SlackApiError as refused:
+        raise FlowcoachError(
+            f"SLACK_BOT_TOKEN: Slack refused it ({refused.response.get('error', 'error')})"
+        ) from None
+    except OSError as unreachable:
+        reason = getattr(unreachable, "reason", unreachable)
+        raise FlowcoachError(f"SLACK_API_URL: cannot reach {api_url} ({reason})") from None
+    return str(identity["team_id"])
+
+
+def _single_workspace_app(runtime: Runtime, token: str, signing_secret: str | None) -> App:
+    client = web_client(runtime.settings.slack_api_url, token)
+    runtime.single_team_id = bot_team_id(runtime.settings.slack_api_url, token)
     app = App(
         signing_secret=signing_secret or "",
         client=client,  # carries the token
@@ -161,10 +173,3 @@ def _report_error(error: Exception, body: dict[str, Any], respond: Any = None) -
     if respond is not None and body.get("response_url"):
         respond(text=message, response_type="ephemeral")
     return None
-
-
-def _slack_error(error: Exception) -> str:
-    response = getattr(error, "response", None)
-    if response is not None:
-        return str(response.get("error", "error"))
-    return type(error).__name__

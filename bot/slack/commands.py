@@ -28,7 +28,7 @@ from bot.slack.blocks.charts import (
     cycle_blocks,
     throughput_blocks,
 )
-from bot.slack.blocks.forecast import forecast_blocks
+from bot.slack.blocks.forecast import forecast_blocks, forecast_text
 from bot.slack.blocks.replies import help_blocks, help_text, limits_blocks, no_board_blocks
 from bot.slack.blocks.status import status_blocks, status_text
 from bot.slack.delivery import direct_message_channel, upload_png
@@ -163,7 +163,8 @@ def answer_forecast(runtime: Runtime, ask: Ask) -> None:
     with runtime.sessions() as session:
         board = _board(runtime, ask, session)
         metrics = metrics_now(session, board, now, FORECAST_WINDOW_DAYS, runtime.metrics_cache)
-    ask.reply(forecast_blocks(forecast_for(metrics, ask.command)), f"Forecast for {metrics.board}")
+    result = forecast_for(metrics, ask.command)
+    ask.reply(forecast_blocks(result), forecast_text(result))
 
 
 def answer_limits(runtime: Runtime, ask: Ask) -> None:

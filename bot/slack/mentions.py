@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.slack import texts
-from bot.slack.blocks.forecast import forecast_blocks
+from bot.slack.blocks.forecast import forecast_blocks, forecast_text
 from bot.slack.blocks.replies import help_blocks, help_text, no_board_blocks
 from bot.slack.blocks.status import status_blocks, status_text
 from bot.slack.errors import friendly_message
@@ -60,4 +60,5 @@ def answer_mention(runtime: Runtime, team_id: str | None, channel: str, text: st
         sync = sync_info(session, board, now)
     if command.name == "status":
         return status_blocks(metrics, sync), status_text(metrics)
-    return forecast_blocks(forecast_for(metrics, command)), f"Forecast for {metrics.board}"
+    result = forecast_for(metrics, command)
+    return forecast_blocks(result), forecast_text(result)

@@ -41,11 +41,14 @@ def check_settings(settings: Settings) -> None:
 
 
 def run_serve(args: argparse.Namespace, out: TextIO) -> int:
-    from bot.slack.app import create_app
+    from bot.slack.app import bot_team_id, create_app
 
     settings = load_settings()
     check_settings(settings)
-    build_runtime(settings).sessions.kw["bind"].dispose()  # fail fast on the database, before forking
+    # Fail fast, with one line, before forking: each worker would otherwise fail the same way, loudly.
+    build_runtime(settings).sessions.kw["bind"].dispose()
+    if settings.slack_bot_token is not None:
+        bot_team_id(settings.slack_api_url, settings.slack_bot_token.get_secret_value())
     if settings.slack_app_token is not None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

@@ -106,3 +106,12 @@ def test_serve_without_a_token_names_the_missing_variable(tmp_path, slack):
     result = subprocess.run([*FLOWCOACH, "serve"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "SLACK_BOT_TOKEN" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_serve_with_a_refused_token_says_so_before_starting(tmp_path, slack):
+    """A token Slack refuses stops start-up with Slack's reason, before any worker is forked."""
+    env = serve_env(tmp_path, slack, free_port()) | {"SLACK_BOT_TOKEN": "xoxb-not-a-real-token"}
+    result = subprocess.run([*FLOWCOACH, "serve"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "SLACK_BOT_TOKEN: Slack refused it (invalid_auth)" in result.stderr
+    assert "Traceback" not in result.stderr and "xoxb-not-a-real-token" not in result.stderr

@@ -48,3 +48,12 @@ def forecast_blocks(result: ForecastResult) -> list[Block]:
     )
     blocks.append(context(basis))
     return blocks
+
+
+def forecast_text(result: ForecastResult) -> str:
+    """The plain-text fallback (notifications, screen readers): the question the blocks answer."""
+    if result.when is not None:
+        return texts.forecast_when_question(result.metrics.board, result.when.items)
+    if result.how_many is not None and result.by_date is not None:
+        return texts.forecast_how_many_question(result.metrics.board, result.by_date)
+    return result.metrics.board
