@@ -25,13 +25,13 @@ from bot.connectors.jira_projects import JiraProject
 from bot.connectors.registry import CONNECTORS, ConnectorKind, connector_kind
 from bot.errors import FlowcoachError
 from bot.slack import texts
+from bot.slack.blocks.inputs import input_value
 from bot.slack.blocks.onboarding import (
     CHANNEL_BLOCK,
     CONNECTOR_BLOCK,
     NAME_BLOCK,
     can_list_projects,
     field_block,
-    input_value,
 )
 from bot.slack.runtime import Runtime
 from bot.store.boards import list_boards

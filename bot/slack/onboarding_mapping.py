@@ -16,7 +16,8 @@ from typing import Any
 from analytics.workflow import WorkflowError, parse_workflow
 from bot.slack import texts
 from bot.slack.blocks.common import clip
-from bot.slack.blocks.onboarding import NAME_BLOCK, input_value
+from bot.slack.blocks.inputs import input_value
+from bot.slack.blocks.onboarding import NAME_BLOCK
 from bot.slack.blocks.onboarding_mapping import (
     YAML_BLOCK,
     StageDraft,

@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from analytics.workflow import parse_workflow
 from bot.slack import texts
-from bot.slack.blocks.onboarding import input_value
+from bot.slack.blocks.inputs import input_value
 from bot.slack.blocks.settings import (
     CHANNEL_BLOCK,
     DAYS_BLOCK,

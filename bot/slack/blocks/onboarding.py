@@ -9,13 +9,11 @@ stage mapping) is in ``onboarding_mapping``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from slack_sdk.models.blocks import (
     Block,
     ConversationFilter,
     ConversationSelectElement,
-    InputBlock,
     InputInteractiveElement,
     NumberInputElement,
     Option,
@@ -28,8 +26,8 @@ from bot.connectors.registry import CONNECTORS, ConnectorKind
 from bot.report import shorten
 from bot.slack import ids, texts
 from bot.slack.blocks.common import context, escape, section
+from bot.slack.blocks.inputs import VALUE, input_block
 
-VALUE = "value"
 CONNECTOR_BLOCK = "connect_connector"
 CHANNEL_BLOCK = "connect_channel"
 NAME_BLOCK = "connect_name"
@@ -52,20 +50,6 @@ def can_list_projects(kind: ConnectorKind) -> bool:
     """Whether the connector can offer its projects as a choice (it has both ``project`` and ``jql``)."""
     fields = kind.settings_model.model_fields
     return "project" in fields and "jql" in fields and callable(getattr(kind.build, "projects", None))
-
-
-def input_block(
-    block_id: str,
-    label: str,
-    element: InputInteractiveElement,
-    *,
-    hint: str | None = None,
-    optional: bool = False,
-) -> InputBlock:
-    """An input whose one element has the action id ``VALUE``."""
-    return InputBlock(
-        block_id=block_id, label=shorten(label, 2000), element=element, hint=hint, optional=optional
-    )
 
 
 def option(value: str, text: str, description: str | None = None) -> Option:
@@ -230,20 +214,3 @@ def sync_failed_blocks(*, board: str, problem: str) -> list[Block]:
 
 
 # --- reading submissions back -------------------------------------------------------------------------------
-
-
-def input_value(values: Mapping[str, Mapping[str, Any]], block_id: str) -> Any:
-    """What was entered in a block: stripped text, an option's value, a list of them, a channel, a time.
-
-    ``None`` for anything left empty (Slack reports empty inputs as ``None`` or leaves them out).
-    """
-    element = (values.get(block_id) or {}).get(VALUE) or {}
-    if "selected_option" in element:
-        return (element["selected_option"] or {}).get("value")
-    if "selected_options" in element:
-        return [option["value"] for option in element["selected_options"] or []]
-    for key in ("selected_conversation", "selected_channel", "selected_time", "selected_date"):
-        if key in element:
-            return element[key] or None
-    value = element.get("value")
-    return value.strip() or None if isinstance(value, str) else value

@@ -27,14 +27,12 @@ from bot.connectors.base import SourceStatus
 from bot.report import shorten
 from bot.slack import ids, texts
 from bot.slack.blocks.common import MAX_VIEW_BLOCKS, context, escape, section
+from bot.slack.blocks.inputs import VALUE, input_block, input_value
 from bot.slack.blocks.onboarding import (
     MAX_NAME,
     MAX_OPTIONS,
     NAME_BLOCK,
-    VALUE,
     connect_modal,
-    input_block,
-    input_value,
     option,
 )
 

@@ -17,8 +17,6 @@ from slack_sdk.models.blocks import (
     ConversationFilter,
     ConversationSelectElement,
     DividerBlock,
-    InputBlock,
-    InputInteractiveElement,
     NumberInputElement,
     Option,
     PlainTextInputElement,
@@ -28,7 +26,7 @@ from slack_sdk.models.views import View
 
 from bot.slack import ids, texts
 from bot.slack.blocks.common import escape, section
-from bot.slack.blocks.onboarding import VALUE
+from bot.slack.blocks.inputs import VALUE, input_block
 from bot.store.board_settings import WEEKDAYS, Thresholds
 
 CHANNEL_BLOCK = "settings_channel"
@@ -67,23 +65,12 @@ def number(value: float) -> str:
     return f"{value:g}"
 
 
-def _input(
-    block_id: str,
-    label: str,
-    element: InputInteractiveElement,
-    hint: str | None = None,
-    *,
-    optional: bool = False,
-) -> InputBlock:
-    return InputBlock(block_id=block_id, label=label, element=element, hint=hint, optional=optional)
-
-
 def settings_view(board_id: int, form: SettingsForm) -> View:
     """The settings modal of one board; ``private_metadata`` is the board's id (checked again on submit)."""
     days = [Option(value=day, text=texts.SETTINGS_DAY_NAMES[day]) for day in WEEKDAYS]
     blocks: list[Block] = [
         section(texts.SETTINGS_INTRO.format(board=escape(form.board))),
-        _input(
+        input_block(
             CHANNEL_BLOCK,
             texts.SETTINGS_CHANNEL_LABEL,
             ConversationSelectElement(
@@ -91,16 +78,16 @@ def settings_view(board_id: int, form: SettingsForm) -> View:
                 initial_conversation=form.channel_id,
                 filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True),
             ),
-            texts.SETTINGS_CHANNEL_HINT,
+            hint=texts.SETTINGS_CHANNEL_HINT,
             optional=True,
         ),
-        _input(
+        input_block(
             TIMEZONE_BLOCK,
             texts.SETTINGS_TIMEZONE_LABEL,
             PlainTextInputElement(action_id=VALUE, initial_value=form.timezone, max_length=MAX_TIMEZONE),
-            texts.SETTINGS_TIMEZONE_HINT,
+            hint=texts.SETTINGS_TIMEZONE_HINT,
         ),
-        _input(
+        input_block(
             DAYS_BLOCK,
             texts.SETTINGS_DAYS_LABEL,
             CheckboxesElement(
@@ -109,18 +96,18 @@ def settings_view(board_id: int, form: SettingsForm) -> View:
                 initial_options=[option for option in days if option.value in form.working_days] or None,
             ),
         ),
-        _input(
+        input_block(
             START_BLOCK,
             texts.SETTINGS_START_LABEL,
             TimePickerElement(action_id=VALUE, initial_time=clock_time(form.working_hours[0])),
         ),
-        _input(
+        input_block(
             END_BLOCK,
             texts.SETTINGS_END_LABEL,
             TimePickerElement(action_id=VALUE, initial_time=clock_time(form.working_hours[1])),
-            texts.SETTINGS_HOURS_HINT,
+            hint=texts.SETTINGS_HOURS_HINT,
         ),
-        _input(
+        input_block(
             DIGEST_BLOCK,
             texts.SETTINGS_DIGEST_LABEL,
             TimePickerElement(action_id=VALUE, initial_time=clock_time(form.digest_time)),
@@ -136,7 +123,8 @@ def settings_view(board_id: int, form: SettingsForm) -> View:
             initial_value=number(value),
             min_value=0,
         )
-        blocks.append(_input(threshold_block(name), texts.SETTINGS_THRESHOLD_LABELS.get(name, name), element))
+        label = texts.SETTINGS_THRESHOLD_LABELS.get(name, name)
+        blocks.append(input_block(threshold_block(name), label, element))
     return View(
         type="modal",
         callback_id=ids.SETTINGS,
