@@ -39,10 +39,11 @@ import threading
 import zoneinfo
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 
 from tests.fakes.jira_http import FLAGGED_FIELD, Handler, JqlError
+from tests.fakes.server import LocalHttpServer
 
 Flavour = Literal["cloud", "dc"]
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -114,7 +115,7 @@ class Fault:
     headers: dict[str, str]
 
 
-class FakeJira:
+class FakeJira(LocalHttpServer):
     """The fake site; use as a context manager (``with FakeJira() as jira: jira.url``)."""
 
     def __init__(
@@ -162,29 +163,11 @@ class FakeJira:
         self._times: dict[dt.datetime, str] = {}
         self._histories: dict[int, dict[str, Any]] = {}
         self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
-    def __enter__(self) -> FakeJira:
-        handler = type("BoundHandler", (Handler,), {"jira": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._server is not None and self._thread is not None
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "use FakeJira as a context manager"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+    def bound_handler(self) -> type[BaseHTTPRequestHandler]:
+        return type("BoundHandler", (Handler,), {"jira": self})
 
     # -- building and changing the project ---------------------------------------------------------------
 

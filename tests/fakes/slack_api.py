@@ -33,10 +33,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fakes.server import LocalHttpServer
 from tests.fakes.slack_api_methods import (
     METHODS,
     Channel,
@@ -87,7 +88,7 @@ class _Fault:
     drop: bool
 
 
-class SlackEmulator:
+class SlackEmulator(LocalHttpServer):
     """Slack's Web API for tests; a context manager (``with SlackEmulator() as slack: slack.api_url``)."""
 
     DEFAULT_SCOPE = (
@@ -129,8 +130,6 @@ class SlackEmulator:
         self._ids = itertools.count(1)
         self._ts = TS_START
         self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self.add_team("T0000TEAM1", "Team One", "xoxb-test-team1", "U0BOT0001", bot_id="B0BOT0001")
         self.add_channel("T0000TEAM1", "C0000GENRL", "general")
         self.add_channel("T0000TEAM1", "C0000FLOW1", "team-flow")
@@ -139,25 +138,8 @@ class SlackEmulator:
 
     # -- lifecycle ------------------------------------------------------------------------------------
 
-    def __enter__(self) -> SlackEmulator:
-        handler = type("BoundSlackHandler", (_Handler,), {"slack": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._server is not None and self._thread is not None
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "use SlackEmulator as a context manager"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+    def bound_handler(self) -> type[BaseHTTPRequestHandler]:
+        return type("BoundSlackHandler", (_Handler,), {"slack": self})
 
     @property
     def api_url(self) -> str:
