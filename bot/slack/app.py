@@ -16,7 +16,6 @@ from slack_bolt import App, BoltResponse
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.errors import SlackApiError
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.errors import FlowcoachError
@@ -25,6 +24,7 @@ from bot.slack.commands import register_commands
 from bot.slack.delivery import web_client
 from bot.slack.errors import friendly_message
 from bot.slack.home import register_home
+from bot.slack.installations import EncryptedInstallationStore
 from bot.slack.mentions import register_mentions
 from bot.slack.onboarding import register_onboarding
 from bot.slack.runtime import Runtime
@@ -112,7 +112,11 @@ def _oauth_app(runtime: Runtime, signing_secret: str | None) -> App:
     assert settings.slack_client_secret is not None
     client_id, client_secret = settings.slack_client_id, settings.slack_client_secret.get_secret_value()
     engine = runtime.sessions.kw["bind"]
-    installations = SQLAlchemyInstallationStore(client_id=client_id, engine=engine)
+    if settings.secret_key is None:
+        raise FlowcoachError(
+            "FLOWCOACH_SECRET_KEY: required with OAuth, to store each workspace's token encrypted"
+        )
+    installations = EncryptedInstallationStore(client_id, engine, settings.secret_key.get_secret_value())
     states = SQLAlchemyOAuthStateStore(expiration_seconds=OAUTH_STATE_SECONDS, engine=engine)
     client = web_client(settings.slack_api_url)
     return App(

@@ -36,6 +36,10 @@ def check_settings(settings: Settings) -> None:
         )
     if settings.slack_app_token is None and settings.slack_signing_secret is None:
         raise FlowcoachError("SLACK_SIGNING_SECRET: required to verify requests from Slack in HTTP mode")
+    if settings.oauth_enabled and settings.slack_bot_token is None and settings.secret_key is None:
+        raise FlowcoachError(
+            "FLOWCOACH_SECRET_KEY: required with OAuth, to store each workspace's token encrypted"
+        )
     if settings.slack_app_token is not None and settings.oauth_enabled and settings.slack_bot_token is None:
         raise FlowcoachError("SLACK_APP_TOKEN: Socket Mode serves one workspace; set SLACK_BOT_TOKEN too")
 

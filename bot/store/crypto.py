@@ -55,3 +55,18 @@ def decrypt_secrets(token: str | None, secret_key: str | None) -> dict[str, str]
         ) from None
     values: dict[str, str] = json.loads(plain)
     return values
+
+
+def encrypt_text(value: str, secret_key: str | None) -> str:
+    """One secret string, encrypted (ASCII, about 1.4× the length plus 100 characters)."""
+    return _fernet(secret_key).encrypt(value.encode("utf-8")).decode("ascii")
+
+
+def decrypt_text(token: str, secret_key: str | None) -> str:
+    try:
+        return _fernet(secret_key).decrypt(token.encode("ascii")).decode("utf-8")
+    except InvalidToken:
+        raise SecretKeyError(
+            "FLOWCOACH_SECRET_KEY does not decrypt the stored Slack tokens: it is not the key they were "
+            "stored with"
+        ) from None

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import MetaData, Table
+from sqlalchemy import MetaData, Table, Text
 
+# Encrypted (bot/slack/installations.py), a token no longer fits slack_sdk's VARCHAR(200).
+TOKEN_COLUMNS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token", "incoming_webhook_url")
 INSTALLATIONS = SQLAlchemyInstallationStore.default_installations_table_name
 BOTS = SQLAlchemyInstallationStore.default_bots_table_name
 OAUTH_STATES = SQLAlchemyOAuthStateStore.default_table_name
 
 
 def declare_slack_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
-    """Add the three tables to ``metadata`` exactly as slack_sdk defines them."""
-    return (
-        SQLAlchemyInstallationStore.build_installations_table(metadata, INSTALLATIONS),
-        SQLAlchemyInstallationStore.build_bots_table(metadata, BOTS),
-        SQLAlchemyOAuthStateStore.build_oauth_states_table(metadata, OAUTH_STATES),
-    )
+    """Add the three tables to ``metadata`` as slack_sdk defines them, token columns widened to text."""
+    installations = SQLAlchemyInstallationStore.build_installations_table(metadata, INSTALLATIONS)
+    bots = SQLAlchemyInstallationStore.build_bots_table(metadata, BOTS)
+    for table in (installations, bots):
+        for column in table.columns:
+            if column.name in TOKEN_COLUMNS:
+                column.type = Text()
+    return installations, bots, SQLAlchemyOAuthStateStore.build_oauth_states_table(metadata, OAUTH_STATES)

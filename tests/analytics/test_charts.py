@@ -31,19 +31,23 @@ FLOW = ["Backlog", "Ready", "Development", "Review", "Done"]
 
 def finished_items(n: int = 30) -> pd.DataFrame:
     finished_at = pd.date_range("2026-01-05T10:00Z", periods=n, freq="19h")
-    return pd.DataFrame({
-        "item_id": [f"PAY-{i}" for i in range(n)],
-        "finished_at": finished_at,
-        "cycle_time_days": np.linspace(0.5, 16.0, n),
-    })
+    return pd.DataFrame(
+        {
+            "item_id": [f"PAY-{i}" for i in range(n)],
+            "finished_at": finished_at,
+            "cycle_time_days": np.linspace(0.5, 16.0, n),
+        }
+    )
 
 
 def no_finished_items() -> pd.DataFrame:
-    return pd.DataFrame({
-        "item_id": pd.Series([], dtype=str),
-        "finished_at": pd.Series([], dtype="datetime64[ns, UTC]"),
-        "cycle_time_days": pd.Series([], dtype=float),
-    })
+    return pd.DataFrame(
+        {
+            "item_id": pd.Series([], dtype=str),
+            "finished_at": pd.Series([], dtype="datetime64[ns, UTC]"),
+            "cycle_time_days": pd.Series([], dtype=float),
+        }
+    )
 
 
 def wip_items() -> pd.DataFrame:
@@ -61,20 +65,27 @@ def wip_items() -> pd.DataFrame:
 
 
 def no_wip_items() -> pd.DataFrame:
-    return pd.DataFrame({
-        "item_id": pd.Series([], dtype=str),
-        "stage": pd.Series([], dtype=str),
-        "age_days": pd.Series([], dtype=float),
-        "blocked": pd.Series([], dtype=bool),
-    })
+    return pd.DataFrame(
+        {
+            "item_id": pd.Series([], dtype=str),
+            "stage": pd.Series([], dtype=str),
+            "age_days": pd.Series([], dtype=float),
+            "blocked": pd.Series([], dtype=bool),
+        }
+    )
 
 
 def cfd_frame(days: int = 20) -> pd.DataFrame:
     dates = [dt.date(2026, 3, 1) + dt.timedelta(days=d) for d in range(days)]
     k = np.arange(days)
     return pd.DataFrame(
-        {"Backlog": 20 + k, "Ready": 3 + k % 2, "Development": 4 + k % 3, "Review": 1 + k // 2,
-         "Done": 50 + 2 * k},
+        {
+            "Backlog": 20 + k,
+            "Ready": 3 + k % 2,
+            "Development": 4 + k % 3,
+            "Review": 1 + k // 2,
+            "Done": 50 + 2 * k,
+        },
         index=dates,
     )
 
@@ -97,7 +108,8 @@ def texts(fig: Figure) -> list[str]:
 def dashed_horizontal_lines(fig: Figure) -> list[float]:
     ax = fig.axes[0]
     return sorted(
-        float(line.get_ydata()[0]) for line in ax.get_lines()
+        float(line.get_ydata()[0])
+        for line in ax.get_lines()
         if line.get_linestyle() == "--" and len(set(line.get_ydata())) == 1
     )
 
@@ -118,8 +130,9 @@ def test_each_chart_is_a_1200_by_700_png():
 @pytest.mark.parametrize(
     "render",
     [
-        lambda: cycle_time_scatter_png(no_finished_items(), {50: None, 70: None, 85: None, 95: None},
-                                       board="Empty", timezone="UTC"),
+        lambda: cycle_time_scatter_png(
+            no_finished_items(), {50: None, 70: None, 85: None, 95: None}, board="Empty", timezone="UTC"
+        ),
         lambda: aging_wip_png(no_wip_items(), STAGES, board="Empty", sle_days=None),
         lambda: cfd_png(cfd_frame().iloc[:0], board="Empty"),
         lambda: cfd_png(cfd_frame(days=1), board="One day"),
@@ -127,8 +140,15 @@ def test_each_chart_is_a_1200_by_700_png():
         lambda: throughput_run_png(daily_throughput() * 0, board="Zero", frequency="W"),
         lambda: throughput_run_png(pd.Series([], dtype="int64"), board="No days", frequency="W"),
     ],
-    ids=["scatter-empty", "aging-empty", "cfd-empty", "cfd-one-day", "throughput-zero-D", "throughput-zero-W",
-         "throughput-no-days"],
+    ids=[
+        "scatter-empty",
+        "aging-empty",
+        "cfd-empty",
+        "cfd-one-day",
+        "throughput-zero-D",
+        "throughput-zero-W",
+        "throughput-no-days",
+    ],
 )
 def test_empty_and_tiny_inputs_still_render(render):
     """No items, no WIP, no or one CFD day, zero throughput: each still draws a full-size PNG."""
@@ -150,6 +170,7 @@ def test_charts_leave_pyplot_and_rcparams_alone():
 
 def test_rendering_on_threads_gives_the_same_bytes():
     """Concurrent renders are byte-identical to a serial one: no shared state, no clock, no randomness."""
+
     def render() -> bytes:
         return aging_wip_png(wip_items(), STAGES, board="Payments", sle_days=9.8, percentiles=PERCENTILES)
 
@@ -176,12 +197,14 @@ def test_scatter_draws_one_dashed_line_per_known_percentile():
 
 def test_scatter_places_each_item_on_its_local_finish_date():
     """One dot per item, on the calendar day it finished in the board's timezone (not the UTC day)."""
-    finished = pd.DataFrame({
-        "item_id": ["late-evening", "next-morning"],
-        # 23:30 UTC on Mar 1 is already Mar 2 in Berlin; 08:00 UTC on Mar 2 is Mar 2 too.
-        "finished_at": pd.to_datetime(["2026-03-01T23:30Z", "2026-03-02T08:00Z"]),
-        "cycle_time_days": [1.0, 2.0],
-    })
+    finished = pd.DataFrame(
+        {
+            "item_id": ["late-evening", "next-morning"],
+            # 23:30 UTC on Mar 1 is already Mar 2 in Berlin; 08:00 UTC on Mar 2 is Mar 2 too.
+            "finished_at": pd.to_datetime(["2026-03-01T23:30Z", "2026-03-02T08:00Z"]),
+            "cycle_time_days": [1.0, 2.0],
+        }
+    )
     dots = cycle_time_scatter_figure(finished, {}, board="B", timezone="Europe/Berlin").axes[0].get_lines()[0]
     assert list(dots.get_xdata()) == [0.0, 0.0]  # same local day
     assert list(dots.get_ydata()) == [1.0, 2.0]
@@ -197,8 +220,9 @@ def test_scatter_without_items_says_so():
 
 def test_aging_chart_has_every_stage_as_a_column_and_marks_blocked_items():
     """Every WIP stage is a column in flow order (even empty ones); blocked items get their own marker."""
-    fig = aging_wip_figure(wip_items(), ["Ready", *STAGES[1:]], board="Payments", sle_days=9.8,
-                           percentiles=PERCENTILES)
+    fig = aging_wip_figure(
+        wip_items(), ["Ready", *STAGES[1:]], board="Payments", sle_days=9.8, percentiles=PERCENTILES
+    )
     ax = fig.axes[0]
     ticks = [label.get_text() for label in ax.get_xticklabels()]
     assert [t.split("\n")[0] for t in ticks] == ["Ready", "Development", "Review", "Test"]
@@ -212,6 +236,7 @@ def test_aging_chart_has_every_stage_as_a_column_and_marks_blocked_items():
 
 def test_aging_chart_spreads_items_of_equal_age_side_by_side():
     """Items of (nearly) the same age in one column get different x positions, the same on every render."""
+
     def review_positions() -> list[float]:
         ax = aging_wip_figure(wip_items(), STAGES, board="B", sle_days=None).axes[0]
         normal = next(line for line in ax.get_lines() if line.get_marker() == "o")
@@ -288,8 +313,9 @@ def test_daily_throughput_has_a_bar_per_day_and_a_7_day_average():
 def test_weekly_throughput_sums_iso_weeks_and_draws_the_median_of_full_weeks():
     """Weekly: bars per Monday-started week, partial weeks marked, dashed median over full weeks only."""
     # Wed Mar 4 to Sun Mar 22, 2026: a 5-day partial week, then two full weeks.
-    daily = pd.Series([1] * 5 + [2] * 7 + [4] * 7,
-                      index=[dt.date(2026, 3, 4) + dt.timedelta(days=d) for d in range(19)])
+    daily = pd.Series(
+        [1] * 5 + [2] * 7 + [4] * 7, index=[dt.date(2026, 3, 4) + dt.timedelta(days=d) for d in range(19)]
+    )
     fig = throughput_run_figure(daily, board="B", frequency="W")
     ax = fig.axes[0]
     assert [bar.get_height() for bar in ax.patches] == [5, 14, 28]

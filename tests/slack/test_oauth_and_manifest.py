@@ -33,16 +33,20 @@ def install(app: RunningApp, team_id: str, bot_token: str) -> httpx.Response:
     )
 
 
-def test_oauth_install_stores_the_workspace_and_serves_it(start_app, sqlite_url):
+def test_oauth_install_stores_the_workspace_and_serves_it(start_app, database_url):
     """Installing from /slack/install exchanges the code, stores the bot, and the new team can use /flow."""
-    app = start_app(sqlite_url, **CLIENT)
+    app = start_app(database_url, **CLIENT)
     app.slack.add_team("T0000TEAM2", "Team Two", "xoxb-team2", "U0BOT0002")
     finished = install(app, "T0000TEAM2", "xoxb-team2")
     assert finished.status_code == 200
     assert app.slack.calls_to("oauth.v2.access")
     with app.sessions() as session:
         stored = session.execute(text("SELECT team_id, bot_token FROM slack_bots")).all()
+        installed = session.execute(text("SELECT bot_token FROM slack_installations")).scalars().all()
     assert [row.team_id for row in stored] == ["T0000TEAM2"]
+    # Tokens are encrypted at rest: a copy of the database hands out no workspace's bot.
+    assert all("xoxb-team2" not in (token or "") for token in [row.bot_token for row in stored] + installed)
+    assert stored[0].bot_token.startswith("enc:v1:")
     sent = app.sender.slash_command("help", team_id="T0000TEAM2")
     assert "/flow status" in sent.text
 
