@@ -1,0 +1,165 @@
+"""WIP over time: which stays held work in progress, how much WIP each stage had at given instants.
+
+An item holds WIP from its start (``spec/metrics.md``: its first entry into the start stage or a later one,
+discards excepted, after its last backlog stay) while it sits in a queue or active stage; a reopened item
+holds WIP again and keeps its start. Entering WIP from outside (a start, or a reopening) is an *arrival*;
+leaving WIP into a done stage is a *departure*. Returns to the backlog and discards leave WIP without
+departing, and an item that skips straight from the backlog to done never holds WIP.
+
+WIP is a step function that changes only where a stay begins or ends, so counts at any set of instants come
+from one cumulative sum over stays (as the CFD does), with no per-item work. A stage *starves* while it is
+empty and an earlier WIP stage holds work (``spec/coaching.md``); starving time is counted in working hours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from analytics.timeline import NS_PER_DAY, Timeline
+from analytics.workflow import StageKind
+from analytics.workhours import WorkCalendar, working_seconds_many
+
+IntArray = npt.NDArray[np.int64]
+_INT_COLUMNS = ("item", "stage", "entered_at", "exited_at", "started_at")
+
+
+def wip_stays(timeline: Timeline) -> pd.DataFrame:
+    """The stays during which an item was WIP, in item and time order.
+
+    Columns: ``item`` (row position in ``timeline.items``), ``stage`` (index into the workflow's stages),
+    ``entered_at``/``exited_at`` (int64 UTC ns; ``exited_at`` is int64's maximum while the stay lasts),
+    ``started_at`` (int64 UTC ns: when the item's current run in the started system began), ``arrival``
+    (the stay entered WIP from outside it) and ``departure`` (the stay left WIP into a done stage).
+    """
+    stays = timeline.stays
+    workflow = timeline.workflow
+    item = stays["item"].to_numpy()
+    stage = stays["stage"].to_numpy()
+    kinds = np.array([s.kind for s in workflow.stages], dtype=object)[stage]
+    n = len(item)
+    if n == 0:
+        return pd.DataFrame(
+            {name: np.zeros(0, dtype=np.int64) for name in _INT_COLUMNS}
+            | {name: np.zeros(0, dtype=bool) for name in ("arrival", "departure")}
+        )
+    position = np.arange(n)
+    backlog = kinds == StageKind.BACKLOG
+    new_item = np.r_[True, item[1:] != item[:-1]]
+    # A run begins with each item and each backlog stay; the item starts at the run's first stay at or
+    # after the start stage that is not a discard, exactly as analytics.timeline defines started_at.
+    run_starts = np.flatnonzero(backlog | new_item)
+    candidate = ~backlog & (stage >= workflow.start_index) & (kinds != StageKind.DISCARDED)
+    first = np.minimum.reduceat(np.where(candidate, position, n), run_starts)
+    first_of_row = np.repeat(first, np.diff(np.r_[run_starts, n]))
+    is_wip = np.array([kind.is_wip for kind in kinds], dtype=bool) & (position >= first_of_row)
+    entered = stays["entered_at"].to_numpy()
+    previous_wip = np.r_[False, is_wip[:-1]] & ~new_item
+    next_done = np.r_[kinds[1:] == StageKind.DONE, False] & ~np.r_[new_item[1:], True]
+    frame = pd.DataFrame(
+        {
+            "item": item,
+            "stage": stage,
+            "entered_at": entered,
+            "exited_at": stays["exited_at"].to_numpy(),
+            # Rows that are not WIP may have no start (index n); they are dropped below.
+            "started_at": entered[np.minimum(first_of_row, n - 1)],
+            "arrival": ~previous_wip,
+            "departure": next_done,
+        }
+    )
+    return frame.loc[is_wip].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Starving:
+    """A WIP stage's starving time: empty while an earlier WIP stage held work.
+
+    ``share`` = ``hours`` / ``working_hours`` of the period (``None`` without working hours);
+    ``constraint`` is the earlier stage that held the most work (item-hours) while it starved.
+    """
+
+    stage: str
+    hours: float
+    working_hours: float
+    share: float | None
+    constraint: str | None
+
+
+def wip_at(
+    wip: pd.DataFrame, instants: IntArray, n_stages: int, *, side: Literal["left", "right"] = "left"
+) -> IntArray:
+    """A stages × instants matrix: WIP items in each stage at each instant (int64 UTC ns, sorted).
+
+    ``side="left"``: the state from the instant on (``entered_at <= t < exited_at``); ``side="right"``:
+    the state just before it (``entered_at < t <= exited_at``, the CFD's convention for a day's end).
+    ``wip`` is a frame from :func:`wip_stays`; stages that hold no WIP have rows of zeros.
+    """
+    first = np.searchsorted(instants, wip["entered_at"].to_numpy(), side=side)
+    last = np.searchsorted(instants, wip["exited_at"].to_numpy(), side=side) - 1
+    covers = first <= last
+    delta = np.zeros((n_stages, len(instants) + 1), dtype=np.int64)
+    stage = wip["stage"].to_numpy()[covers]
+    np.add.at(delta, (stage, first[covers]), 1)
+    np.add.at(delta, (stage, last[covers] + 1), -1)
+    counts: IntArray = np.cumsum(delta[:, :-1], axis=1)
+    return counts
+
+
+def average_wip_and_age(wip: pd.DataFrame, low: int, high: int) -> tuple[float | None, float | None]:
+    """Time-weighted average WIP (items) and average age of the WIP (days) over ``[low, high)`` (UTC ns).
+
+    Average WIP is ∫ WIP dt / (high - low); average age is ∫ Σ ages dt / ∫ WIP dt, ``None`` when nothing
+    was in progress. Age grows linearly within a stay, so over a stay clipped to ``[a, b)`` its integral is
+    ``((b - s)² - (a - s)²) / 2`` with ``s`` the item's start. Both are ``None`` for an empty interval.
+    """
+    if high <= low:
+        return None, None
+    entered = np.maximum(wip["entered_at"].to_numpy(), low)
+    exited = np.minimum(wip["exited_at"].to_numpy(), high)
+    keep = exited > entered
+    started = wip["started_at"].to_numpy()[keep]
+    since_start_a = (entered[keep] - started) / NS_PER_DAY
+    since_start_b = (exited[keep] - started) / NS_PER_DAY
+    item_days = float((since_start_b - since_start_a).sum())
+    age_integral = float(((since_start_b**2 - since_start_a**2) / 2).sum())
+    average_age = age_integral / item_days if item_days > 0 else None
+    return item_days / ((high - low) / NS_PER_DAY), average_age
+
+
+def stage_starving(
+    timeline: Timeline, wip: pd.DataFrame, start: int, end: int, calendar: WorkCalendar
+) -> tuple[Starving, ...]:
+    """Per WIP stage after the first (which has no earlier WIP stage): its starving time in ``[start, end)``.
+
+    ``start``/``end`` are int64 UTC ns, ``wip`` a frame from :func:`wip_stays` of ``timeline``. The WIP step
+    function changes only where a stay begins or ends, so the period is cut there and each
+    piece's working seconds come from :func:`analytics.workhours.working_seconds_many`.
+    """
+    changes = np.r_[wip["entered_at"].to_numpy(), wip["exited_at"].to_numpy()]
+    cuts = np.unique(np.r_[start, changes[(changes > start) & (changes < end)], end])
+    counts = wip_at(wip, cuts[:-1], len(timeline.workflow.stages))
+    seconds = working_seconds_many(cuts[:-1], cuts[1:], calendar).astype(np.float64)
+    total = float(seconds.sum())
+    order = timeline.workflow.wip_stage_indexes
+    names = timeline.workflow.stage_names
+    result = []
+    for position, stage in enumerate(order[1:], start=1):
+        upstream = counts[list(order[:position])]
+        starving = (counts[stage] == 0) & (upstream.sum(axis=0) > 0)
+        held = (upstream * np.where(starving, seconds, 0.0)).sum(axis=1)
+        hours = float(seconds[starving].sum()) / 3600
+        result.append(
+            Starving(
+                stage=names[stage],
+                hours=hours,
+                working_hours=total / 3600,
+                share=hours * 3600 / total if total > 0 else None,
+                constraint=names[order[int(np.argmax(held))]] if hours > 0 else None,
+            )
+        )
+    return tuple(result)
