@@ -107,11 +107,20 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--out", type=Path, metavar="DIR", help="folder for the charts (default: a new temp folder)"
     )
+    demo.add_argument(
+        "--channel",
+        metavar="ID",
+        help="also post today's digest and the open nudges in this Slack channel (needs SLACK_BOT_TOKEN)",
+    )
     demo.set_defaults(handler=run_demo)
 
     from bot.cli_store import add_store_commands
 
     add_store_commands(commands, common)
+
+    from bot.cli_coach import add_coach_commands
+
+    add_coach_commands(commands, common)
 
     serve = commands.add_parser(
         "serve",
@@ -122,13 +131,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--workers", type=_positive_int, default=2, metavar="N", help="HTTP worker processes")
     serve.add_argument("--threads", type=_positive_int, default=8, metavar="N", help="threads per worker")
+    serve.add_argument(
+        "--with-worker",
+        action="store_true",
+        help="also run the scheduler (`flowcoach worker`) in this process, for small installs",
+    )
     serve.set_defaults(handler=_run_serve)
+
+    from bot.scheduler.command import add_worker_command
+
+    add_worker_command(commands, common)
     return parser
 
 
 def _run_serve(args: argparse.Namespace, out: TextIO) -> int:
     from bot.slack.serve import run_serve
 
+    if args.with_worker:
+        from bot.scheduler.command import serve_with_worker
+
+        return serve_with_worker(args, out, run_serve)
     return run_serve(args, out)
 
 
@@ -237,7 +259,7 @@ def run_charts(args: argparse.Namespace, out: TextIO) -> int:
 def run_demo(args: argparse.Namespace, out: TextIO) -> int:
     from bot.demo import run_demo as demo
 
-    demo(out, chart_dir=args.out)
+    demo(out, chart_dir=args.out, channel=args.channel)
     return 0
 
 

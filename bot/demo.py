@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import pandas as pd
 
@@ -13,18 +13,22 @@ from analytics.eventlog import read_event_log
 from analytics.forecast import CannotForecast
 from analytics.measures import compute_metrics
 from analytics.timeline import build_timeline
-from analytics.workflow import load_workflow
+from analytics.workflow import Workflow, load_workflow
 from bot.charting import write_charts
+from bot.errors import FlowcoachError
 from bot.forecasting import DEFAULT_TRIALS, forecast_how_many, forecast_text, forecast_when
 from bot.report import metrics_text
 from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
+from bot.store.board_settings import Thresholds
 
 DEMO_SEED = 2026  # a fixed seed keeps the demo's forecast identical from run to run
 FORECAST_ITEMS = 10
 FORECAST_DAYS = 14
+REPLAY_DAYS = 14
+MAX_NUDGES_SHOWN = 8
 
 
-def run_demo(out: TextIO, *, chart_dir: Path | None = None) -> Path:
+def run_demo(out: TextIO, *, chart_dir: Path | None = None, channel: str | None = None) -> Path:
     """Print the sample board's summary and forecasts, write its charts; returns the chart folder."""
     workflow = load_workflow(SAMPLE_WORKFLOW_PATH)
     log = read_event_log(SAMPLE_EVENTS_PATH, workflow)
@@ -53,12 +57,68 @@ def run_demo(out: TextIO, *, chart_dir: Path | None = None) -> Path:
     paths = write_charts(chart_metrics, folder)
     out.write(f"\nCharts (last 90 days) written to {folder}:\n")
     out.writelines(f"  {path.name}\n" for path in paths)
+    _coach_section(out, log.events, workflow, asof, channel=channel)
     out.write(
         "\nTry it on your own board:\n"
         "  flowcoach metrics --events events.csv --workflow workflow.yml\n"
         f"  (the sample's files: {SAMPLE_EVENTS_PATH} and {SAMPLE_WORKFLOW_PATH})\n"
     )
     return folder
+
+
+def _coach_section(
+    out: TextIO, events: pd.DataFrame, workflow: Workflow, asof: pd.Timestamp, *, channel: str | None
+) -> None:
+    """The last two weeks of nudges, replayed, and today's digest as Slack would show it."""
+    from bot.coach.replay import replay
+    from bot.coach.reports import events_digest
+    from bot.slack.blocks.terminal import blocks_text
+
+    thresholds = Thresholds()
+    result = replay(events, workflow, thresholds, since=asof - pd.Timedelta(days=REPLAY_DAYS), until=asof)
+    posted = [nudge for nudge in result.nudges if nudge.alert.posted_at is not None]
+    out.write(
+        f"\nThe coach's nudges over the last {REPLAY_DAYS} days (replayed): {len(posted)} posted, "
+        f"{len(result.nudges) - len(posted)} never needed posting\n"
+    )
+    for nudge in posted[-MAX_NUDGES_SHOWN:]:
+        alert = nudge.alert
+        assert alert.posted_at is not None  # only posted nudges are listed
+        when = pd.Timestamp(alert.posted_at).tz_convert(workflow.timezone)
+        resolved = "open" if alert.resolved_at is None else "resolved"
+        out.write(f"  {when:%a %d %b %H:%M}  {alert.rule} · {alert.subject} ({resolved})\n    {nudge.text}\n")
+    if len(posted) > MAX_NUDGES_SHOWN:
+        out.write(f"  (and {len(posted) - MAX_NUDGES_SHOWN} earlier; see: flowcoach replay)\n")
+    digest = events_digest(events, workflow, thresholds, asof.to_pydatetime())
+    out.write("\nToday's digest, as it would read in Slack:\n\n")
+    out.write(blocks_text(digest.parent, indent="  "))
+    for reply in digest.thread:
+        out.write("\n" + blocks_text(reply, indent="    │ "))
+    if channel is not None:
+        _post_to_slack(
+            out, channel, digest, [n.alert for n in posted if n.alert.resolved_at is None], workflow
+        )
+
+
+def _post_to_slack(
+    out: TextIO, channel: str, digest: Any, open_alerts: list[Any], workflow: Workflow
+) -> None:
+    """With ``SLACK_BOT_TOKEN``: the digest and the nudges still open, posted in ``channel`` for real."""
+    from bot.coach.messages import nudge_blocks, nudge_text
+    from bot.coach.reports import post_digest
+    from bot.config import load_settings
+    from bot.slack.delivery import web_client
+
+    settings = load_settings()
+    if settings.slack_bot_token is None:
+        raise FlowcoachError("SLACK_BOT_TOKEN: set it to post the demo in Slack (--channel)")
+    client = web_client(settings.slack_api_url, settings.slack_bot_token.get_secret_value())
+    for alert in open_alerts:
+        client.chat_postMessage(
+            channel=channel, blocks=nudge_blocks(alert, workflow.name, None), text=nudge_text(alert)
+        )
+    post_digest(client, channel, digest)
+    out.write(f"\nPosted {len(open_alerts)} open nudges and the digest in {channel}.\n")
 
 
 def _indent(text: str) -> str:

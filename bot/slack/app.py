@@ -26,6 +26,7 @@ from bot.slack.errors import friendly_message
 from bot.slack.home import register_home
 from bot.slack.installations import EncryptedInstallationStore
 from bot.slack.mentions import register_mentions
+from bot.slack.nudges import register_nudge_actions
 from bot.slack.onboarding import register_onboarding
 from bot.slack.runtime import Runtime
 from bot.slack.settings_modal import register_settings
@@ -73,6 +74,7 @@ def create_app(runtime: Runtime) -> App:
     register_home(app, runtime)
     register_onboarding(app, runtime)
     register_settings(app, runtime)
+    register_nudge_actions(app, runtime)
     return app
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from analytics.workflow import Workflow
 from bot.charting import CHART_FILES, ChartKind, render_chart
+from bot.coach.reports import board_digest, board_review, post_digest
 from bot.errors import FlowcoachError
 from bot.slack import texts
 from bot.slack.blocks.charts import (
@@ -167,6 +168,20 @@ def answer_forecast(runtime: Runtime, ask: Ask) -> None:
     ask.reply(forecast_blocks(result), forecast_text(result))
 
 
+def answer_health(runtime: Runtime, ask: Ask) -> None:
+    with runtime.sessions() as session:
+        board = _board(runtime, ask, session)
+        review = board_review(session, board, runtime.clock())
+    ask.reply(review.blocks, review.text)
+
+
+def answer_digest(runtime: Runtime, ask: Ask) -> None:
+    with runtime.sessions() as session:
+        board = _board(runtime, ask, session)
+        digest = board_digest(session, board, runtime.clock())
+    post_digest(ask.client, ask.channel_id, digest)
+
+
 def answer_limits(runtime: Runtime, ask: Ask) -> None:
     now = runtime.clock()
     with runtime.sessions() as session:
@@ -240,6 +255,8 @@ ANSWERS: dict[str, Callable[[Runtime, Ask], None]] = {
     "throughput": answer_chart,
     "cfd": answer_chart,
     "forecast": answer_forecast,
+    "health": answer_health,
+    "digest": answer_digest,
     "limits": answer_limits,
     "connect": answer_connect,
     "settings": answer_settings,

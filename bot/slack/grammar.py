@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.errors import FlowcoachError
 
-# In the order `/flow help` lists them. `health` and `digest` arrive with the coach.
+# In the order `/flow help` lists them.
 SUBCOMMANDS = (
     "help",
     "status",
@@ -24,6 +24,8 @@ SUBCOMMANDS = (
     "throughput",
     "cfd",
     "forecast",
+    "health",
+    "digest",
     "limits",
     "connect",
     "settings",
@@ -183,6 +185,8 @@ _ARGUMENTS = {
     "throughput": _window,
     "cfd": _window,
     "forecast": _forecast,
+    "health": _no_arguments,
+    "digest": _no_arguments,
     "limits": _limits,
     "connect": _no_arguments,
     "settings": _no_arguments,

@@ -13,3 +13,10 @@ CONNECT_CREDENTIALS = "flow_connect_credentials"  # step 2: credentials and scop
 CONNECT_CHECKING = "flow_connect_checking"  # interim view while the source is asked
 CONNECT_MAPPING = "flow_connect_mapping"  # step 3: status → stage mapping, kinds, WIP limits
 SETTINGS = "flow_settings"
+
+# Nudge buttons (value: the alert's id)
+ALERT_SNOOZE_HOUR = "flow_alert_snooze_hour"
+ALERT_SNOOZE_TOMORROW = "flow_alert_snooze_tomorrow"
+ALERT_SNOOZE_WEEK = "flow_alert_snooze_week"
+ALERT_ACKNOWLEDGE = "flow_alert_acknowledge"
+ALERT_SHOW_ITEMS = "flow_alert_show_items"

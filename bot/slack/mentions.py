@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.coach.reports import board_review
 from bot.slack import texts
 from bot.slack.blocks.forecast import forecast_blocks, forecast_text
 from bot.slack.blocks.replies import help_blocks, help_text, no_board_blocks
@@ -20,7 +21,7 @@ from bot.slack.runtime import Runtime
 from bot.store.claims import claim
 
 MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
-MENTION_SUBCOMMANDS = frozenset({"help", "status", "forecast"})
+MENTION_SUBCOMMANDS = frozenset({"help", "status", "forecast", "health"})
 
 
 def register_mentions(app: App, runtime: Runtime) -> None:
@@ -55,6 +56,9 @@ def answer_mention(runtime: Runtime, team_id: str | None, channel: str, text: st
     now = runtime.clock()
     with runtime.sessions() as session:
         board = resolve_board(session, runtime.workspace_key(team_id), channel, command.board)
+        if command.name == "health":
+            review = board_review(session, board, now)
+            return review.blocks, review.text
         window = FORECAST_WINDOW_DAYS if command.name == "forecast" else 30
         metrics = metrics_now(session, board, now, window, runtime.metrics_cache)
         sync = sync_info(session, board, now)

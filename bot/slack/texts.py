@@ -291,6 +291,8 @@ USAGE: dict[str, tuple[str, str]] = {
         "forecast 20  |  forecast by 2026-12-31",
         "Monte Carlo: when will 20 items be done, or how many by a date (50/85/95 %)",
     ),
+    "health": ("health", "push, pull or flow? The diagnosis of the last 4 weeks, with its evidence"),
+    "digest": ("digest", "the daily digest, now, in this channel"),
     "limits": (
         "limits [stage n|off]",
         "show the WIP limits, or set one (`limits Review 3`, `limits board 12`)",
@@ -547,3 +549,261 @@ SETTINGS_NO_DAYS = "Choose at least one working day."
 SETTINGS_END_BEFORE_START = "The working day must end after it starts."
 SETTINGS_REQUIRED = "Required."
 SETTINGS_NOT_HERE = "That board is not one of this workspace's boards: nothing was changed."
+
+
+# === Nudges: what the coach sees, why it matters for flow, one next step ===
+
+NUDGE_WHAT = {
+    "wip_limit_exceeded": "*{subject}* is at *{wip}/{limit}* WIP{pulled}.",
+    "queue_growing": (
+        "*{subject}* is growing: {arrivals} in, {departures} out over the last {days} working days "
+        "({wip_before} → {wip} waiting)."
+    ),
+    "stage_starving": "*{subject}* has been empty for {hours:.0f} working hours while {upstream} holds "
+    "{upstream_wip} items.",
+    "item_aging": "{item} has been in progress for *{age_days:.1f} days* in {stage}, past the SLE of "
+    "{sle_days:.1f} days.",
+    "item_blocked": "{item} has been blocked for *{hours:.0f} working hours* in {stage}.",
+}
+NUDGE_PULLED = " ({item} was just pulled in)"
+NUDGE_NEXT_BOARD = "Stop starting, start finishing: finish something before pulling anything new."
+NUDGE_WHY = {
+    "wip_limit_exceeded": "More work in progress than agreed means every item waits longer.",
+    "queue_growing": "A growing queue is where delivery time goes: items wait there, nobody works on them.",
+    "stage_starving": "Idle capacity downstream of full stages: {upstream} is the likely constraint.",
+    "item_aging": "Old work gets older: each day it waits, the odds it is still needed as built go down.",
+    "item_blocked": "Blocked work still counts as WIP and hides the queue behind it.",
+}
+NUDGE_NEXT = {
+    "wip_limit_exceeded": "Stop starting, start finishing: who can help finish something in {subject}?",
+    "queue_growing": "Find what holds items in {subject}, and pull from it before starting anything new.",
+    "stage_starving": "Can people from {subject} help {upstream} finish, instead of starting new work?",
+    "item_aging": "Swarm on it or split it; if it cannot move, say what is in the way.",
+    "item_blocked": "Who can unblock it today? Escalate the dependency if it is outside the team.",
+}
+NUDGE_TITLE = {
+    "wip_limit_exceeded": "WIP limit exceeded",
+    "queue_growing": "Queue growing",
+    "stage_starving": "Stage starving",
+    "item_aging": "Item past the SLE",
+    "item_blocked": "Item blocked",
+}
+NUDGE_BOARD = "{board} · {title}"
+NUDGE_WORSE = ":arrow_up: Worse since the first message: {what}"
+NUDGE_RESOLVED = ":white_check_mark: Resolved {when}: {what}"
+NUDGE_SNOOZED = ":zzz: Snoozed until {until} by <@{user}>."
+NUDGE_ACKNOWLEDGED = ":eyes: Acknowledged by <@{user}>: quiet until it clears or gets worse."
+NUDGE_SNOOZE_HOUR = "Snooze 1 h"
+NUDGE_SNOOZE_TOMORROW = "Until tomorrow"
+NUDGE_SNOOZE_WEEK = "Snooze 1 week"
+NUDGE_ACKNOWLEDGE = "Acknowledge"
+NUDGE_SHOW_ITEMS = "Show items"
+NUDGE_ITEMS_IN = "*Items in {stage}*, oldest first:"
+NUDGE_NO_ITEMS = "No items in {stage} right now."
+NUDGE_OVERFLOW = (
+    ":information_source: More flow signals today than this channel's daily budget of {budget}: "
+    "the rest are in this thread."
+)
+NUDGE_GONE = "This alert is no longer open."
+
+
+# === Daily digest, weekly flow review, push / pull / flow diagnosis ===
+
+# --- Daily digest: the parent message ----------------------------------------------------------------------
+
+
+def digest_header(board: str, date: dt.date) -> str:
+    return f"{board} — daily digest, {short_date(date)}"
+
+
+def digest_finished(yesterday: int, week: int, daily_average: float, window_days: int) -> str:
+    """Finished yesterday and over seven days, each against the window's average."""
+    return (
+        f"*{yesterday} finished yesterday* ({window_days}-day average {daily_average:.1f} a day)"
+        f"{SEPARATOR}*{week} in the last 7 days* (average {daily_average * 7:.1f})"
+    )
+
+
+def digest_wip(total: int, limit: int | None, over_stages: list[str]) -> str:
+    against = f" of {limit}" if limit is not None else ""
+    over = f"  *▲ {total - limit} over the board limit*" if limit is not None and total > limit else ""
+    stages = f"{SEPARATOR}over limit: {', '.join(over_stages)}" if over_stages else ""
+    return f"*{total} in progress*{against}{over}{stages}"
+
+
+def digest_stuck(blocked: int, aging: int, bottleneck: str | None) -> str:
+    parts = [f"{blocked} blocked", f"{aging} near or past the SLE"]
+    if bottleneck:
+        parts.append(f"bottleneck: *{bottleneck}*")
+    return SEPARATOR.join(parts)
+
+
+DIGEST_DETAILS = "Details in the thread: WIP by stage, aging and blocked items, what to pull next."
+
+
+def digest_stale(freshness: str) -> str:
+    return f":warning: The data is stale ({freshness}): these numbers may not match the board."
+
+
+def digest_fallback(board: str, yesterday: int, week: int, wip: int, blocked: int, aging: int) -> str:
+    """The notification line of the parent message."""
+    return (
+        f"{board} digest: {yesterday} finished yesterday, {week} in 7 days; {wip} in progress, "
+        f"{blocked} blocked, {aging} aging"
+    )
+
+
+# --- Daily digest: the thread ------------------------------------------------------------------------------
+
+DIGEST_WIP_HEADING = "*Work in progress by stage*"
+
+
+def digest_bottleneck_waiting(stage: str, share: str) -> str:
+    return (
+        f"*Bottleneck: {stage}* — {share} of the time recently finished items spent waiting was spent here."
+    )
+
+
+def digest_bottleneck_ratio(stage: str, wip: int, limit: int) -> str:
+    return f"*Bottleneck: {stage}* — the fullest stage against its limit ({wip}/{limit})."
+
+
+def digest_starving(stages: list[str]) -> str:
+    return f"*Starving:* {', '.join(stages)} — empty while work waits upstream."
+
+
+DIGEST_NOTHING_STARVING = "No stage is starving."
+DIGEST_NOTHING_STUCK = "Nothing blocked, nothing near or past the SLE."
+
+
+def digest_aging_heading(count: int, sle: str | None) -> str:
+    past = f", SLE {sle}" if sle else ""
+    return f"*Near or past the SLE ({count})* — pace 70% or more{past}, oldest first"
+
+
+DIGEST_PULL_HEADING = "*What to pull next*"
+DIGEST_NO_PULL = "No stage has room under its limit with work waiting before it: finish before pulling."
+
+
+def digest_pull_line(stage: str, spare: int, link: str, upstream: str, age: str, title: str | None) -> str:
+    places = "1 free place" if spare == 1 else f"{spare} free places"
+    label = f" — {title}" if title else ""
+    return f"• *{stage}* has {places}: next in line is {link} in {upstream} ({age} old){label}"
+
+
+def digest_synced(freshness: str) -> str:
+    return f"Data: {freshness}."
+
+
+def digest_unmapped(statuses: list[tuple[str, int]]) -> str:
+    listed = ", ".join(f"{status} ({count} items)" for status, count in statuses)
+    return f":warning: Statuses no stage lists (items stay where they were): {listed}."
+
+
+def digest_warning(warning: str) -> str:
+    return f":warning: {warning}"
+
+
+# --- Weekly flow review ------------------------------------------------------------------------------------
+
+
+def review_header(board: str, date: dt.date) -> str:
+    return f"{board} — weekly flow review, {short_date(date)}"
+
+
+REVIEW_VERDICT = {
+    "push": "*Push:* work is started faster than it is finished, or more is in progress than agreed.",
+    "starved_pull": "*Starved pull:* limits hold, but a stage waits for work that is stuck before it.",
+    "flow": "*Flow:* work arrives about as fast as it leaves, and WIP and its age are steady.",
+    "mixed": "*No clear pattern:* neither pushed nor flowing; the numbers below show what holds.",
+}
+REVIEW_NEXT = {
+    "push": "*Next step:* stop starting, start finishing: pull new work only when an item finishes.",
+    "starved_pull": "*Next step:* who can help {constraint} finish, so that {stage} gets work again?",
+    "flow": "*Next step:* keep the limits as they are and look at the oldest items at stand-up.",
+    "mixed": "*Next step:* pick one experiment for the week, e.g. lower the fullest stage's limit by one.",
+}
+REVIEW_HELP_BOTTLENECK = " What holds work in {stage}, and who can help move it on?"
+
+
+def review_period(weeks: int, first: dt.date, last: dt.date) -> str:
+    return f"*Evidence, last {weeks} weeks* ({short_date(first)} – {short_date(last)})"
+
+
+REVIEW_GROUPS = {
+    "push": "_Push_ (any one is enough)",
+    "starved_pull": "_Starved pull_ (any stage is enough)",
+    "flow": "_Flow_ (all are needed)",
+}
+REVIEW_HOLDS, REVIEW_DOES_NOT_HOLD = "✓", "✗"
+
+
+def review_arrivals(mark: str, arrivals: int, departures: int, ratio: str, threshold: float) -> str:
+    return (
+        f"{mark} {arrivals} items entered the started system, {departures} finished: {ratio} "
+        f"(push above {threshold:.2f}×)"
+    )
+
+
+def review_days_over(mark: str, over: int, days: int, threshold: str) -> str:
+    return f"{mark} WIP limits exceeded at the end of {over} of {days} working days (push above {threshold})"
+
+
+def review_efficiency(mark: str, efficiency: str, threshold: str) -> str:
+    return f"{mark} Flow efficiency {efficiency} of cycle time in active work (push below {threshold})"
+
+
+def review_starving(
+    mark: str, stage: str, share: str, hours: float, constraint: str | None, threshold: str
+) -> str:
+    held = f"; the work was mostly in {constraint}" if constraint else ""
+    return f"{mark} {stage} starved {share} of working hours ({hours:.0f} h){held} (counts above {threshold})"
+
+
+def review_balance(mark: str, ratio: str, tolerance: str) -> str:
+    return f"{mark} Arrivals vs departures {ratio} (flow within ±{tolerance})"
+
+
+def review_littles_law(
+    mark: str, throughput: float, cycle: str, expected: str, average: str, tolerance: str
+) -> str:
+    return (
+        f"{mark} Little's Law: {throughput:.1f} finished a day × {cycle} average cycle time = {expected} "
+        f"items, against {average} in progress on average (flow within ±{tolerance})"
+    )
+
+
+def review_stability(mark: str, what: str, first: str, last: str, tolerance: str) -> str:
+    return f"{mark} {what}: {first} in the first week, {last} in the last (flow within ±{tolerance})"
+
+
+REVIEW_WIP = "Average WIP"
+REVIEW_AGE = "Average age of WIP"
+
+
+def review_bottleneck(stage: str, share: str) -> str:
+    return f"*Bottleneck: {stage}* — {share} of the time finished items waited was spent here."
+
+
+def review_trends_heading(weeks: int) -> str:
+    return f"*Trends:* the last 7 days against the {weeks} weeks before"
+
+
+def review_trend_line(what: str, last: str, before: str, change: str | None) -> str:
+    moved = f" ({change})" if change else ""
+    return f"• {what}: *{last}* against {before}{moved}"
+
+
+REVIEW_THROUGHPUT = "Throughput"
+REVIEW_CYCLE_P50 = "Cycle time, 50% within"
+REVIEW_CYCLE_P85 = "Cycle time, 85% within"
+
+
+def review_per_week(value: float) -> str:
+    return f"{round(value, 1):g} a week"
+
+
+REVIEW_NO_DATA = "no data"
+REVIEW_CHARTS = "Charts: cumulative flow, cycle time, aging WIP and throughput, posted with this review."
+DIAGNOSIS_RATIO = "{value:.2f}×"
+DIAGNOSIS_NONE = "—"  # no data, as bot.report shows it

@@ -1,0 +1,60 @@
+"""`flowcoach replay`: every nudge the current rules would have sent over a period (``spec/coaching.md``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.errors import UsageError
+from bot.store.board_settings import Thresholds
+from bot.timeargs import now_utc, parse_instant
+
+
+def add_coach_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    replay = commands.add_parser(
+        "replay",
+        parents=[common],
+        help="the nudges the coach would have sent over a period",
+        description="Evaluate the coach's rules every 15 minutes from --since to --until, with the board's "
+        "working hours, budget and cooldowns, and print every nudge: when it was detected, posted (or why "
+        "it was held) and resolved.",
+    )
+    source = replay.add_argument_group("board data (--board, or --events with --workflow)")
+    source.add_argument("--board", metavar="NAME", help="a board registered with `flowcoach board add`")
+    source.add_argument("--events", type=Path, metavar="FILE", help="event log: .csv or .jsonl")
+    source.add_argument("--workflow", type=Path, metavar="FILE", help="workflow YAML file")
+    source.add_argument("--lenient", action="store_true", help="skip malformed event rows, reporting them")
+    replay.add_argument("--since", required=True, metavar="TIME", help="first evaluation (ISO 8601)")
+    replay.add_argument("--until", metavar="TIME", help="last evaluation (ISO 8601; default now)")
+    replay.add_argument("--format", choices=("text", "json"), default="text", help="default text")
+    replay.set_defaults(handler=run_replay)
+
+
+def run_replay(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.cli import load_board
+    from bot.coach.replay import replay, replay_document, replay_text
+
+    board = load_board(args)
+    thresholds = _stored_thresholds(args.board) if args.board else Thresholds()
+    zone = board.workflow.timezone
+    since = parse_instant(args.since, zone, option="--since")
+    until = parse_instant(args.until, zone, option="--until") if args.until else now_utc()
+    if until <= since:
+        raise UsageError("--until must be after --since")
+    result = replay(board.log.events, board.workflow, thresholds, since=since, until=until)
+    if args.format == "json":
+        out.write(json.dumps(replay_document(result), indent=2, ensure_ascii=False) + "\n")
+    else:
+        out.write(replay_text(result))
+    return 0
+
+
+def _stored_thresholds(name: str) -> Thresholds:
+    from bot.cli_store import open_store
+    from bot.store.board_settings import load_board_settings
+    from bot.store.boards import get_board
+
+    with open_store() as sessions, sessions() as session:
+        return load_board_settings(get_board(session, name).coaching_settings).thresholds

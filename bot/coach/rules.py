@@ -1,0 +1,231 @@
+"""The coach's rules (``spec/coaching.md``): what each one sees in a board's signals, and when it clears.
+
+Every rule is a function of the signals at one instant, the board's thresholds and the subjects it already
+has open alerts for; it returns the subjects it fires for (with how bad it is, to tell "materially worse"
+later) and the open subjects that cleared. A subject that is in neither keeps its state: a queue that grew
+by 3 fires, and clears only when its net flow is back to 0, not as soon as it is 2.
+
+The same functions run live (after each sync and every 15 minutes) and in replay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from analytics.signals import BoardSignals, StageSignal
+from analytics.workflow import StageKind
+from bot.store.board_settings import Thresholds
+
+BOARD_SUBJECT = "Whole board"  # the subject of the board-wide WIP limit
+RULES = ("wip_limit_exceeded", "queue_growing", "stage_starving", "item_aging", "item_blocked")
+CHANGE_RULES = frozenset({"queue_growing", "stage_starving"})  # held back while the data is stale
+STAGE_RULES = frozenset({"wip_limit_exceeded", "queue_growing", "stage_starving"})
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A rule holding for a subject: ``severity`` grows as it gets worse; ``facts`` feed the message."""
+
+    rule: str
+    subject: str
+    severity: float
+    items: tuple[str, ...] = ()
+    facts: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.rule, self.subject
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    firing: tuple[Finding, ...]
+    cleared: frozenset[str]  # subjects of the rule's open alerts that no longer hold
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the rules need besides the signals: thresholds, and working time since an instant."""
+
+    thresholds: Thresholds
+    working_hours_since: Callable[[pd.Timestamp, pd.Timestamp], float]  # (since, now) → hours
+
+
+def wip_limit_exceeded(signals: BoardSignals, context: Context, open_subjects: Collection[str]) -> RuleResult:
+    """A WIP stage (or the whole board) above its limit; clears at or under the limit."""
+    firing, holding = [], set()
+    for stage in _wip_stages(signals):
+        if stage.wip_limit is None or stage.wip is None:
+            continue
+        if stage.wip > stage.wip_limit:
+            holding.add(stage.name)
+            newest = stage.newest_arrival
+            pulled: tuple[str, ...] = (
+                (newest,) if newest is not None and _still_in(signals, newest, stage.name) else ()
+            )
+            firing.append(
+                Finding(
+                    "wip_limit_exceeded",
+                    stage.name,
+                    float(stage.wip - stage.wip_limit),
+                    pulled,
+                    {"wip": stage.wip, "limit": stage.wip_limit, "pulled": pulled[0] if pulled else None},
+                )
+            )
+    if signals.wip_limit is not None and signals.wip_total > signals.wip_limit:
+        holding.add(BOARD_SUBJECT)
+        firing.append(
+            Finding(
+                "wip_limit_exceeded",
+                BOARD_SUBJECT,
+                float(signals.wip_total - signals.wip_limit),
+                facts={"wip": signals.wip_total, "limit": signals.wip_limit, "pulled": None},
+            )
+        )
+    return RuleResult(tuple(firing), frozenset(set(open_subjects) - holding))
+
+
+def queue_growing(signals: BoardSignals, context: Context, open_subjects: Collection[str]) -> RuleResult:
+    """A queue that took in ``queue_min_net`` more than it released over the window and holds more than at
+    its start; clears when the net flow over the window is back to zero or below."""
+    firing, cleared = [], set()
+    minimum = context.thresholds.queue_min_net
+    for stage in _wip_stages(signals):
+        if stage.kind is not StageKind.QUEUE:
+            continue
+        net = stage.arrivals - stage.departures
+        if net >= minimum and (stage.wip or 0) > stage.wip_at_window_start:
+            firing.append(
+                Finding(
+                    "queue_growing",
+                    stage.name,
+                    float(net),
+                    facts={
+                        "arrivals": stage.arrivals,
+                        "departures": stage.departures,
+                        "wip": stage.wip,
+                        "wip_before": stage.wip_at_window_start,
+                        "days": context.thresholds.queue_window_days,
+                    },
+                )
+            )
+        elif net <= 0 and stage.name in open_subjects:
+            cleared.add(stage.name)
+    return RuleResult(tuple(firing), frozenset(cleared))
+
+
+def stage_starving(signals: BoardSignals, context: Context, open_subjects: Collection[str]) -> RuleResult:
+    """A started stage empty for ``starving_after`` working hours while earlier started stages hold work;
+    clears when the stage receives an item. Names the upstream stage holding most work."""
+    firing, cleared = [], set()
+    for stage in _wip_stages(signals):
+        if stage.wip:
+            if stage.name in open_subjects:
+                cleared.add(stage.name)
+            continue
+        if stage.empty_since is None or stage.upstream_wip <= 0:
+            continue
+        hours = context.working_hours_since(stage.empty_since, signals.asof)
+        if hours >= context.thresholds.starving_after_hours:
+            firing.append(
+                Finding(
+                    "stage_starving",
+                    stage.name,
+                    hours,
+                    facts={
+                        "hours": hours,
+                        "upstream": stage.upstream_heaviest,
+                        "upstream_wip": stage.upstream_wip,
+                    },
+                )
+            )
+    return RuleResult(tuple(firing), frozenset(cleared))
+
+
+def item_aging(signals: BoardSignals, context: Context, open_subjects: Collection[str]) -> RuleResult:
+    """A WIP item older than the SLE; once per item, cleared when it finishes or is discarded."""
+    aging = signals.aging
+    in_progress = set(map(str, aging.index))
+    cleared = frozenset(subject for subject in open_subjects if subject not in in_progress)
+    if signals.sle_days is None or aging.empty:
+        return RuleResult((), cleared)
+    past = aging.loc[aging["age_days"] > signals.sle_days]
+    firing = tuple(
+        Finding(
+            "item_aging",
+            str(item_id),
+            float(row["age_days"]),
+            (str(item_id),),
+            {
+                "age_days": float(row["age_days"]),
+                "sle_days": signals.sle_days,
+                "stage": row["stage"],
+                "title": _text(row.get("title")),
+                "url": _text(row.get("url")),
+            },
+        )
+        for item_id, row in past.iterrows()
+    )
+    return RuleResult(firing, cleared)
+
+
+def item_blocked(signals: BoardSignals, context: Context, open_subjects: Collection[str]) -> RuleResult:
+    """An item blocked for ``blocked_after`` working hours; cleared when it is unblocked (or leaves)."""
+    blocked = signals.blocked
+    still = set(map(str, blocked.index))
+    cleared = frozenset(subject for subject in open_subjects if subject not in still)
+    long_blocked = blocked.loc[blocked["blocked_working_hours"] >= context.thresholds.blocked_after_hours]
+    firing = tuple(
+        Finding(
+            "item_blocked",
+            str(item_id),
+            float(row["blocked_working_hours"]),
+            (str(item_id),),
+            {
+                "hours": float(row["blocked_working_hours"]),
+                "stage": row["stage"],
+                "title": _text(row.get("title")),
+                "url": _text(row.get("url")),
+            },
+        )
+        for item_id, row in long_blocked.iterrows()
+    )
+    return RuleResult(firing, cleared)
+
+
+Rule = Callable[[BoardSignals, Context, Collection[str]], RuleResult]
+RULE_FUNCTIONS: dict[str, Rule] = {
+    "wip_limit_exceeded": wip_limit_exceeded,
+    "queue_growing": queue_growing,
+    "stage_starving": stage_starving,
+    "item_aging": item_aging,
+    "item_blocked": item_blocked,
+}
+
+
+def evaluate(
+    signals: BoardSignals, context: Context, open_alerts: Collection[tuple[str, str]]
+) -> dict[str, RuleResult]:
+    """Every rule's result at this instant (stale data is the lifecycle's concern: it holds posts back)."""
+    results = {}
+    for rule, function in RULE_FUNCTIONS.items():
+        subjects = [subject for open_rule, subject in open_alerts if open_rule == rule]
+        results[rule] = function(signals, context, subjects)
+    return results
+
+
+def _still_in(signals: BoardSignals, item: str | None, stage: str) -> bool:
+    """Whether ``item`` is in ``stage`` now (the newest arrival may have moved on since)."""
+    aging = signals.aging
+    return item is not None and item in aging.index and bool(aging.loc[item, "stage"] == stage)
+
+
+def _wip_stages(signals: BoardSignals) -> list[StageSignal]:
+    return [stage for stage in signals.stages if stage.wip is not None]
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)

@@ -1,0 +1,101 @@
+"""The buttons on a nudge: snooze (1 hour, until the next working morning, 1 week), acknowledge, show items.
+
+Each acts in place: the alert's state changes in the database (who did it is recorded) and the message is
+updated to say so. A button carries the alert's id; the alert must belong to a board of the clicking team.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
+
+from analytics.workhours import WorkCalendar, next_working_time
+from bot.coach.live import alert_for_button
+from bot.coach.messages import local_when, nudge_blocks, nudge_text
+from bot.slack import ids, texts
+from bot.slack.blocks.common import item_link
+from bot.slack.lookup import board_in_workspace, metrics_now
+from bot.slack.runtime import Runtime
+from bot.store.boards import board_workflow
+from bot.store.models import Board
+
+SNOOZES = {
+    ids.ALERT_SNOOZE_HOUR: "hour",
+    ids.ALERT_SNOOZE_TOMORROW: "tomorrow",
+    ids.ALERT_SNOOZE_WEEK: "week",
+}
+MAX_ITEMS_SHOWN = 15
+
+
+def snoozed_until(kind: str, now: pd.Timestamp, calendar: WorkCalendar) -> pd.Timestamp:
+    """1 hour, the start of the next working day's hours, or 1 week from now."""
+    if kind == "hour":
+        return now + pd.Timedelta(hours=1)
+    if kind == "week":
+        return now + pd.Timedelta(weeks=1)
+    tomorrow = (now.tz_convert(calendar.timezone).normalize() + pd.Timedelta(days=1)).tz_convert("UTC")
+    return next_working_time(tomorrow, calendar)
+
+
+def register_nudge_actions(app: App, runtime: Runtime) -> None:
+    def act(ack: Ack, body: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
+        ack()
+        action = body["actions"][0]
+        now = pd.Timestamp(runtime.clock())
+        user = body["user"]["id"]
+        with runtime.sessions.begin() as session:
+            found = alert_for_button(session, action.get("value"))
+            if found is None:
+                return
+            row, alert = found
+            board = session.get_one(Board, row.board_id)
+            board_in_workspace(session, runtime.workspace_key(context.get("team_id")), board.id)
+            if row.state == "resolved":
+                return
+            if action["action_id"] == ids.ALERT_ACKNOWLEDGE:
+                row.state, row.acted_by = "acknowledged", user
+                note = texts.NUDGE_ACKNOWLEDGED.format(user=user)
+            else:
+                calendar = WorkCalendar.of(board_workflow(board))
+                until = snoozed_until(SNOOZES[action["action_id"]], now, calendar)
+                row.state, row.acted_by = "snoozed", user
+                row.snoozed_until = until.to_pydatetime()
+                note = texts.NUDGE_SNOOZED.format(until=local_when(until), user=user)
+            alert.state = row.state
+            channel, ts, name, alert_id = row.channel_id, row.message_ts, board.name, row.id
+        if channel and ts:
+            noted = ContextBlock(elements=[MarkdownTextObject(text=note)])
+            blocks = [*nudge_blocks(alert, name, alert_id), noted]
+            client.chat_update(channel=channel, ts=ts, blocks=blocks, text=nudge_text(alert))
+
+    def show_items(ack: Ack, body: dict[str, Any], respond: Respond, context: dict[str, Any]) -> None:
+        ack()
+        with runtime.sessions() as session:
+            found = alert_for_button(session, body["actions"][0].get("value"))
+            if found is None:
+                respond(text=texts.NUDGE_GONE, response_type="ephemeral", replace_original=False)
+                return
+            row, alert = found
+            board = board_in_workspace(session, runtime.workspace_key(context.get("team_id")), row.board_id)
+            metrics = metrics_now(session, board, runtime.clock(), cache=runtime.metrics_cache)
+        items = metrics.wip_items.loc[metrics.wip_items["stage"] == alert.subject]
+        if items.empty:
+            text = texts.NUDGE_NO_ITEMS.format(stage=alert.subject)
+        else:
+            lines = [texts.NUDGE_ITEMS_IN.format(stage=alert.subject)]
+            for item_id, item in items.head(MAX_ITEMS_SHOWN).iterrows():
+                url = item.get("url")
+                link = item_link(str(item_id), str(url) if isinstance(url, str) else None)
+                lines.append(f"• {link} · {item['age_days']:.1f} d")
+            if len(items) > MAX_ITEMS_SHOWN:
+                lines.append(texts.more(len(items) - MAX_ITEMS_SHOWN))
+            text = "\n".join(lines)
+        respond(text=text, response_type="ephemeral", replace_original=False)
+
+    for action_id in (*SNOOZES, ids.ALERT_ACKNOWLEDGE):
+        app.action(action_id)(act)
+    app.action(ids.ALERT_SHOW_ITEMS)(show_items)

@@ -1,0 +1,111 @@
+"""The coach through Slack: nudges posted once, buttons that act in place, `/flow digest`, `/flow health`."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from bot.coach.live import check_board
+from bot.sample import SAMPLE_ASOF
+from bot.slack import ids
+from bot.slack.delivery import web_client
+from bot.store.models import AlertState
+from tests.slack.conftest import FLOW_CHANNEL, USER, RunningApp, add_sample_board
+
+
+def run_check(app: RunningApp, board_id: int) -> list:
+    client = web_client(app.slack.api_url, "xoxb-test-team1")
+    return check_board(app.runtime.sessions, board_id, SAMPLE_ASOF, client)
+
+
+def click(app: RunningApp, message: dict, action_id: str):
+    """Press a button of a posted message, with the value the message gave it."""
+    value = next(
+        element["value"]
+        for block in message["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == action_id
+    )
+    return app.sender.block_action(
+        action_id, value, user_id=USER, channel_id=FLOW_CHANNEL, message_ts=message["ts"]
+    )
+
+
+def posted_alerts(app: RunningApp) -> list[dict]:
+    return [m for m in app.slack.messages(FLOW_CHANNEL) if "flow_alert" in json.dumps(m.get("blocks", []))]
+
+
+def test_nudges_are_posted_once_and_survive_a_restart(app: RunningApp):
+    """A check posts the board's nudges with buttons; checking again (as after a restart) posts nothing."""
+    board_id = add_sample_board(app)
+    actions = run_check(app, board_id)
+    assert {action.kind for action in actions} <= {"post", "fold"} and actions
+    first = posted_alerts(app)
+    assert first and all(message.get("ts") for message in first)
+    text = json.dumps(first[0]["blocks"])
+    assert ids.ALERT_ACKNOWLEDGE in text and ids.ALERT_SNOOZE_HOUR in text
+    assert run_check(app, board_id) == []
+    assert len(posted_alerts(app)) == len(first)
+    with app.sessions() as session:
+        rows = session.scalars(select(AlertState).where(AlertState.posted_at.is_not(None))).all()
+        assert all(row.message_ts for row in rows)
+
+
+def test_acknowledge_and_snooze_act_in_place_and_record_who(app: RunningApp):
+    """Acknowledge marks the alert and updates its message; snooze sets a time; both name the user."""
+    board_id = add_sample_board(app)
+    run_check(app, board_id)
+    message = posted_alerts(app)[0]
+    click(app, message, ids.ALERT_ACKNOWLEDGE)
+    update = app.slack.wait_for("chat.update")[-1]
+    assert "Acknowledged by <@U0000USER1>" in json.dumps(update.params["blocks"])
+    with app.sessions() as session:
+        row = session.scalar(select(AlertState).where(AlertState.message_ts == message["ts"]))
+        assert row.state == "acknowledged" and row.acted_by == USER
+    click(app, message, ids.ALERT_SNOOZE_WEEK)
+    app.slack.wait_for("chat.update", count=2)
+    with app.sessions() as session:
+        row = session.scalar(select(AlertState).where(AlertState.message_ts == message["ts"]))
+        assert row.state == "snoozed" and row.snoozed_until is not None
+        assert (row.snoozed_until - SAMPLE_ASOF).days == 7
+
+
+def test_show_items_lists_the_stage_items_privately(app: RunningApp):
+    """ "Show items" on a stage alert answers the clicker alone with the stage's items and their ages."""
+    board_id = add_sample_board(app)
+    run_check(app, board_id)
+    stage_alert = next(m for m in posted_alerts(app) if ids.ALERT_SHOW_ITEMS in json.dumps(m["blocks"]))
+    sent = click(app, stage_alert, ids.ALERT_SHOW_ITEMS)
+    answer = app.slack.wait_for_response(sent.response_url.rsplit("/", 1)[-1])[0].body
+    assert answer["response_type"] == "ephemeral" and "PAY-" in answer["text"]
+
+
+def test_flow_digest_posts_a_parent_with_its_details_in_the_thread(sample_app: RunningApp):
+    """`/flow digest` posts the digest in the channel: one parent message, the details as thread replies."""
+    sample_app.sender.slash_command("digest")
+    posts = sample_app.slack.wait_for("chat.postMessage", count=2)
+    parent, replies = posts[0], posts[1:]
+    assert parent.params["channel"] == FLOW_CHANNEL and "thread_ts" not in parent.params
+    ts = parent.response["ts"]
+    sample_app.slack.wait_for("chat.postMessage", count=4)
+    replies = sample_app.slack.calls_to("chat.postMessage")[1:]
+    assert replies and all(reply.params.get("thread_ts") == ts for reply in replies)
+
+
+def test_flow_health_answers_with_the_diagnosis_and_its_evidence(sample_app: RunningApp):
+    """`/flow health` gives the push / pull / flow verdict with numbers, privately."""
+    sent = sample_app.sender.slash_command("health")
+    answer = sample_app.slack.wait_for_response(sent.response_url.rsplit("/", 1)[-1])[0].body
+    shown = json.dumps(answer["blocks"])
+    assert answer["response_type"] == "ephemeral"
+    assert "Push" in shown or "Starved pull" in shown or "Flow" in shown or "No clear pattern" in shown
+    assert "%" in shown
+
+
+def test_a_mention_can_ask_for_health(sample_app: RunningApp):
+    """`@flowcoach health` answers in thread with the diagnosis."""
+    sample_app.sender.app_mention("<@U0BOT0001> health", channel_id=FLOW_CHANNEL)
+    call = sample_app.slack.wait_for("chat.postMessage")[0]
+    assert "weekly flow review" in json.dumps(call.params["blocks"])
