@@ -12,14 +12,19 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
+    Unicode,
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
@@ -208,5 +213,26 @@ class DeliveryClaim(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+
+class SchedulerLease(Base):
+    """Who runs the scheduler: one holder at a time, until ``expires_at`` unless renewed (bot/scheduler)."""
+
+    __tablename__ = "scheduler_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))  # host:pid:uuid of the process
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    renewed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+# APScheduler 3's job store table, as apscheduler.jobstores.sqlalchemy defines it, declared here so that the
+# migrations create it rather than the worker at run time (tests/scheduler checks that the two agree).
+APSCHEDULER_JOBS = Table(
+    "apscheduler_jobs",
+    Base.metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
+)
 
 declare_slack_tables(Base.metadata)
