@@ -112,10 +112,15 @@ def load_workflow(path: str | Path) -> Workflow:
     return parse_workflow(text, source=str(file_path))
 
 
+# libyaml's safe loader when PyYAML was built with it: the same documents, ten times faster to parse, which
+# matters when a worker reads a thousand boards' workflows in a minute.
+_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_workflow(text: str, source: str = "workflow") -> Workflow:
     """Parse workflow YAML text and validate it."""
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader, only faster)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""

@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import Block
 from sqlalchemy.orm import Session
 
 from analytics.diagnosis import Diagnosis, Trends, diagnose, queue_waiting_days, weekly_trends
-from analytics.measures import BoardMetrics, board_metrics
+from analytics.measures import BoardMetrics, compute_metrics
 from analytics.signals import board_signals
 from analytics.timeline import Timeline, build_timeline
 from analytics.workflow import Workflow
@@ -53,9 +53,9 @@ class Review:
 def _state(
     events: pd.DataFrame, workflow: Workflow, thresholds: Thresholds, now: dt.datetime
 ) -> tuple[BoardMetrics, Timeline, Coach]:
-    moment = pd.Timestamp(now)
-    metrics = board_metrics(events, workflow, moment, window_days=DIGEST_WINDOW_DAYS)
-    return metrics, build_timeline(events, workflow, moment), Coach.of(workflow, thresholds)
+    timeline = build_timeline(events, workflow, pd.Timestamp(now))
+    metrics = compute_metrics(timeline, window_days=DIGEST_WINDOW_DAYS)
+    return metrics, timeline, Coach.of(workflow, thresholds)
 
 
 def _stored_state(session: Session, board: Board, now: dt.datetime) -> tuple[BoardMetrics, Timeline, Coach]:

@@ -29,7 +29,7 @@ from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.scheduler.jobs import JobBodies
+from bot.scheduler.jobs import SYNC, JobBodies
 from bot.scheduler.lease import (
     DEFAULT_RENEW_EVERY_S,
     DEFAULT_TTL_S,
@@ -44,6 +44,8 @@ from bot.store.db import make_engine
 from bot.store.models import APSCHEDULER_JOBS
 
 log = logging.getLogger("flowcoach.scheduler")
+SYNC_EXECUTOR = "default"  # APScheduler's name for the executor of jobs that name none
+COACH_EXECUTOR = "coach"
 
 
 class WorkerStore(Protocol):
@@ -62,7 +64,10 @@ class WorkerOptions:
     renew_every_s: float = DEFAULT_RENEW_EVERY_S
     replan_every_s: float = 60.0
     misfire_grace_s: int = 600  # a run late by up to this much still happens (once); later ones are skipped
-    threads: int = 8  # jobs are I/O-bound (trackers, Slack); runs of one job never overlap (max_instances=1)
+    threads: int = 8  # syncs wait on trackers; runs of one job never overlap (max_instances=1)
+    # Checks, digests and reviews compute (pandas, charts) more than they wait: on more threads than cores
+    # they only contend for the interpreter lock, which made a thousand digests slower, not faster.
+    coach_threads: int = 4
     triggers: TriggerPlan = calendar_triggers
     release_on_stop: bool = True  # False leaves the lease to expire, as a killed process does (tests)
     stop_timeout_s: float = 20.0  # on stop, how long running jobs may finish (platforms kill after ~30 s)
@@ -169,10 +174,14 @@ class _Worker:
                 "default": SQLAlchemyJobStore(engine=self._job_store_engine, tablename=APSCHEDULER_JOBS.name)
             },
             executors={
-                "default": ThreadPoolExecutor(
+                SYNC_EXECUTOR: ThreadPoolExecutor(
                     options.threads,
-                    pool_kwargs={"initializer": self._runner.bind, "thread_name_prefix": "flowcoach-job"},
-                )
+                    pool_kwargs={"initializer": self._runner.bind, "thread_name_prefix": "flowcoach-sync"},
+                ),
+                COACH_EXECUTOR: ThreadPoolExecutor(
+                    options.coach_threads,
+                    pool_kwargs={"initializer": self._runner.bind, "thread_name_prefix": "flowcoach-coach"},
+                ),
             },
             job_defaults={
                 "coalesce": True,
@@ -225,10 +234,12 @@ class _Worker:
         grace = self.options.misfire_grace_s
         for job in plan.jobs:
             existing = current.get(job.job_id)
+            executor = SYNC_EXECUTOR if job.kind == SYNC else COACH_EXECUTOR
             if (
                 existing is not None
                 and existing.name == job.definition
                 and existing.misfire_grace_time == grace
+                and existing.executor == executor
             ):
                 continue
             scheduler.add_job(
@@ -237,6 +248,7 @@ class _Worker:
                 args=(job.kind, job.board_id),
                 id=job.job_id,
                 name=job.definition,
+                executor=executor,
                 replace_existing=True,
             )
             log.info(

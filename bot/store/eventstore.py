@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Insert, select, update
+from sqlalchemy import Insert, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.sqltypes import NullType
 
 from analytics.eventlog import EVENT_COLUMNS
 from analytics.workflow import Workflow
@@ -107,7 +108,9 @@ def load_events(session: Session, board_id: int, workflow: Workflow) -> pd.DataF
     events = (
         select(
             Event.item_id,
-            Event.timestamp,
+            # The driver's values, not parsed row by row: pd.to_datetime(utc=True) below reads SQLite's UTC
+            # text and PostgreSQL's aware datetimes alike, for the whole column at once.
+            type_coerce(Event.timestamp, NullType()).label("timestamp"),
             Event.event,
             Event.from_status,
             Event.to_status,
@@ -122,14 +125,13 @@ def load_events(session: Session, board_id: int, workflow: Workflow) -> pd.DataF
         .where(Event.board_id == board_id, WorkItem.removed_at.is_(None))
         .order_by(Event.timestamp, Event.id)
     )
-    frame = pd.DataFrame(session.execute(events).all(), columns=list(EVENT_FIELDS))
-    items = pd.DataFrame(
-        session.execute(
-            select(WorkItem.item_id, WorkItem.title, WorkItem.type, WorkItem.url, WorkItem.assignee).where(
-                WorkItem.board_id == board_id
-            )
-        ).all(),
-        columns=["item_id", "title", "type", "url", "assignee"],
+    # Core rows into plain columns: the ORM's row handling and pandas' per-row checks were most of the time.
+    connection = session.connection()
+    frame = _frame(connection.execute(events).all(), list(EVENT_FIELDS))
+    item_fields = select(WorkItem.item_id, WorkItem.title, WorkItem.type, WorkItem.url, WorkItem.assignee)
+    items = _frame(
+        connection.execute(item_fields.where(WorkItem.board_id == board_id)).all(),
+        ["item_id", "title", "type", "url", "assignee"],
     )
     known = set(workflow.status_to_stage_index())
     by_id = frame["to_status"].isin(known)
@@ -137,8 +139,15 @@ def load_events(session: Session, board_id: int, workflow: Workflow) -> pd.DataF
     frame["to_status"] = np.where(by_id, frame["to_status"], named)
     frame["to_status"] = frame["to_status"].replace("", None)
     frame = frame.merge(items, on="item_id", how="left", sort=False)
-    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True).dt.as_unit("ns")
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601").dt.as_unit("ns")
     text = [name for name in EVENT_COLUMNS if name != "timestamp"]
     for name in text:
         frame[name] = frame[name].astype("str").where(frame[name].notna())
     return frame[list(EVENT_COLUMNS)].reset_index(drop=True)
+
+
+def _frame(rows: Sequence[Any], columns: list[str]) -> pd.DataFrame:
+    values = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
+    return pd.DataFrame(
+        {name: pd.Series(column, dtype=object) for name, column in zip(columns, values, strict=True)}
+    )
