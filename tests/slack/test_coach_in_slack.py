@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from sqlalchemy import select
 
+from bot.coach.jobs import CoachJobs
 from bot.coach.live import check_board
 from bot.sample import SAMPLE_ASOF
 from bot.slack import ids
@@ -109,3 +111,50 @@ def test_a_mention_can_ask_for_health(sample_app: RunningApp):
     sample_app.sender.app_mention("<@U0BOT0001> health", channel_id=FLOW_CHANNEL)
     call = sample_app.slack.wait_for("chat.postMessage")[0]
     assert "weekly flow review" in json.dumps(call.params["blocks"])
+
+
+def test_a_cleared_alert_updates_its_original_message_to_resolved(app: RunningApp):
+    """Review over its limit on the sample's Monday 16 November morning, back under it by the afternoon:
+    the afternoon's check edits the morning's message in place (no new message) to say it resolved."""
+    board_id = add_sample_board(app)
+    client = web_client(app.slack.api_url, "xoxb-test-team1")
+    morning = dt.datetime(2026, 11, 16, 10, 0, tzinfo=dt.UTC)
+    check_board(app.runtime.sessions, board_id, morning, client)
+    with app.sessions() as session:
+        review = session.scalars(
+            select(AlertState).where(AlertState.rule == "wip_limit_exceeded", AlertState.subject == "Review")
+        ).one()
+    assert review.message_ts and review.resolved_at is None
+    posts_before = len(app.slack.calls_to("chat.postMessage"))
+
+    afternoon = dt.datetime(2026, 11, 16, 14, 15, tzinfo=dt.UTC)
+    actions = check_board(app.runtime.sessions, board_id, afternoon, client)
+    assert any(a.kind == "resolve" and a.alert.subject == "Review" for a in actions)
+    update = app.slack.wait_for("chat.update", predicate=lambda c: c.params["ts"] == review.message_ts)[0]
+    shown = json.dumps(update.params["blocks"])
+    assert "Resolved" in shown and "Review" in shown and "flow_alert" not in shown  # no buttons left
+    new_top_level = [
+        call
+        for call in app.slack.calls_to("chat.postMessage")[posts_before:]
+        if "thread_ts" not in call.params and "Review" in str(call.params.get("text"))
+    ]
+    assert new_top_level == []
+
+
+def test_the_weekly_review_posts_its_diagnosis_with_the_four_charts_in_the_thread(app: RunningApp):
+    """The worker's weekly review: one message with the diagnosis, four PNG charts in its thread; the same
+    slot run again (a retry, a second worker) posts nothing."""
+    board_id = add_sample_board(app)
+    jobs = CoachJobs(app.runtime.settings, app.runtime.sessions, clock=lambda: SAMPLE_ASOF)
+    jobs.weekly_review(board_id, "2026-11-16T09:30:00+01:00")
+    parent = app.slack.wait_for("chat.postMessage")[0]
+    assert parent.params["channel"] == FLOW_CHANNEL and "thread_ts" not in parent.params
+    shown = json.dumps(parent.params["blocks"])
+    assert any(verdict in shown for verdict in ("Push", "Starved pull", "Flow", "No clear pattern"))
+    uploads = app.slack.wait_for("files.completeUploadExternal", count=4)
+    assert {call.params.get("thread_ts") for call in uploads} == {parent.response["ts"]}
+    assert all(call.params.get("channel_id") == FLOW_CHANNEL for call in uploads)
+
+    jobs.weekly_review(board_id, "2026-11-16T09:30:00+01:00")
+    assert len(app.slack.calls_to("chat.postMessage")) == 1
+    assert len(app.slack.calls_to("files.completeUploadExternal")) == 4
