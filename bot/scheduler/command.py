@@ -141,6 +141,9 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Their INFO lines repeat ours ("Added job …") or say nothing an operator needs; DEBUG shows them.
+    for chatty in ("apscheduler", "alembic"):
+        logging.getLogger(chatty).setLevel(max(level, logging.WARNING) if level > logging.DEBUG else level)
 
 
 class JsonFormatter(logging.Formatter):

@@ -46,6 +46,7 @@ from bot.store.models import APSCHEDULER_JOBS
 log = logging.getLogger("flowcoach.scheduler")
 SYNC_EXECUTOR = "default"  # APScheduler's name for the executor of jobs that name none
 COACH_EXECUTOR = "coach"
+STOPPING = "stopping"
 
 
 class WorkerStore(Protocol):
@@ -137,7 +138,7 @@ class _Worker:
         """Stop scheduling, hand the lease over at once, then give running jobs a moment to finish."""
         holder = self.options.holder
         if self._scheduler is not None:
-            self._stand_by("stopping")
+            self._stand_by(STOPPING)
         if self.options.release_on_stop:
             try:
                 if release(self._sessions, self.options.lease_name, holder):
@@ -211,7 +212,10 @@ class _Worker:
             # that thread could still take one more connection from it.
             self._job_store_engine.dispose()
             self._job_store_engine = None
-        log.warning("worker %s %s: scheduler stopped, standing by", self.options.holder, reason)
+        if reason == STOPPING:
+            log.info("worker %s stopping: scheduler stopped", self.options.holder)
+        else:
+            log.warning("worker %s %s: scheduler stopped, standing by", self.options.holder, reason)
 
     def _replan_safely(self) -> None:
         self._next_replan = time.monotonic() + self.options.replan_every_s
