@@ -45,7 +45,9 @@ def next_step(alert: Alert, fields: dict[str, object]) -> str:
 
 def what(alert: Alert, *, for_slack: bool = False) -> str:
     """The one-line observation, e.g. "*Review* is at *5/3* WIP (PAY-7 was just pulled in)"."""
-    text = texts.NUDGE_WHAT[alert.rule].format(**_fields(alert, for_slack=for_slack))
+    board_wide = alert.rule == "wip_limit_exceeded" and alert.subject == BOARD_SUBJECT
+    template = texts.NUDGE_WHAT_BOARD if board_wide else texts.NUDGE_WHAT[alert.rule]
+    text = template.format(**_fields(alert, for_slack=for_slack))
     return text if for_slack else text.replace("*", "")
 
 

@@ -553,6 +553,7 @@ SETTINGS_NOT_HERE = "That board is not one of this workspace's boards: nothing w
 
 # === Nudges: what the coach sees, why it matters for flow, one next step ===
 
+NUDGE_WHAT_BOARD = "The whole board is at *{wip}/{limit}* WIP{pulled}."
 NUDGE_WHAT = {
     "wip_limit_exceeded": "*{subject}* is at *{wip}/{limit}* WIP{pulled}.",
     "queue_growing": (
