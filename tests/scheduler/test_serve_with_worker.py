@@ -1,0 +1,72 @@
+"""`flowcoach serve --with-worker` as a real process: gunicorn answers while the worker thread leads, and a
+SIGTERM stops both, handing the lease back."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.scheduler.lease import SCHEDULER_LEASE, current_holder
+from bot.store.db import make_engine, session_factory
+from tests.fakes.slack_api import SlackEmulator
+from tests.fakes.slack_requests import SlackSender
+from tests.scheduler.conftest import wait_for
+from tests.slack.conftest import SIGNING_SECRET
+from tests.slack.test_serve_process import FLOWCOACH, free_port, serve_env
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackEmulator]:
+    with SlackEmulator() as emulator:
+        yield emulator
+
+
+def test_serve_with_worker_answers_commands_and_schedules_in_the_same_process(
+    tmp_path: Path, slack: SlackEmulator
+):
+    port = free_port()
+    env = serve_env(tmp_path, slack, port)
+    output = tmp_path / "serve.log"
+    with output.open("w") as log:
+        process = subprocess.Popen(
+            [*FLOWCOACH, "serve", "--with-worker", "--workers", "1"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    engine = make_engine(env["DATABASE_URL"])
+    sessions: sessionmaker[Session] = session_factory(engine)
+    base = f"http://127.0.0.1:{port}"
+    try:
+
+        def healthy() -> bool:
+            assert process.poll() is None, output.read_text()
+            try:
+                return httpx.get(base + "/healthz").status_code == 200
+            except httpx.TransportError:
+                return False
+
+        wait_for(healthy, 30, "serve to answer /healthz")
+        wait_for(lambda: current_holder(sessions, SCHEDULER_LEASE) is not None, 30, "the worker's lease")
+        holder = current_holder(sessions, SCHEDULER_LEASE)
+        assert f":{process.pid}:" in str(holder)  # the serving process itself schedules, not a forked child
+
+        sender = SlackSender(base + "/slack/events", SIGNING_SECRET, emulator=slack)
+        assert sender.slash_command("help").status_code == 200
+        sender.close()
+
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(40) == 0, output.read_text()
+        assert current_holder(sessions, SCHEDULER_LEASE) is None, output.read_text()
+        assert "Traceback" not in output.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+        engine.dispose()
