@@ -50,7 +50,7 @@ class StageSignal:
     starve); ``None`` when the stage holds items or holds no WIP. ``newest_arrival`` / ``newest_arrival_at``:
     the item that most recently entered the stage at or before ``t`` and when (``None`` if none ever did).
     ``upstream_wip``: WIP in the earlier WIP stages; ``upstream_heaviest``: the one of them holding most
-    (the nearest on a tie), ``None`` when they hold nothing."""
+    (the nearest on a tie), ``None`` when they hold nothing; ``upstream_heaviest_wip``: its WIP (0 then)."""
 
     name: str
     kind: StageKind
@@ -65,6 +65,7 @@ class StageSignal:
     newest_arrival_at: pd.Timestamp | None
     upstream_wip: int
     upstream_heaviest: str | None
+    upstream_heaviest_wip: int = 0
 
     @property
     def over_limit(self) -> bool:
@@ -232,6 +233,7 @@ class _Board:
                     newest_arrival_at=None if newest is None else _stamp(self.entered[newest]),
                     upstream_wip=upstream,
                     upstream_heaviest=heaviest if upstream else None,
+                    upstream_heaviest_wip=heaviest_wip if upstream else 0,
                 )
             )
             if wip:

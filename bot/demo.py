@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import pandas as pd
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from analytics.eventlog import read_event_log
 from analytics.forecast import CannotForecast
@@ -26,10 +28,19 @@ FORECAST_ITEMS = 10
 FORECAST_DAYS = 14
 REPLAY_DAYS = 14
 MAX_NUDGES_SHOWN = 8
+SLACK_HINTS = {
+    "not_in_channel": ": invite the bot there first (/invite @flowcoach in the channel)",
+    "channel_not_found": ": check the channel id (at the bottom of the channel's details) and invite the bot",
+    "is_archived": ": the channel is archived",
+    "invalid_auth": ": check SLACK_BOT_TOKEN",
+    "token_revoked": ": SLACK_BOT_TOKEN was revoked; reinstall the app",
+    "account_inactive": ": SLACK_BOT_TOKEN belongs to an uninstalled app; reinstall it",
+}
 
 
 def run_demo(out: TextIO, *, chart_dir: Path | None = None, channel: str | None = None) -> Path:
     """Print the sample board's summary and forecasts, write its charts; returns the chart folder."""
+    client = _slack_client() if channel is not None else None  # a missing token stops it before any output
     workflow = load_workflow(SAMPLE_WORKFLOW_PATH)
     log = read_event_log(SAMPLE_EVENTS_PATH, workflow)
     asof = pd.Timestamp(SAMPLE_ASOF)
@@ -57,7 +68,7 @@ def run_demo(out: TextIO, *, chart_dir: Path | None = None, channel: str | None 
     paths = write_charts(chart_metrics, folder)
     out.write(f"\nCharts (last 90 days) written to {folder}:\n")
     out.writelines(f"  {path.name}\n" for path in paths)
-    _coach_section(out, log.events, workflow, asof, channel=channel)
+    _coach_section(out, log.events, workflow, asof, slack=(client, channel) if client and channel else None)
     out.write(
         "\nTry it on your own board:\n"
         "  flowcoach metrics --events events.csv --workflow workflow.yml\n"
@@ -67,7 +78,12 @@ def run_demo(out: TextIO, *, chart_dir: Path | None = None, channel: str | None 
 
 
 def _coach_section(
-    out: TextIO, events: pd.DataFrame, workflow: Workflow, asof: pd.Timestamp, *, channel: str | None
+    out: TextIO,
+    events: pd.DataFrame,
+    workflow: Workflow,
+    asof: pd.Timestamp,
+    *,
+    slack: tuple[WebClient, str] | None,
 ) -> None:
     """The last two weeks of nudges, replayed, and today's digest as Slack would show it."""
     from bot.coach.replay import replay
@@ -94,30 +110,39 @@ def _coach_section(
     out.write(blocks_text(digest.parent, indent="  "))
     for reply in digest.thread:
         out.write("\n" + blocks_text(reply, indent="    │ "))
-    if channel is not None:
-        _post_to_slack(
-            out, channel, digest, [n.alert for n in posted if n.alert.resolved_at is None], workflow
-        )
+    if slack is not None:
+        client, channel = slack
+        still_open = [n.alert for n in posted if n.alert.resolved_at is None]
+        _post_to_slack(out, client, channel, digest, still_open, workflow)
 
 
-def _post_to_slack(
-    out: TextIO, channel: str, digest: Any, open_alerts: list[Any], workflow: Workflow
-) -> None:
-    """With ``SLACK_BOT_TOKEN``: the digest and the nudges still open, posted in ``channel`` for real."""
-    from bot.coach.messages import nudge_blocks, nudge_text
-    from bot.coach.reports import post_digest
+def _slack_client() -> WebClient:
     from bot.config import load_settings
     from bot.slack.delivery import web_client
 
     settings = load_settings()
     if settings.slack_bot_token is None:
         raise FlowcoachError("SLACK_BOT_TOKEN: set it to post the demo in Slack (--channel)")
-    client = web_client(settings.slack_api_url, settings.slack_bot_token.get_secret_value())
-    for alert in open_alerts:
-        client.chat_postMessage(
-            channel=channel, blocks=nudge_blocks(alert, workflow.name, None), text=nudge_text(alert)
-        )
-    post_digest(client, channel, digest)
+    return web_client(settings.slack_api_url, settings.slack_bot_token.get_secret_value())
+
+
+def _post_to_slack(
+    out: TextIO, client: WebClient, channel: str, digest: Any, open_alerts: list[Any], workflow: Workflow
+) -> None:
+    """The nudges still open and the digest, posted in ``channel`` for real."""
+    from bot.coach.messages import nudge_blocks, nudge_text
+    from bot.coach.reports import post_digest
+
+    try:
+        for alert in open_alerts:
+            client.chat_postMessage(
+                channel=channel, blocks=nudge_blocks(alert, workflow.name, None), text=nudge_text(alert)
+            )
+        post_digest(client, channel, digest)
+    except SlackApiError as refused:
+        reason = refused.response.get("error", "an error")
+        hint = SLACK_HINTS.get(reason, "")
+        raise FlowcoachError(f"Slack refused to post in {channel} ({reason}){hint}") from None
     out.write(f"\nPosted {len(open_alerts)} open nudges and the digest in {channel}.\n")
 
 

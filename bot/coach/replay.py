@@ -27,6 +27,7 @@ class Nudge:
 
     alert: Alert
     text: str | None = None  # as it read when posted (or when last seen, if never posted)
+    items: tuple[str, ...] = ()  # the items that text names; the alert's own move on with later findings
 
 
 @dataclass(frozen=True)
@@ -62,10 +63,11 @@ def replay(
         for alert in alerts.values():
             nudge = nudges.setdefault(id(alert), Nudge(alert))
             if nudge.text is None or alert.posted_at is None:
-                nudge.text = nudge_text(alert)
+                nudge.text, nudge.items = nudge_text(alert), alert.items
         for action in actions:
             if action.kind in ("post", "fold"):
-                nudges[id(action.alert)].text = nudge_text(action.alert)
+                nudge = nudges[id(action.alert)]
+                nudge.text, nudge.items = nudge_text(action.alert), action.alert.items
     ordered = sorted(nudges.values(), key=lambda n: (n.alert.detected_at, n.alert.rule, n.alert.subject))
     return Replay(workflow.name, workflow.timezone, pd.Timestamp(since), pd.Timestamp(until), tuple(ordered))
 
@@ -85,7 +87,7 @@ def replay_document(result: Replay) -> dict[str, Any]:
             {
                 "rule": nudge.alert.rule,
                 "subject": nudge.alert.subject,
-                "items": list(nudge.alert.items),
+                "items": list(nudge.items),
                 "detected_at": when(nudge.alert.detected_at),
                 "posted_at": when(nudge.alert.posted_at),
                 "resolved_at": when(nudge.alert.resolved_at),

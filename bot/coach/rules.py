@@ -138,7 +138,7 @@ def stage_starving(signals: BoardSignals, context: Context, open_subjects: Colle
                     facts={
                         "hours": hours,
                         "upstream": stage.upstream_heaviest,
-                        "upstream_wip": stage.upstream_wip,
+                        "upstream_wip": stage.upstream_heaviest_wip,
                     },
                 )
             )

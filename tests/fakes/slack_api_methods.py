@@ -256,7 +256,12 @@ def _channel(slack: SlackEmulator, request: Request, ref: Any, *, ids_only: bool
 def _postable(slack: SlackEmulator, request: Request, ref: Any, *, ids_only: bool = False) -> Channel:
     channel = _channel(slack, request, ref, ids_only=ids_only)
     if not channel.is_member:
-        raise SlackError("not_in_channel")
+        # As Slack answers a bot outside the channel: a private channel does not exist for it; a public one
+        # takes its posts only with chat:write.public.
+        if channel.is_private:
+            raise SlackError("channel_not_found")
+        if "chat:write.public" not in slack.DEFAULT_SCOPE.split(","):
+            raise SlackError("not_in_channel")
     return channel
 
 
