@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.errors import UsageError
+from bot.errors import FlowcoachError, UsageError
 from bot.store.board_settings import Thresholds
 from bot.timeargs import now_utc, parse_instant
 
@@ -37,6 +38,10 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
     from bot.coach.replay import replay, replay_document, replay_text
 
     board = load_board(args)
+    if args.board and board.log.events.empty:
+        raise FlowcoachError(
+            f"board '{args.board}' has no events yet; sync it first: flowcoach sync {args.board}"
+        )
     thresholds = _stored_thresholds(args.board) if args.board else Thresholds()
     zone = board.workflow.timezone
     since = parse_instant(args.since, zone, option="--since")
@@ -44,6 +49,8 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
     if until <= since:
         raise UsageError("--until must be after --since")
     result = replay(board.log.events, board.workflow, thresholds, since=since, until=until)
+    if args.board:  # the name it was registered under, which may differ from its workflow's
+        result = dataclasses.replace(result, board=args.board)
     if args.format == "json":
         out.write(json.dumps(replay_document(result), indent=2, ensure_ascii=False) + "\n")
     else:

@@ -235,6 +235,26 @@ def test_board_from_the_store_replays_like_the_files(capsys, sqlite_store: str) 
     assert only(stored, "queue_growing", "Review"), "the comparison covers the bottleneck's start"
 
 
+def test_a_board_never_synced_says_to_sync_it_and_a_synced_one_keeps_its_name(
+    capsys, sqlite_store: str
+) -> None:
+    """Before its first sync a board has no history to replay: one line saying to sync it, not an empty
+    report. After the sync the report carries the name the board was registered under."""
+    add = ["board", "add", "Checkout", "--connector", "file", "--workflow", SAMPLE_WORKFLOW_PATH]
+    code, _, err = run(capsys, *add, "--set", f"path={SAMPLE_EVENTS_PATH}")
+    assert code == 0, err
+    code, out, err = run(capsys, "replay", "--board", "Checkout", *FIRST_WEEK)
+    assert code == 1 and out == ""
+    assert (
+        err
+        == "flowcoach: error: board 'Checkout' has no events yet; sync it first: flowcoach sync Checkout\n"
+    )
+    assert run(capsys, "sync", "Checkout")[0] == 0
+    code, out, err = run(capsys, "replay", "--board", "Checkout", *FIRST_WEEK, "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["board"] == "Checkout"  # the workflow file calls it Payments
+
+
 def test_unknown_board_is_one_clear_line(capsys, sqlite_store: str) -> None:
     """--board with a name the store does not know: exit 1, one line naming the board, nothing printed."""
     code, out, err = run(capsys, "replay", "--board", "Nope", *FIRST_WEEK)
