@@ -29,6 +29,9 @@ def _item(alert: Alert) -> str:
 def _fields(alert: Alert, *, for_slack: bool) -> dict[str, object]:
     facts = dict(alert.facts)
     pulled = facts.get("pulled")
+    if pulled and for_slack:
+        url = facts.get("pulled_url")
+        pulled = item_link(str(pulled), str(url) if url else None)
     facts["pulled"] = texts.NUDGE_PULLED.format(item=pulled) if pulled else ""
     facts["subject"] = escape(alert.subject) if for_slack else alert.subject
     facts["item"] = _item(alert) if for_slack else alert.subject

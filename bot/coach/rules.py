@@ -72,7 +72,12 @@ def wip_limit_exceeded(signals: BoardSignals, context: Context, open_subjects: C
                     stage.name,
                     float(stage.wip - stage.wip_limit),
                     pulled,
-                    {"wip": stage.wip, "limit": stage.wip_limit, "pulled": pulled[0] if pulled else None},
+                    {
+                        "wip": stage.wip,
+                        "limit": stage.wip_limit,
+                        "pulled": pulled[0] if pulled else None,
+                        "pulled_url": _text(signals.aging.loc[pulled[0]].get("url")) if pulled else None,
+                    },
                 )
             )
     if signals.wip_limit is not None and signals.wip_total > signals.wip_limit:
