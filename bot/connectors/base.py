@@ -22,6 +22,9 @@ class SourceStatus:
     id: str
     name: str
     category: StatusCategory
+    # Work dropped rather than delivered (Linear's canceled, Azure DevOps' Removed): a "done" category for
+    # the tracker, but a first workflow should put it in a discarded stage so it never counts as throughput.
+    discarded: bool = False
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from bot.connectors.jira_common import BoardColumn
 
 _KIND_OF: dict[StatusCategory, str] = {"new": "backlog", "indeterminate": "active", "done": "done"}
 _STAGE_OF: dict[StatusCategory, str] = {"new": "Backlog", "indeterminate": "In Progress", "done": "Done"}
+DISCARDED_STAGE = "Dropped"
 
 
 def default_stages(
@@ -28,16 +29,20 @@ def default_stages(
     """
     by_id = {status.id: status for status in statuses}
     if not columns:
-        return [
+        kept = [s for s in statuses if not s.discarded]
+        stages: list[dict[str, object]] = [
             {
                 "name": _STAGE_OF[category],
-                "statuses": [s.id for s in statuses if s.category == category],
+                "statuses": [s.id for s in kept if s.category == category],
                 "kind": _KIND_OF[category],
             }
             for category in _KIND_OF
-            if any(s.category == category for s in statuses)
+            if any(s.category == category for s in kept)
         ]
-    stages: list[dict[str, object]] = []
+        if dropped := [s.id for s in statuses if s.discarded]:
+            stages.append({"name": DISCARDED_STAGE, "statuses": dropped, "kind": "discarded"})
+        return stages
+    stages = []
     started = False
     for column in columns:
         ids = [status_id for status_id in column.status_ids if status_id in by_id]

@@ -9,10 +9,15 @@ from typing import Any
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from analytics.workflow import Workflow
+from bot.connectors.azure_devops import AzureDevOpsConnector, AzureDevOpsSettings
 from bot.connectors.base import Connector
 from bot.connectors.file import FileConnector, FileSettings
+from bot.connectors.github import GitHubConnector, GitHubSettings
+from bot.connectors.gitlab import GitLabConnector, GitLabSettings
 from bot.connectors.jira_cloud import JiraCloudConnector, JiraCloudSettings
 from bot.connectors.jira_dc import JiraDataCenterConnector, JiraDataCenterSettings
+from bot.connectors.linear import LinearConnector, LinearSettings
+from bot.connectors.trello import TrelloConnector, TrelloSettings
 from bot.errors import FlowcoachError
 
 
@@ -75,6 +80,25 @@ CONNECTORS: dict[str, ConnectorKind] = {
         "Jira Data Center / Server",
         JiraDataCenterSettings,
         JiraDataCenterConnector,
+        proposes_workflow=True,
+    ),
+    "github": ConnectorKind(
+        "github", "GitHub Projects (or issue labels)", GitHubSettings, GitHubConnector, proposes_workflow=True
+    ),
+    "linear": ConnectorKind("linear", "Linear", LinearSettings, LinearConnector, proposes_workflow=True),
+    "trello": ConnectorKind("trello", "Trello", TrelloSettings, TrelloConnector, proposes_workflow=True),
+    "azure-devops": ConnectorKind(
+        "azure-devops",
+        "Azure DevOps Boards",
+        AzureDevOpsSettings,
+        AzureDevOpsConnector,
+        proposes_workflow=True,
+    ),
+    "gitlab": ConnectorKind(
+        "gitlab",
+        "GitLab issues (scoped workflow labels)",
+        GitLabSettings,
+        GitLabConnector,
         proposes_workflow=True,
     ),
 }

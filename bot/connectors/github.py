@@ -1,0 +1,254 @@
+"""GitHub as a flowcoach board: a Projects v2 board (by its Status field) or labels on a repository's issues.
+
+- ``mode=project``: the items of ``projectV2(number)`` of an organization, or of a user when the owner is
+  not an organization, through GraphQL (``POST {api_url}/graphql``), one :class:`Batch` per page of items.
+  History is snapshot polling plus, on an item's first sight, its timeline's status changes; see
+  ``github_project``.
+- ``mode=labels``: a repository's issues, whose labels in ``labels`` are the statuses and whose closing is
+  done; history from each issue's labeled, unlabeled, closed and reopened events; see ``github_labels``.
+
+Auth is ``Authorization: Bearer`` for a classic or fine-grained personal access token or a GitHub App
+installation token alike. Rate limits are waited out and retried (see ``github_api``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Literal, Self
+
+import httpx
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+
+from analytics.workflow import Workflow
+from bot.connectors.base import Batch, ProgressCallback, SourceStatus
+from bot.connectors.errors import ConnectorError, NotFound
+from bot.connectors.github_api import GitHubGraphQL, GitHubNotFound
+from bot.connectors.github_labels import LabelBoard
+from bot.connectors.github_project import (
+    HISTORIES_QUERY,
+    HISTORY_PAGE_QUERY,
+    ITEMS_QUERY,
+    PROJECT_QUERY,
+    ProjectState,
+    change_events,
+    current_status,
+    first_events,
+    item_from,
+    item_key,
+    owner_query,
+    statuses_from,
+)
+
+PAGE_SIZE = 50  # items per page and batch; GraphQL allows 100, but items carry nested content
+HISTORY_PAGE_SIZE = 100  # timeline entries per page, GitHub's maximum
+
+
+class GitHubSettings(BaseModel):
+    """A GitHub board: a Projects v2 project (owner + number) or a repository's labels."""
+
+    mode: Literal["project", "labels"] = Field(
+        default="project", description="project (a Projects v2 board) or labels (issue labels as statuses)"
+    )
+    owner: str | None = Field(default=None, description="organization or user login owning the project")
+    project_number: int | None = Field(default=None, description="the number in the project's URL")
+    status_field: str = Field(default="Status", description="single-select field holding the status")
+    repo: str | None = Field(default=None, description="labels mode: the repository, owner/name")
+    labels: list[str] = Field(default_factory=list, description="labels mode: status labels, in flow order")
+    token: SecretStr = Field(description="personal access token (classic or fine-grained) or app token")
+    api_url: str = Field(default="https://api.github.com", description="API address (GitHub Enterprise)")
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return (
+            [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+        )
+
+    @field_validator("api_url")
+    @classmethod
+    def _url(cls, url: str) -> str:
+        url = url.strip().rstrip("/")
+        if not url.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// (or http://), e.g. https://api.github.com")
+        return url
+
+    @model_validator(mode="after")
+    def _scope(self) -> Self:
+        if self.mode == "project" and (not self.owner or self.project_number is None):
+            raise ValueError("a project board needs owner (organization or user login) and project_number")
+        if self.mode == "labels" and (not self.repo or "/" not in self.repo or not self.labels):
+            raise ValueError("a labels board needs repo (owner/name) and labels (comma-separated, in order)")
+        return self
+
+
+class GitHubConnector:
+    """A GitHub project or labelled repository as a flowcoach board (see the module docstring).
+
+    Keyword options (tests set them): ``transport``, ``sleep``, ``max_retries``, ``backoff`` and ``timeout``
+    go to the HTTP client; ``page_size`` items per page and batch; ``history_page_size`` timeline entries
+    per page.
+    """
+
+    def __init__(
+        self,
+        settings: GitHubSettings,
+        workflow: Workflow | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        page_size: int = PAGE_SIZE,
+        history_page_size: int = HISTORY_PAGE_SIZE,
+        max_retries: int = 5,
+        backoff: float = 1.0,
+        timeout: float = 30.0,
+    ) -> None:
+        if not 1 <= page_size <= 100 or not 1 <= history_page_size <= 100:
+            raise ValueError("GitHub pages hold 1 to 100 nodes")
+        self.settings = settings
+        self.page_size, self.history_page_size = page_size, history_page_size
+        self.api = GitHubGraphQL(
+            settings.api_url,
+            settings.token.get_secret_value(),
+            transport=transport,
+            sleep=sleep,
+            max_retries=max_retries,
+            backoff=backoff,
+            timeout=timeout,
+        )
+        self._labels = (
+            LabelBoard(self.api, settings.repo or "", settings.labels, page_size, history_page_size)
+            if settings.mode == "labels"
+            else None
+        )
+        self._owner_kind: str | None = None
+        self._info: Mapping[str, Any] | None = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.api.close()
+
+    # -- the Connector protocol ----------------------------------------------------------------------------
+
+    def check(self) -> str:
+        """The project (or repository) and the account, once the token has been shown to read it."""
+        if self._labels is not None:
+            return self._labels.check()
+        info = self._project()
+        project = info[self._kind()]["projectV2"]
+        return (
+            f"GitHub project '{project['title']}' (#{project['number']}) of {info[self._kind()]['login']}, "
+            f"as {(info.get('viewer') or {}).get('login', 'this token')}"
+        )
+
+    def statuses(self) -> list[SourceStatus]:
+        """The Status field's options (categories guessed from their names), and "No Status"."""
+        if self._labels is not None:
+            return self._labels.statuses()
+        return statuses_from(self._options())
+
+    def fetch(self, cursor: str | None, progress: ProgressCallback | None = None) -> Iterator[Batch]:
+        """One batch per page of items: changed statuses since the cursor, all history on first sight."""
+        if self._labels is not None:
+            yield from self._labels.fetch(cursor, progress)
+            return
+        project = self._project()[self._kind()]["projectV2"]
+        ids_by_name = {str(o["name"]): str(o["id"]) for o in self._options()}
+        state = ProjectState.load(cursor)
+        state.start_pass()
+        query = owner_query(ITEMS_QUERY, self._kind())
+        done = 0
+        while True:
+            variables = self._scope() | {"first": self.page_size, "after": state.after}
+            items = self.api.run("ProjectItems", query, variables)[self._kind()]["projectV2"]["items"]
+            nodes = [node for node in items.get("nodes") or [] if node]
+            timelines = self._timelines([n for n in nodes if n["id"] not in state.seen], str(project["id"]))
+            fresh, events = [], []
+            for node in nodes:
+                known = state.seen.get(node["id"])
+                if known is None:
+                    content_id = str((node.get("content") or {}).get("id"))
+                    events += first_events(node, timelines.get(content_id, []), ids_by_name)
+                else:
+                    events += change_events(node, str(known[1]))
+                if known is None or known[3] != node.get("updatedAt") or known[0] != item_key(node):
+                    fresh.append(item_from(node, str(project["url"])))
+                status = current_status(node)[0]
+                state.seen[node["id"]] = [item_key(node), status, state.pass_number, node.get("updatedAt")]
+            page = items.get("pageInfo") or {}
+            removed: tuple[str, ...] = ()
+            if page.get("hasNextPage"):
+                state.after = page.get("endCursor")
+            else:
+                removed = state.finish_pass()
+            done += len(nodes)
+            yield Batch(tuple(fresh), tuple(events), state.dump(), removed)
+            if progress is not None:
+                progress(done, items.get("totalCount"))
+            if not page.get("hasNextPage"):
+                return
+
+    # -- the project -------------------------------------------------------------------------------------
+
+    def _scope(self) -> dict[str, Any]:
+        s = self.settings
+        return {"login": s.owner, "number": s.project_number, "field": s.status_field}
+
+    def _kind(self) -> str:
+        assert self._owner_kind is not None, "read the project first"
+        return self._owner_kind
+
+    def _project(self) -> Mapping[str, Any]:
+        """The project, its Status field and who we are; read once (an organization's, else a user's)."""
+        if self._info is not None:
+            return self._info
+        s = self.settings
+        for kind in ("organization", "user"):
+            try:
+                info = self.api.run("ProjectInfo", owner_query(PROJECT_QUERY, kind), self._scope())
+            except GitHubNotFound as missing:
+                if missing.path == (kind,):
+                    continue  # not an owner of this kind: try the other
+                raise NotFound(
+                    f"GitHub has no project #{s.project_number} of {s.owner} that this token can see: check "
+                    "the number in the project's URL, and that the token may read the project"
+                ) from None
+            self._owner_kind, self._info = kind, info
+            return info
+        raise NotFound(f"GitHub has no organization or user {s.owner!r}: check the owner login")
+
+    def _options(self) -> Sequence[Mapping[str, Any]]:
+        status = self._project()[self._kind()]["projectV2"].get("field")
+        name = self.settings.status_field
+        if not status:
+            raise NotFound(f"The GitHub project has no field named {name!r}: set status_field to its name")
+        if status.get("__typename") != "ProjectV2SingleSelectField":
+            raise ConnectorError(f"The GitHub project's field {name!r} is not a single-select field")
+        return list(status.get("options") or [])
+
+    def _timelines(self, nodes: Sequence[Mapping[str, Any]], project_id: str) -> dict[str, list[Any]]:
+        """This project's status changes from the timelines of these items' issues and pull requests."""
+        ids = [str(c["id"]) for n in nodes if (c := n.get("content") or {}).get("id")]
+        if not ids:
+            return {}
+        found: dict[str, list[Any]] = {}
+        first = {"first": self.history_page_size, "after": None}
+        for content in self.api.run("ItemHistories", HISTORIES_QUERY, {"ids": ids} | first)["nodes"]:
+            while content and content.get("timelineItems") is not None:
+                timeline = content["timelineItems"]
+                found.setdefault(str(content["id"]), []).extend(
+                    entry
+                    for entry in timeline.get("nodes") or []
+                    if entry and (entry.get("project") or {}).get("id") == project_id
+                )
+                page = timeline.get("pageInfo") or {}
+                if not page.get("hasNextPage"):
+                    break
+                variables = {"id": content["id"], "first": self.history_page_size, "after": page["endCursor"]}
+                content = self.api.run("ItemHistoryPage", HISTORY_PAGE_QUERY, variables)["node"]
+        return found

@@ -1,0 +1,253 @@
+"""GitLab issues → items, statuses and event-log records, and the sync cursor.
+
+An issue's status at any moment is read from its scoped workflow labels (``workflow::Doing``) and its state:
+
+- Open with no workflow label: the synthetic status ``Open`` (category new).
+- Open with workflow labels: the one added most recently among those it still has. With scoped labels
+  (Premium) an issue holds one label per scope anyway; without them (Free), labels pile up, and removing the
+  newest falls back to the one before.
+- Closed: ``Closed`` (done), unless the label it holds is itself a done label (``workflow::Done``): closing
+  a Done issue does not move it again. Closing an issue still labelled ``Doing`` (an MR's "Closes #12")
+  finishes it; reopening returns it to its label, or to ``Open``.
+
+History comes from resource label events (add/remove, GitLab 11.2+) and resource state events (closed,
+reopened; never the initial "opened"). An issue closed before GitLab recorded state events has none: it is
+taken as closed at its ``closed_at``. Changes GitLab records together (a scoped label
+swap removes the old label and adds the new one at the same instant) are applied together, so no
+intermediate status appears. Label and state changes within ``CREATION_GRACE`` of the creation (labels and
+state given in the "new issue" form are recorded a moment after the issue) are its initial status.
+Events of deleted labels (``label: null``) are skipped: their name is gone.
+
+Statuses are label ids (stable across renames), with the name after the prefix as the display name:
+``workflow::In review`` → ``In review``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.connectors.base import SourceItem, SourceStatus, StatusCategory
+
+log = logging.getLogger("flowcoach.gitlab")
+
+OPEN = SourceStatus("opened", "Open", "new")
+CLOSED = SourceStatus("closed", "Closed", "done")
+CREATION_GRACE = dt.timedelta(seconds=5)
+CURSOR_VERSION = 1
+_DONE = re.compile(r"^(done|closed|complete[d]?|finished|resolved|released|shipped|deployed)$", re.I)
+_NEW = re.compile(r"^(backlog|to[\s_-]?do|todo|new|open|icebox|triage)$", re.I)
+_ORDER: dict[StatusCategory, int] = {"new": 0, "indeterminate": 1, "done": 2}
+
+
+def parse_time(text: str) -> dt.datetime:
+    """An aware datetime from GitLab's ``2026-01-05T09:15:30.123Z`` (a naive one is read as UTC)."""
+    stamp = dt.datetime.fromisoformat(text)
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+
+
+def category_of(name: str) -> StatusCategory:
+    """A label's category from its name: GitLab labels have none, so the usual words decide."""
+    if _DONE.match(name.strip()):
+        return "done"
+    if _NEW.match(name.strip()):
+        return "new"
+    return "indeterminate"
+
+
+def label_status(label: Mapping[str, Any] | None, prefix: str) -> SourceStatus | None:
+    """The status a label stands for, or ``None`` if it is not a workflow label (or was deleted)."""
+    if not label or not isinstance(label.get("name"), str) or label.get("id") is None:
+        return None
+    name: str = label["name"]
+    if not name.casefold().startswith(prefix.casefold()) or len(name) == len(prefix):
+        return None
+    short = name[len(prefix) :].strip()
+    return SourceStatus(str(label["id"]), short, category_of(short))
+
+
+def statuses_from(labels: Iterable[Mapping[str, Any]], prefix: str) -> list[SourceStatus]:
+    """``Open``, the workflow labels (new, started, then done ones, each in GitLab's order), ``Closed``."""
+    found: dict[str, SourceStatus] = {}
+    for label in labels:
+        status = label_status(label, prefix)
+        if status is not None:
+            found.setdefault(status.id, status)
+    ordered = sorted(found.values(), key=lambda status: _ORDER[status.category])
+    return [OPEN, *ordered, CLOSED]
+
+
+def item_id_of(issue: Mapping[str, Any]) -> str:
+    """``group/project#12``: the reference GitLab shows, unique across a group's projects."""
+    full = (issue.get("references") or {}).get("full")
+    return str(full) if full else f"{issue.get('project_id')}#{issue['iid']}"
+
+
+def item_from(issue: Mapping[str, Any], status: SourceStatus) -> SourceItem:
+    """A work item from an issues list entry; ``status`` is its current status (from its history)."""
+    person = issue.get("assignee") or next(iter(issue.get("assignees") or []), None) or {}
+    return SourceItem(
+        item_id=item_id_of(issue),
+        title=issue.get("title"),
+        type=issue.get("issue_type") or issue.get("type"),
+        url=issue.get("web_url"),
+        created_at=parse_time(issue["created_at"]) if issue.get("created_at") else None,
+        status=status.name,
+        assignee=person.get("username"),
+    )
+
+
+@dataclass
+class _Replay:
+    """An issue's workflow labels and state while its history is replayed."""
+
+    held: dict[str, tuple[int, SourceStatus]] = field(default_factory=dict)  # label id → (added as nth, …)
+    closed: bool = False
+    added: int = 0
+
+    def apply(self, change: Mapping[str, Any], prefix: str) -> None:
+        if "state" in change:
+            self.closed = change["state"] == "closed"
+            return
+        status = label_status(change.get("label"), prefix)
+        if status is None:
+            return
+        if change.get("action") == "add":
+            self.added += 1
+            self.held[status.id] = (self.added, status)
+        elif change.get("action") == "remove":
+            self.held.pop(status.id, None)
+
+    def status(self) -> SourceStatus:
+        label = max(self.held.values(), key=lambda held: held[0])[1] if self.held else None
+        if self.closed:
+            return label if label is not None and label.category == "done" else CLOSED
+        return label or OPEN
+
+
+def events_from(
+    issue: Mapping[str, Any],
+    label_events: Sequence[Mapping[str, Any]],
+    state_events: Sequence[Mapping[str, Any]],
+    prefix: str,
+) -> tuple[list[dict[str, object]], SourceStatus]:
+    """The issue's ``created`` and ``status`` events, and its status now (see the module docstring)."""
+    key, created = item_id_of(issue), parse_time(issue["created_at"])
+    if issue.get("state") == "closed" and not state_events and issue.get("closed_at"):
+        state_events = [{"id": 0, "created_at": issue["closed_at"], "state": "closed"}]
+    changes = sorted(
+        [*label_events, *state_events], key=lambda c: (parse_time(c["created_at"]), _number(c.get("id")))
+    )
+    replay = _Replay()
+    events: list[dict[str, object]] = []
+    current: SourceStatus | None = None  # None until the creation-time changes are applied
+    for at, group in _by_time(changes):
+        if current is None and at > created + CREATION_GRACE:
+            current = replay.status()
+            events.append(_event(key, created, "created", None, current))
+        for change in group:
+            replay.apply(change, prefix)
+        if current is not None and replay.status().id != current.id:
+            events.append(_event(key, at, "status", current, replay.status()))
+            current = replay.status()
+    if current is None:
+        current = replay.status()
+        events.append(_event(key, created, "created", None, current))
+    return events, current
+
+
+def _by_time(changes: list[Mapping[str, Any]]) -> Iterable[tuple[dt.datetime, list[Mapping[str, Any]]]]:
+    group: list[Mapping[str, Any]] = []
+    at: dt.datetime | None = None
+    for change in changes:
+        stamp = parse_time(change["created_at"])
+        if at is not None and stamp != at:
+            yield at, group
+            group = []
+        at = stamp
+        group.append(change)
+    if at is not None:
+        yield at, group
+
+
+def _event(
+    key: str, at: dt.datetime, kind: str, before: SourceStatus | None, after: SourceStatus
+) -> dict[str, object]:
+    return {
+        "item_id": key,
+        "timestamp": at,
+        "event": kind,
+        "from_status": before.id if before else None,
+        "to_status": after.id,
+        "to_status_name": after.name,
+    }
+
+
+def _number(value: object) -> int:
+    text = str(value or "")
+    return int(text) if text.isdigit() else 0
+
+
+@dataclass
+class SyncState:
+    """The cursor: the newest ``updated_at`` delivered, and the issues delivered within the overlap.
+
+    ``recent`` maps item ids updated within ``overlap`` of ``updated`` to their ``updated_at``: each sync
+    re-reads that window (a change committed late still shows up), and an issue whose ``updated_at`` has not
+    moved was delivered already, so it costs no history requests. ``scope`` is the project or group the
+    cursor belongs to; a cursor of another scope starts a backfill.
+    """
+
+    scope: str
+    updated: dt.datetime | None = None
+    recent: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, cursor: str | None, scope: str) -> SyncState:
+        if not cursor:
+            return cls(scope)
+        try:
+            data = json.loads(cursor)
+            if data.get("version") != CURSOR_VERSION or data.get("scope") != scope:
+                raise ValueError(f"cursor of version {data.get('version')!r} for {data.get('scope')!r}")
+            updated = data.get("updated")
+            return cls(scope, parse_time(updated) if updated else None, dict(data.get("recent") or {}))
+        except (ValueError, TypeError, AttributeError) as error:
+            log.warning("unusable GitLab sync cursor (%s); syncing everything again", error)
+            return cls(scope)
+
+    def dump(self) -> str:
+        return json.dumps(
+            {
+                "version": CURSOR_VERSION,
+                "scope": self.scope,
+                "updated": _utc(self.updated) if self.updated else None,
+                "recent": dict(sorted(self.recent.items())),
+            },
+            separators=(",", ":"),
+        )
+
+    def delivered(self, issue: Mapping[str, Any]) -> bool:
+        updated = issue.get("updated_at")
+        return updated is not None and self.recent.get(item_id_of(issue)) == _utc(parse_time(updated))
+
+    def observe(self, issues: Iterable[Mapping[str, Any]], overlap: dt.timedelta) -> None:
+        for issue in issues:
+            if not issue.get("updated_at"):
+                continue
+            stamp = parse_time(issue["updated_at"])
+            self.updated = max(self.updated, stamp) if self.updated else stamp
+            self.recent[item_id_of(issue)] = _utc(stamp)
+        if self.updated is not None:
+            horizon = _utc(self.updated - overlap)
+            self.recent = {key: stamp for key, stamp in self.recent.items() if stamp >= horizon}
+
+
+def _utc(stamp: dt.datetime) -> str:
+    """Millisecond UTC text, GitLab's own precision: comparable as strings, and sent as ``updated_after``."""
+    return stamp.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
