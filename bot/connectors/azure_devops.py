@@ -35,7 +35,7 @@ from bot.connectors.azure_devops_history import (
 )
 from bot.connectors.base import Batch, ProgressCallback, SourceStatus, StatusCategory
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, UnexpectedResponse
-from bot.connectors.http import HttpClient, _retry_after_seconds
+from bot.connectors.http import HttpClient, retry_after_seconds
 
 log = logging.getLogger("flowcoach.azure_devops")
 API_VERSION = "7.1"
@@ -260,7 +260,7 @@ class AzureDevOpsConnector:
 
     def _pause_if_asked(self, response: httpx.Response) -> None:
         """Azure DevOps may ask for a pause on a successful answer when it starts delaying a client."""
-        wait = _retry_after_seconds(response.headers.get("Retry-After"), response.headers.get("Date"))
+        wait = retry_after_seconds(response.headers.get("Retry-After"), response.headers.get("Date"))
         if wait and wait > 0:
             wait = min(wait, self.http.max_backoff)
             log.info(

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from bot.connectors.errors import BadCredentials, ConnectorError, NoPermission, NotFound, UnexpectedResponse
-from bot.connectors.http import BearerAuth, HttpClient, _tls_context
+from bot.connectors.http import BearerAuth, HttpClient, tls_context
 
 SERVICE = "GitHub"
 _PERMISSION_ERRORS = frozenset({"FORBIDDEN", "INSUFFICIENT_SCOPES"})
@@ -97,7 +97,7 @@ class GitHubGraphQL:
         backoff: float = 1.0,
         timeout: float = 30.0,
     ) -> None:
-        inner = transport or httpx.HTTPTransport(verify=_tls_context())
+        inner = transport or httpx.HTTPTransport(verify=tls_context())
         self.http = HttpClient(
             api_url,
             service=SERVICE,

@@ -125,7 +125,7 @@ class HttpClient:
             headers={"Accept": "application/json", "User-Agent": USER_AGENT, **(headers or {})},
             timeout=timeout,
             follow_redirects=False,
-            verify=_tls_context(),
+            verify=tls_context(),
             transport=transport,
         )
 
@@ -259,7 +259,7 @@ class HttpClient:
 
     def _wait_for(self, response: httpx.Response, retries: int) -> float:
         """What the server asked for in Retry-After (capped), else exponential backoff."""
-        asked = _retry_after_seconds(response.headers.get("Retry-After"), response.headers.get("Date"))
+        asked = retry_after_seconds(response.headers.get("Retry-After"), response.headers.get("Date"))
         if asked is None:
             return self._backoff_for(retries)
         return min(self.max_backoff, max(0.0, asked))
@@ -328,7 +328,7 @@ def paginate_by_offset(
 
 
 @functools.cache
-def _tls_context() -> ssl.SSLContext:
+def tls_context() -> ssl.SSLContext:
     """One TLS context for every client: building one loads the CA bundle (~0.1 s), and it is thread-safe.
 
     httpx's own default, so ``SSL_CERT_FILE``/``SSL_CERT_DIR`` (a company CA) work as usual, read once.
@@ -357,7 +357,7 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
     return False
 
 
-def _retry_after_seconds(value: str | None, date: str | None) -> float | None:
+def retry_after_seconds(value: str | None, date: str | None) -> float | None:
     """Seconds a ``Retry-After`` header asks for: a number, or an HTTP-date (RFC 9110 §10.2.3).
 
     An HTTP-date is measured from the response's own ``Date`` header when there is one, so a clock skew

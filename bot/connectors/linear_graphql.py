@@ -10,17 +10,15 @@ retries and maps, so Linear's limits get the same waits, retry counts and messag
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import logging
-import ssl
 from collections.abc import Callable, Generator, Mapping
 from typing import Any
 
 import httpx
 
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, UnexpectedResponse
-from bot.connectors.http import HttpClient
+from bot.connectors.http import HttpClient, tls_context
 
 log = logging.getLogger("flowcoach.linear")
 SERVICE = "Linear"
@@ -148,7 +146,7 @@ class LinearApi:
         **options: Any,
     ) -> None:
         self.refused, self.denied = refused, denied
-        inner = transport or httpx.HTTPTransport(verify=_tls_context())
+        inner = transport or httpx.HTTPTransport(verify=tls_context())
         self.http = HttpClient(
             api_url,
             service=SERVICE,
@@ -212,9 +210,3 @@ def _json_or_none(content: bytes) -> Any:
         return json.loads(content)
     except ValueError:
         return None
-
-
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """One TLS context for every Linear client, as the shared layer keeps one (loading CAs takes ~0.1 s)."""
-    return httpx.create_ssl_context()
