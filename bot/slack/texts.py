@@ -373,11 +373,21 @@ CONNECT_CONNECTOR_PLACEHOLDER = "Choose a source"
 CONNECT_CONNECTOR_NAMES = {
     "jira": "Jira Cloud",
     "jira-dc": "Jira Data Center / Server",
+    "github": "GitHub Projects",
+    "linear": "Linear",
+    "trello": "Trello",
+    "azure-devops": "Azure DevOps Boards",
+    "gitlab": "GitLab",
     "file": "Event-log file",
 }
 CONNECT_CONNECTOR_HELP = {
     "jira": "a site on atlassian.net, with an API token",
     "jira-dc": "your own Jira server, with a personal access token",
+    "github": "a Projects board (or issue labels), with a token that can read projects",
+    "linear": "a team's issues, with a personal API key",
+    "trello": "a board's lists and card moves, with an API key and token",
+    "azure-devops": "work items of a project, with a PAT (Work Items: Read)",
+    "gitlab": "issues with workflow:: labels, with a read_api token",
     "file": "a CSV or JSON Lines file in flowcoach's import folder",
 }
 CONNECT_CONNECTOR_UNAVAILABLE = "This source cannot be connected from Slack here."
@@ -400,6 +410,19 @@ CONNECT_FIELD_LABELS = {
     "jql": "JQL query",
     "board_id": "Board id",
     "path": "Event-log file",
+    "api_url": "API address",
+    "api_key": "API key",
+    "pat": "Personal access token",
+    "team_key": "Team key",
+    "project_number": "Project number",
+}
+# Where one field name means something else for a connector.
+CONNECT_FIELD_LABELS_OF = {
+    "gitlab": {"project": "Project path", "group": "Group path"},
+    "azure-devops": {"project": "Project"},
+    "linear": {"project": "Project (optional)"},
+    "trello": {"board": "Board", "key": "API key"},
+    "github": {"owner": "Owner (organization or user)", "repo": "Repository (labels mode)"},
 }
 CONNECT_HINT_ENCRYPTED = "{description}. flowcoach stores it encrypted and never shows it again."
 CONNECT_HINT_KEPT = "Leave empty to keep the one you entered. {description}. Stored encrypted."

@@ -70,7 +70,7 @@ def test_connect_opens_the_first_step(app: RunningApp):
     view = opened(app.slack, ids.CONNECT_CHOOSE)
     assert block(view, CHANNEL_BLOCK)["element"]["initial_conversation"] == FLOW_CHANNEL
     options = [o["value"] for o in block(view, CONNECTOR_BLOCK)["element"]["options"]]
-    assert options == ["file", "jira", "jira-dc"]
+    assert options == ["file", "jira", "jira-dc", "github", "linear", "trello", "azure-devops", "gitlab"]
 
 
 def test_jira_cloud_end_to_end(app: RunningApp, jira: FakeJira, caplog: pytest.LogCaptureFixture):
@@ -251,6 +251,7 @@ def test_without_an_import_folder_slack_offers_no_file_boards(start_app, sqlite_
     app = start_app(sqlite_url, FLOWCOACH_IMPORT_DIR=None)
     app.sender.slash_command("connect", channel_id=FLOW_CHANNEL)
     first = opened(app.slack, ids.CONNECT_CHOOSE)
-    assert [o["value"] for o in block(first, CONNECTOR_BLOCK)["element"]["options"]] == ["jira", "jira-dc"]
+    offered = [o["value"] for o in block(first, CONNECTOR_BLOCK)["element"]["options"]]
+    assert offered == ["jira", "jira-dc", "github", "linear", "trello", "azure-devops", "gitlab"]
     answer = submit(app, first, {CONNECTOR_BLOCK: "file", NAME_BLOCK: "Forged"})
     assert answer["response_action"] == "errors" and CONNECTOR_BLOCK in answer["errors"]

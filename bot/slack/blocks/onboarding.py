@@ -138,7 +138,9 @@ def credentials_view(
     fields = kind.settings_model.model_fields
     for name in sorted(fields, key=lambda field: field in SCOPE_FIELDS and SCOPE_FIELDS.index(field) + 1):
         field = fields[name]
-        label = texts.CONNECT_FIELD_LABELS.get(name, name.replace("_", " ").capitalize())
+        label = texts.CONNECT_FIELD_LABELS_OF.get(kind.name, {}).get(name) or texts.CONNECT_FIELD_LABELS.get(
+            name, name.replace("_", " ").capitalize()
+        )
         hint = field.description or None
         optional = not field.is_required()
         element: InputInteractiveElement
