@@ -52,6 +52,18 @@ def can_list_projects(kind: ConnectorKind) -> bool:
     return "project" in fields and "jql" in fields and callable(getattr(kind.build, "projects", None))
 
 
+def _asked_order(kind: ConnectorKind) -> list[str]:
+    """Jira asks what to read after the credentials (it can then offer the projects); the others ask what
+    they require first, then the options, the API address last (only self-hosted installs change it)."""
+    fields = kind.settings_model.model_fields
+    if can_list_projects(kind):
+        return sorted(fields, key=lambda name: name in SCOPE_FIELDS and SCOPE_FIELDS.index(name) + 1)
+    secrets = kind.secret_fields
+    return sorted(
+        fields, key=lambda name: (name == "api_url", not fields[name].is_required() and name not in secrets)
+    )
+
+
 def option(value: str, text: str, description: str | None = None) -> Option:
     return Option(value=value, text=shorten(text, MAX_OPTION_TEXT), description=description)
 
@@ -136,7 +148,7 @@ def credentials_view(
         blocks.append(section(notice))
     blocks.append(section(texts.CONNECT_CREDENTIALS_INTRO.format(source=escape(source_name(kind)))))
     fields = kind.settings_model.model_fields
-    for name in sorted(fields, key=lambda field: field in SCOPE_FIELDS and SCOPE_FIELDS.index(field) + 1):
+    for name in _asked_order(kind):
         field = fields[name]
         label = texts.CONNECT_FIELD_LABELS_OF.get(kind.name, {}).get(name) or texts.CONNECT_FIELD_LABELS.get(
             name, name.replace("_", " ").capitalize()
