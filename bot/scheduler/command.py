@@ -10,7 +10,6 @@ master's connections. Gunicorn forks again whenever it replaces a worker, so thi
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import signal
 import threading
@@ -31,7 +30,6 @@ if TYPE_CHECKING:  # the scheduler's modules load APScheduler: only when a worke
 
 log = logging.getLogger("flowcoach.scheduler")
 STOP_TIMEOUT_S = 10.0
-CONTEXT_FIELDS = ("job", "board_id", "slot")
 
 
 def add_worker_command(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -127,36 +125,6 @@ def _setter(stop: threading.Event) -> Callable[[int, FrameType | None], None]:
 
 
 def configure_logging(settings: Settings) -> None:
-    """Log to stderr at ``LOG_LEVEL``, as text or (``LOG_FORMAT=json``) one JSON object per line."""
-    level = logging.getLevelName(settings.log_level.upper())
-    if not isinstance(level, int):
-        raise FlowcoachError(f"LOG_LEVEL: unknown level '{settings.log_level}' (use DEBUG, INFO, WARNING…)")
-    handler = logging.StreamHandler()
-    if settings.log_format == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s")
-        )
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    # Their INFO lines repeat ours ("Added job …") or say nothing an operator needs; DEBUG shows them.
-    for chatty in ("apscheduler", "alembic"):
-        logging.getLogger(chatty).setLevel(max(level, logging.WARNING) if level > logging.DEBUG else level)
+    from bot.logs import configure_logging as configure
 
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per record, with the job context (job, board_id, slot) as fields when present."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        document: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        document |= {name: getattr(record, name) for name in CONTEXT_FIELDS if hasattr(record, name)}
-        if record.exc_info:
-            document["error"] = self.formatException(record.exc_info)
-        return json.dumps(document, default=str)
+    configure(settings.log_level, settings.log_format)

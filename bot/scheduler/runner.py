@@ -22,6 +22,7 @@ from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.connectors.errors import ConnectorError
+from bot.logs import log_context
 from bot.scheduler.jobs import (
     CHECK,
     DIGEST,
@@ -77,7 +78,8 @@ class JobRunner:
                 return
             self._running += 1
         try:
-            outcome = self._run(kind, board_id, context)
+            with log_context(job=kind, board_id=board_id):  # on every line the job's code logs, too
+                outcome = self._run(kind, board_id, context)
         except ConnectorError as error:  # the source's fault, already explained: no traceback
             log.warning("job=%s board=%s failed: %s", kind, board_id, error, extra=context)
         except Exception:

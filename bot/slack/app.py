@@ -8,6 +8,8 @@ and cache authorizations, so Bolt does not call ``auth.test`` on every request.
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -19,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.errors import FlowcoachError
+from bot.logs import ContextThreadPool, log_context
 from bot.slack import texts
 from bot.slack.commands import register_commands
 from bot.slack.delivery import web_client
@@ -68,6 +71,9 @@ def create_app(runtime: Runtime) -> App:
         raise FlowcoachError(
             "SLACK_BOT_TOKEN: set it for one workspace, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth"
         )
+    app.middleware(_in_request_context)  # first, so every line logged for the request carries its id
+    if runtime.single_team_id is not None:
+        app.middleware(_only_team(runtime.single_team_id))
     app.error(_report_error)
     register_commands(app, runtime)
     register_mentions(app, runtime)
@@ -104,7 +110,6 @@ def _single_workspace_app(runtime: Runtime, token: str, signing_secret: str | No
         token_verification_enabled=False,  # verified just above, once, with a clear message
         request_verification_enabled=signing_secret is not None,
     )
-    app.middleware(_only_team(runtime.single_team_id))
     return app
 
 
@@ -157,7 +162,39 @@ def _answer_pool() -> ThreadPoolExecutor:
     runs in the request's own thread and returns at once, and only the lazy work is queued here. A burst of
     slow answers therefore delays answers, never the acknowledgements Slack times out on.
     """
-    return ThreadPoolExecutor(max_workers=ANSWER_THREADS, thread_name_prefix="flowcoach-answer")
+    return ContextThreadPool(max_workers=ANSWER_THREADS, thread_name_prefix="flowcoach-answer")
+
+
+def _in_request_context(
+    context: dict[str, Any], next: Callable[[], BoltResponse], body: dict[str, Any]
+) -> Any:
+    """Run the request (and, through the answer pool, its lazy answer) in a log context naming it."""
+    what = _what(body)
+    fields = {
+        "request_id": uuid.uuid4().hex[:12],
+        "team": context.get("team_id"),
+        "user": context.get("user_id"),
+    }
+    with log_context(**{name: value for name, value in fields.items() if value}, request=what):
+        started = time.perf_counter()
+        response = next()
+        log.info("%s acknowledged in %.0f ms", what, (time.perf_counter() - started) * 1000)
+        return response
+
+
+def _what(body: dict[str, Any]) -> str:
+    """The request in a few words, never its free text (it may hold anything a user typed)."""
+    if "command" in body:
+        words = str(body.get("text") or "").split()
+        return f"{body['command']} {words[0] if words else ''}".strip()
+    if body.get("type") == "block_actions":
+        actions = body.get("actions") or [{}]
+        return f"action {actions[0].get('action_id', '?')}"
+    if body.get("type") in ("view_submission", "view_closed"):
+        return f"{body['type']} {(body.get('view') or {}).get('callback_id', '?')}"
+    if body.get("type") == "event_callback":
+        return f"event {(body.get('event') or {}).get('type', '?')}"
+    return str(body.get("type") or "request")
 
 
 def _only_team(team_id: str) -> Callable[..., Any]:

@@ -9,6 +9,7 @@ from typing import TextIO
 
 from bot.config import Settings, load_settings
 from bot.errors import FlowcoachError
+from bot.logs import configure_logging
 from bot.slack.runtime import Runtime
 from bot.store.db import SchemaOutOfDate, ensure_schema, make_engine, session_factory
 
@@ -49,6 +50,7 @@ def run_serve(args: argparse.Namespace, out: TextIO) -> int:
 
     settings = load_settings()
     check_settings(settings)
+    configure_logging(settings.log_level, settings.log_format)
     # Fail fast, with one line, before forking: each worker would otherwise fail the same way, loudly.
     build_runtime(settings).sessions.kw["bind"].dispose()
     if settings.slack_bot_token is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from sqlalchemy import select
@@ -183,3 +184,25 @@ def test_an_unknown_board_lists_the_known_ones(sample_app):
     """A board name that does not exist gets the names that do."""
     body = answer(sample_app, "Billing status")
     assert "no board named 'Billing'" in body["text"] and "Payments" in body["text"]
+
+
+def test_each_request_is_logged_with_its_id_team_user_and_command_not_its_text(sample_app, capsys):
+    """With LOG_FORMAT=json, the acknowledgement of `/flow status` is one line with a request id, the team,
+    the user and the subcommand; what the user typed after it is not logged."""
+    from bot.logs import configure_logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        configure_logging("INFO", "json")
+        assert sample_app.sender.slash_command("status secret-words-here").status_code == 200
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    err = capsys.readouterr().err
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    acknowledged = [line for line in lines if "acknowledged" in str(line["message"])]
+    assert acknowledged, err
+    assert acknowledged[0]["request"] == "/flow status" and len(str(acknowledged[0]["request_id"])) == 12
+    assert acknowledged[0]["team"] == "T0000TEAM1" and acknowledged[0]["user"] == USER
+    assert "secret-words-here" not in err
