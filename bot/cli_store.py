@@ -41,6 +41,20 @@ def add_store_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         "upgrade", parents=[common], help="apply every migration (release step)"
     )
     db_upgrade.set_defaults(handler=run_db_upgrade)
+    rotate = db_commands.add_parser(
+        "rotate-key",
+        parents=[common],
+        help="re-encrypt stored secrets under a new FLOWCOACH_SECRET_KEY",
+        description="Re-encrypt every stored secret (connector credentials, Slack tokens) from the key in "
+        "--old-key-env (default FLOWCOACH_OLD_SECRET_KEY) to FLOWCOACH_SECRET_KEY, in one transaction.",
+    )
+    rotate.add_argument(
+        "--old-key-env",
+        default="FLOWCOACH_OLD_SECRET_KEY",
+        metavar="VAR",
+        help="the environment variable holding the current key (default FLOWCOACH_OLD_SECRET_KEY)",
+    )
+    rotate.set_defaults(handler=run_rotate_key)
 
     board = commands.add_parser("board", parents=[common], help="register, list, show and remove boards")
     actions = board.add_subparsers(metavar="ACTION", required=True)
@@ -107,6 +121,29 @@ def run_db_upgrade(args: argparse.Namespace, out: TextIO) -> int:
     upgrade(engine)
     out.write(f"database at revision {current_revision(engine)} (was {before or 'empty'})\n")
     engine.dispose()
+    return 0
+
+
+def run_rotate_key(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.store.crypto import SecretKeyError
+    from bot.store.rotate import rotate_secret_key
+
+    settings = load_settings()
+    old_key = os.environ.get(args.old_key_env)
+    if not old_key:
+        raise SecretKeyError(f"{args.old_key_env}: set it to the key the secrets are stored with now")
+    if settings.secret_key is None:
+        raise SecretKeyError("FLOWCOACH_SECRET_KEY: set it to the new key")
+    engine = make_engine(settings.database_url)
+    try:
+        ensure_schema(engine)
+        done = rotate_secret_key(engine, old_key, settings.secret_key.get_secret_value())
+    finally:
+        engine.dispose()
+    out.write(
+        f"re-encrypted the credentials of {done.boards} board(s) and {done.tokens} Slack token(s) under the "
+        f"new key ({done.already} already were); restart serve and worker with the new FLOWCOACH_SECRET_KEY\n"
+    )
     return 0
 
 
