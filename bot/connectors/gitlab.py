@@ -33,8 +33,8 @@ from analytics.workflow import Workflow
 from bot.connectors.base import Batch, ProgressCallback, SourceItem, SourceStatus
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound
 from bot.connectors.gitlab_history import SyncState, events_from, item_from, parse_time, statuses_from
-from bot.connectors.gitlab_http import GitLabHttp, Page, PrivateTokenAuth, get_all, get_page
-from bot.connectors.http import BearerAuth
+from bot.connectors.gitlab_http import Page, PrivateTokenAuth, get_all, get_page
+from bot.connectors.http import BearerAuth, HttpClient
 
 Issue = Mapping[str, Any]
 GITLAB_API = "https://gitlab.com/api/v4"
@@ -117,7 +117,7 @@ class GitLabConnector:
         self.site = re.sub(r"/api/v4$", "", settings.api_url)
         token = settings.token.get_secret_value()
         auth: httpx.Auth = BearerAuth(token) if settings.token_type == OAUTH else PrivateTokenAuth(token)
-        self.http = GitLabHttp(
+        self.http = HttpClient(
             settings.api_url,
             service="GitLab",
             auth=auth,

@@ -1,4 +1,4 @@
-"""GitLab's side of the shared HTTP layer: token headers, ``RateLimit-Reset`` waits and page headers.
+"""GitLab's side of the shared HTTP layer: its token header and its page headers.
 
 GitLab pages lists by offset (``page``/``per_page``) and says where the next page is in ``X-Next-Page`` (empty
 on the last page), and again in a ``Link`` header; ``X-Total`` is left out above 10,000 results, so neither
@@ -7,8 +7,6 @@ the total nor a full last page is relied on to stop.
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,21 +30,6 @@ class PrivateTokenAuth(httpx.Auth):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["PRIVATE-TOKEN"] = self._token
         yield request
-
-
-class GitLabHttp(HttpClient):
-    """The shared client, also honouring ``RateLimit-Reset`` when a 429 carries no ``Retry-After``.
-
-    GitLab's own rate limiter sends ``Retry-After``, but some of its limits (and self-managed instances
-    behind other proxies) send only ``RateLimit-Reset``, a Unix time; waiting until then beats guessing.
-    """
-
-    def _wait_for(self, response: httpx.Response, retries: int) -> float:
-        if response.headers.get("Retry-After") is None:
-            reset = _seconds_until_reset(response.headers)
-            if reset is not None:
-                return min(self.max_backoff, max(0.0, reset))
-        return super()._wait_for(response, retries)
 
 
 @dataclass(frozen=True)
@@ -101,18 +84,3 @@ def _next_page(response: httpx.Response, params: Mapping[str, Any], count: int) 
     # A proxy stripped both headers: a full page may have a successor, a short one has none.
     per_page = int(params.get("per_page", 20))
     return int(params.get("page", 1)) + 1 if count >= per_page else None
-
-
-def _seconds_until_reset(headers: httpx.Headers) -> float | None:
-    """Seconds from the response's ``Date`` (GitLab's clock, so no skew) to its ``RateLimit-Reset``."""
-    reset = headers.get("RateLimit-Reset", "").strip()
-    if not reset.isdigit():
-        return None
-    now = dt.datetime.now(dt.UTC)
-    if date := headers.get("Date"):
-        try:
-            parsed = email.utils.parsedate_to_datetime(date)
-            now = parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)  # "-0000" parses naive
-        except (TypeError, ValueError):
-            pass
-    return int(reset) - now.timestamp()

@@ -258,8 +258,15 @@ class HttpClient:
         return float(min(self.max_backoff, self.backoff * 2**retries))
 
     def _wait_for(self, response: httpx.Response, retries: int) -> float:
-        """What the server asked for in Retry-After (capped), else exponential backoff."""
-        asked = retry_after_seconds(response.headers.get("Retry-After"), response.headers.get("Date"))
+        """The wait the server asked for (Retry-After, else RateLimit-Reset; capped), else backoff.
+
+        Some limiters (GitLab's, proxies in front of self-managed servers) send only ``RateLimit-Reset``, a
+        Unix time: waiting until then beats guessing.
+        """
+        headers = response.headers
+        asked = retry_after_seconds(headers.get("Retry-After"), headers.get("Date"))
+        if asked is None:
+            asked = reset_after_seconds(headers.get("RateLimit-Reset"), headers.get("Date"))
         if asked is None:
             return self._backoff_for(retries)
         return min(self.max_backoff, max(0.0, asked))
@@ -375,6 +382,14 @@ def retry_after_seconds(value: str | None, date: str | None) -> float | None:
         now = _http_date(date) if date else None
         seconds = (until - (now or dt.datetime.now(dt.UTC))).total_seconds()
     return seconds if math.isfinite(seconds) else None
+
+
+def reset_after_seconds(reset: str | None, date: str | None) -> float | None:
+    """Seconds until a ``RateLimit-Reset`` Unix time, from the response's ``Date`` (the server's clock)."""
+    if reset is None or not reset.strip().isdigit():
+        return None
+    now = (_http_date(date) if date else None) or dt.datetime.now(dt.UTC)
+    return int(reset.strip()) - now.timestamp()
 
 
 def _http_date(value: str) -> dt.datetime | None:
