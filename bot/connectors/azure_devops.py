@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Self
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -33,7 +33,7 @@ from bot.connectors.azure_devops_history import (
     SyncState,
     apply_revisions,
 )
-from bot.connectors.base import Batch, ProgressCallback, SourceStatus, StatusCategory
+from bot.connectors.base import Batch, ClosesOnExit, ProgressCallback, SourceStatus, StatusCategory
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, UnexpectedResponse
 from bot.connectors.http import HttpClient, retry_after_seconds
 
@@ -108,7 +108,7 @@ class AzureDevOpsSettings(BaseModel):
         return cleaned
 
 
-class AzureDevOpsConnector:
+class AzureDevOpsConnector(ClosesOnExit):
     """An Azure DevOps project (optionally one area path) as a flowcoach board (see the module docstring).
 
     Keyword options for tests: ``transport``, ``sleep``, ``max_retries``, ``backoff`` and ``timeout`` go to
@@ -150,12 +150,6 @@ class AzureDevOpsConnector:
             backoff=backoff,
             timeout=timeout,
         )
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def close(self) -> None:
         self.http.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, Self
 
 StatusCategory = Literal["new", "indeterminate", "done"]
 ProgressCallback = Callable[[int, int | None], None]  # (items done so far, total if known)
@@ -74,3 +74,16 @@ class Connector(Protocol):
     def close(self) -> None:
         """Release connections; the connector is not used afterwards."""
         ...
+
+
+class ClosesOnExit:
+    """``with connector:`` closes it on the way out; the connector defines ``close``."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        raise NotImplementedError

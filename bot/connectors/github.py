@@ -21,7 +21,7 @@ import httpx
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from analytics.workflow import Workflow
-from bot.connectors.base import Batch, ProgressCallback, SourceStatus
+from bot.connectors.base import Batch, ClosesOnExit, ProgressCallback, SourceStatus
 from bot.connectors.errors import ConnectorError, NotFound
 from bot.connectors.github_api import GitHubGraphQL, GitHubNotFound
 from bot.connectors.github_labels import LabelBoard
@@ -82,7 +82,7 @@ class GitHubSettings(BaseModel):
         return self
 
 
-class GitHubConnector:
+class GitHubConnector(ClosesOnExit):
     """A GitHub project or labelled repository as a flowcoach board (see the module docstring).
 
     Keyword options (tests set them): ``transport``, ``sleep``, ``max_retries``, ``backoff`` and ``timeout``
@@ -123,12 +123,6 @@ class GitHubConnector:
         )
         self._owner_kind: str | None = None
         self._info: Mapping[str, Any] | None = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def close(self) -> None:
         self.api.close()

@@ -30,7 +30,7 @@ import httpx
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from analytics.workflow import Workflow
-from bot.connectors.base import Batch, ProgressCallback, SourceItem, SourceStatus
+from bot.connectors.base import Batch, ClosesOnExit, ProgressCallback, SourceItem, SourceStatus
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound
 from bot.connectors.gitlab_history import SyncState, events_from, item_from, parse_time, statuses_from
 from bot.connectors.gitlab_http import Page, PrivateTokenAuth, get_all, get_page
@@ -85,7 +85,7 @@ class GitLabSettings(BaseModel):
         return self
 
 
-class GitLabConnector:
+class GitLabConnector(ClosesOnExit):
     """A GitLab project or group's issues as a flowcoach board (see the module docstring).
 
     Keyword options (tests and benchmarks set them; boards use the defaults): ``transport``, ``sleep``,
@@ -127,12 +127,6 @@ class GitLabConnector:
             backoff=backoff,
             timeout=timeout,
         )
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def close(self) -> None:
         self.http.close()

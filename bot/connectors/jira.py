@@ -22,11 +22,11 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import httpx
 
-from bot.connectors.base import Batch, ProgressCallback, SourceStatus
+from bot.connectors.base import Batch, ClosesOnExit, ProgressCallback, SourceStatus
 from bot.connectors.errors import BadCredentials, ConnectorError, NoPermission, NotFound, UnexpectedResponse
 from bot.connectors.http import HttpClient
 from bot.connectors.jira_common import (
@@ -53,7 +53,7 @@ OVERLAP = dt.timedelta(minutes=15)
 SWEEP_EVERY = dt.timedelta(hours=24)
 
 
-class JiraConnector:
+class JiraConnector(ClosesOnExit):
     """Shared behaviour of :class:`JiraCloudConnector` and :class:`JiraDataCenterConnector`.
 
     Keyword options (tests and benchmarks set them; boards use the defaults): ``transport``, ``sleep``,
@@ -98,12 +98,6 @@ class JiraConnector:
             backoff=backoff,
             timeout=timeout,
         )
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def close(self) -> None:
         self.http.close()

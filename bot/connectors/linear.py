@@ -23,13 +23,13 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from analytics.workflow import Workflow
-from bot.connectors.base import Batch, ProgressCallback, SourceStatus
+from bot.connectors.base import Batch, ClosesOnExit, ProgressCallback, SourceStatus
 from bot.connectors.errors import NotFound
 from bot.connectors.http import BearerAuth
 from bot.connectors.jira_common import KeySet, chunks
@@ -97,7 +97,7 @@ class LinearSettings(BaseModel):
         return self.auth == "oauth"
 
 
-class LinearConnector:
+class LinearConnector(ClosesOnExit):
     """A Linear team as a flowcoach board (see the module docstring).
 
     Keyword options (tests and benchmarks set them; boards use the defaults): ``transport``, ``sleep``,
@@ -147,12 +147,6 @@ class LinearConnector:
             backoff=backoff,
             timeout=timeout,
         )
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def close(self) -> None:
         self.api.close()

@@ -17,13 +17,13 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Self
+from typing import Any
 
 import httpx
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from analytics.workflow import Workflow
-from bot.connectors.base import Batch, ProgressCallback, SourceItem, SourceStatus
+from bot.connectors.base import Batch, ClosesOnExit, ProgressCallback, SourceItem, SourceStatus
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, UnexpectedResponse
 from bot.connectors.http import HttpClient
 from bot.connectors.trello_actions import (
@@ -74,7 +74,7 @@ class TrelloSettings(BaseModel):
         return url
 
 
-class TrelloConnector:
+class TrelloConnector(ClosesOnExit):
     """One Trello board as a flowcoach board (see the module docstring).
 
     Keyword options (tests and benchmarks set them; boards use the defaults): ``transport``, ``sleep``,
@@ -108,12 +108,6 @@ class TrelloConnector:
             backoff=backoff,
             timeout=timeout,
         )
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def close(self) -> None:
         self.http.close()
