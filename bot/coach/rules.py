@@ -10,8 +10,9 @@ The same functions run live (after each sync and every 15 minutes) and in replay
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Hashable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -158,21 +159,9 @@ def item_aging(signals: BoardSignals, context: Context, open_subjects: Collectio
     if signals.sle_days is None or aging.empty:
         return RuleResult((), cleared)
     past = aging.loc[aging["age_days"] > signals.sle_days]
-    firing = tuple(
-        Finding(
-            "item_aging",
-            str(item_id),
-            float(row["age_days"]),
-            (str(item_id),),
-            {
-                "age_days": float(row["age_days"]),
-                "sle_days": signals.sle_days,
-                "stage": row["stage"],
-                "title": _text(row.get("title")),
-                "url": _text(row.get("url")),
-            },
-        )
-        for item_id, row in past.iterrows()
+    sle_days = signals.sle_days
+    firing = _item_findings(
+        "item_aging", past, "age_days", lambda row: {"age_days": float(row["age_days"]), "sle_days": sle_days}
     )
     return RuleResult(firing, cleared)
 
@@ -183,22 +172,33 @@ def item_blocked(signals: BoardSignals, context: Context, open_subjects: Collect
     still = set(map(str, blocked.index))
     cleared = frozenset(subject for subject in open_subjects if subject not in still)
     long_blocked = blocked.loc[blocked["blocked_working_hours"] >= context.thresholds.blocked_after_hours]
-    firing = tuple(
-        Finding(
-            "item_blocked",
-            str(item_id),
-            float(row["blocked_working_hours"]),
-            (str(item_id),),
-            {
-                "hours": float(row["blocked_working_hours"]),
-                "stage": row["stage"],
-                "title": _text(row.get("title")),
-                "url": _text(row.get("url")),
-            },
-        )
-        for item_id, row in long_blocked.iterrows()
+    firing = _item_findings(
+        "item_blocked",
+        long_blocked,
+        "blocked_working_hours",
+        lambda row: {"hours": float(row["blocked_working_hours"])},
     )
     return RuleResult(firing, cleared)
+
+
+def _item_findings(
+    rule: str,
+    items: pd.DataFrame,
+    severity: str,
+    facts: Callable[[Mapping[Hashable, Any]], dict[str, object]],
+) -> tuple[Finding, ...]:
+    """One finding per item (row) of ``items``, with its stage, title and link besides the rule's facts."""
+    return tuple(
+        Finding(
+            rule,
+            str(item_id),
+            float(row[severity]),
+            (str(item_id),),
+            facts(row)
+            | {"stage": row["stage"], "title": _text(row.get("title")), "url": _text(row.get("url"))},
+        )
+        for item_id, row in items.to_dict("index").items()
+    )
 
 
 Rule = Callable[[BoardSignals, Context, Collection[str]], RuleResult]
