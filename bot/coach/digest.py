@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -19,6 +18,7 @@ import pandas as pd
 
 from analytics.calendar import days_before
 from analytics.measures import BoardMetrics
+from bot.values import optional_number, optional_text
 
 NEAR_SLE_PACE = 0.7  # "near the SLE": older than 70 % of the items finished in the SLE window
 BottleneckRule = Literal["waiting_time", "wip_ratio"]
@@ -223,28 +223,14 @@ def _items(metrics: BoardMetrics) -> list[DigestItem]:
     return [
         DigestItem(
             item_id=str(row["item_id"]),
-            title=_text(row.get("title")),
-            url=_text(row.get("url")),
+            title=optional_text(row.get("title")),
+            url=optional_text(row.get("url")),
             stage=str(row["stage"]),
             age_days=float(row["age_days"]),
-            pace=_number(row.get("pace")),
+            pace=optional_number(row.get("pace")),
             past_sle=sle is not None and float(row["age_days"]) > sle,
             blocked=bool(row.get("blocked", False)),
-            blocked_days=_number(row.get("blocked_days")) or 0.0,
+            blocked_days=optional_number(row.get("blocked_days")) or 0.0,
         )
         for row in rows
     ]
-
-
-def _number(value: object) -> float | None:
-    if value is None or isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-        return None
-    return float(value)
-
-
-def _text(value: object) -> str | None:
-    # Missing attributes come out of pandas as None or NaN depending on the column's history.
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    text = str(value).strip()
-    return text or None

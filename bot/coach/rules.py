@@ -19,6 +19,7 @@ import pandas as pd
 from analytics.signals import BoardSignals, StageSignal
 from analytics.workflow import StageKind
 from bot.store.board_settings import Thresholds
+from bot.values import optional_text
 
 BOARD_SUBJECT = "Whole board"  # the subject of the board-wide WIP limit
 RULES = ("wip_limit_exceeded", "queue_growing", "stage_starving", "item_aging", "item_blocked")
@@ -77,7 +78,9 @@ def wip_limit_exceeded(signals: BoardSignals, context: Context, open_subjects: C
                         "wip": stage.wip,
                         "limit": stage.wip_limit,
                         "pulled": pulled[0] if pulled else None,
-                        "pulled_url": _text(signals.aging.loc[pulled[0]].get("url")) if pulled else None,
+                        "pulled_url": optional_text(signals.aging.loc[pulled[0]].get("url"))
+                        if pulled
+                        else None,
                     },
                 )
             )
@@ -195,7 +198,11 @@ def _item_findings(
             float(row[severity]),
             (str(item_id),),
             facts(row)
-            | {"stage": row["stage"], "title": _text(row.get("title")), "url": _text(row.get("url"))},
+            | {
+                "stage": row["stage"],
+                "title": optional_text(row.get("title")),
+                "url": optional_text(row.get("url")),
+            },
         )
         for item_id, row in items.to_dict("index").items()
     )
@@ -230,7 +237,3 @@ def _still_in(signals: BoardSignals, item: str | None, stage: str) -> bool:
 
 def _wip_stages(signals: BoardSignals) -> list[StageSignal]:
     return [stage for stage in signals.stages if stage.wip is not None]
-
-
-def _text(value: object) -> str | None:
-    return None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)

@@ -26,6 +26,7 @@ from analytics.measures import BoardMetrics
 from bot.report import days, percent, shorten
 from bot.slack import texts
 from bot.sync import freshness
+from bot.values import optional_number, optional_text
 
 # Slack's limits (https://docs.slack.dev/reference/block-kit/blocks)
 MAX_SECTION_TEXT = 3000
@@ -211,11 +212,11 @@ def wip_item_list(metrics: BoardMetrics) -> list[WipItem]:
             item_id=str(row["item_id"]),
             stage=str(row["stage"]),
             age_days=float(row["age_days"]),
-            pace=_number(row.get("pace")),
+            pace=optional_number(row.get("pace")),
             blocked=bool(row.get("blocked", False)),
-            blocked_days=_number(row.get("blocked_days")) or 0.0,
-            title=_text(row.get("title")),
-            url=_text(row.get("url")),
+            blocked_days=optional_number(row.get("blocked_days")) or 0.0,
+            title=optional_text(row.get("title")),
+            url=optional_text(row.get("url")),
         )
         for row in rows
     ]
@@ -255,17 +256,3 @@ def sle_summary(metrics: BoardMetrics) -> str:
 
 def item_title(item: WipItem) -> str | None:
     return escape(shorten(item.title, TITLE_WIDTH)) if item.title else None
-
-
-def _number(value: object) -> float | None:
-    if value is None or not isinstance(value, int | float) or math.isnan(value):
-        return None
-    return float(value)
-
-
-def _text(value: object) -> str | None:
-    # Missing attributes come out of pandas as None or NaN depending on the column's history.
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    text = str(value).strip()
-    return text or None
