@@ -69,7 +69,7 @@ def _measure(step: str, events_path: Path, workflow_path: Path, repeat: int) -> 
     from analytics.eventlog import read_event_log
     from analytics.measures import board_metrics
     from analytics.workflow import load_workflow
-    from bot.charting import render_charts
+    from bot.services.charts import render_charts
 
     workflow = load_workflow(workflow_path)
     asof = pd.Timestamp(ASOF)

@@ -53,7 +53,7 @@ def main() -> None:
             [
                 sys.executable,
                 "-m",
-                "bot.cli",
+                "bot.cli.main",
                 "serve",
                 "--workers",
                 str(args.workers),

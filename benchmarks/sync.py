@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 from bot.connectors.jira_cloud import JiraCloudConnector, JiraCloudSettings
 from bot.connectors.jira_dc import JiraDataCenterConnector, JiraDataCenterSettings
+from bot.services.sync import sync_board
 from bot.store.boards import add_board
 from bot.store.db import make_engine, session_factory, upgrade
-from bot.sync import sync_board
 from tests.fakes.jira import DEFAULT_WORKFLOW_YAML as WORKFLOW
 from tests.fakes.jira import FakeJira
 

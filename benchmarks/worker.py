@@ -31,19 +31,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 from sqlalchemy import Engine, Table, insert, select, text
 
-from bot.coach.jobs import CoachedBodies
 from bot.config import Settings
 from bot.connectors.file import FileConnector, FileSettings
 from bot.sample import SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
-from bot.scheduler.command import WorkerStore
 from bot.scheduler.jobs import DIGEST
 from bot.scheduler.planner import BoardCalendar, PlannedTrigger, calendar_triggers
 from bot.scheduler.worker import WorkerOptions, run_worker
+from bot.services.jobs import CoachedBodies
+from bot.services.sync import sync_board
 from bot.store.board_settings import BoardSettings
 from bot.store.boards import LOCAL_WORKSPACE, add_board, board_workflow
+from bot.store.db import Store as WorkerStore
 from bot.store.db import make_engine, session_factory, upgrade
 from bot.store.models import Board, Event, SyncRun, WorkItem
-from bot.sync import sync_board
 
 TEAM = "T0000TEAM1"
 TOKEN = "xoxb-test-team1"

@@ -7,7 +7,7 @@ import ast
 import re
 from pathlib import Path
 
-from bot.cli import build_parser
+from bot.cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN_IN_ANALYTICS = (

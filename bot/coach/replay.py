@@ -17,7 +17,7 @@ from analytics.timeline import build_timeline
 from analytics.workflow import Workflow
 from bot.coach.engine import Coach, evaluate_at, evaluation_moments
 from bot.coach.lifecycle import Alert
-from bot.coach.messages import nudge_text
+from bot.coach.wording import nudge_text
 from bot.store.board_settings import Thresholds
 
 

@@ -1,7 +1,7 @@
 """The function APScheduler calls for every job, and everything around the body: slot, claim, isolation, logs.
 
 Jobs in a persistent job store are pickled as a reference to an importable function plus its arguments, so
-the live objects a job needs (sessions, bodies) cannot travel with it. Each worker's executor threads are
+the live objects a job needs (its bodies) cannot travel with it. Each worker's executor threads are
 bound to that worker's ``JobRunner`` when they start (a thread-pool initializer), so ``run_scheduled_job``
 finds the right runner even with two workers in one process, as in the tests.
 
@@ -19,20 +19,10 @@ from collections.abc import Callable
 from typing import Any
 
 from apscheduler.triggers.base import BaseTrigger
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.connectors.errors import ConnectorError
 from bot.logs import log_context
-from bot.scheduler.jobs import (
-    CHECK,
-    DIGEST,
-    SLOTTED_KINDS,
-    SYNC,
-    JobBodies,
-    claim_key,
-    claimed,
-    holding,
-)
+from bot.scheduler.jobs import CHECK, DIGEST, SLOTTED_KINDS, SYNC, JobBodies
 from bot.scheduler.planner import job_id
 from bot.store.models import utcnow
 
@@ -47,7 +37,6 @@ class JobRunner:
 
     def __init__(
         self,
-        sessions: sessionmaker[Session],
         bodies: JobBodies,
         *,
         trigger_of: Callable[[str], BaseTrigger | None],
@@ -55,7 +44,6 @@ class JobRunner:
         lookback_s: float,
         clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
-        self._sessions = sessions
         self._bodies = bodies
         self._trigger_of = trigger_of
         self._holds_lease = holds_lease
@@ -106,8 +94,7 @@ class JobRunner:
 
     def _run(self, kind: str, board_id: int, context: dict[str, Any]) -> str:
         if kind == SYNC:
-            self._bodies.sync(board_id)
-            self._bodies.check(board_id, self._clock())  # the coach looks at fresh data at once
+            self._bodies.sync(board_id)  # checks the fresh data itself: one sync, one check
             return "synced and checked"
         if kind == CHECK:
             self._bodies.check(board_id, self._clock())
@@ -125,11 +112,8 @@ class JobRunner:
         # The lease could have expired while this run waited for a thread; a standby may own the slot now.
         if not self._holds_lease():
             return f"skipped slot {slot} (this worker no longer holds the lease)"
-        if not claimed(self._sessions, kind, board_id, slot):
-            return f"skipped slot {slot} (already claimed)"
         body = self._bodies.digest if kind == DIGEST else self._bodies.weekly_review
-        with holding(claim_key(kind, board_id, slot)):
-            body(board_id, slot)
+        body(board_id, slot)  # claims the slot before delivering it: a slot is delivered once
         return f"ran slot {slot}"
 
 

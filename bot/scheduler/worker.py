@@ -110,7 +110,6 @@ class _Worker:
         # Look back a minute beyond the grace time: APScheduler checks the grace a moment before the job
         # computes its slot.
         self._runner = JobRunner(
-            sessions,
             bodies,
             trigger_of=lambda job_id: self._triggers.get(job_id),
             holds_lease=self.holds_lease,

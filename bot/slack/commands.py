@@ -17,9 +17,10 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject
 from sqlalchemy.orm import Session
 
 from analytics.workflow import Workflow
-from bot.charting import CHART_FILES, ChartKind, render_chart
-from bot.coach.reports import board_digest, board_review, post_digest
 from bot.errors import FlowcoachError
+from bot.services.charts import CHART_FILES, ChartKind, render_chart
+from bot.services.metrics import metrics_now, sync_info
+from bot.services.reports import board_digest, board_review
 from bot.slack import texts
 from bot.slack.blocks.charts import (
     aging_blocks,
@@ -31,12 +32,14 @@ from bot.slack.blocks.charts import (
 )
 from bot.slack.blocks.forecast import forecast_blocks, forecast_text
 from bot.slack.blocks.replies import help_blocks, help_text, limits_blocks, no_board_blocks
+from bot.slack.blocks.review import review_blocks, review_text
 from bot.slack.blocks.status import status_blocks, status_text
 from bot.slack.delivery import direct_message_channel, upload_png
 from bot.slack.errors import friendly_message
 from bot.slack.forecasts import FORECAST_WINDOW_DAYS, forecast_for
 from bot.slack.grammar import BOARD_LIMIT_NAMES, FlowCommand, parse_flow
-from bot.slack.lookup import NoBoardHere, metrics_now, resolve_board, sync_info
+from bot.slack.lookup import NoBoardHere, resolve_board
+from bot.slack.notifier import post_digest
 from bot.slack.onboarding import open_connect_modal
 from bot.slack.runtime import Runtime
 from bot.slack.settings_modal import open_settings_modal
@@ -172,7 +175,10 @@ def answer_health(runtime: Runtime, ask: Ask) -> None:
     with runtime.sessions() as session:
         board = _board(runtime, ask, session)
         review = board_review(session, board, runtime.clock())
-    ask.reply(review.blocks, review.text)
+    ask.reply(
+        review_blocks(review.diagnosis, review.trends, review.metrics),
+        review_text(review.diagnosis, review.metrics),
+    )
 
 
 def answer_digest(runtime: Runtime, ask: Ask) -> None:

@@ -1,4 +1,5 @@
-"""Talking to the Slack Web API: the client with its retry policy, chart uploads.
+"""Talking to the Slack Web API: the client with its retry policy, and the one place that posts, updates
+and uploads (messages, threads, charts).
 
 Rate limits (429) are always retried after ``Retry-After``: Slack did not act on the request. A connection
 error is retried only when it cannot have reached Slack (the connection was refused) or when the method is
@@ -9,6 +10,9 @@ in the channel is worse than one lost retry.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 from urllib.error import URLError
 
 from slack_sdk import WebClient
@@ -16,6 +20,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
+from slack_sdk.models.blocks import Block
 
 log = logging.getLogger("flowcoach.slack")
 
@@ -66,8 +71,69 @@ def upload_png(
     )
 
 
+def post_ephemeral(client: WebClient, channel: str, user: str, *, text: str) -> None:
+    """A message only ``user`` sees, in ``channel``."""
+    client.chat_postEphemeral(channel=channel, user=user, text=text)
+
+
 def direct_message_channel(client: WebClient, user_id: str) -> str:
     """The id of the bot's direct-message channel with a user (opened if needed)."""
     response = client.conversations_open(users=user_id)
     channel = response["channel"]
     return str(channel["id"])
+
+
+def post_message(
+    client: WebClient,
+    channel: str,
+    *,
+    text: str,
+    blocks: Sequence[Block | dict[str, Any]] | None = None,
+    thread_ts: str | None = None,
+) -> str:
+    """Post a message (in a thread when ``thread_ts`` is given); returns its timestamp."""
+    posted = client.chat_postMessage(
+        channel=channel, text=text, blocks=list(blocks) if blocks else None, thread_ts=thread_ts
+    )
+    return str(posted["ts"])
+
+
+def update_message(
+    client: WebClient, channel: str, ts: str, *, text: str, blocks: Sequence[Block] | None = None
+) -> None:
+    """Replace a message the app posted earlier."""
+    client.chat_update(channel=channel, ts=ts, text=text, blocks=list(blocks) if blocks else None)
+
+
+def post_thread(
+    client: WebClient,
+    channel: str,
+    *,
+    text: str,
+    parent: Sequence[Block],
+    replies: Sequence[Sequence[Block]],
+) -> str:
+    """One parent message and its replies in its thread; returns the parent's timestamp."""
+    ts = post_message(client, channel, text=text, blocks=parent)
+    for reply in replies:
+        post_message(client, channel, text=text, blocks=reply, thread_ts=ts)
+    return ts
+
+
+def post_with_charts(
+    client: WebClient, channel: str, *, text: str, blocks: Sequence[Block], charts: Sequence[Chart]
+) -> str:
+    """A message, then PNG charts as files in its thread; returns the message's timestamp."""
+    ts = post_message(client, channel, text=text, blocks=blocks)
+    for chart in charts:
+        client.files_upload_v2(
+            channel=channel, thread_ts=ts, content=chart.png, filename=chart.filename, title=chart.title
+        )
+    return ts
+
+
+@dataclass(frozen=True)
+class Chart:
+    png: bytes
+    filename: str
+    title: str

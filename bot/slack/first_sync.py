@@ -13,19 +13,19 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
-from bot.connectors.base import Connector
-from bot.connectors.registry import build_connector, connector_kind
+from bot.connectors.registry import connector_kind
 from bot.errors import FlowcoachError
+from bot.services.connections import board_connector
+from bot.services.metrics import metrics_now
+from bot.services.sync import sync_board
 from bot.slack import texts
 from bot.slack.blocks.common import context
 from bot.slack.blocks.onboarding import ready_blocks, source_name, sync_failed_blocks
-from bot.slack.lookup import metrics_now
+from bot.slack.delivery import direct_message_channel, post_message
 from bot.slack.onboarding_flow import secret_key
 from bot.slack.runtime import Runtime
-from bot.store.boards import board_counts, board_workflow
-from bot.store.crypto import decrypt_secrets
+from bot.store.boards import board_counts
 from bot.store.models import Board
-from bot.sync import sync_board
 
 log = logging.getLogger("flowcoach.slack")
 
@@ -42,14 +42,6 @@ def announce_first_sync(runtime: Runtime, client: WebClient, board_id: int, user
         log.exception("could not announce the first sync of board %s", board_id)
 
 
-def board_connector(runtime: Runtime, board: Board) -> Connector:
-    """The board's connector with its secrets decrypted with the app's key."""
-    values = dict(board.connector_settings)
-    if board.connector_secrets:
-        values |= decrypt_secrets(board.connector_secrets, secret_key(runtime))
-    return build_connector(board.connector, values, board_workflow(board))
-
-
 def first_sync_report(runtime: Runtime, board_id: int) -> tuple[list[Block], str]:
     """Sync the board; the message saying how it went (blocks and notification text)."""
     with runtime.sessions() as session:
@@ -57,7 +49,7 @@ def first_sync_report(runtime: Runtime, board_id: int) -> tuple[list[Block], str
         name, source = board.name, source_name(connector_kind(board.connector))
     try:
         with runtime.sessions() as session:
-            connector = board_connector(runtime, session.get_one(Board, board_id))
+            connector = board_connector(session.get_one(Board, board_id), secret_key(runtime))
         try:
             result = sync_board(runtime.sessions, board_id, connector)
         finally:
@@ -93,10 +85,9 @@ def _post(client: WebClient, channel: str | None, user_id: str, blocks: list[Blo
     """In the board's channel; in a direct message to whoever connected it when the channel refuses."""
     if channel:
         try:
-            client.chat_postMessage(channel=channel, blocks=blocks, text=text)
+            post_message(client, channel, text=text, blocks=blocks)
             return
         except SlackApiError as error:
             log.warning("cannot post in the board's channel (%s)", error.response.get("error"))
         blocks = [*blocks, context(texts.CONNECT_POSTED_HERE_INSTEAD.format(channel=channel))]
-    dm = client.conversations_open(users=user_id)["channel"]["id"]
-    client.chat_postMessage(channel=dm, blocks=blocks, text=text)
+    post_message(client, direct_message_channel(client, user_id), text=text, blocks=blocks)

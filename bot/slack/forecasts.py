@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from analytics.measures import BoardMetrics
-from bot.forecasting import ForecastResult, forecast_how_many, forecast_when
+from bot.services.forecasting import ForecastResult, forecast_how_many, forecast_when
 from bot.slack.grammar import FlowCommand
 
 FORECAST_WINDOW_DAYS = 30  # as the CLI: recent throughput predicts the near future best

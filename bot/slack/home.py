@@ -8,11 +8,13 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.services.metrics import metrics_now, sync_info
 from bot.slack.blocks.home import HomeBoard, home_view
 from bot.slack.blocks.status import status_blocks, status_text
+from bot.slack.delivery import post_message
 from bot.slack.errors import friendly_message
 from bot.slack.ids import OPEN_CONNECT, OPEN_SETTINGS, POST_STATUS
-from bot.slack.lookup import board_in_workspace, metrics_now, sync_info
+from bot.slack.lookup import board_in_workspace
 from bot.slack.onboarding import open_connect_modal
 from bot.slack.runtime import Runtime
 from bot.slack.settings_modal import open_settings_modal
@@ -64,9 +66,7 @@ def register_home(app: App, runtime: Runtime) -> None:
             channel = board.channel_id
         if channel is None:
             return
-        client.chat_postMessage(
-            channel=channel, blocks=status_blocks(metrics, sync), text=status_text(metrics)
-        )
+        post_message(client, channel, text=status_text(metrics), blocks=status_blocks(metrics, sync))
 
     def open_settings(ack: Ack, body: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
         ack()

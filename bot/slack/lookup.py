@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
-import pandas as pd
 from sqlalchemy.orm import Session
 
-from analytics.measures import BoardMetrics, board_metrics
 from bot.errors import FlowcoachError
-from bot.slack.blocks.common import SyncInfo
-from bot.slack.cache import MetricsCache
-from bot.store.boards import board_workflow, get_board, last_sync_run, list_boards
-from bot.store.eventstore import load_events
+from bot.store.boards import get_board, list_boards
 from bot.store.models import Board
 
 
@@ -44,23 +37,6 @@ def resolve_board(session: Session, workspace: str, channel_id: str | None, name
     if len(boards) == 1 and boards[0].channel_id is None:
         return boards[0]  # a board added from the command line, not yet given a channel
     raise NoBoardHere("no board in this channel")
-
-
-def metrics_now(
-    session: Session, board: Board, now: dt.datetime, window_days: int = 30, cache: MetricsCache | None = None
-) -> BoardMetrics:
-    """The board's metrics at ``now`` over the last ``window_days`` days, from the store (or the cache)."""
-    if cache is not None:
-        return cache.metrics(session, board, now, window_days)
-    workflow = board_workflow(board)
-    events = load_events(session, board.id, workflow)
-    return board_metrics(events, workflow, pd.Timestamp(now), window_days=window_days)
-
-
-def sync_info(session: Session, board: Board, now: dt.datetime) -> SyncInfo:
-    run = last_sync_run(session, board.id)
-    error = run.error if run is not None and run.status == "failed" else None
-    return SyncInfo(last_synced_at=board.last_synced_at, now=now, last_error=error)
 
 
 def board_in_workspace(session: Session, workspace: str, board_id: object) -> Board:

@@ -8,15 +8,18 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.coach.reports import board_review
+from bot.services.metrics import metrics_now, sync_info
+from bot.services.reports import board_review
 from bot.slack import texts
 from bot.slack.blocks.forecast import forecast_blocks, forecast_text
 from bot.slack.blocks.replies import help_blocks, help_text, no_board_blocks
+from bot.slack.blocks.review import review_blocks, review_text
 from bot.slack.blocks.status import status_blocks, status_text
+from bot.slack.delivery import post_message
 from bot.slack.errors import friendly_message
 from bot.slack.forecasts import FORECAST_WINDOW_DAYS, forecast_for
 from bot.slack.grammar import CommandError, parse_flow
-from bot.slack.lookup import NoBoardHere, metrics_now, resolve_board, sync_info
+from bot.slack.lookup import NoBoardHere, resolve_board
 from bot.slack.runtime import Runtime
 from bot.store.claims import claim
 
@@ -41,7 +44,7 @@ def register_mentions(app: App, runtime: Runtime) -> None:
             blocks, text = no_board_blocks(), texts.NO_BOARD_HERE
         except Exception as error:
             blocks, text = [], friendly_message(error)
-        client.chat_postMessage(channel=channel, thread_ts=thread, blocks=blocks or None, text=text)
+        post_message(client, channel, text=text, blocks=blocks, thread_ts=thread)
 
     app.event("app_mention")(ack=ack_now, lazy=[on_mention])
 
@@ -58,7 +61,8 @@ def answer_mention(runtime: Runtime, team_id: str | None, channel: str, text: st
         board = resolve_board(session, runtime.workspace_key(team_id), channel, command.board)
         if command.name == "health":
             review = board_review(session, board, now)
-            return review.blocks, review.text
+            blocks = review_blocks(review.diagnosis, review.trends, review.metrics)
+            return blocks, review_text(review.diagnosis, review.metrics)
         window = FORECAST_WINDOW_DAYS if command.name == "forecast" else 30
         metrics = metrics_now(session, board, now, window, runtime.metrics_cache)
         sync = sync_info(session, board, now)

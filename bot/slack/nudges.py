@@ -14,11 +14,14 @@ from slack_sdk import WebClient
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
 
 from analytics.workhours import WorkCalendar, next_working_time
-from bot.coach.live import alert_for_button
-from bot.coach.messages import local_when, nudge_blocks, nudge_text
+from bot.coach.wording import nudge_text
+from bot.services.coaching import alert_for_button
+from bot.services.metrics import metrics_now
 from bot.slack import ids, texts
 from bot.slack.blocks.common import item_link
-from bot.slack.lookup import board_in_workspace, metrics_now
+from bot.slack.blocks.nudges import local_when, nudge_blocks
+from bot.slack.delivery import update_message
+from bot.slack.lookup import board_in_workspace
 from bot.slack.runtime import Runtime
 from bot.store.boards import board_workflow
 from bot.store.models import Board
@@ -70,7 +73,7 @@ def register_nudge_actions(app: App, runtime: Runtime) -> None:
         if channel and ts:
             noted = ContextBlock(elements=[MarkdownTextObject(text=note)])
             blocks = [*nudge_blocks(alert, name, alert_id), noted]
-            client.chat_update(channel=channel, ts=ts, blocks=blocks, text=nudge_text(alert))
+            update_message(client, channel, ts, text=nudge_text(alert), blocks=blocks)
 
     def show_items(ack: Ack, body: dict[str, Any], respond: Respond, context: dict[str, Any]) -> None:
         ack()

@@ -41,7 +41,7 @@ def workflow_yaml(
     *,
     comments: bool = True,
 ) -> str:
-    """Workflow YAML listing status ids, each followed by its name as a comment (as ``bot.proposal`` writes).
+    """Workflow YAML listing status ids, each followed by its name as a comment (as a proposal is).
 
     Values are written as JSON strings, which YAML reads as double-quoted scalars: any name or id is safe.
     """

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
-from bot.slack.cache import MetricsCache
+from bot.services.metrics_cache import MetricsCache
 from bot.store.boards import LOCAL_WORKSPACE
 
 

@@ -11,7 +11,7 @@ from bot.config import Settings, load_settings
 from bot.errors import FlowcoachError
 from bot.logs import configure_logging
 from bot.slack.runtime import Runtime
-from bot.store.db import SchemaOutOfDate, ensure_schema, make_engine, session_factory
+from bot.store.db import open_database
 
 log = logging.getLogger("flowcoach.serve")
 FIRST_SYNC_THREADS = 2
@@ -19,14 +19,9 @@ FIRST_SYNC_THREADS = 2
 
 def build_runtime(settings: Settings) -> Runtime:
     """The runtime on the configured database (a SQLite file is migrated on first use)."""
-    engine = make_engine(settings.database_url)
-    try:
-        ensure_schema(engine)
-    except SchemaOutOfDate as behind:
-        engine.dispose()
-        raise FlowcoachError(str(behind)) from None
+    database = open_database(settings.database_url)
     background = ThreadPoolExecutor(FIRST_SYNC_THREADS, thread_name_prefix="flowcoach-sync")
-    return Runtime(settings=settings, sessions=session_factory(engine), background=background)
+    return Runtime(settings=settings, sessions=database.sessions, background=background)
 
 
 def check_settings(settings: Settings) -> None:

@@ -34,6 +34,7 @@ from bot.slack.blocks.settings import (
     settings_view,
     threshold_block,
 )
+from bot.slack.delivery import direct_message_channel, post_ephemeral, post_message
 from bot.slack.ids import SETTINGS
 from bot.slack.lookup import NoBoardHere, board_in_workspace
 from bot.slack.onboarding_flow import FormErrors
@@ -170,9 +171,8 @@ def _tell(client: WebClient, channel_id: str | None, user_id: str, text: str) ->
     """Ephemeral in the board's channel; a direct message when it has none or refuses (not a member)."""
     if channel_id is not None:
         try:
-            client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+            post_ephemeral(client, channel_id, user_id, text=text)
             return
         except SlackApiError as error:
             log.info("settings confirmation goes to a DM (%s)", error.response.get("error"))
-    dm = client.conversations_open(users=user_id)["channel"]["id"]
-    client.chat_postMessage(channel=dm, text=text)
+    post_message(client, direct_message_channel(client, user_id), text=text)

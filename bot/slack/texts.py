@@ -5,7 +5,7 @@ translate or reword everything a team sees. Sections follow the surfaces: result
 
 The Block Kit builders in ``bot.slack.blocks`` arrange blocks; the words, units and markers come from here.
 Arguments that end up in mrkdwn arrive already escaped (names, titles, links): these functions only put words
-and numbers in order. Numbers arrive formatted with ``bot.report``'s helpers (``7.1 d``, ``85%``) so the
+and numbers in order. Numbers arrive formatted with ``bot.formatting``'s helpers (``7.1 d``, ``85%``) so the
 terminal and Slack read alike.
 """
 
@@ -574,44 +574,9 @@ SETTINGS_REQUIRED = "Required."
 SETTINGS_NOT_HERE = "That board is not one of this workspace's boards: nothing was changed."
 
 
-# === Nudges: what the coach sees, why it matters for flow, one next step ===
+# === Nudges: the frame around the coach's words, and their buttons ===
 
-NUDGE_WHAT_BOARD = "The whole board is at *{wip}/{limit}* WIP{pulled}."
-NUDGE_WHAT = {
-    "wip_limit_exceeded": "*{subject}* is at *{wip}/{limit}* WIP{pulled}.",
-    "queue_growing": (
-        "*{subject}* is growing: {arrivals} in, {departures} out over the last {days} working days "
-        "({wip_before} → {wip} waiting)."
-    ),
-    "stage_starving": "*{subject}* has been empty for {hours:.0f} working hours while {upstream} holds "
-    "{upstream_wip} items.",
-    "item_aging": "{item} has been in progress for *{age_days:.1f} days* in {stage}, past the SLE of "
-    "{sle_days:.1f} days.",
-    "item_blocked": "{item} has been blocked for *{hours:.0f} working hours* in {stage}.",
-}
-NUDGE_PULLED = " ({item} was just pulled in)"
-NUDGE_NEXT_BOARD = "Stop starting, start finishing: finish something before pulling anything new."
-NUDGE_WHY = {
-    "wip_limit_exceeded": "More work in progress than agreed means every item waits longer.",
-    "queue_growing": "A growing queue is where delivery time goes: items wait there, nobody works on them.",
-    "stage_starving": "Idle capacity downstream of full stages: {upstream} is the likely constraint.",
-    "item_aging": "Old work gets older: each day it waits, the odds it is still needed as built go down.",
-    "item_blocked": "Blocked work still counts as WIP and hides the queue behind it.",
-}
-NUDGE_NEXT = {
-    "wip_limit_exceeded": "Stop starting, start finishing: who can help finish something in {subject}?",
-    "queue_growing": "Find what holds items in {subject}, and pull from it before starting anything new.",
-    "stage_starving": "Can people from {subject} help {upstream} finish, instead of starting new work?",
-    "item_aging": "Swarm on it or split it; if it cannot move, say what is in the way.",
-    "item_blocked": "Who can unblock it today? Escalate the dependency if it is outside the team.",
-}
-NUDGE_TITLE = {
-    "wip_limit_exceeded": "WIP limit exceeded",
-    "queue_growing": "Queue growing",
-    "stage_starving": "Stage starving",
-    "item_aging": "Item past the SLE",
-    "item_blocked": "Item blocked",
-}
+# What / why / next step are the coach's words (bot/coach/wording.py); here is how Slack frames them.
 NUDGE_BOARD = "{board} · {title}"
 NUDGE_WORSE = ":arrow_up: Worse since the first message: {what}"
 NUDGE_RESOLVED = ":white_check_mark: Resolved {when}: {what}"
@@ -830,4 +795,4 @@ def review_per_week(value: float) -> str:
 REVIEW_NO_DATA = "no data"
 REVIEW_CHARTS = "Charts: cumulative flow, cycle time, aging WIP and throughput, posted with this review."
 DIAGNOSIS_RATIO = "{value:.2f}×"
-DIAGNOSIS_NONE = "—"  # no data, as bot.report shows it
+DIAGNOSIS_NONE = "—"  # no data, as bot.cli.report shows it

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +13,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from bot.errors import FlowcoachError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -85,3 +90,41 @@ def ensure_schema(engine: Engine) -> None:
             f"the database schema is at {revision or 'nothing'}, not {head}: run `flowcoach db upgrade`"
         )
     upgrade(engine)
+
+
+@dataclass(frozen=True)
+class Store:
+    """An open database: its engine (to dispose of) and the sessions every use case works with."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(url: str) -> Store:
+    """The database at ``url``, its schema checked (a SQLite file migrated): the one way to get sessions.
+
+    A server database behind the code is refused with the one line that says how to fix it.
+    """
+    engine = make_engine(url)
+    try:
+        ensure_schema(engine)
+    except SchemaOutOfDate as behind:
+        engine.dispose()
+        raise FlowcoachError(str(behind)) from None
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(engine, session_factory(engine))
+
+
+@contextmanager
+def open_store(url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the database at ``url`` for the length of a block; the engine is disposed afterwards."""
+    store = open_database(url)
+    try:
+        yield store.sessions
+    finally:
+        store.close()

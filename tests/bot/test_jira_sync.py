@@ -14,11 +14,11 @@ from analytics.eventlog import read_event_log
 from analytics.measures import board_metrics
 from analytics.workflow import parse_workflow
 from bot.connectors.jira_cloud import JiraCloudConnector, JiraCloudSettings
+from bot.services.sync import sync_board
 from bot.store.boards import add_board
 from bot.store.db import make_engine, session_factory, upgrade
 from bot.store.eventstore import load_events
 from bot.store.models import Event, SyncRun
-from bot.sync import sync_board
 from tests.fakes.jira import DEFAULT_WORKFLOW_YAML as WORKFLOW
 from tests.fakes.jira import FakeJira
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.report import days, percent, shorten
+from bot.formatting import days, percent, shorten
 
 
 def test_shorten_cuts_at_a_word_with_an_ellipsis():

@@ -19,12 +19,12 @@ from bot.connectors import file as file_connector
 from bot.connectors.base import Batch, SourceItem
 from bot.connectors.file import FileConnector, FileSettings
 from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
+from bot.services.sync import sync_board
 from bot.store.boards import add_board, board_workflow, get_board
 from bot.store.crypto import SecretKeyError, decrypt_secrets, encrypt_secrets
 from bot.store.db import MIGRATIONS, current_revision, make_engine, session_factory, upgrade
 from bot.store.eventstore import load_events, store_batch
 from bot.store.models import Base, Board, Event, SyncRun
-from bot.sync import sync_board
 
 UTC = dt.UTC
 

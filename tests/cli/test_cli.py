@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 
 DATA = Path(__file__).resolve().parents[1] / "analytics" / "data"
 WORKFLOW = DATA / "spec_workflow.yml"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
 from bot.slack.blocks import terminal
 from tests.fakes.slack_api import SlackEmulator

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from bot.cli import main
+from bot.cli.main import main
 from tests.fakes.jira import FakeJira
 
 UTC = dt.UTC

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.sample import SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
 
 # The sample workflow's calendar (bot/sample/workflow.yml), restated here so the test checks the output

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from slack_sdk.oauth.installation_store.models.installation import Installation
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.slack.installations import EncryptedInstallationStore
 from bot.store.boards import LOCAL_WORKSPACE, add_board
 from bot.store.crypto import SecretKeyError, decrypt_secrets, encrypt_secrets

@@ -19,10 +19,10 @@ from bot.connectors.azure_devops import AzureDevOpsConnector, AzureDevOpsSetting
 from bot.connectors.azure_devops_history import SyncState, decode_ids, encode_ids
 from bot.connectors.base import Batch, SourceStatus
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, RateLimited
+from bot.services.sync import sync_board
 from bot.store.boards import add_board
 from bot.store.db import make_engine, session_factory, upgrade
 from bot.store.eventstore import load_events
-from bot.sync import sync_board
 from tests.fakes.azure_devops import WORKFLOW_YAML, FakeAzureDevOps
 
 T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)

@@ -18,11 +18,11 @@ from analytics.workflow import parse_workflow
 from bot.connectors.base import Batch
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, RateLimited
 from bot.connectors.github import GitHubConnector, GitHubSettings
+from bot.services.sync import sync_board
 from bot.store.boards import add_board
 from bot.store.db import make_engine, session_factory, upgrade
 from bot.store.eventstore import load_events
 from bot.store.models import Event
-from bot.sync import sync_board
 from tests.fakes.github import DEFAULT_WORKFLOW_YAML, FakeGitHub
 
 T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)

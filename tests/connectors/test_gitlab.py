@@ -20,10 +20,10 @@ from bot.connectors.base import Batch, SourceStatus
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, RateLimited
 from bot.connectors.gitlab import GitLabConnector, GitLabSettings
 from bot.connectors.mapping import default_stages
+from bot.services.sync import sync_board
 from bot.store.boards import add_board
 from bot.store.db import make_engine, session_factory, upgrade
 from bot.store.eventstore import load_events
-from bot.sync import sync_board
 from tests.fakes.gitlab import DEFAULT_WORKFLOW_YAML, FakeGitLab
 
 T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)

@@ -19,11 +19,11 @@ from analytics.workflow import parse_workflow
 from bot.connectors.base import Batch, SourceStatus
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, RateLimited
 from bot.connectors.linear import LinearConnector, LinearSettings
+from bot.services.sync import sync_board
 from bot.store.boards import add_board
 from bot.store.db import make_engine, session_factory, upgrade
 from bot.store.eventstore import load_events
 from bot.store.models import Event, SyncRun
-from bot.sync import sync_board
 from tests.fakes.linear import DEFAULT_WORKFLOW_YAML, FakeLinear, fake_id
 
 UTC = dt.UTC

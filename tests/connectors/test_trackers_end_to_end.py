@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.slack import ids
 from bot.slack.blocks.onboarding import CONNECTOR_BLOCK, NAME_BLOCK, field_block
 from bot.store.models import Board

@@ -22,11 +22,11 @@ from analytics.workflow import parse_workflow
 from bot.connectors.base import Batch, SourceStatus
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, RateLimited
 from bot.connectors.trello import API_URL, TrelloConnector, TrelloSettings
+from bot.services.sync import sync_board
 from bot.store.boards import add_board
 from bot.store.db import make_engine, session_factory, upgrade
 from bot.store.eventstore import load_events
 from bot.store.models import Event, SyncRun, WorkItem
-from bot.sync import sync_board
 from tests.fakes.trello import DEFAULT_WORKFLOW_YAML as WORKFLOW
 from tests.fakes.trello import FakeTrello
 

@@ -1,7 +1,8 @@
 """The deployment files agree with the application: image, commands, variables, probes and hardening.
 
 Nothing here builds or runs a container: the Dockerfile, docker-compose.yml, the Kubernetes manifests and
-the Procfile are read as text/YAML and checked against `bot.cli.build_parser()` and `bot.config.Settings`.
+the Procfile are read as text/YAML and checked against `bot.cli.main.build_parser()` and
+`bot.config.Settings`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 import yaml
 from sqlalchemy import make_url
 
-from bot.cli import build_parser
+from bot.cli.main import build_parser
 from bot.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.scheduler.jobs import CHECK, DIGEST, SYNC, WEEKLY_REVIEW
 from bot.scheduler.planner import BoardCalendar, PlannedTrigger, TriggerPlan
 from bot.scheduler.worker import WorkerOptions, run_worker
+from bot.services.jobs import claimed
 from bot.store.boards import add_board
 from bot.store.db import make_engine, session_factory, upgrade
 
@@ -107,10 +108,15 @@ class Recorder:
 
 
 class RecordingBodies:
-    """Job bodies that record each call; boards in ``failing`` raise from every body."""
+    """Job bodies that record each call; boards in ``failing`` raise from every body.
+
+    Like the real ones (``BoardJobs``), a digest or review first claims its slot and does nothing when the
+    slot was claimed already, so a slot computed alike by two workers is recorded once.
+    """
 
     def __init__(self, recorder: Recorder, worker: str, failing: frozenset[int] = frozenset()) -> None:
         self.recorder, self.worker, self.failing = recorder, worker, failing
+        self.sessions: sessionmaker[Session] | None = None  # the running worker's, set when it starts
 
     def _record(self, kind: str, board_id: int, slot: str | None) -> None:
         if board_id in self.failing:
@@ -124,10 +130,16 @@ class RecordingBodies:
         self._record(CHECK, board_id, None)
 
     def digest(self, board_id: int, slot: str) -> None:
-        self._record(DIGEST, board_id, slot)
+        if self._claimed(DIGEST, board_id, slot):
+            self._record(DIGEST, board_id, slot)
 
     def weekly_review(self, board_id: int, slot: str) -> None:
-        self._record(WEEKLY_REVIEW, board_id, slot)
+        if self._claimed(WEEKLY_REVIEW, board_id, slot):
+            self._record(WEEKLY_REVIEW, board_id, slot)
+
+    def _claimed(self, kind: str, board_id: int, slot: str) -> bool:
+        assert self.sessions is not None, "bodies used outside a running worker"
+        return claimed(self.sessions, kind, board_id, slot)
 
 
 def every(seconds: float, *kinds: str) -> TriggerPlan:
@@ -159,6 +171,7 @@ class RunningWorker:
     def __init__(self, url: str, bodies: RecordingBodies, options: WorkerOptions) -> None:
         self.engine = make_engine(url)
         self.sessions = session_factory(self.engine)
+        bodies.sessions = self.sessions
         self.options = options
         self.halt = threading.Event()
         self.thread = threading.Thread(

@@ -18,12 +18,12 @@ from cryptography.fernet import Fernet
 
 from bot.config import Settings
 from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
+from bot.services.sync import sync_board
 from bot.slack.app import create_app
 from bot.slack.runtime import Runtime
 from bot.slack.web import wsgi_app
 from bot.store.boards import LOCAL_WORKSPACE, add_board
 from bot.store.db import make_engine, session_factory, upgrade
-from bot.sync import sync_board
 from tests.fakes.slack_api import SlackEmulator
 from tests.fakes.slack_requests import SlackSender
 

@@ -14,11 +14,12 @@ from slack_sdk.models.blocks import Block, HeaderBlock, SectionBlock
 from analytics.eventlog import read_event_log
 from analytics.measures import BoardMetrics, board_metrics
 from analytics.workflow import load_workflow
-from bot.forecasting import forecast_how_many, forecast_when
 from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
+from bot.services.forecasting import forecast_how_many, forecast_when
+from bot.services.metrics import SyncInfo
 from bot.slack import ids
 from bot.slack.blocks import charts, common
-from bot.slack.blocks.common import SyncInfo, to_dicts
+from bot.slack.blocks.common import to_dicts
 from bot.slack.blocks.forecast import forecast_blocks
 from bot.slack.blocks.home import HomeBoard, home_view
 from bot.slack.blocks.status import status_blocks, status_text

@@ -4,21 +4,33 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import threading
 
 from sqlalchemy import select
 
-from bot.coach.jobs import CoachJobs
-from bot.coach.live import check_board
 from bot.sample import SAMPLE_ASOF
+from bot.scheduler.jobs import CHECK, SYNC
+from bot.scheduler.runner import JobRunner
+from bot.services.jobs import BoardJobs
 from bot.slack import ids
-from bot.slack.delivery import web_client
+from bot.slack.notifier import SlackNotifier
 from bot.store.models import AlertState
 from tests.slack.conftest import FLOW_CHANNEL, USER, RunningApp, add_sample_board
 
 
+def board_jobs(app: RunningApp, now: dt.datetime = SAMPLE_ASOF) -> BoardJobs:
+    """The worker's job functions, speaking in the emulated Slack with the app's bot token."""
+    notifier = SlackNotifier(app.runtime.settings, app.runtime.sessions, clock=lambda: now)
+    return BoardJobs(app.runtime.sessions, notifier, secret_key=None, clock=lambda: now)
+
+
+def check_board(app: RunningApp, board_id: int, now: dt.datetime) -> list:
+    return [decision.action for decision in board_jobs(app, now).check(board_id, now)]
+
+
 def run_check(app: RunningApp, board_id: int) -> list:
-    client = web_client(app.slack.api_url, "xoxb-test-team1")
-    return check_board(app.runtime.sessions, board_id, SAMPLE_ASOF, client)
+    return check_board(app, board_id, SAMPLE_ASOF)
 
 
 def click(app: RunningApp, message: dict, action_id: str):
@@ -117,9 +129,8 @@ def test_a_cleared_alert_updates_its_original_message_to_resolved(app: RunningAp
     """Review over its limit on the sample's Monday 16 November morning, back under it by the afternoon:
     the afternoon's check edits the morning's message in place (no new message) to say it resolved."""
     board_id = add_sample_board(app)
-    client = web_client(app.slack.api_url, "xoxb-test-team1")
     morning = dt.datetime(2026, 11, 16, 10, 0, tzinfo=dt.UTC)
-    check_board(app.runtime.sessions, board_id, morning, client)
+    check_board(app, board_id, morning)
     with app.sessions() as session:
         review = session.scalars(
             select(AlertState).where(AlertState.rule == "wip_limit_exceeded", AlertState.subject == "Review")
@@ -128,7 +139,7 @@ def test_a_cleared_alert_updates_its_original_message_to_resolved(app: RunningAp
     posts_before = len(app.slack.calls_to("chat.postMessage"))
 
     afternoon = dt.datetime(2026, 11, 16, 14, 15, tzinfo=dt.UTC)
-    actions = check_board(app.runtime.sessions, board_id, afternoon, client)
+    actions = check_board(app, board_id, afternoon)
     assert any(a.kind == "resolve" and a.alert.subject == "Review" for a in actions)
     update = app.slack.wait_for("chat.update", predicate=lambda c: c.params["ts"] == review.message_ts)[0]
     shown = json.dumps(update.params["blocks"])
@@ -145,7 +156,7 @@ def test_the_weekly_review_posts_its_diagnosis_with_the_four_charts_in_the_threa
     """The worker's weekly review: one message with the diagnosis, four PNG charts in its thread; the same
     slot run again (a retry, a second worker) posts nothing."""
     board_id = add_sample_board(app)
-    jobs = CoachJobs(app.runtime.settings, app.runtime.sessions, clock=lambda: SAMPLE_ASOF)
+    jobs = board_jobs(app)
     jobs.weekly_review(board_id, "2026-11-16T09:30:00+01:00")
     parent = app.slack.wait_for("chat.postMessage")[0]
     assert parent.params["channel"] == FLOW_CHANNEL and "thread_ts" not in parent.params
@@ -158,3 +169,58 @@ def test_the_weekly_review_posts_its_diagnosis_with_the_four_charts_in_the_threa
     jobs.weekly_review(board_id, "2026-11-16T09:30:00+01:00")
     assert len(app.slack.calls_to("chat.postMessage")) == 1
     assert len(app.slack.calls_to("files.completeUploadExternal")) == 4
+
+
+class CountingJobs(BoardJobs):
+    """The real job functions, counting how often a board's rules are checked."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.checks: list[int] = []
+        self._lock = threading.Lock()
+
+    def check(self, board_id: int, at: dt.datetime) -> list:
+        with self._lock:
+            self.checks.append(board_id)
+        return super().check(board_id, at)
+
+
+def test_one_sync_job_checks_once_and_a_check_due_with_it_posts_nothing_twice(app: RunningApp, caplog):
+    """A board's first sync job and a check job fall due together (the worker log once showed `UNIQUE
+    constraint failed: alert_states…` here): the sync job checks exactly once, both evaluations are
+    serialised, and every nudge reaches the channel once."""
+    board_id = add_sample_board(app)
+    notifier = SlackNotifier(app.runtime.settings, app.runtime.sessions, clock=lambda: SAMPLE_ASOF)
+    jobs = CountingJobs(app.runtime.sessions, notifier, secret_key=None, clock=lambda: SAMPLE_ASOF)
+    runner = JobRunner(jobs, trigger_of=lambda _job: None, holds_lease=lambda: True, lookback_s=60)
+    runner.accept()
+
+    runner.run(SYNC, board_id)
+    assert jobs.checks == [board_id]  # one sync job, one check
+
+    second = add_sample_board(app, name="Mobile")
+    caplog.set_level(logging.WARNING)
+    start = threading.Barrier(2)
+
+    def due(kind: str) -> None:
+        start.wait()
+        runner.run(kind, second)
+
+    threads = [threading.Thread(target=due, args=(kind,)) for kind in (SYNC, CHECK)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert jobs.checks.count(second) == 2
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    with app.sessions() as session:
+        keys = session.execute(
+            select(AlertState.rule, AlertState.subject).where(AlertState.board_id == second)
+        ).all()
+    assert keys and len(keys) == len(set(keys))
+    posted = [
+        call.params["blocks"][-1]["block_id"]
+        for call in app.slack.calls_to("chat.postMessage")
+        if call.params.get("blocks") and call.params["blocks"][-1].get("block_id", "").startswith("alert_")
+    ]
+    assert posted and len(posted) == len(set(posted))

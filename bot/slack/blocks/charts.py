@@ -14,7 +14,7 @@ import pandas as pd
 from slack_sdk.models.blocks import Block
 
 from analytics.measures import BoardMetrics, StageFlow
-from bot.report import days
+from bot.formatting import days
 from bot.slack import texts
 from bot.slack.blocks.common import (
     PACE_AGING,
@@ -31,8 +31,8 @@ from bot.slack.blocks.common import (
     sle_summary,
 )
 
-if TYPE_CHECKING:  # only the name: importing bot.charting at run time would load matplotlib for a few words
-    from bot.charting import ChartKind
+if TYPE_CHECKING:  # only the name: importing bot.services.charts at run time would load matplotlib
+    from bot.services.charts import ChartKind
 
 MAX_WEEKS_SHOWN = 26  # half a year of weeks; longer windows show the most recent ones
 WEEK_DAYS = 7

@@ -6,7 +6,6 @@ Slack rejects a whole message when one block breaks a limit, so the helpers here
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,9 +22,9 @@ from slack_sdk.models.blocks import (
 )
 
 from analytics.measures import BoardMetrics
-from bot.report import days, percent, shorten
+from bot.formatting import days, percent, shorten
+from bot.services.metrics import SyncInfo
 from bot.slack import texts
-from bot.sync import freshness
 from bot.values import optional_number, optional_text
 
 # Slack's limits (https://docs.slack.dev/reference/block-kit/blocks)
@@ -40,35 +39,17 @@ MAX_VIEW_BLOCKS = 100
 
 MAX_LIST_ITEMS = 10  # beyond ten lines a list stops being read; the rest is counted, not shown
 TITLE_WIDTH = 60
-STALE_AFTER = dt.timedelta(hours=2)
 PACE_AGING = 0.7  # "past 70 % pace": older than 70 % of recently finished items
 
 BAR_WIDTH = 12
 BAR_FULL, BAR_OVER, BAR_FREE = "█", "▓", "░"
 
 
-@dataclass(frozen=True)
-class SyncInfo:
-    """How fresh a board's data is, judged at ``now`` (passed in: builders read no clock)."""
-
-    last_synced_at: dt.datetime | None
-    now: dt.datetime
-    last_error: str | None = None
-
-    @property
-    def stale(self) -> bool:
-        """Never synced, or not for more than two hours: numbers may no longer match the board."""
-        return self.last_synced_at is None or self.now - self.last_synced_at > STALE_AFTER
-
-    @property
-    def freshness(self) -> str:
-        return freshness(self.last_synced_at, self.now)
-
-    def warnings(self) -> list[str]:
-        """The warning lines to show, if any: a failed last sync says more than staleness, so it wins."""
-        if self.last_error:
-            return [texts.sync_failed(escape(shorten(self.last_error, 300)), self.freshness)]
-        return [texts.stale_warning(self.freshness)] if self.stale else []
+def sync_warnings(sync: SyncInfo) -> list[str]:
+    """The warning lines to show, if any: a failed last sync says more than staleness, so it wins."""
+    if sync.last_error:
+        return [texts.sync_failed(escape(shorten(sync.last_error, 300)), sync.freshness)]
+    return [texts.stale_warning(sync.freshness)] if sync.stale else []
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import Block
 
 from bot.coach.digest import Bottleneck, DigestData, DigestItem
-from bot.report import days, percent, shorten
+from bot.formatting import days, freshness, percent, shorten
 from bot.slack import texts
 from bot.slack.blocks.common import (
     TITLE_WIDTH,
@@ -23,7 +23,6 @@ from bot.slack.blocks.common import (
     section,
     wip_bar,
 )
-from bot.sync import freshness
 
 
 def digest_parent(data: DigestData) -> tuple[list[Block], str]:

@@ -10,8 +10,8 @@ import datetime as dt
 
 from slack_sdk.models.blocks import Block
 
-from bot.forecasting import ForecastResult
-from bot.report import local_time
+from bot.formatting import local_time
+from bot.services.forecasting import ForecastResult
 from bot.slack import texts
 from bot.slack.blocks.common import context, header, section
 

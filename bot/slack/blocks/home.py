@@ -14,10 +14,10 @@ from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock
 from slack_sdk.models.views import View
 
 from analytics.measures import BoardMetrics
+from bot.services.metrics import SyncInfo
 from bot.slack import ids, texts
 from bot.slack.blocks.common import (
     MAX_VIEW_BLOCKS,
-    SyncInfo,
     aging_items,
     button,
     context,
@@ -25,6 +25,7 @@ from bot.slack.blocks.common import (
     header,
     listing,
     section,
+    sync_warnings,
     wip_item_list,
 )
 
@@ -98,7 +99,7 @@ def board_blocks(board: HomeBoard) -> list[Block]:
     return [
         DividerBlock(),
         section("\n".join(lines)),
-        context(*(board.sync.warnings() or [board.sync.freshness])),
+        context(*(sync_warnings(board.sync) or [board.sync.freshness])),
         ActionsBlock(elements=buttons),
     ]
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import InputBlock, InputInteractiveElement
 
-from bot.report import shorten
+from bot.formatting import shorten
 
 VALUE = "value"
 MAX_LABEL = 2000  # Slack's limit for an input's label

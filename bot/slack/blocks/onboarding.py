@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.connectors.registry import CONNECTORS, ConnectorKind
-from bot.report import shorten
+from bot.formatting import shorten
 from bot.slack import ids, texts
 from bot.slack.blocks.common import context, escape, section
 from bot.slack.blocks.inputs import VALUE, input_block

@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.connectors.base import SourceStatus
-from bot.report import shorten
+from bot.formatting import shorten
 from bot.slack import ids, texts
 from bot.slack.blocks.common import MAX_VIEW_BLOCKS, context, escape, section
 from bot.slack.blocks.inputs import VALUE, input_block, input_value

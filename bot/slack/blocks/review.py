@@ -16,13 +16,13 @@ from slack_sdk.models.blocks import Block
 
 from analytics.diagnosis import Diagnosis, Evidence, Trend, Trends
 from analytics.measures import BoardMetrics
-from bot.report import days, percent
+from bot.formatting import days, percent
 from bot.slack import texts
 from bot.slack.blocks.charts import chart_title
 from bot.slack.blocks.common import context, escape, header, section
 
 if TYPE_CHECKING:
-    from bot.charting import ChartKind
+    from bot.services.charts import ChartKind
 
 REVIEW_CHARTS: tuple[ChartKind, ...] = ("cfd", "cycle", "aging", "throughput")  # the spec's order
 

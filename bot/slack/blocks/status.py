@@ -9,10 +9,10 @@ from __future__ import annotations
 from slack_sdk.models.blocks import Block
 
 from analytics.measures import BoardMetrics, StageFlow
-from bot.report import days
+from bot.formatting import days
+from bot.services.metrics import SyncInfo
 from bot.slack import texts
 from bot.slack.blocks.common import (
-    SyncInfo,
     aging_items,
     aging_line,
     context,
@@ -24,6 +24,7 @@ from bot.slack.blocks.common import (
     listing,
     section,
     sle_summary,
+    sync_warnings,
     wip_bar,
     wip_item_list,
 )
@@ -42,7 +43,7 @@ def status_blocks(metrics: BoardMetrics, sync: SyncInfo) -> list[Block]:
             )
         )
         blocks.extend(_stuck_sections(metrics))
-    warnings = sync.warnings()
+    warnings = sync_warnings(sync)
     if warnings:
         blocks.append(context(*warnings))
     blocks.append(

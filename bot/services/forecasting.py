@@ -13,7 +13,7 @@ from analytics.calendar import to_local_iso
 from analytics.forecast import HowManyForecast, WhenForecast, how_many_by, when_done
 from analytics.measures import BoardMetrics, throughput_sample
 from bot.errors import UsageError
-from bot.report import local_time
+from bot.formatting import local_time
 
 DEFAULT_TRIALS = 10_000
 

@@ -6,7 +6,6 @@ from the last committed batch; the overlap that re-delivers is absorbed by the e
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from dataclasses import dataclass
@@ -85,17 +84,3 @@ def _finish(sessions: sessionmaker[Session], run_id: int, board_id: int, *, erro
         run.error = error
         if error is None:
             session.get_one(Board, board_id).last_synced_at = run.finished_at
-
-
-def freshness(last_synced_at: dt.datetime | None, now: dt.datetime) -> str:
-    """``never synced``, ``synced 5 min ago``, ``synced 3 h ago``, ``synced 2 days ago``."""
-    if last_synced_at is None:
-        return "never synced"
-    minutes = max(0, int((now - last_synced_at).total_seconds() // 60))
-    if minutes < 1:
-        return "synced just now"
-    if minutes < 120:
-        return f"synced {minutes} min ago"
-    if minutes < 48 * 60:
-        return f"synced {minutes // 60} h ago"
-    return f"synced {minutes // (24 * 60)} days ago"

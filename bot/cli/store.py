@@ -16,21 +16,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import load_settings
 from bot.connectors.base import Connector
-from bot.connectors.registry import CONNECTORS, ConnectorKind, build_connector, connector_kind
+from bot.connectors.registry import CONNECTORS, ConnectorKind, connector_kind
 from bot.errors import FlowcoachError, UsageError
-from bot.proposal import proposed_workflow
+from bot.formatting import freshness
+from bot.services.connections import board_connector
+from bot.services.proposal import proposed_workflow
+from bot.services.sync import sync_board
 from bot.store import boards as store
-from bot.store.crypto import decrypt_secrets, encrypt_secrets
-from bot.store.db import (
-    SchemaOutOfDate,
-    current_revision,
-    ensure_schema,
-    make_engine,
-    session_factory,
-    upgrade,
-)
+from bot.store import db as store_db
+from bot.store.crypto import encrypt_secrets
 from bot.store.models import Board
-from bot.sync import freshness, sync_board
 
 
 def add_store_commands(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -99,28 +94,19 @@ def add_store_commands(commands: Any, common: argparse.ArgumentParser) -> None:
 
 @contextmanager
 def open_store() -> Iterator[sessionmaker[Session]]:
-    """Sessions on the configured database, migrated; the engine is disposed on the way out.
-
-    A SQLite file is brought up to date on first use; a server database must be migrated by the release step
-    (``flowcoach db upgrade``), never behind its back.
-    """
-    engine = make_engine(load_settings().database_url)
-    try:
-        try:
-            ensure_schema(engine)
-        except SchemaOutOfDate as behind:
-            raise FlowcoachError(str(behind)) from None
-        yield session_factory(engine)
-    finally:
-        engine.dispose()
+    """Sessions on the configured database (``DATABASE_URL``); see :func:`bot.store.db.open_store`."""
+    with store_db.open_store(load_settings().database_url) as sessions:
+        yield sessions
 
 
 def run_db_upgrade(args: argparse.Namespace, out: TextIO) -> int:
-    engine = make_engine(load_settings().database_url)
-    before = current_revision(engine)
-    upgrade(engine)
-    out.write(f"database at revision {current_revision(engine)} (was {before or 'empty'})\n")
-    engine.dispose()
+    engine = store_db.make_engine(load_settings().database_url)
+    try:
+        before = store_db.current_revision(engine)
+        store_db.upgrade(engine)
+        out.write(f"database at revision {store_db.current_revision(engine)} (was {before or 'empty'})\n")
+    finally:
+        engine.dispose()
     return 0
 
 
@@ -134,12 +120,11 @@ def run_rotate_key(args: argparse.Namespace, out: TextIO) -> int:
         raise SecretKeyError(f"{args.old_key_env}: set it to the key the secrets are stored with now")
     if settings.secret_key is None:
         raise SecretKeyError("FLOWCOACH_SECRET_KEY: set it to the new key")
-    engine = make_engine(settings.database_url)
+    database = store_db.open_database(settings.database_url)
     try:
-        ensure_schema(engine)
-        done = rotate_secret_key(engine, old_key, settings.secret_key.get_secret_value())
+        done = rotate_secret_key(database.engine, old_key, settings.secret_key.get_secret_value())
     finally:
-        engine.dispose()
+        database.close()
     out.write(
         f"re-encrypted the credentials of {done.boards} board(s) and {done.tokens} Slack token(s) under the "
         f"new key ({done.already} already were); restart serve and worker with the new FLOWCOACH_SECRET_KEY\n"
@@ -349,11 +334,8 @@ def _sync_one(sessions: sessionmaker[Session], board_id: int, name: str, out: Te
 
 
 def connector_for(board: Board) -> Connector:
-    """Build the board's connector with its decrypted settings."""
-    values = dict(board.connector_settings)
-    if board.connector_secrets:
-        values |= decrypt_secrets(board.connector_secrets, _secret_key())
-    return build_connector(board.connector, values, store.board_workflow(board))
+    """The board's connector, its credentials decrypted with the configured key."""
+    return board_connector(board, _secret_key())
 
 
 def _progress_bar(name: str, stream: TextIO) -> Callable[[int, int | None], None]:

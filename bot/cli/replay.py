@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.cli.timeargs import now_utc, parse_instant
 from bot.errors import FlowcoachError, UsageError
 from bot.store.board_settings import Thresholds
-from bot.timeargs import now_utc, parse_instant
 
 
 def add_coach_commands(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -34,7 +34,7 @@ def add_coach_commands(commands: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run_replay(args: argparse.Namespace, out: TextIO) -> int:
-    from bot.cli import load_board
+    from bot.cli.main import load_board
     from bot.coach.replay import replay, replay_document, replay_text
 
     board = load_board(args)
@@ -59,7 +59,7 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _stored_thresholds(name: str) -> Thresholds:
-    from bot.cli_store import open_store
+    from bot.cli.store import open_store
     from bot.store.board_settings import load_board_settings
     from bot.store.boards import get_board
 

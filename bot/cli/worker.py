@@ -14,16 +14,13 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings, load_settings
-from bot.errors import FlowcoachError
-from bot.store.db import SchemaOutOfDate, ensure_schema, make_engine, session_factory
+from bot.store.db import open_database
 
 if TYPE_CHECKING:  # the scheduler's modules load APScheduler: only when a worker runs, not for --help
     from bot.scheduler.jobs import JobBodies
@@ -43,17 +40,13 @@ def add_worker_command(commands: Any, common: argparse.ArgumentParser) -> None:
     worker.set_defaults(handler=run_worker_command)
 
 
-@dataclass(frozen=True)
-class WorkerStore:
-    engine: Engine
-    sessions: sessionmaker[Session]
-
-
 def default_bodies(sessions: sessionmaker[Session], settings: Settings) -> JobBodies:
-    """The bodies a worker process runs: the real sync followed by the coach's check, digests, reviews."""
-    from bot.coach.jobs import CoachedBodies
+    """The job functions a worker runs, speaking in Slack with each board's workspace bot."""
+    from bot.services.jobs import BoardJobs
+    from bot.slack.notifier import SlackNotifier
 
-    return CoachedBodies(settings, sessions)
+    secret_key = settings.secret_key.get_secret_value() if settings.secret_key is not None else None
+    return BoardJobs(sessions, SlackNotifier(settings, sessions), secret_key=secret_key)
 
 
 def run_worker_command(args: argparse.Namespace, out: TextIO) -> int:
@@ -61,7 +54,7 @@ def run_worker_command(args: argparse.Namespace, out: TextIO) -> int:
 
     settings = load_settings()
     configure_logging(settings)
-    store = open_worker_store(settings)
+    store = open_database(settings.database_url)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, _setter(stop)) for sig in (signal.SIGTERM, signal.SIGINT)}
     options = WorkerOptions()
@@ -87,7 +80,7 @@ def serve_with_worker(
     settings = load_settings()
     check_settings(settings)  # a configuration error should stop serve before a worker ever starts
     configure_logging(settings)
-    store = open_worker_store(settings)
+    store = open_database(settings.database_url)
     forget_in_forked_children(store.engine)
     stop = threading.Event()
     thread = threading.Thread(
@@ -104,16 +97,6 @@ def serve_with_worker(
         stop.set()
         thread.join(STOP_TIMEOUT_S)
         store.engine.dispose()
-
-
-def open_worker_store(settings: Settings) -> WorkerStore:
-    engine = make_engine(settings.database_url)
-    try:
-        ensure_schema(engine)
-    except SchemaOutOfDate as behind:
-        engine.dispose()
-        raise FlowcoachError(str(behind)) from None
-    return WorkerStore(engine, session_factory(engine))
 
 
 def _setter(stop: threading.Event) -> Callable[[int, FrameType | None], None]:

@@ -16,11 +16,11 @@ from analytics.forecast import CannotForecast
 from analytics.measures import compute_metrics
 from analytics.timeline import build_timeline
 from analytics.workflow import Workflow, load_workflow
-from bot.charting import write_charts
+from bot.cli.report import metrics_text
 from bot.errors import FlowcoachError
-from bot.forecasting import DEFAULT_TRIALS, forecast_how_many, forecast_text, forecast_when
-from bot.report import metrics_text
 from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
+from bot.services.charts import write_charts
+from bot.services.forecasting import DEFAULT_TRIALS, forecast_how_many, forecast_text, forecast_when
 from bot.store.board_settings import Thresholds
 
 DEMO_SEED = 2026  # a fixed seed keeps the demo's forecast identical from run to run
@@ -87,7 +87,8 @@ def _coach_section(
 ) -> None:
     """The last two weeks of nudges, replayed, and today's digest as Slack would show it."""
     from bot.coach.replay import replay
-    from bot.coach.reports import events_digest
+    from bot.services.reports import events_digest
+    from bot.slack.blocks.digest import digest_parent, digest_thread
     from bot.slack.blocks.terminal import blocks_text
 
     thresholds = Thresholds()
@@ -107,8 +108,9 @@ def _coach_section(
         out.write(f"  (and {len(posted) - MAX_NUDGES_SHOWN} earlier; see: flowcoach replay)\n")
     digest = events_digest(events, workflow, thresholds, asof.to_pydatetime())
     out.write("\nToday's digest, as it would read in Slack:\n\n")
-    out.write(blocks_text(digest.parent, indent="  "))
-    for reply in digest.thread:
+    parent, _text = digest_parent(digest)
+    out.write(blocks_text(parent, indent="  "))
+    for reply in digest_thread(digest):
         out.write("\n" + blocks_text(reply, indent="    │ "))
     if slack is not None:
         client, channel = slack
@@ -130,13 +132,15 @@ def _post_to_slack(
     out: TextIO, client: WebClient, channel: str, digest: Any, open_alerts: list[Any], workflow: Workflow
 ) -> None:
     """The nudges still open and the digest, posted in ``channel`` for real."""
-    from bot.coach.messages import nudge_blocks, nudge_text
-    from bot.coach.reports import post_digest
+    from bot.coach.wording import nudge_text
+    from bot.slack.blocks.nudges import nudge_blocks
+    from bot.slack.delivery import post_message
+    from bot.slack.notifier import post_digest
 
     try:
         for alert in open_alerts:
-            client.chat_postMessage(
-                channel=channel, blocks=nudge_blocks(alert, workflow.name, None), text=nudge_text(alert)
+            post_message(
+                client, channel, text=nudge_text(alert), blocks=nudge_blocks(alert, workflow.name, None)
             )
         post_digest(client, channel, digest)
     except SlackApiError as refused:

@@ -14,8 +14,8 @@ from analytics.eventlog import EventLog, EventLogError, read_event_log
 from analytics.forecast import CannotForecast
 from analytics.measures import BoardMetrics, board_metrics
 from analytics.workflow import Workflow, WorkflowError, load_workflow
+from bot.cli.timeargs import now_utc, parse_date, parse_instant
 from bot.errors import FlowcoachError, UsageError
-from bot.timeargs import now_utc, parse_date, parse_instant
 
 USER_ERRORS = (FlowcoachError, WorkflowError, EventLogError, CannotForecast)
 DEFAULT_WINDOW_DAYS = 30
@@ -114,11 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(handler=run_demo)
 
-    from bot.cli_store import add_store_commands
+    from bot.cli.store import add_store_commands
 
     add_store_commands(commands, common)
 
-    from bot.cli_coach import add_coach_commands
+    from bot.cli.replay import add_coach_commands
 
     add_coach_commands(commands, common)
 
@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(handler=_run_serve)
 
-    from bot.scheduler.command import add_worker_command
+    from bot.cli.worker import add_worker_command
 
     add_worker_command(commands, common)
     return parser
@@ -148,7 +148,7 @@ def _run_serve(args: argparse.Namespace, out: TextIO) -> int:
     from bot.slack.serve import run_serve
 
     if args.with_worker:
-        from bot.scheduler.command import serve_with_worker
+        from bot.cli.worker import serve_with_worker
 
         return serve_with_worker(args, out, run_serve)
     return run_serve(args, out)
@@ -206,7 +206,7 @@ def load_board(args: argparse.Namespace) -> LoadedBoard:
 
 
 def _stored_board(name: str) -> LoadedBoard:
-    from bot.cli_store import open_store
+    from bot.cli.store import open_store
     from bot.store.boards import board_workflow, get_board
     from bot.store.eventstore import load_events
 
@@ -226,7 +226,7 @@ def metrics_for(args: argparse.Namespace, board: LoadedBoard) -> BoardMetrics:
 
 def run_metrics(args: argparse.Namespace, out: TextIO) -> int:
     from analytics.document import metrics_document
-    from bot.report import metrics_text
+    from bot.cli.report import metrics_text
 
     metrics = metrics_for(args, load_board(args))
     _emit(out, args.format, lambda: metrics_document(metrics), lambda: metrics_text(metrics))
@@ -234,7 +234,7 @@ def run_metrics(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
-    from bot.forecasting import forecast_document, forecast_how_many, forecast_text, forecast_when
+    from bot.services.forecasting import forecast_document, forecast_how_many, forecast_text, forecast_when
 
     board = load_board(args)
     metrics = metrics_for(args, board)
@@ -248,7 +248,7 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_charts(args: argparse.Namespace, out: TextIO) -> int:
-    from bot.charting import write_charts
+    from bot.services.charts import write_charts
 
     metrics = metrics_for(args, load_board(args))
     for path in write_charts(metrics, args.out):
@@ -257,7 +257,7 @@ def run_charts(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_demo(args: argparse.Namespace, out: TextIO) -> int:
-    from bot.demo import run_demo as demo
+    from bot.cli.demo import run_demo as demo
 
     demo(out, chart_dir=args.out, channel=args.channel)
     return 0
@@ -269,7 +269,3 @@ def _emit(out: TextIO, fmt: str, document: Callable[[], dict[str, Any]], text: C
         out.write("\n")
     else:
         out.write(text())
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
 from analytics.measures import BoardMetrics, StageFlow
+from bot.formatting import days, local_time, percent, shorten
 
 BAR_WIDTH = 20
 MAX_AGING_ROWS = 10
@@ -24,29 +23,6 @@ def metrics_text(metrics: BoardMetrics, *, aging_rows: int = MAX_AGING_ROWS) -> 
         _data_quality(metrics),
     ]
     return "\n\n".join(section for section in sections if section) + "\n"
-
-
-def local_time(moment: pd.Timestamp, timezone: str) -> str:
-    """``Fri 20 Nov 2026 17:00``, in the board's time zone."""
-    return pd.Timestamp(moment).tz_convert(timezone).strftime("%a %d %b %Y %H:%M")
-
-
-def days(value: float | None) -> str:
-    """Days with one decimal, or an em dash for "no data"."""
-    return "—" if value is None or math.isnan(value) else f"{value:.1f} d"
-
-
-def shorten(text: str, width: int) -> str:
-    """``text`` cut to ``width`` characters at a word boundary, with an ellipsis when cut."""
-    text = " ".join(text.split())
-    if len(text) <= width:
-        return text
-    cut = text[: width - 1].rsplit(" ", 1)[0] if " " in text[: width - 1] else text[: width - 1]
-    return cut.rstrip(" ,;:-") + "…"
-
-
-def percent(value: float | None) -> str:
-    return "—" if value is None or math.isnan(value) else f"{value:.0%}"
 
 
 def _heading(metrics: BoardMetrics) -> str:

@@ -1,0 +1,49 @@
+"""How numbers, times and names read to a person, the same on a terminal and in Slack.
+
+Leaf module: it imports nothing from the application, so every edge (the CLI's reports, Slack's blocks)
+and the coach can share one wording of "3.5 d", "42%" or "synced 5 min ago".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pandas as pd
+
+
+def local_time(moment: pd.Timestamp, timezone: str) -> str:
+    """``Fri 20 Nov 2026 17:00``, in the board's time zone."""
+    return pd.Timestamp(moment).tz_convert(timezone).strftime("%a %d %b %Y %H:%M")
+
+
+def days(value: float | None) -> str:
+    """Days with one decimal, or an em dash for "no data"."""
+    return "—" if value is None or math.isnan(value) else f"{value:.1f} d"
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None or math.isnan(value) else f"{value:.0%}"
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters at a word boundary, with an ellipsis when cut."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1].rsplit(" ", 1)[0] if " " in text[: width - 1] else text[: width - 1]
+    return cut.rstrip(" ,;:-") + "…"
+
+
+def freshness(last_synced_at: dt.datetime | None, now: dt.datetime) -> str:
+    """``never synced``, ``synced 5 min ago``, ``synced 3 h ago``, ``synced 2 days ago``."""
+    if last_synced_at is None:
+        return "never synced"
+    minutes = max(0, int((now - last_synced_at).total_seconds() // 60))
+    if minutes < 1:
+        return "synced just now"
+    if minutes < 120:
+        return f"synced {minutes} min ago"
+    if minutes < 48 * 60:
+        return f"synced {minutes // 60} h ago"
+    return f"synced {minutes // (24 * 60)} days ago"

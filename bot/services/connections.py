@@ -1,0 +1,17 @@
+"""A stored board's connector, with its credentials decrypted: the one place that opens them."""
+
+from __future__ import annotations
+
+from bot.connectors.base import Connector
+from bot.connectors.registry import build_connector
+from bot.store.boards import board_workflow
+from bot.store.crypto import decrypt_secrets
+from bot.store.models import Board
+
+
+def board_connector(board: Board, secret_key: str | None) -> Connector:
+    """Build the board's connector from its settings and its secrets decrypted with ``secret_key``."""
+    values = dict(board.connector_settings)
+    if board.connector_secrets:
+        values |= decrypt_secrets(board.connector_secrets, secret_key)
+    return build_connector(board.connector, values, board_workflow(board))

@@ -1,0 +1,143 @@
+"""What each scheduled job of a board does: the same functions whichever process or engine runs them.
+
+``sync`` pulls the board's changes and then checks its rules once on the fresh data (one sync job, one
+check); ``check`` checks alone; ``digest`` and ``weekly_review`` compute their report and hand it to the
+``Notifier``. A digest or review is a *slot* (one scheduled time of one board) and is claimed in the
+database before it is delivered, here and only here, so a retry, a restart or a second worker never
+delivers it twice.
+
+Jobs speak through a ``Notifier`` (Slack's is ``bot/slack/notifier.py``): services never import an edge.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Final, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.coach.digest import DigestData
+from bot.services.coaching import Decision, evaluate_board
+from bot.services.connections import board_connector
+from bot.services.reports import Review, board_digest, board_review
+from bot.services.sync import sync_board
+from bot.store.claims import claim
+from bot.store.models import Board, Workspace
+
+log = logging.getLogger("flowcoach.jobs")
+
+SYNC: Final = "sync"
+CHECK: Final = "check"
+DIGEST: Final = "digest"
+WEEKLY_REVIEW: Final = "weekly_review"
+JOB_KINDS: Final = (SYNC, CHECK, DIGEST, WEEKLY_REVIEW)
+SLOTTED_KINDS: Final = frozenset({DIGEST, WEEKLY_REVIEW})  # claimed per slot before they are delivered
+
+
+@dataclass(frozen=True)
+class BoardAddress:
+    """Where a board speaks: its workspace (the store's key for a Slack team) and its channel."""
+
+    board_id: int
+    name: str
+    workspace: str
+    channel: str | None
+
+
+class Notifier(Protocol):
+    """How jobs deliver what they decided. Implementations log their own failures; they never raise."""
+
+    def reaches(self, board: BoardAddress) -> bool:
+        """Whether anything sent for this board can arrive (a channel, a token for its workspace)."""
+        ...
+
+    def nudges(self, board: BoardAddress, decisions: Sequence[Decision]) -> None: ...
+
+    def digest(self, board: BoardAddress, digest: DigestData) -> None: ...
+
+    def review(self, board: BoardAddress, review: Review) -> None: ...
+
+
+def claim_key(job: str, board_id: int, slot: str) -> str:
+    return f"{job}:{board_id}:{slot}"
+
+
+def claimed(sessions: sessionmaker[Session], job: str, board_id: int, slot: str) -> bool:
+    """True for the one caller allowed to deliver ``job`` of ``board_id`` for ``slot``, False for others."""
+    return claim(sessions, claim_key(job, board_id, slot))
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class BoardJobs:
+    """The job functions of one deployment: its database, how it speaks, the key to its credentials.
+
+    ``slot`` names one scheduled run: the scheduled time in the board's time zone, ISO 8601
+    (``2026-03-30T09:30:00+02:00``).
+    """
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        notifier: Notifier,
+        *,
+        secret_key: str | None,
+        clock: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
+        self._sessions = sessions
+        self._notifier = notifier
+        self._secret_key = secret_key
+        self._clock = clock
+
+    def sync(self, board_id: int) -> None:
+        """Pull the board's changes, then check its rules once on the fresh data."""
+        with self._sessions() as session:
+            connector = board_connector(session.get_one(Board, board_id), self._secret_key)
+        try:
+            sync_board(self._sessions, board_id, connector)
+        finally:
+            connector.close()
+        self.check(board_id, self._clock())
+
+    def check(self, board_id: int, at: dt.datetime) -> list[Decision]:
+        """Evaluate the board's rules at ``at``, commit the alerts, deliver what changed; what was decided."""
+        decisions = evaluate_board(self._sessions, board_id, at)
+        if decisions:
+            self._notifier.nudges(self._address(board_id), decisions)
+        return decisions
+
+    def digest(self, board_id: int, slot: str) -> None:
+        board = self._deliverable(DIGEST, board_id, slot)
+        if board is not None:
+            with self._sessions() as session:
+                digest = board_digest(session, session.get_one(Board, board_id), self._clock())
+            self._notifier.digest(board, digest)
+
+    def weekly_review(self, board_id: int, slot: str) -> None:
+        board = self._deliverable(WEEKLY_REVIEW, board_id, slot)
+        if board is not None:
+            with self._sessions() as session:
+                review = board_review(session, session.get_one(Board, board_id), self._clock())
+            self._notifier.review(board, review)
+
+    def _deliverable(self, job: str, board_id: int, slot: str) -> BoardAddress | None:
+        """The board's address when the slot can be delivered and this caller claimed it."""
+        board = self._address(board_id)
+        if board.channel is None or not self._notifier.reaches(board):
+            log.info("job=%s board=%s: no channel or no Slack token for its workspace", job, board_id)
+            return None
+        if not claimed(self._sessions, job, board_id, slot):
+            log.info("job=%s board=%s slot=%s: already delivered", job, board_id, slot)
+            return None
+        return board
+
+    def _address(self, board_id: int) -> BoardAddress:
+        with self._sessions() as session:
+            board = session.get_one(Board, board_id)
+            workspace = session.get_one(Workspace, board.workspace_id).slack_team_id
+            return BoardAddress(board_id, board.name, workspace, board.channel_id)
