@@ -1,4 +1,4 @@
-"""A CSV file as text columns, with the physical line of each data row, for the event-log readers.
+"""CSV bytes as text columns, with the physical line of each data row, for the event-log readers.
 
 Reading knows nothing of events: :func:`read_csv_table` gives every field as ``str`` (``""`` for blank), by
 header name, for the long and the wide format alike. Problems are ``(line, message)`` pairs; the caller adds
@@ -9,10 +9,10 @@ because a well-formed file never needs them.
 from __future__ import annotations
 
 import csv
+import io
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -48,35 +48,34 @@ class CsvTable:
     problems: tuple[LineProblem, ...] = ()
 
 
-def read_csv_table(path: Path) -> CsvTable | None:
-    """Read a CSV file into text columns (None for an empty file), for the long and wide formats alike.
+def read_csv_table(data: bytes) -> CsvTable | None:
+    """Read CSV bytes into text columns (None for an empty file), for the long and wide formats alike.
 
     The fast path is one ``pandas.read_csv`` (multi-threaded in pandas 3) without NA guessing ("NA" or
     "None" may be a real status); physical lines are worked out only when a problem needs one. A file
     pandas cannot parse (rows with too many fields) is read again with the ``csv`` module. Raises
-    :class:`CsvError` for a file that is not UTF-8 or has malformed quoting; ``OSError`` propagates.
+    :class:`CsvError` for a file that is not UTF-8 or has malformed quoting.
     """
     try:
         with warnings.catch_warnings():
             # index_col=False: an extra field must not silently turn the first column into the index; pandas
             # then only warns that it drops the field, so the warning is raised to report the row instead.
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(path, dtype=object, na_filter=False, index_col=False)
+            frame = pd.read_csv(io.BytesIO(data), dtype=object, na_filter=False, index_col=False)
     except pd.errors.EmptyDataError:
         return None
     except (pd.errors.ParserError, pd.errors.ParserWarning):
-        return _read_csv_slowly(path)
+        return _read_csv_slowly(data)
     except UnicodeDecodeError as exc:
-        raise CsvError([(not_utf8_line(path), "not UTF-8 text")]) from exc
+        raise CsvError([(not_utf8_line(data), "not UTF-8 text")]) from exc
     header = [str(column) for column in frame.columns]
     # With na_filter=False every field is a str (a short row's missing fields are ""), so no conversion.
     columns = {name: frame[name].to_numpy(dtype=object) for name in header}
-    return CsvTable(header, columns, len(frame), lambda positions: _csv_lines(path, positions))
+    return CsvTable(header, columns, len(frame), lambda positions: _csv_lines(data, positions))
 
 
-def not_utf8_line(path: Path) -> int:
-    """The physical line (from 1) of the first byte of ``path`` that is not UTF-8; 1 if there is none."""
-    data = path.read_bytes()
+def not_utf8_line(data: bytes) -> int:
+    """The physical line (from 1) of the first byte of ``data`` that is not UTF-8; 1 if there is none."""
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -84,12 +83,17 @@ def not_utf8_line(path: Path) -> int:
     return 1
 
 
-def _records(path: Path, *, strict: bool = False) -> Iterator[tuple[int, list[str]]]:
+def _records(data: bytes, *, strict: bool = False) -> Iterator[tuple[int, list[str]]]:
     """Non-blank CSV records with the physical line each starts on (pandas skips blank lines too).
 
-    ``strict`` raises :class:`CsvError` on malformed quoting, such as a quote left open to the end.
+    ``strict`` raises :class:`CsvError` on malformed quoting, such as a quote left open to the end; text
+    that is not UTF-8 is always one.
     """
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CsvError([(not_utf8_line(data), "not UTF-8 text")]) from exc
+    with io.StringIO(text, newline="") as handle:
         reader = csv.reader(handle, strict=strict)
         end = 0
         try:
@@ -102,13 +106,13 @@ def _records(path: Path, *, strict: bool = False) -> Iterator[tuple[int, list[st
             raise CsvError([(end + 1, message)]) from exc
 
 
-def _csv_lines(path: Path, positions: IntArray) -> IntArray:
+def _csv_lines(data: bytes, positions: IntArray) -> IntArray:
     """Physical first lines of the given data rows, by re-reading the file up to the last one needed."""
     if len(positions) == 0:
         return positions
     last = int(positions.max())
     lines: list[int] = []
-    for start, _ in _records(path):
+    for start, _ in _records(data):
         lines.append(start)
         if len(lines) > last + 1:  # the header plus rows 0..last
             break
@@ -117,10 +121,10 @@ def _csv_lines(path: Path, positions: IntArray) -> IntArray:
     return np.where(known[positions] > 0, known[positions], positions + 2)
 
 
-def _read_csv_slowly(path: Path) -> CsvTable:
+def _read_csv_slowly(data: bytes) -> CsvTable:
     """Read with the ``csv`` module, reporting rows with more fields than the header. Malformed quoting is
     an error even when lenient: what follows an unclosed quote cannot be told apart from the field."""
-    records = iter(_records(path, strict=True))
+    records = iter(_records(data, strict=True))
     rows: list[list[str]] = []
     lines: list[int] = []
     problems: list[LineProblem] = []

@@ -13,7 +13,6 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -75,19 +74,20 @@ class EventLog:
     warnings: tuple[str, ...] = ()
 
 
-def read_event_log(path: str | Path, workflow: Workflow, *, lenient: bool = False) -> EventLog:
-    """Read an event-log file: JSON Lines (``.jsonl``/``.ndjson``), else CSV, long or wide.
+def parse_event_log(
+    data: bytes, workflow: Workflow, *, source: str, json_lines: bool = False, lenient: bool = False
+) -> EventLog:
+    """Parse an event log's bytes: JSON Lines (``json_lines``), else CSV, long or wide; ``source`` names
+    the file in messages. Opening files is the application's job (``bot.connectors.files``).
 
     A CSV whose header has ``ID`` and no ``item_id`` is the wide format (``analytics.wide``). Naive timestamps
     are local times in ``workflow.timezone``. Raises :class:`EventLogError` listing every bad row with its
     physical line, unless ``lenient``, which skips bad rows into ``warnings``; header problems (a missing
-    required column, an unknown wide column) always raise. An empty file is an empty log. ``OSError``
-    propagates.
+    required column, an unknown wide column) always raise. An empty file is an empty log.
     """
-    file_path, source = Path(path), str(path)
-    if file_path.suffix.lower() in (".jsonl", ".ndjson"):
-        return _read_json_lines(file_path, source, workflow.timezone, lenient)
-    return _read_csv(file_path, source, workflow, lenient)
+    if json_lines:
+        return _read_json_lines(data, source, workflow.timezone, lenient)
+    return _read_csv(data, source, workflow, lenient)
 
 
 def events_from_records(
@@ -118,7 +118,7 @@ def normalise_events(
     ``timestamp`` is missing, not ISO 8601 or outside 1677-2262, ``event`` is not one of :data:`EVENT_KINDS`
     (after lower-casing; blank means ``status``), or a ``status``/``created`` event has no ``to_status``.
     Exact duplicates (same item, instant, event and ``to_status``) are kept once, the first in input order.
-    Returns an :class:`EventLog`; raises :class:`EventLogError` (see :func:`read_event_log`).
+    Returns an :class:`EventLog`; raises :class:`EventLogError` (see :func:`parse_event_log`).
     """
     missing = [name for name in REQUIRED_COLUMNS if name not in raw.columns]
     if missing:
@@ -282,12 +282,12 @@ def _from_records(
     return _validated(columns, len(rows), timezone, source, lenient, line_of, problems=problems)
 
 
-def _read_json_lines(path: Path, source: str, timezone: str, lenient: bool) -> EventLog:
+def _read_json_lines(data: bytes, source: str, timezone: str, lenient: bool) -> EventLog:
     """One JSON object per line; blank lines are skipped; a line that is not an object is a row problem."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise EventLogError([RowProblem(source, not_utf8_line(path), "not UTF-8 text")]) from exc
+        raise EventLogError([RowProblem(source, not_utf8_line(data), "not UTF-8 text")]) from exc
     numbered = [(number, line) for number, line in enumerate(text.split("\n"), start=1) if line.strip()]
     lines = [number for number, _ in numbered]
     # One parse of the whole file is about three times faster than one per line. A line holding anything but
@@ -315,10 +315,10 @@ def _read_json_lines(path: Path, source: str, timezone: str, lenient: bool) -> E
     return _from_records(rows, source, timezone, lenient, line_of, problems)
 
 
-def _read_csv(path: Path, source: str, workflow: Workflow, lenient: bool) -> EventLog:
+def _read_csv(data: bytes, source: str, workflow: Workflow, lenient: bool) -> EventLog:
     """A long or wide CSV through header checks and row validation."""
     try:
-        table = read_csv_table(path)
+        table = read_csv_table(data)
         if table is None:  # an empty file: nothing happened
             return _from_records([], source, workflow.timezone, lenient, _finder(None))
         return _events_of_table(table, source, workflow, lenient)

@@ -12,7 +12,6 @@ import re
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -100,16 +99,6 @@ class Workflow:
 
     def stage(self, name: str) -> Stage:
         return self.stages[self.stage_names.index(name)]
-
-
-def load_workflow(path: str | Path) -> Workflow:
-    """Read and validate a workflow YAML file; errors name the file, the stage and the field."""
-    file_path = Path(path)
-    try:
-        text = file_path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise WorkflowError([f"cannot read the file ({exc.strerror or exc})"], source=str(file_path)) from exc
-    return parse_workflow(text, source=str(file_path))
 
 
 # libyaml's safe loader when PyYAML was built with it: the same documents, six times faster to parse, which

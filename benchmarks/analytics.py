@@ -66,9 +66,8 @@ def _measure(step: str, events_path: Path, workflow_path: Path, repeat: int) -> 
     import pandas as pd
 
     from analytics.document import metrics_document
-    from analytics.eventlog import read_event_log
     from analytics.measures import board_metrics
-    from analytics.workflow import load_workflow
+    from bot.connectors.files import load_workflow, read_event_log
     from bot.services.charts import render_charts
 
     workflow = load_workflow(workflow_path)

@@ -11,12 +11,12 @@ import pandas as pd
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from analytics.eventlog import read_event_log
 from analytics.forecast import CannotForecast
 from analytics.measures import compute_metrics
 from analytics.timeline import build_timeline
-from analytics.workflow import Workflow, load_workflow
+from analytics.workflow import Workflow
 from bot.cli.report import metrics_text
+from bot.connectors.files import load_workflow, read_event_log
 from bot.errors import FlowcoachError
 from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
 from bot.services.charts import write_charts

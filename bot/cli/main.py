@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from analytics.eventlog import EventLog, EventLogError, read_event_log
+from analytics.eventlog import EventLog, EventLogError
 from analytics.forecast import CannotForecast
 from analytics.measures import BoardMetrics, board_metrics
-from analytics.workflow import Workflow, WorkflowError, load_workflow
+from analytics.workflow import Workflow, WorkflowError
 from bot.cli.timeargs import now_utc, parse_date, parse_instant
+from bot.connectors.files import load_workflow, read_event_log
 from bot.errors import FlowcoachError, UsageError
 
 USER_ERRORS = (FlowcoachError, WorkflowError, EventLogError, CannotForecast)

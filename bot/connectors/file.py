@@ -9,10 +9,11 @@ from pathlib import Path
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from analytics.eventlog import EventLogError, read_event_log
+from analytics.eventlog import EventLogError
 from analytics.workflow import Workflow
 from bot.connectors.base import Batch, ProgressCallback, SourceItem, SourceStatus
 from bot.connectors.errors import ConnectorError, NotFound, UnexpectedResponse
+from bot.connectors.files import read_event_log
 
 EVENTS_PER_BATCH = 20_000
 

@@ -10,14 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.eventlog import (
-    EVENT_COLUMNS,
-    EventLogError,
-    RowProblem,
-    events_from_records,
-    normalise_events,
-    read_event_log,
-)
+from analytics.eventlog import EVENT_COLUMNS, EventLogError, RowProblem, events_from_records, normalise_events
+from bot.connectors.files import read_event_log
 from tests.analytics import builders
 from tests.analytics.builders import workflow
 

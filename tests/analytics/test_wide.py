@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analytics.eventlog import EventLogError, read_event_log
+from analytics.eventlog import EventLogError
 from analytics.wide import is_wide_header, stage_for_column
+from bot.connectors.files import read_event_log
 from tests.analytics.builders import workflow
 
 ZURICH = workflow("Europe/Zurich")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from analytics.workflow import StageKind, WorkflowError, load_workflow, parse_workflow
+from analytics.workflow import StageKind, WorkflowError, parse_workflow
+from bot.connectors.files import load_workflow
 
 SPEC_EXAMPLE = Path(__file__).with_name("data") / "spec_workflow.yml"
 

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from analytics.document import metrics_document
-from analytics.eventlog import read_event_log
 from analytics.measures import board_metrics
 from analytics.workflow import parse_workflow
+from bot.connectors.files import read_event_log
 from bot.connectors.jira_cloud import JiraCloudConnector, JiraCloudSettings
 from bot.services.sync import sync_board
 from bot.store.boards import add_board

@@ -6,10 +6,9 @@ import datetime as dt
 
 import pandas as pd
 
-from analytics.eventlog import read_event_log
 from analytics.measures import board_metrics
 from analytics.timeline import build_timeline
-from analytics.workflow import load_workflow
+from bot.connectors.files import load_workflow, read_event_log
 from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
 from bot.sample.generate import main as generate
 

@@ -12,12 +12,11 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, func, select
 
 from analytics.document import metrics_document
-from analytics.eventlog import read_event_log
 from analytics.measures import board_metrics
-from analytics.workflow import load_workflow
 from bot.connectors import file as file_connector
 from bot.connectors.base import Batch, SourceItem
 from bot.connectors.file import FileConnector, FileSettings
+from bot.connectors.files import load_workflow, read_event_log
 from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
 from bot.services.sync import sync_board
 from bot.store.boards import add_board, board_workflow, get_board

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analytics.eventlog import read_event_log
 from analytics.measures import board_metrics
-from analytics.workflow import load_workflow, parse_workflow
+from analytics.workflow import parse_workflow
 from benchmarks.synthetic import DEFAULT_END, make_board, write_board
+from bot.connectors.files import load_workflow, read_event_log
 
 
 def test_written_board_reads_back_as_generated(tmp_path):

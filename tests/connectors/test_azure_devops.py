@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 
 from analytics.document import metrics_document
-from analytics.eventlog import read_event_log
 from analytics.measures import board_metrics
 from analytics.workflow import parse_workflow
 from bot.connectors.azure_devops import AzureDevOpsConnector, AzureDevOpsSettings
 from bot.connectors.azure_devops_history import SyncState, decode_ids, encode_ids
 from bot.connectors.base import Batch, SourceStatus
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, RateLimited
+from bot.connectors.files import read_event_log
 from bot.services.sync import sync_board
 from bot.store.boards import add_board
 from bot.store.db import make_engine, session_factory, upgrade

@@ -13,11 +13,11 @@ import pytest
 from pydantic import ValidationError
 
 from analytics.document import metrics_document
-from analytics.eventlog import read_event_log
 from analytics.measures import board_metrics
 from analytics.workflow import parse_workflow
 from bot.connectors.base import Batch, SourceStatus
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, RateLimited
+from bot.connectors.files import read_event_log
 from bot.connectors.gitlab import GitLabConnector, GitLabSettings
 from bot.connectors.mapping import default_stages
 from bot.services.sync import sync_board

@@ -16,11 +16,11 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from analytics.document import metrics_document
-from analytics.eventlog import read_event_log
 from analytics.measures import board_metrics
 from analytics.workflow import parse_workflow
 from bot.connectors.base import Batch, SourceStatus
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, RateLimited
+from bot.connectors.files import read_event_log
 from bot.connectors.trello import API_URL, TrelloConnector, TrelloSettings
 from bot.services.sync import sync_board
 from bot.store.boards import add_board

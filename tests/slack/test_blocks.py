@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 from slack_sdk.models.blocks import Block, HeaderBlock, SectionBlock
 
-from analytics.eventlog import read_event_log
 from analytics.measures import BoardMetrics, board_metrics
-from analytics.workflow import load_workflow
+from bot.connectors.files import load_workflow, read_event_log
 from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
 from bot.services.forecasting import forecast_how_many, forecast_when
 from bot.services.metrics import SyncInfo

@@ -10,12 +10,11 @@ import pandas as pd
 import pytest
 
 from analytics.diagnosis import Diagnosis, Trends, diagnose, queue_waiting_days, weekly_trends
-from analytics.eventlog import read_event_log
 from analytics.measures import BoardMetrics, compute_metrics
 from analytics.timeline import build_timeline
-from analytics.workflow import load_workflow
 from analytics.workhours import WorkCalendar
 from bot.coach.digest import DigestData, digest_data
+from bot.connectors.files import load_workflow, read_event_log
 from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
 from bot.slack.blocks.digest import digest_parent, digest_thread
 from bot.slack.blocks.review import review_blocks, review_chart_titles, review_text
