@@ -69,3 +69,19 @@ def test_every_command_is_documented_in_the_readme():
         command for command in commands if documented.get(command, f"### `flowcoach {command}`") not in readme
     ]
     assert missing == []
+
+
+def test_analytics_opens_no_files():
+    """analytics parses the bytes and text it is given; bot.connectors.files opens the files."""
+    opening = re.compile(r"\bopen\(|\.read_text\(|\.read_bytes\(|\.write_bytes\(|\.write_text\(|\bpathlib\b")
+    users = [
+        str(p.relative_to(ROOT)) for p in (ROOT / "analytics").rglob("*.py") if opening.search(p.read_text())
+    ]
+    assert users == []
+
+
+def test_the_layer_contracts_hold():
+    """import-linter's contracts (pyproject.toml, [tool.importlinter]): the layers of docs/architecture.md."""
+    from importlinter.cli import lint_imports
+
+    assert lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True) == 0

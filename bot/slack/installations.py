@@ -16,9 +16,8 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from sqlalchemy import Engine
 
 from bot.store.crypto import decrypt_text, encrypt_text
+from bot.store.slack_tables import SEALED, TOKEN_COLUMNS
 
-SEALED = "enc:v1:"  # marks a stored value as ciphertext (Slack tokens start with "xox")
-TOKEN_FIELDS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token", "incoming_webhook_url")
 Stored = TypeVar("Stored", Bot, Installation)
 
 
@@ -45,14 +44,14 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
 
     def _sealed(self, stored: Stored) -> Stored:
         sealed = copy.copy(stored)
-        for name in TOKEN_FIELDS:
+        for name in TOKEN_COLUMNS:
             value = getattr(sealed, name, None)
             if isinstance(value, str) and value and not value.startswith(SEALED):
                 setattr(sealed, name, SEALED + encrypt_text(value, self._key))
         return sealed
 
     def _opened(self, stored: Stored) -> Stored:
-        for name in TOKEN_FIELDS:
+        for name in TOKEN_COLUMNS:
             value = getattr(stored, name, None)
             if isinstance(value, str) and value.startswith(SEALED):
                 setattr(stored, name, decrypt_text(value.removeprefix(SEALED), self._key))

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, Table, select, update
 
-from bot.slack.installations import SEALED, TOKEN_FIELDS
 from bot.store.crypto import SecretKeyError, decrypt_secrets, decrypt_text, encrypt_secrets, encrypt_text
 from bot.store.models import Base, Board
+from bot.store.slack_tables import SEALED, TOKEN_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def _boards(connection: Connection, old_key: str, new_key: str) -> tuple[int, in
 
 
 def _tokens(connection: Connection, table: Table, old_key: str, new_key: str) -> tuple[int, int]:
-    columns = [table.c[name] for name in TOKEN_FIELDS if name in table.c]
+    columns = [table.c[name] for name in TOKEN_COLUMNS if name in table.c]
     rotated = already = 0
     for row in connection.execute(select(table.c.id, *columns)).mappings():
         changes: dict[str, str] = {}

@@ -15,6 +15,7 @@ TOKEN_COLUMNS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_t
 INSTALLATIONS = SQLAlchemyInstallationStore.default_installations_table_name
 BOTS = SQLAlchemyInstallationStore.default_bots_table_name
 OAUTH_STATES = SQLAlchemyOAuthStateStore.default_table_name
+SEALED = "enc:v1:"  # marks a stored token as ciphertext (Slack tokens start with "xox")
 
 
 def declare_slack_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
