@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.eventlog import EVENT_COLUMNS, EventLogError, RowProblem, events_from_records, normalise_events
+from analytics.eventlog import (
+    EVENT_COLUMNS,
+    EventLogError,
+    RowProblem,
+    events_from_records,
+    normalise_events,
+    parse_event_log,
+)
 from bot.connectors.files import read_event_log
 from tests.analytics import builders
 from tests.analytics.builders import workflow
@@ -331,6 +338,13 @@ def test_text_that_is_not_utf8_is_reported_at_its_line(tmp_path):
     with pytest.raises(EventLogError, match=r"events\.jsonl:2: not UTF-8 text$"):
         read_event_log(jsonl, UTC)
 
+
+def test_a_row_with_too_many_fields_then_text_that_is_not_utf8_is_reported_not_a_crash():
+    """The slow CSV path (a row with extra fields) meets a byte that is not UTF-8: a row error, not an
+    internal UnicodeDecodeError."""
+    data = b"item_id,timestamp,to_status\nA,2026-03-02,Doing,extra\nB,2026-03-02,Z\xfcrich\n"
+    with pytest.raises(EventLogError, match=r"events\.csv:3: not UTF-8 text"):
+        parse_event_log(data, UTC, source="events.csv")
 
 def test_json_lines_report_bad_lines_and_skip_blank_ones(tmp_path):
     """Invalid JSON and non-objects are errors at their line; blank lines are neither rows nor errors."""
