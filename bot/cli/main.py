@@ -235,7 +235,8 @@ def run_metrics(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
-    from bot.services.forecasting import forecast_document, forecast_how_many, forecast_text, forecast_when
+    from bot.cli.forecast_output import forecast_document, forecast_text
+    from bot.services.forecasting import forecast_how_many, forecast_when
 
     board = load_board(args)
     metrics = metrics_for(args, board)

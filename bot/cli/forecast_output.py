@@ -1,0 +1,68 @@
+"""A forecast for a terminal: the JSON document of ``flowcoach forecast --format json`` and its plain text."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from analytics.calendar import to_local_iso
+from bot.formatting import local_time
+from bot.services.forecasting import ForecastResult
+
+
+def forecast_document(result: ForecastResult) -> dict[str, Any]:
+    """The forecast as JSON-ready data: the question, its inputs, and one answer per confidence level."""
+    metrics = result.metrics
+    document: dict[str, Any] = {
+        "board": metrics.board,
+        "asof": to_local_iso(metrics.asof, metrics.timezone),
+        "window": {
+            "start": to_local_iso(metrics.window.start, metrics.timezone),
+            "end": to_local_iso(metrics.window.end, metrics.timezone),
+            "days": metrics.window.days,
+        },
+        "throughput": {"total": metrics.throughput_total, "per_week": round(metrics.throughput_per_week, 4)},
+        "trials": result.trials,
+        "seed": result.seed,
+    }
+    if result.when is not None:
+        document["question"] = "when"
+        document["items"] = result.when.items
+        document["forecast"] = [
+            {
+                "confidence": level,
+                "days": days,
+                "date": (result.start_date + dt.timedelta(days=days)).isoformat(),
+            }
+            for level, days in result.when.within_days.items()
+        ]
+    elif result.how_many is not None and result.by_date is not None:
+        document["question"] = "how_many"
+        document["by"] = result.by_date.isoformat()
+        document["days"] = result.how_many.days
+        document["forecast"] = [
+            {"confidence": level, "at_least": count} for level, count in result.how_many.at_least.items()
+        ]
+    return document
+
+
+def forecast_text(result: ForecastResult) -> str:
+    """The forecast in plain words, one line per confidence level."""
+    metrics = result.metrics
+    basis = (
+        f"{result.trials:,} simulations from the daily throughput of the last {metrics.window.days} days "
+        f"({metrics.throughput_total} items finished), as of {local_time(metrics.asof, metrics.timezone)}"
+    )
+    if result.when is not None:
+        lines = [f"{metrics.board} — when will the next {result.when.items} items be done?"]
+        for level, days in result.when.within_days.items():
+            date = result.start_date + dt.timedelta(days=days)
+            lines.append(f"  {level}% confidence: on or before {date:%a %d %b %Y}  (within {days} days)")
+    elif result.how_many is not None and result.by_date is not None:
+        lines = [f"{metrics.board} — how many items will be done by {result.by_date:%a %d %b %Y}?"]
+        for level, count in result.how_many.at_least.items():
+            lines.append(f"  {level}% confidence: at least {count} items  (in {result.how_many.days} days)")
+    else:
+        lines = [metrics.board]
+    lines.append(f"  Based on {basis}.")
+    return "\n".join(lines) + "\n"
