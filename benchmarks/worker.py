@@ -31,18 +31,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 from sqlalchemy import Engine, Table, insert, select, text
 
+from bot.cli.worker import default_bodies
 from bot.config import Settings
 from bot.connectors.file import FileConnector, FileSettings
 from bot.sample import SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
 from bot.scheduler.jobs import DIGEST
 from bot.scheduler.planner import BoardCalendar, PlannedTrigger, calendar_triggers
 from bot.scheduler.worker import WorkerOptions, run_worker
-from bot.services.jobs import CoachedBodies
 from bot.services.sync import sync_board
 from bot.store.board_settings import BoardSettings
 from bot.store.boards import LOCAL_WORKSPACE, add_board, board_workflow
-from bot.store.db import Store as WorkerStore
-from bot.store.db import make_engine, session_factory, upgrade
+from bot.store.db import Store, make_engine, session_factory, upgrade
 from bot.store.models import Board, Event, SyncRun, WorkItem
 
 TEAM = "T0000TEAM1"
@@ -169,13 +168,13 @@ def _run(
 ) -> dict[str, Any]:
     settings = Settings(_env_file=None, DATABASE_URL=url, SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=api_url)
     sessions = session_factory(engine)
-    store = WorkerStore(engine, sessions)
+    store = Store(engine, sessions)
     stop = threading.Event()
     options = WorkerOptions(triggers=_digests_only, threads=args.threads, coach_threads=args.coach_threads)
     rss_before = _max_rss_mib()
     worker = threading.Thread(
         target=run_worker,
-        args=(store, CoachedBodies(settings, sessions)),
+        args=(store, default_bodies(sessions, settings)),
         kwargs={"stop": stop, "options": options},
     )
     worker.start()
