@@ -65,10 +65,10 @@ def _run_child(step: str, events: Path, workflow: Path, repeat: int) -> dict[str
 def _measure(step: str, events_path: Path, workflow_path: Path, repeat: int) -> dict[str, float]:
     import pandas as pd
 
+    from analytics.charts.board import render_charts
     from analytics.document import metrics_document
     from analytics.measures import board_metrics
     from bot.connectors.files import load_workflow, read_event_log
-    from bot.services.charts import render_charts
 
     workflow = load_workflow(workflow_path)
     asof = pd.Timestamp(ASOF)

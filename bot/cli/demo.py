@@ -15,12 +15,12 @@ from analytics.forecast import CannotForecast
 from analytics.measures import compute_metrics
 from analytics.timeline import build_timeline
 from analytics.workflow import Workflow
+from bot.cli.chart_files import write_charts
 from bot.cli.forecast_output import forecast_text
 from bot.cli.report import metrics_text
 from bot.connectors.files import load_workflow, read_event_log
 from bot.errors import FlowcoachError
 from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
-from bot.services.charts import write_charts
 from bot.services.forecasting import DEFAULT_TRIALS, forecast_how_many, forecast_when
 from bot.store.board_settings import Thresholds
 

@@ -250,7 +250,7 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_charts(args: argparse.Namespace, out: TextIO) -> int:
-    from bot.services.charts import write_charts
+    from bot.cli.chart_files import write_charts
 
     metrics = metrics_for(args, load_board(args))
     for path in write_charts(metrics, args.out):

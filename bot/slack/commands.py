@@ -16,9 +16,9 @@ from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject
 from sqlalchemy.orm import Session
 
+from analytics.charts.board import CHART_FILES, ChartKind, render_chart
 from analytics.workflow import Workflow
 from bot.errors import FlowcoachError
-from bot.services.charts import CHART_FILES, ChartKind, render_chart
 from bot.services.metrics import metrics_now, sync_info
 from bot.services.reports import board_digest, board_review
 from bot.slack import texts

@@ -16,10 +16,10 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from analytics.charts.board import CHART_FILES, render_chart
 from bot.coach.digest import DigestData
 from bot.coach.wording import nudge_text
 from bot.config import Settings
-from bot.services.charts import CHART_FILES, render_chart
 from bot.services.coaching import (
     Decision,
     daily_budget,

@@ -31,8 +31,8 @@ from bot.slack.blocks.common import (
     sle_summary,
 )
 
-if TYPE_CHECKING:  # only the name: importing bot.services.charts at run time would load matplotlib
-    from bot.services.charts import ChartKind
+if TYPE_CHECKING:  # only the name: importing the charts at run time would load matplotlib
+    from analytics.charts.board import ChartKind
 
 MAX_WEEKS_SHOWN = 26  # half a year of weeks; longer windows show the most recent ones
 WEEK_DAYS = 7

@@ -22,7 +22,7 @@ from bot.slack.blocks.charts import chart_title
 from bot.slack.blocks.common import context, escape, header, section
 
 if TYPE_CHECKING:
-    from bot.services.charts import ChartKind
+    from analytics.charts.board import ChartKind
 
 REVIEW_CHARTS: tuple[ChartKind, ...] = ("cfd", "cycle", "aging", "throughput")  # the spec's order
 

@@ -1,11 +1,16 @@
-"""The four flow charts of a board, as PNG files."""
+"""A board's charts by kind: what `flowcoach charts`, `/flow <chart>` and the weekly review draw.
+
+Adding a chart is a renderer in this package and one entry here (kind, file name, branch of ``render_chart``).
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
-from analytics.charts import aging_wip_png, cfd_png, cycle_time_scatter_png, throughput_run_png
+from analytics.charts.aging_wip import aging_wip_png
+from analytics.charts.cumulative_flow import cfd_png
+from analytics.charts.cycle_time_scatter import cycle_time_scatter_png
+from analytics.charts.throughput_run import throughput_run_png
 from analytics.measures import BoardMetrics
 from analytics.workflow import StageKind
 
@@ -48,14 +53,3 @@ def render_chart(kind: ChartKind, metrics: BoardMetrics) -> bytes:
 def render_charts(metrics: BoardMetrics) -> dict[str, bytes]:
     """PNG bytes by file name: cycle-time scatterplot, aging WIP, cumulative flow, throughput run chart."""
     return {CHART_FILES[kind]: render_chart(kind, metrics) for kind in CHART_KINDS}
-
-
-def write_charts(metrics: BoardMetrics, directory: Path) -> list[Path]:
-    """Render the four charts into ``directory`` (created if needed); returns the paths written."""
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, png in render_charts(metrics).items():
-        path = directory / name
-        path.write_bytes(png)
-        written.append(path)
-    return written
