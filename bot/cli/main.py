@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -17,6 +17,7 @@ from analytics.workflow import Workflow, WorkflowError
 from bot.cli.timeargs import now_utc, parse_date, parse_instant
 from bot.connectors.files import load_workflow, read_event_log
 from bot.errors import FlowcoachError, UsageError
+from bot.store.board_settings import Thresholds
 
 USER_ERRORS = (FlowcoachError, WorkflowError, EventLogError, CannotForecast)
 DEFAULT_WINDOW_DAYS = 30
@@ -190,6 +191,8 @@ def _positive_int(text: str) -> int:
 class LoadedBoard:
     workflow: Workflow
     log: EventLog
+    name: str | None = None  # the stored board's registered name (``--board``)
+    thresholds: Thresholds = field(default_factory=Thresholds)  # the stored board's, else the defaults
 
 
 def load_board(args: argparse.Namespace) -> LoadedBoard:
@@ -208,14 +211,11 @@ def load_board(args: argparse.Namespace) -> LoadedBoard:
 
 def _stored_board(name: str) -> LoadedBoard:
     from bot.cli.store import open_store
-    from bot.store.boards import board_workflow, get_board
-    from bot.store.eventstore import load_events
+    from bot.services.boards import named_board_data
 
     with open_store() as sessions, sessions() as session:
-        board = get_board(session, name)
-        workflow = board_workflow(board)
-        events = load_events(session, board.id, workflow)
-    return LoadedBoard(workflow, EventLog(events))
+        data = named_board_data(session, name)
+    return LoadedBoard(data.workflow, EventLog(data.events), data.name, data.thresholds)
 
 
 def metrics_for(args: argparse.Namespace, board: LoadedBoard) -> BoardMetrics:

@@ -10,7 +10,6 @@ from typing import Any, TextIO
 
 from bot.cli.timeargs import now_utc, parse_instant
 from bot.errors import FlowcoachError, UsageError
-from bot.store.board_settings import Thresholds
 
 
 def add_coach_commands(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -42,26 +41,16 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
         raise FlowcoachError(
             f"board '{args.board}' has no events yet; sync it first: flowcoach sync {args.board}"
         )
-    thresholds = _stored_thresholds(args.board) if args.board else Thresholds()
     zone = board.workflow.timezone
     since = parse_instant(args.since, zone, option="--since")
     until = parse_instant(args.until, zone, option="--until") if args.until else now_utc()
     if until <= since:
         raise UsageError("--until must be after --since")
-    result = replay(board.log.events, board.workflow, thresholds, since=since, until=until)
-    if args.board:  # the name it was registered under, which may differ from its workflow's
-        result = dataclasses.replace(result, board=args.board)
+    result = replay(board.log.events, board.workflow, board.thresholds, since=since, until=until)
+    if board.name is not None:  # the name it was registered under, which may differ from its workflow's
+        result = dataclasses.replace(result, board=board.name)
     if args.format == "json":
         out.write(json.dumps(replay_document(result), indent=2, ensure_ascii=False) + "\n")
     else:
         out.write(replay_text(result))
     return 0
-
-
-def _stored_thresholds(name: str) -> Thresholds:
-    from bot.cli.store import open_store
-    from bot.store.board_settings import load_board_settings
-    from bot.store.boards import get_board
-
-    with open_store() as sessions, sessions() as session:
-        return load_board_settings(get_board(session, name).coaching_settings).thresholds

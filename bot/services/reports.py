@@ -20,9 +20,8 @@ from analytics.workflow import Workflow
 from bot.coach.digest import DigestData, digest_data
 from bot.coach.engine import Coach
 from bot.coach.rules import stage_starving
-from bot.store.board_settings import Thresholds, load_board_settings
-from bot.store.boards import board_workflow
-from bot.store.eventstore import load_events
+from bot.services.boards import board_data
+from bot.store.board_settings import Thresholds
 from bot.store.models import Board
 
 DIGEST_WINDOW_DAYS = 30
@@ -47,9 +46,8 @@ def _state(
 
 
 def _stored_state(session: Session, board: Board, now: dt.datetime) -> tuple[BoardMetrics, Timeline, Coach]:
-    workflow = board_workflow(board)
-    thresholds = load_board_settings(board.coaching_settings).thresholds
-    return _state(load_events(session, board.id, workflow), workflow, thresholds, now)
+    data = board_data(session, board)
+    return _state(data.events, data.workflow, data.thresholds, now)
 
 
 def board_digest(session: Session, board: Board, now: dt.datetime) -> DigestData:
