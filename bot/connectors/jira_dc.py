@@ -20,7 +20,7 @@ from pydantic import Field, SecretStr
 from analytics.workflow import Workflow
 from bot.connectors.errors import NotFound
 from bot.connectors.http import BearerAuth, paginate_by_offset
-from bot.connectors.jira import Issue, JiraConnector
+from bot.connectors.jira_base import Issue, JiraConnector
 from bot.connectors.jira_common import JiraScope
 from bot.connectors.jira_projects import JiraProject, server_projects
 

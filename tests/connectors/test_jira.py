@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from bot.connectors.base import Batch, SourceStatus
 from bot.connectors.errors import BadCredentials, ConnectorError, NoPermission, NotFound, ServerError
-from bot.connectors.jira import JiraConnector
+from bot.connectors.jira_base import JiraConnector
 from bot.connectors.jira_cloud import JiraCloudConnector, JiraCloudSettings
 from bot.connectors.jira_common import BoardColumn, KeySet, SyncState, jql_since
 from bot.connectors.jira_dc import JiraDataCenterConnector, JiraDataCenterSettings

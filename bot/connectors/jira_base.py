@@ -1,4 +1,4 @@
-"""The sync both Jira connectors run: search pages → batches, incremental by ``updated``, a periodic sweep.
+"""The shared base of the Jira Cloud and Data Center connectors: search pages → batches, a periodic sweep.
 
 Each search page becomes one :class:`Batch` whose cursor (a JSON :class:`SyncState`) already counts that
 page, so the sync engine commits page by page and a killed sync resumes after the last committed page.
