@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from bot.connectors.errors import BadCredentials, ConnectorError, NoPermission, NotFound, UnexpectedResponse
-from bot.connectors.http import BearerAuth, HttpClient, tls_context
+from bot.connectors.http import BearerAuth, HttpClient, HttpOptions
 
 SERVICE = "GitHub"
 _PERMISSION_ERRORS = frozenset({"FORBIDDEN", "INSUFFICIENT_SCOPES"})
@@ -86,28 +86,13 @@ class RateLimitsAsRetryAfter(httpx.BaseTransport):
 class GitHubGraphQL:
     """POST ``{api_url}/graphql`` with a bearer token; :meth:`run` returns ``data`` or raises our errors."""
 
-    def __init__(
-        self,
-        api_url: str,
-        token: str,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        max_retries: int = 5,
-        backoff: float = 1.0,
-        timeout: float = 30.0,
-    ) -> None:
-        inner = transport or httpx.HTTPTransport(verify=tls_context())
+    def __init__(self, api_url: str, token: str, *, http: HttpOptions = HttpOptions()) -> None:
         self.http = HttpClient(
             api_url,
             service=SERVICE,
             auth=BearerAuth(token),
             headers={"Accept": "application/vnd.github+json"},
-            transport=RateLimitsAsRetryAfter(inner),
-            sleep=sleep,
-            max_retries=max_retries,
-            backoff=backoff,
-            timeout=timeout,
+            options=http.wrap_transport(RateLimitsAsRetryAfter),
         )
 
     def close(self) -> None:

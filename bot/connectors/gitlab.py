@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal, Self
 from urllib.parse import quote
 
@@ -34,7 +33,7 @@ from bot.connectors.base import Batch, ClosesOnExit, ProgressCallback, SourceIte
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound
 from bot.connectors.gitlab_history import SyncState, events_from, item_from, parse_time, statuses_from
 from bot.connectors.gitlab_http import Page, PrivateTokenAuth, get_all, get_page
-from bot.connectors.http import BearerAuth, HttpClient
+from bot.connectors.http import BearerAuth, HttpClient, HttpOptions
 
 Issue = Mapping[str, Any]
 GITLAB_API = "https://gitlab.com/api/v4"
@@ -88,9 +87,9 @@ class GitLabSettings(BaseModel):
 class GitLabConnector(ClosesOnExit):
     """A GitLab project or group's issues as a flowcoach board (see the module docstring).
 
-    Keyword options (tests and benchmarks set them; boards use the defaults): ``transport``, ``sleep``,
-    ``max_retries``, ``backoff`` and ``timeout`` go to the HTTP client; ``page_size`` issues per page and
-    batch; ``events_page_size`` label or state events per page; ``overlap`` re-read at each incremental sync.
+    Keyword options (tests and benchmarks set them; boards use the defaults): ``http`` how the HTTP client
+    waits and retries; ``page_size`` issues per page and batch; ``events_page_size`` label or state events
+    per page; ``overlap`` re-read at each incremental sync.
     """
 
     def __init__(
@@ -98,14 +97,10 @@ class GitLabConnector(ClosesOnExit):
         settings: GitLabSettings,
         workflow: Workflow | None = None,
         *,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        http: HttpOptions = HttpOptions(),
         page_size: int = PAGE_SIZE,
         events_page_size: int = PAGE_SIZE,
         overlap: dt.timedelta = OVERLAP,
-        max_retries: int = 5,
-        backoff: float = 1.0,
-        timeout: float = 30.0,
     ) -> None:
         self.settings = settings
         self.page_size, self.events_page_size, self.overlap = page_size, events_page_size, overlap
@@ -117,16 +112,7 @@ class GitLabConnector(ClosesOnExit):
         self.site = re.sub(r"/api/v4$", "", settings.api_url)
         token = settings.token.get_secret_value()
         auth: httpx.Auth = BearerAuth(token) if settings.token_type == OAUTH else PrivateTokenAuth(token)
-        self.http = HttpClient(
-            settings.api_url,
-            service="GitLab",
-            auth=auth,
-            transport=transport,
-            sleep=sleep,
-            max_retries=max_retries,
-            backoff=backoff,
-            timeout=timeout,
-        )
+        self.http = HttpClient(settings.api_url, service="GitLab", auth=auth, options=http)
 
     def close(self) -> None:
         self.http.close()

@@ -2,7 +2,9 @@
 
 Connectors build one :class:`HttpClient` per source and call :meth:`HttpClient.get_json` and
 :meth:`HttpClient.post_json`; they never see httpx exceptions or raw failure statuses, only the errors of
-:mod:`bot.connectors.errors`, whose messages name the service and the URL path and say what to do.
+:mod:`bot.connectors.errors`, whose messages name the service and the URL path and say what to do. How
+patient a client is (timeouts, retries, waits) is one :class:`HttpOptions` value, which connectors take as
+``http=`` and hand on unchanged: boards use the defaults, tests and benchmarks set their own.
 
 Nothing here logs headers, credentials, query strings (some APIs take tokens there) or bodies, and importing
 this module makes httpx and httpcore's own loggers keep to the same rule (see :func:`_quiet_library_logs`).
@@ -19,6 +21,7 @@ import socket
 import ssl
 import time
 from collections.abc import Callable, Collection, Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -82,15 +85,44 @@ class BearerAuth(httpx.Auth):
         yield request
 
 
+@dataclass(frozen=True)
+class HttpOptions:
+    """How an :class:`HttpClient` waits and retries; one value that connectors pass through untouched.
+
+    ``max_retries`` counts retries, so a request is sent at most ``max_retries + 1`` times; waits grow as
+    ``backoff * 2**retry`` seconds (no jitter, so tests and benchmarks are reproducible; the scheduler
+    already spreads syncs out), capped at ``max_backoff``. ``timeout`` is per request, in seconds. ``sleep``
+    is injected so tests assert the waits without waiting. ``transport`` lets tests plug in
+    ``httpx.MockTransport``; ``None`` is the network.
+    """
+
+    transport: httpx.BaseTransport | None = None
+    sleep: Callable[[float], None] = time.sleep
+    max_retries: int = 5
+    backoff: float = 1.0
+    max_backoff: float = 60.0
+    timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0 or self.backoff < 0 or self.max_backoff < 0 or self.timeout <= 0:
+            raise ValueError("max_retries, backoff and max_backoff must be ≥ 0 and timeout > 0")
+
+    def wrap_transport(self, wrap: Callable[[httpx.BaseTransport], httpx.BaseTransport]) -> HttpOptions:
+        """These options with the transport wrapped (the network's when none is set).
+
+        For sources whose error answers need rewriting before the client's retry loop sees them (Linear's
+        and GitHub's rate limits): the wrapper then also applies to a test's injected transport.
+        """
+        return replace(self, transport=wrap(self.transport or httpx.HTTPTransport(verify=tls_context())))
+
+
 class HttpClient:
     """A JSON API client for one source: base URL, credentials, timeouts, retries and error mapping.
 
     ``service`` is the name users know the source by ("Jira"); every error message starts with it.
-    ``max_retries`` counts retries, so a request is sent at most ``max_retries + 1`` times; waits grow as
-    ``backoff * 2**retry`` seconds (no jitter, so tests and benchmarks are reproducible; the scheduler
-    already spreads syncs out), capped at ``max_backoff``. ``sleep`` is injected so tests assert the waits
-    without waiting. ``transport`` lets tests plug in ``httpx.MockTransport``. Redirects are not followed:
-    a redirect almost always means a wrong site URL or a login page, and the user should fix the URL.
+    ``options`` say how long to wait and how often to retry (see :class:`HttpOptions`). Redirects are not
+    followed: a redirect almost always means a wrong site URL or a login page, and the user should fix the
+    URL.
     """
 
     request_count: int
@@ -103,30 +135,23 @@ class HttpClient:
         service: str,
         auth: httpx.Auth | tuple[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
-        timeout: float = 30.0,
-        max_retries: int = 5,
-        backoff: float = 1.0,
-        max_backoff: float = 60.0,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
+        options: HttpOptions = HttpOptions(),
     ) -> None:
-        if max_retries < 0 or backoff < 0 or max_backoff < 0 or timeout <= 0:
-            raise ValueError("max_retries, backoff and max_backoff must be ≥ 0 and timeout > 0")
         self.service = service
-        self.timeout = timeout
-        self.max_retries = max_retries
-        self.backoff = backoff
-        self.max_backoff = max_backoff
+        self.timeout = options.timeout
+        self.max_retries = options.max_retries
+        self.backoff = options.backoff
+        self.max_backoff = options.max_backoff
         self.request_count = 0
-        self._sleep = sleep
+        self._sleep = options.sleep
         self._client = httpx.Client(
             base_url=base_url,
             auth=auth,
             headers={"Accept": "application/json", "User-Agent": USER_AGENT, **(headers or {})},
-            timeout=timeout,
+            timeout=options.timeout,
             follow_redirects=False,
             verify=tls_context(),
-            transport=transport,
+            transport=options.transport,
         )
 
     def __enter__(self) -> Self:

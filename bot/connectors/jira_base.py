@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -28,7 +27,7 @@ import httpx
 
 from bot.connectors.base import Batch, ClosesOnExit, ProgressCallback, SourceStatus
 from bot.connectors.errors import BadCredentials, ConnectorError, NoPermission, NotFound, UnexpectedResponse
-from bot.connectors.http import HttpClient
+from bot.connectors.http import HttpClient, HttpOptions
 from bot.connectors.jira_common import (
     ISSUE_FIELDS,
     BoardColumn,
@@ -56,10 +55,10 @@ SWEEP_EVERY = dt.timedelta(hours=24)
 class JiraConnector(ClosesOnExit):
     """Shared behaviour of :class:`JiraCloudConnector` and :class:`JiraDataCenterConnector`.
 
-    Keyword options (tests and benchmarks set them; boards use the defaults): ``transport``, ``sleep``,
-    ``max_retries``, ``backoff`` and ``timeout`` go to :class:`HttpClient`; ``clock`` returns the aware
-    current time (for the sweep schedule); ``page_size`` issues per search page and batch; ``overlap``
-    re-read at each incremental sync; ``sweep_every`` how often deleted and moved issues are looked for.
+    Keyword options (tests and benchmarks set them; boards use the defaults): ``http`` how the HTTP client
+    waits and retries; ``clock`` returns the aware current time (for the sweep schedule); ``page_size``
+    issues per search page and batch; ``overlap`` re-read at each incremental sync; ``sweep_every`` how often
+    deleted and moved issues are looked for.
     """
 
     flavour: ClassVar[str]
@@ -74,30 +73,17 @@ class JiraConnector(ClosesOnExit):
         board_id: int | None,
         auth: httpx.Auth | tuple[str, str],
         refused: str,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        http: HttpOptions = HttpOptions(),
         clock: Callable[[], dt.datetime] | None = None,
         page_size: int = PAGE_SIZE,
         overlap: dt.timedelta = OVERLAP,
         sweep_every: dt.timedelta = SWEEP_EVERY,
-        max_retries: int = 5,
-        backoff: float = 1.0,
-        timeout: float = 30.0,
     ) -> None:
         self.site, self.project, self.jql, self.board_id = site, project, jql, board_id
         self.page_size, self.overlap, self.sweep_every = page_size, overlap, sweep_every
         self._refused = refused
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
-        self.http = HttpClient(
-            site,
-            service=self.flavour,
-            auth=auth,
-            transport=transport,
-            sleep=sleep,
-            max_retries=max_retries,
-            backoff=backoff,
-            timeout=timeout,
-        )
+        self.http = HttpClient(site, service=self.flavour, auth=auth, options=http)
 
     def close(self) -> None:
         self.http.close()

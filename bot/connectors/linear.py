@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
@@ -31,7 +30,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 from analytics.workflow import Workflow
 from bot.connectors.base import Batch, ClosesOnExit, ProgressCallback, SourceStatus
 from bot.connectors.errors import NotFound
-from bot.connectors.http import BearerAuth
+from bot.connectors.http import BearerAuth, HttpOptions
 from bot.connectors.jira_common import KeySet, chunks
 from bot.connectors.linear_events import (
     Issue,
@@ -100,10 +99,10 @@ class LinearSettings(BaseModel):
 class LinearConnector(ClosesOnExit):
     """A Linear team as a flowcoach board (see the module docstring).
 
-    Keyword options (tests and benchmarks set them; boards use the defaults): ``transport``, ``sleep``,
-    ``max_retries``, ``backoff`` and ``timeout`` go to the HTTP client; ``clock`` returns the aware current
-    time (sweep schedule, rate-limit resets); ``page_size`` issues per page and batch; ``history_page``
-    history entries read inline per issue; ``overlap`` and ``sweep_every`` as in the module docstring.
+    Keyword options (tests and benchmarks set them; boards use the defaults): ``http`` how the HTTP client
+    waits and retries; ``clock`` returns the aware current time (sweep schedule, rate-limit resets);
+    ``page_size`` issues per page and batch; ``history_page`` history entries read inline per issue;
+    ``overlap`` and ``sweep_every`` as in the module docstring.
     """
 
     def __init__(
@@ -111,16 +110,12 @@ class LinearConnector(ClosesOnExit):
         settings: LinearSettings,
         workflow: Workflow | None = None,
         *,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        http: HttpOptions = HttpOptions(),
         clock: Callable[[], dt.datetime] | None = None,
         page_size: int = PAGE_SIZE,
         history_page: int = HISTORY_PAGE,
         overlap: dt.timedelta = OVERLAP,
         sweep_every: dt.timedelta = SWEEP_EVERY,
-        max_retries: int = 5,
-        backoff: float = 1.0,
-        timeout: float = 30.0,
     ) -> None:
         self.team_key, self.project = settings.team_key, settings.project
         self.page_size, self.history_page = page_size, history_page
@@ -141,11 +136,7 @@ class LinearConnector(ClosesOnExit):
                 "this team; give the key read access to the team, or ask a workspace admin to add you to it"
             ),
             clock=self._clock,
-            transport=transport,
-            sleep=sleep,
-            max_retries=max_retries,
-            backoff=backoff,
-            timeout=timeout,
+            http=http,
         )
 
     def close(self) -> None:

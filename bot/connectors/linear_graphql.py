@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, UnexpectedResponse
-from bot.connectors.http import HttpClient, tls_context
+from bot.connectors.http import HttpClient, HttpOptions
 
 log = logging.getLogger("flowcoach.linear")
 SERVICE = "Linear"
@@ -142,18 +142,15 @@ class LinearApi:
         refused: str,
         denied: str,
         clock: Callable[[], dt.datetime],
-        transport: httpx.BaseTransport | None = None,
-        **options: Any,
+        http: HttpOptions = HttpOptions(),
     ) -> None:
         self.refused, self.denied = refused, denied
-        inner = transport or httpx.HTTPTransport(verify=tls_context())
         self.http = HttpClient(
             api_url,
             service=SERVICE,
             auth=auth,
             headers={"Content-Type": "application/json"},
-            transport=LinearTransport(inner, clock),
-            **options,
+            options=http.wrap_transport(lambda inner: LinearTransport(inner, clock)),
         )
 
     def close(self) -> None:

@@ -13,6 +13,7 @@ from analytics.document import metrics_document
 from analytics.eventlog import read_event_log
 from analytics.measures import board_metrics
 from analytics.workflow import parse_workflow
+from bot.connectors.http import HttpOptions
 from bot.connectors.jira_cloud import JiraCloudConnector, JiraCloudSettings
 from bot.store.boards import add_board
 from bot.store.db import make_engine, session_factory, upgrade
@@ -49,7 +50,7 @@ def new_board(sessions, name="Team"):
 
 def connector(jira, **options):
     settings = JiraCloudSettings(url=jira.url, email=jira.email, token=jira.token, project=jira.project)
-    return JiraCloudConnector(settings, sleep=lambda _seconds: None, **options)
+    return JiraCloudConnector(settings, http=HttpOptions(sleep=lambda _seconds: None), **options)
 
 
 def event_count(sessions, board_id):
@@ -92,7 +93,7 @@ def test_rate_limit_and_server_errors_are_retried_into_a_complete_sync(sessions,
     jira.fail("/rest/api/3/changelog/bulkfetch", 500)
     waits: list[float] = []
     settings = JiraCloudSettings(url=jira.url, email=jira.email, token=jira.token, project=jira.project)
-    with JiraCloudConnector(settings, sleep=waits.append) as source:
+    with JiraCloudConnector(settings, http=HttpOptions(sleep=waits.append)) as source:
         sync_board(sessions, board, source)
     assert 2.0 in waits
     assert event_count(sessions, board) == 23 * 7

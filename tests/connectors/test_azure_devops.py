@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -19,6 +20,7 @@ from bot.connectors.azure_devops import AzureDevOpsConnector, AzureDevOpsSetting
 from bot.connectors.azure_devops_history import SyncState, decode_ids, encode_ids
 from bot.connectors.base import Batch, SourceStatus
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, RateLimited
+from bot.connectors.http import HttpOptions
 from bot.store.boards import add_board
 from bot.store.db import make_engine, session_factory, upgrade
 from bot.store.eventstore import load_events
@@ -52,7 +54,8 @@ def make(ado: FakeAzureDevOps) -> Iterator[Callable[..., AzureDevOpsConnector]]:
         }
         values |= {k: options.pop(k) for k in list(options) if k in AzureDevOpsSettings.model_fields}
         sink = sleeps if sleeps is not None else []
-        connector = AzureDevOpsConnector(AzureDevOpsSettings(**values), sleep=sink.append, **options)
+        http = replace(options.pop("http", HttpOptions()), sleep=sink.append)
+        connector = AzureDevOpsConnector(AzureDevOpsSettings(**values), http=http, **options)
         opened.append(connector)
         return connector
 
@@ -187,7 +190,7 @@ def test_rate_limiting_that_never_ends_fails_with_rate_limited(ado, make):
     """When every retry meets 429 too, the sync stops with RateLimited rather than looping."""
     ado.fail("/workitemrevisions", 429, times=None, headers={"Retry-After": "1"})
     with pytest.raises(RateLimited):
-        list(make(max_retries=2).fetch(None))
+        list(make(http=HttpOptions(max_retries=2)).fetch(None))
     assert ado.count("/workitemrevisions") == 3
 
 

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -18,6 +19,7 @@ from analytics.workflow import parse_workflow
 from bot.connectors.base import Batch
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, RateLimited
 from bot.connectors.github import GitHubConnector, GitHubSettings
+from bot.connectors.http import HttpOptions
 from bot.store.boards import add_board
 from bot.store.db import make_engine, session_factory, upgrade
 from bot.store.eventstore import load_events
@@ -55,7 +57,8 @@ def connect(opened):
         values = {"owner": github.owner, "project_number": 3, "token": github.token, "api_url": github.url}
         values |= options.pop("settings", {})
         waits = sleeps if sleeps is not None else []
-        connector = GitHubConnector(GitHubSettings.model_validate(values), sleep=waits.append, **options)
+        http = replace(options.pop("http", HttpOptions()), sleep=waits.append)
+        connector = GitHubConnector(GitHubSettings.model_validate(values), http=http, **options)
         opened.append(connector)
         return connector
 
@@ -182,7 +185,7 @@ def test_a_rate_limit_that_persists_ends_in_rate_limited(github, connect):
     """A limit outlasting the retries fails the sync with RateLimited, not with a permission error."""
     github.rate_limit("primary", times=10)
     with pytest.raises(RateLimited):
-        list(connect(github, max_retries=2).fetch(None))
+        list(connect(github, http=HttpOptions(max_retries=2)).fetch(None))
 
 
 def test_bad_token_is_bad_credentials_without_the_token(github, connect):

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -19,6 +20,7 @@ from analytics.workflow import parse_workflow
 from bot.connectors.base import Batch, SourceStatus
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, RateLimited
 from bot.connectors.gitlab import GitLabConnector, GitLabSettings
+from bot.connectors.http import HttpOptions
 from bot.connectors.mapping import default_stages
 from bot.store.boards import add_board
 from bot.store.db import make_engine, session_factory, upgrade
@@ -49,7 +51,8 @@ def connect() -> Iterator[Callable[..., GitLabConnector]]:
             project="acme/web", token=fake.token, api_url=fake.api_url
         )
         sleeps: list[float] = options.pop("sleeps", [])
-        connector = GitLabConnector(settings, sleep=sleeps.append, **options)
+        http = replace(options.pop("http", HttpOptions()), sleep=sleeps.append)
+        connector = GitLabConnector(settings, http=http, **options)
         opened.append(connector)
         return connector
 
@@ -127,7 +130,7 @@ def test_without_scoped_exclusivity_removing_the_newest_label_falls_back_to_the_
         issue = fake.add_issue(h(0), [(h(1), "Doing"), (h(2), "Review")], initial="Todo")
         fake.unlabel(issue, "Review", h(3))
         settings = GitLabSettings(project="acme/web", token=fake.token, api_url=fake.api_url)
-        with GitLabConnector(settings, sleep=lambda _: None) as connector:
+        with GitLabConnector(settings, http=HttpOptions(sleep=lambda _: None)) as connector:
             names = [e["to_status_name"] for e in events_of(sync(connector))]
     assert names == ["Todo", "Doing", "Review", "Doing"]
 
@@ -255,7 +258,7 @@ def test_rate_limiting_that_does_not_stop_is_reported(gitlab, connect):
     """429 on every attempt ends the sync with RateLimited after the retries, naming no token."""
     gitlab.fail("/projects/acme/web/issues", 429, times=None, headers={"Retry-After": "1"})
     with pytest.raises(RateLimited) as raised:
-        sync(connect(gitlab, max_retries=2))
+        sync(connect(gitlab, http=HttpOptions(max_retries=2)))
     assert gitlab.token not in str(raised.value)
 
 

@@ -30,7 +30,7 @@ from bot.connectors.errors import (
     UnexpectedResponse,
     Unreachable,
 )
-from bot.connectors.http import BearerAuth, HttpClient, paginate_by_offset, paginate_by_token
+from bot.connectors.http import BearerAuth, HttpClient, HttpOptions, paginate_by_offset, paginate_by_token
 
 
 @dataclass(frozen=True)
@@ -142,10 +142,14 @@ def sleeps() -> list[float]:
 def make_client(server: ScriptedServer, sleeps: list[float]) -> Iterator[Callable[..., HttpClient]]:
     clients: list[HttpClient] = []
 
-    def make(**kwargs: Any) -> HttpClient:
-        kwargs.setdefault("sleep", sleeps.append)
-        kwargs.setdefault("timeout", 2.0)
-        client = HttpClient(kwargs.pop("base_url", server.url), service="Jira", **kwargs)
+    def make(
+        base_url: str | None = None, auth: Any = None, headers: Any = None, **options: Any
+    ) -> HttpClient:
+        options.setdefault("sleep", sleeps.append)
+        options.setdefault("timeout", 2.0)
+        client = HttpClient(
+            base_url or server.url, service="Jira", auth=auth, headers=headers, options=HttpOptions(**options)
+        )
         clients.append(client)
         return client
 
@@ -406,10 +410,17 @@ def test_secrets_never_reach_the_logs(server, make_client, caplog):
 def test_context_manager_closes_the_client(server):
     """Leaving the `with` block closes the connection pool."""
     server.script("/x", Reply(200, {}))
-    with HttpClient(server.url, service="Jira", sleep=lambda _: None) as client:
+    with HttpClient(server.url, service="Jira", options=HttpOptions(sleep=lambda _: None)) as client:
         client.get_json("/x")
     with pytest.raises(RuntimeError):
         client.get_json("/x")
+
+
+def test_options_refuse_negative_retries_and_waits_and_a_zero_timeout():
+    """Impossible options fail where they are written, before any client or connector is built."""
+    for wrong in ({"max_retries": -1}, {"backoff": -0.5}, {"max_backoff": -1.0}, {"timeout": 0}):
+        with pytest.raises(ValueError, match="timeout > 0"):
+            HttpOptions(**wrong)
 
 
 def test_paginate_by_token_follows_tokens_until_none_or_empty():
@@ -483,6 +494,7 @@ def test_an_injected_transport_replaces_the_network(sleeps):
     answers = iter([httpx.Response(503), httpx.Response(200, json={"ok": True})])
     transport = httpx.MockTransport(lambda request: next(answers))
     site = "https://jira.example.com"
-    with HttpClient(site, service="Jira", transport=transport, sleep=sleeps.append) as client:
+    options = HttpOptions(transport=transport, sleep=sleeps.append)
+    with HttpClient(site, service="Jira", options=options) as client:
         assert client.get_json("/rest/api/3/myself") == {"ok": True}
     assert client.request_count == 2 and sleeps == [1.0]

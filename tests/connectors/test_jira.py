@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import zoneinfo
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ from pydantic import ValidationError
 
 from bot.connectors.base import Batch, SourceStatus
 from bot.connectors.errors import BadCredentials, ConnectorError, NoPermission, NotFound, ServerError
+from bot.connectors.http import HttpOptions
 from bot.connectors.jira_base import JiraConnector
 from bot.connectors.jira_cloud import JiraCloudConnector, JiraCloudSettings
 from bot.connectors.jira_common import BoardColumn, KeySet, SyncState, jql_since
@@ -66,12 +68,15 @@ def opened() -> Iterator[list[JiraConnector]]:
 def cloud_connector(opened: list[JiraConnector]) -> Callable[..., JiraCloudConnector]:
     """Make a Cloud connector for the fake: project PAY, board 1, no real sleeping, a fixed clock."""
 
-    def make(jira: FakeJira, clock: Clock | None = None, **options: Any) -> JiraCloudConnector:
+    def make(
+        jira: FakeJira, clock: Clock | None = None, http: HttpOptions = HttpOptions(), **options: Any
+    ) -> JiraCloudConnector:
         settings = options.pop("settings", None) or JiraCloudSettings(
             url=jira.url, email=jira.email, token=jira.token, project="PAY", board_id=1
         )
         sleeps: list[float] = options.pop("sleeps", [])
-        connector = JiraCloudConnector(settings, sleep=sleeps.append, clock=clock or Clock(), **options)
+        http = replace(http, sleep=sleeps.append)
+        connector = JiraCloudConnector(settings, http=http, clock=clock or Clock(), **options)
         opened.append(connector)
         return connector
 
@@ -86,7 +91,8 @@ def dc_connector(opened: list[JiraConnector]) -> Callable[..., JiraDataCenterCon
         settings = options.pop("settings", None) or JiraDataCenterSettings(
             url=jira.url, token=jira.token, project="PAY"
         )
-        connector = JiraDataCenterConnector(settings, sleep=lambda _: None, clock=clock or Clock(), **options)
+        http = HttpOptions(sleep=lambda _: None)
+        connector = JiraDataCenterConnector(settings, http=http, clock=clock or Clock(), **options)
         opened.append(connector)
         return connector
 
@@ -311,7 +317,7 @@ def test_500s_are_retried_with_backoff_then_reported(cloud, cloud_connector):
     assert sleeps == [1.0, 2.0]
     cloud.fail("/rest/api/3/changelog/bulkfetch", 503, times=None)
     with pytest.raises(ServerError, match="503"):
-        sync(cloud_connector(cloud, max_retries=2))
+        sync(cloud_connector(cloud, http=HttpOptions(max_retries=2)))
 
 
 def test_401_is_bad_credentials(cloud, cloud_connector):

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -18,6 +19,7 @@ from analytics.measures import board_metrics
 from analytics.workflow import parse_workflow
 from bot.connectors.base import Batch, SourceStatus
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, RateLimited
+from bot.connectors.http import HttpOptions
 from bot.connectors.linear import LinearConnector, LinearSettings
 from bot.store.boards import add_board
 from bot.store.db import make_engine, session_factory, upgrade
@@ -63,7 +65,8 @@ def connect() -> Iterator[Callable[..., LinearConnector]]:
         )
         sleeps: list[float] = options.pop("sleeps", [])
         options.setdefault("clock", Clock())
-        connector = LinearConnector(settings, None, sleep=sleeps.append, **options)
+        http = replace(options.pop("http", HttpOptions()), sleep=sleeps.append)
+        connector = LinearConnector(settings, None, http=http, **options)
         opened.append(connector)
         return connector
 
@@ -227,7 +230,7 @@ def test_rate_limited_answers_wait_until_the_reset_linear_names(linear, connect)
     assert sleeps == [7.0, 2.5] and without_nones(events_of(batches)) == EXPECTED
     linear.rate_limit(NOW + dt.timedelta(seconds=1), times=None)
     with pytest.raises(RateLimited, match="Linear is still rate-limiting"):
-        sync(connect(linear, max_retries=2))
+        sync(connect(linear, http=HttpOptions(max_retries=2)))
 
 
 def test_server_errors_are_retried_with_backoff(linear, connect):

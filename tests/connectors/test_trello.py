@@ -21,6 +21,7 @@ from analytics.measures import board_metrics
 from analytics.workflow import parse_workflow
 from bot.connectors.base import Batch, SourceStatus
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, RateLimited
+from bot.connectors.http import HttpOptions
 from bot.connectors.trello import API_URL, TrelloConnector, TrelloSettings
 from bot.store.boards import add_board
 from bot.store.db import make_engine, session_factory, upgrade
@@ -50,7 +51,7 @@ def connect() -> Iterator[Callable[..., TrelloConnector]]:
 
     def make(fake: FakeTrello, **options: Any) -> TrelloConnector:
         settings = options.pop("settings", None) or settings_for(fake)
-        options.setdefault("sleep", lambda _seconds: None)
+        options.setdefault("http", HttpOptions(sleep=lambda _seconds: None))
         connector = TrelloConnector(settings, **options)
         made.append(connector)
         return connector
@@ -206,7 +207,7 @@ def test_rate_limits_without_retry_after_back_off_exponentially(trello, connect)
     small_board(trello)
     trello.fail("/boards/PaYm3nts/actions", 429, times=3)
     waits: list[float] = []
-    batches = list(connect(trello, backoff=0.5, sleep=waits.append).fetch(None))
+    batches = list(connect(trello, http=HttpOptions(backoff=0.5, sleep=waits.append)).fetch(None))
     assert waits == [0.5, 1.0, 2.0]
     assert len(events_of(batches)) == 5
 
@@ -215,7 +216,7 @@ def test_rate_limit_that_never_lifts_is_reported(trello, connect):
     """After the configured retries, a lasting 429 is a RateLimited error."""
     trello.fail("/boards", 429, times=None)
     with pytest.raises(RateLimited, match="rate-limiting"):
-        list(connect(trello, max_retries=2).fetch(None))
+        list(connect(trello, http=HttpOptions(max_retries=2, sleep=lambda _seconds: None)).fetch(None))
     assert trello.count("/boards") == 3
 
 
