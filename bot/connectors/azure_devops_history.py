@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.connectors.base import SourceItem
+from bot.connectors.base import SourceEvent, SourceItem
 
 log = logging.getLogger("flowcoach.azure_devops")
 
@@ -137,7 +137,7 @@ class PageResult:
     """What one page of revisions means for the board."""
 
     items: dict[int, SourceItem] = field(default_factory=dict)
-    events: list[dict[str, object]] = field(default_factory=list)
+    events: list[SourceEvent] = field(default_factory=list)
     removed: set[int] = field(default_factory=set)
 
 
@@ -165,15 +165,16 @@ def apply_revisions(
         status = fields.get(status_field)
         if not status:  # BoardColumn is empty until the item is on a board: nothing to place it by yet
             continue
+        # Azure DevOps has no status ids: names are what revisions carry, so the name is the id as well.
         status = str(status)
         key = str(number)
         if known is None:
             created = fields.get("System.CreatedDate") or fields.get("System.ChangedDate")
-            result.events.append(_event(key, parse_time(str(created)), "created", None, status))
+            result.events.append(SourceEvent(key, parse_time(str(created)), "created", None, status, status))
             result.removed.discard(number)
         elif known != status:
             changed = parse_time(str(fields["System.ChangedDate"]))
-            result.events.append(_event(key, changed, "status", known, status))
+            result.events.append(SourceEvent(key, changed, "status", known, status, status))
         state.statuses[number] = status
         result.items[number] = _item(number, fields, status, item_url)
     return result
@@ -190,15 +191,3 @@ def _item(number: int, fields: Mapping[str, Any], status: str, item_url: str) ->
         status=status,
         assignee=person(fields.get("System.AssignedTo")),
     )
-
-
-def _event(key: str, at: dt.datetime, kind: str, before: str | None, after: str) -> dict[str, object]:
-    # Azure DevOps has no status ids: names are what revisions carry, so the name is the id as well.
-    return {
-        "item_id": key,
-        "timestamp": at,
-        "event": kind,
-        "from_status": before,
-        "to_status": after,
-        "to_status_name": after,
-    }

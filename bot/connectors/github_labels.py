@@ -14,10 +14,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.connectors.base import Batch, ProgressCallback, SourceItem, SourceStatus
+from bot.connectors.base import Batch, ProgressCallback, SourceEvent, SourceItem, SourceStatus
 from bot.connectors.errors import NotFound
 from bot.connectors.github_api import GitHubGraphQL, GitHubNotFound
-from bot.connectors.github_project import category_of, event, parse_time
+from bot.connectors.github_project import category_of, parse_time
 
 log = logging.getLogger("flowcoach.github")
 OPEN = SourceStatus("open", "Open", "new")
@@ -106,7 +106,7 @@ class LabelState:
 
 def replay(
     key: str, issue: Mapping[str, Any], timeline: Sequence[Mapping[str, Any]], labels: Sequence[str]
-) -> tuple[list[dict[str, object]], str]:
+) -> tuple[list[SourceEvent], str]:
     """The issue's events from its timeline, and its status now."""
     tracked = set(labels)
     on: list[str] = []  # tracked labels on the issue, most recently added last
@@ -116,7 +116,7 @@ def replay(
         return CLOSED.id if closed else (on[-1] if on else OPEN.id)
 
     current = status()
-    events = [event(key, parse_time(str(issue["createdAt"])), "created", None, current, _name(current))]
+    events = [SourceEvent(key, parse_time(str(issue["createdAt"])), "created", None, current, _name(current))]
     for entry in sorted(timeline, key=lambda e: parse_time(str(e["createdAt"]))):
         kind, label = entry.get("__typename"), (entry.get("label") or {}).get("name")
         if kind == "ClosedEvent":
@@ -130,7 +130,7 @@ def replay(
         after = status()
         if after != current:
             at = parse_time(str(entry["createdAt"]))
-            events.append(event(key, at, "status", current, after, _name(after)))
+            events.append(SourceEvent(key, at, "status", current, after, _name(after)))
             current = after
     return events, current
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.connectors.base import SourceItem, SourceStatus, StatusCategory
+from bot.connectors.base import SourceEvent, SourceItem, SourceStatus, StatusCategory
 
 log = logging.getLogger("flowcoach.github")
 CURSOR_VERSION = 1
@@ -165,22 +165,9 @@ def item_from(node: Mapping[str, Any], project_url: str) -> SourceItem:
     )
 
 
-def event(
-    key: str, at: dt.datetime, kind: str, before: str | None, after: str | None, name: str | None
-) -> dict[str, object]:
-    return {
-        "item_id": key,
-        "timestamp": at,
-        "event": kind,
-        "from_status": before,
-        "to_status": after,
-        "to_status_name": name,
-    }
-
-
 def first_events(
     node: Mapping[str, Any], timeline: Sequence[Mapping[str, Any]], ids_by_name: Mapping[str, str]
-) -> list[dict[str, object]]:
+) -> list[SourceEvent]:
     """Every event of an item seen for the first time, from its timeline for this project (may be empty)."""
     key = item_key(node)
     content = node.get("content") or {}
@@ -199,26 +186,26 @@ def first_events(
         start_id, start_name = NO_STATUS.id, NO_STATUS.name
     else:
         start_id, start_name = now_id, now_name
-    events = [event(key, created, "created", None, start_id, start_name)]
+    events = [SourceEvent(key, created, "created", None, start_id, start_name)]
     last = start_id
     for change in changes:
         to_id, to_name = status(change.get("status"))
-        events.append(event(key, parse_time(str(change["createdAt"])), "status", last, to_id, to_name))
+        events.append(SourceEvent(key, parse_time(str(change["createdAt"])), "status", last, to_id, to_name))
         last = to_id
     if last != now_id:
         at = set_at or _time(node.get("updatedAt")) or created
-        events.append(event(key, max(at, created), "status", last, now_id, now_name))
+        events.append(SourceEvent(key, max(at, created), "status", last, now_id, now_name))
     return events
 
 
-def change_events(node: Mapping[str, Any], before: str) -> list[dict[str, object]]:
+def change_events(node: Mapping[str, Any], before: str) -> list[SourceEvent]:
     """A ``status`` event if the item's status differs from the one the cursor remembers."""
     now_id, now_name, set_at = current_status(node)
     if now_id == before:
         return []
     # A cleared value has no updatedAt of its own; the item's is the best date GitHub gives.
     at = set_at or _time(node.get("updatedAt")) or parse_time(str(node["createdAt"]))
-    return [event(item_key(node), at, "status", before, now_id, now_name)]
+    return [SourceEvent(item_key(node), at, "status", before, now_id, now_name)]
 
 
 @dataclass

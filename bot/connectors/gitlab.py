@@ -29,7 +29,7 @@ import httpx
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from analytics.workflow import Workflow
-from bot.connectors.base import Batch, ClosesOnExit, ProgressCallback, SourceItem, SourceStatus
+from bot.connectors.base import Batch, ClosesOnExit, ProgressCallback, SourceEvent, SourceItem, SourceStatus
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound
 from bot.connectors.gitlab_history import SyncState, events_from, item_from, parse_time, statuses_from
 from bot.connectors.gitlab_http import Page, PrivateTokenAuth, get_all, get_page
@@ -187,7 +187,7 @@ class GitLabConnector(ClosesOnExit):
     def _batch(self, issues: Sequence[Issue], state: SyncState) -> Batch | None:
         """The batch for one page of issues, or ``None`` when all of them were delivered already."""
         items: list[SourceItem] = []
-        events: list[Mapping[str, object]] = []
+        events: list[SourceEvent] = []
         for issue in issues:
             if state.delivered(issue):
                 continue

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.connectors.base import SourceItem, SourceStatus, StatusCategory
+from bot.connectors.base import SourceEvent, SourceItem, SourceStatus, StatusCategory
 
 log = logging.getLogger("flowcoach.gitlab")
 
@@ -135,7 +135,7 @@ def events_from(
     label_events: Sequence[Mapping[str, Any]],
     state_events: Sequence[Mapping[str, Any]],
     prefix: str,
-) -> tuple[list[dict[str, object]], SourceStatus]:
+) -> tuple[list[SourceEvent], SourceStatus]:
     """The issue's ``created`` and ``status`` events, and its status now (see the module docstring)."""
     key, created = item_id_of(issue), parse_time(issue["created_at"])
     if issue.get("state") == "closed" and not state_events and issue.get("closed_at"):
@@ -144,20 +144,21 @@ def events_from(
         [*label_events, *state_events], key=lambda c: (parse_time(c["created_at"]), _number(c.get("id")))
     )
     replay = _Replay()
-    events: list[dict[str, object]] = []
+    events: list[SourceEvent] = []
     current: SourceStatus | None = None  # None until the creation-time changes are applied
     for at, group in _by_time(changes):
         if current is None and at > created + CREATION_GRACE:
             current = replay.status()
-            events.append(_event(key, created, "created", None, current))
+            events.append(SourceEvent(key, created, "created", None, current.id, current.name))
         for change in group:
             replay.apply(change, prefix)
-        if current is not None and replay.status().id != current.id:
-            events.append(_event(key, at, "status", current, replay.status()))
-            current = replay.status()
+        after = replay.status()
+        if current is not None and after.id != current.id:
+            events.append(SourceEvent(key, at, "status", current.id, after.id, after.name))
+            current = after
     if current is None:
         current = replay.status()
-        events.append(_event(key, created, "created", None, current))
+        events.append(SourceEvent(key, created, "created", None, current.id, current.name))
     return events, current
 
 
@@ -173,19 +174,6 @@ def _by_time(changes: list[Mapping[str, Any]]) -> Iterable[tuple[dt.datetime, li
         group.append(change)
     if at is not None:
         yield at, group
-
-
-def _event(
-    key: str, at: dt.datetime, kind: str, before: SourceStatus | None, after: SourceStatus
-) -> dict[str, object]:
-    return {
-        "item_id": key,
-        "timestamp": at,
-        "event": kind,
-        "from_status": before.id if before else None,
-        "to_status": after.id,
-        "to_status_name": after.name,
-    }
 
 
 def _number(value: object) -> int:

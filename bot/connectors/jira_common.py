@@ -20,7 +20,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from bot.connectors.base import SourceItem, SourceStatus, StatusCategory
+from bot.connectors.base import SourceEvent, SourceItem, SourceStatus, StatusCategory
 
 log = logging.getLogger("flowcoach.jira")
 
@@ -152,11 +152,11 @@ def item_from(issue: Mapping[str, Any], site: str) -> SourceItem:
     )
 
 
-def events_from(issue: Mapping[str, Any], histories: Iterable[Mapping[str, Any]]) -> list[dict[str, object]]:
+def events_from(issue: Mapping[str, Any], histories: Iterable[Mapping[str, Any]]) -> list[SourceEvent]:
     """The issue's events from its change histories (any order, any fields; others are ignored)."""
     key, fields = str(issue["key"]), issue.get("fields") or {}
     ordered = sorted(histories, key=lambda h: (parse_time(h["created"]), _numeric(h.get("id"))))
-    changes: list[dict[str, object]] = []
+    changes: list[SourceEvent] = []
     first: Mapping[str, Any] | None = None
     for history in ordered:
         at = parse_time(history["created"])
@@ -166,20 +166,19 @@ def events_from(issue: Mapping[str, Any], histories: Iterable[Mapping[str, Any]]
             ):
                 first = first or item
                 changes.append(
-                    _event(key, at, "status", item.get("from"), item.get("to"), item.get("toString"))
+                    SourceEvent.of(key, at, "status", item.get("from"), item.get("to"), item.get("toString"))
                 )
             elif item.get("field") == FLAGGED:
                 was, now = bool(item.get("fromString")), bool(item.get("toString"))
                 if was != now:
-                    event = _event(key, at, "blocked" if now else "unblocked", None, None, None)
-                    event["reason"] = item.get("toString") or None
-                    changes.append(event)
+                    reason = item.get("toString") or None
+                    changes.append(SourceEvent.of(key, at, "blocked" if now else "unblocked", reason=reason))
     status = fields.get("status") or {}
     if first is not None and first.get("from"):
         start_id, start_name = first.get("from"), first.get("fromString")
     else:
         start_id, start_name = status.get("id"), status.get("name")
-    created = [_event(key, parse_time(fields["created"]), "created", None, start_id, start_name)]
+    created = [SourceEvent.of(key, parse_time(fields["created"]), "created", None, start_id, start_name)]
     return created + changes if fields.get("created") else changes
 
 
@@ -187,19 +186,6 @@ def _numeric(value: object) -> int:
     """A history id as a number, so two changes in the same millisecond keep Jira's order."""
     text = str(value or "")
     return int(text) if text.isdigit() else 0
-
-
-def _event(
-    key: str, at: dt.datetime, kind: str, before: object, after: object, name: object
-) -> dict[str, object]:
-    return {
-        "item_id": key,
-        "timestamp": at,
-        "event": kind,
-        "from_status": None if before is None else str(before),
-        "to_status": None if after is None else str(after),
-        "to_status_name": None if name is None else str(name),
-    }
 
 
 class KeySet:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.connectors.base import SourceItem, SourceStatus, StatusCategory
+from bot.connectors.base import SourceEvent, SourceItem, SourceStatus, StatusCategory
 from bot.connectors.jira_common import KeySet
 
 log = logging.getLogger("flowcoach.linear")
@@ -76,7 +76,7 @@ def item_from(issue: Issue) -> SourceItem:
     )
 
 
-def events_from(issue: Issue, history: Iterable[Mapping[str, Any]]) -> list[dict[str, object]]:
+def events_from(issue: Issue, history: Iterable[Mapping[str, Any]]) -> list[SourceEvent]:
     """The issue's events from its whole history (any order; entries other than state changes are ignored)."""
     key = str(issue["identifier"])
     changes = sorted(
@@ -93,24 +93,13 @@ def events_from(issue: Issue, history: Iterable[Mapping[str, Any]]) -> list[dict
             # An entry without a fromState is the issue getting its first state: the created event says that.
             start = first["toState"]
             changes = changes[1:]
-    events = [_event(key, parse_time(issue["createdAt"]), "created", None, start)]
+    created = parse_time(issue["createdAt"])
+    events = [SourceEvent.of(key, created, "created", None, start.get("id"), start.get("name"))]
     for entry in changes:
-        before = (entry.get("fromState") or {}).get("id")
-        events.append(_event(key, parse_time(entry["createdAt"]), "status", before, entry["toState"]))
+        before, after = (entry.get("fromState") or {}).get("id"), entry["toState"]
+        at = parse_time(entry["createdAt"])
+        events.append(SourceEvent.of(key, at, "status", before, after.get("id"), after.get("name")))
     return events
-
-
-def _event(
-    key: str, at: dt.datetime, kind: str, before: object, after: Mapping[str, Any]
-) -> dict[str, object]:
-    return {
-        "item_id": key,
-        "timestamp": at,
-        "event": kind,
-        "from_status": None if before is None else str(before),
-        "to_status": None if after.get("id") is None else str(after["id"]),
-        "to_status_name": None if after.get("name") is None else str(after["name"]),
-    }
 
 
 @dataclass

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.connectors.base import SourceItem, SourceStatus, StatusCategory
+from bot.connectors.base import SourceEvent, SourceItem, SourceStatus, StatusCategory
 
 log = logging.getLogger("flowcoach.trello")
 
@@ -92,7 +92,7 @@ def parse_time(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def event_from(action: Mapping[str, Any]) -> dict[str, object] | None:
+def event_from(action: Mapping[str, Any]) -> SourceEvent | None:
     """The event one action means, or ``None`` (a departure, or an update that moved nothing)."""
     kind, data = action.get("type"), action.get("data") or {}
     card = data.get("card") or {}
@@ -101,33 +101,21 @@ def event_from(action: Mapping[str, Any]) -> dict[str, object] | None:
     at, key = parse_time(str(action["date"])), item_key(card)
     if kind in ARRIVALS:
         place = data.get("list") or {}
-        return _event(key, at, "created", None, place.get("id") or card.get("idList"), place.get("name"))
+        where = place.get("id") or card.get("idList")
+        return SourceEvent.of(key, at, "created", None, where, place.get("name"))
     if kind != "updateCard":
         return None
     old = data.get("old") or {}
     if "listAfter" in data:
         before, after = data.get("listBefore") or {}, data["listAfter"] or {}
-        return _event(key, at, "status", before.get("id"), after.get("id"), after.get("name"))
+        return SourceEvent.of(key, at, "status", before.get("id"), after.get("id"), after.get("name"))
     if "closed" in old and bool(old["closed"]) != bool(card.get("closed")):
         place = data.get("list") or {}
         where = place.get("id") or card.get("idList")
         if card.get("closed"):
-            return _event(key, at, "status", where, ARCHIVED_ID, ARCHIVED.name)
-        return _event(key, at, "status", ARCHIVED_ID, where, place.get("name"))
+            return SourceEvent.of(key, at, "status", where, ARCHIVED_ID, ARCHIVED.name)
+        return SourceEvent.of(key, at, "status", ARCHIVED_ID, where, place.get("name"))
     return None
-
-
-def _event(
-    key: str, at: dt.datetime, kind: str, before: object, after: object, name: object
-) -> dict[str, object]:
-    return {
-        "item_id": key,
-        "timestamp": at,
-        "event": kind,
-        "from_status": None if before is None else str(before),
-        "to_status": None if after is None else str(after),
-        "to_status_name": None if name is None else str(name),
-    }
 
 
 @dataclass

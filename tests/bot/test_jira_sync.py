@@ -113,8 +113,8 @@ def test_metrics_from_the_store_equal_metrics_from_the_same_events_in_a_file(ses
         writer.writerow(["item_id", "timestamp", "event", "from_status", "to_status"])
         for batch in source.fetch(None):
             for event in batch.events:
-                name = event.get("to_status_name") or event.get("to_status") or ""
-                writer.writerow([event["item_id"], event["timestamp"].isoformat(), event["event"], "", name])
+                name = event.to_status_name or event.to_status or ""
+                writer.writerow([event.item_id, event.timestamp.isoformat(), event.event, "", name])
     from_file = read_event_log(path, workflow).events
     asof = pd.Timestamp("2026-01-20T00:00Z")
     assert metrics_document(board_metrics(stored, workflow, asof)) == metrics_document(

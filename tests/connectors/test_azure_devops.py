@@ -18,7 +18,7 @@ from analytics.measures import board_metrics
 from analytics.workflow import parse_workflow
 from bot.connectors.azure_devops import AzureDevOpsConnector, AzureDevOpsSettings
 from bot.connectors.azure_devops_history import SyncState, decode_ids, encode_ids
-from bot.connectors.base import Batch, SourceStatus
+from bot.connectors.base import Batch, SourceEvent, SourceStatus
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, RateLimited
 from bot.connectors.http import HttpOptions
 from bot.store.boards import add_board
@@ -64,19 +64,19 @@ def make(ado: FakeAzureDevOps) -> Iterator[Callable[..., AzureDevOpsConnector]]:
         connector.close()
 
 
-def events_of(batches: list[Batch]) -> list[dict[str, object]]:
-    events = [dict(event) for batch in batches for event in batch.events]
-    return sorted(events, key=lambda e: (int(str(e["item_id"])), e["timestamp"]))
+def events_of(batches: list[Batch]) -> list[SourceEvent]:
+    events = [event for batch in batches for event in batch.events]
+    return sorted(events, key=lambda e: (int(e.item_id), e.timestamp))
 
 
-def status_event(item: int, at: dt.datetime, before: str, after: str) -> dict[str, object]:
-    return {"item_id": str(item), "timestamp": at, "event": "status", "from_status": before,
-            "to_status": after, "to_status_name": after}  # fmt: skip
+def status_event(item: int, at: dt.datetime, before: str, after: str) -> SourceEvent:
+    return SourceEvent(item_id=str(item), timestamp=at, event="status", from_status=before,
+                       to_status=after, to_status_name=after)  # fmt: skip
 
 
-def created_event(item: int, at: dt.datetime, status: str = "New") -> dict[str, object]:
-    return {"item_id": str(item), "timestamp": at, "event": "created", "from_status": None,
-            "to_status": status, "to_status_name": status}  # fmt: skip
+def created_event(item: int, at: dt.datetime, status: str = "New") -> SourceEvent:
+    return SourceEvent(item_id=str(item), timestamp=at, event="created", from_status=None,
+                       to_status=status, to_status_name=status)  # fmt: skip
 
 
 def test_backfill_turns_revisions_into_created_and_status_events(ado, make):
@@ -315,10 +315,10 @@ def test_metrics_from_the_store_equal_metrics_from_the_same_events_in_a_file(ado
         writer = csv.writer(handle)
         writer.writerow(["item_id", "timestamp", "event", "from_status", "to_status", "title", "type", "url"])
         for event in (event for batch in batches for event in batch.events):
-            item = items[str(event["item_id"])]
+            item = items[str(event.item_id)]
             writer.writerow(
-                [event["item_id"], event["timestamp"].isoformat(), event["event"], event["from_status"] or "",
-                 event["to_status"], item.title, item.type, item.url]
+                [event.item_id, event.timestamp.isoformat(), event.event, event.from_status or "",
+                 event.to_status, item.title, item.type, item.url]
             )  # fmt: skip
     from_file = read_event_log(path, workflow).events
     asof = pd.Timestamp("2026-01-10T00:00Z")

@@ -6,7 +6,7 @@ import csv
 import datetime as dt
 import json
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import pandas as pd
 import pytest
@@ -66,8 +66,8 @@ def connect(opened):
 
 
 def events_of(batches: list[Batch]) -> list[dict[str, object]]:
-    events = [{k: v for k, v in e.items() if v is not None} for b in batches for e in b.events]
-    return sorted(events, key=lambda e: (str(e["item_id"]), e["timestamp"]))  # type: ignore[arg-type]
+    events = [{k: v for k, v in asdict(e).items() if v is not None} for b in batches for e in b.events]
+    return sorted(events, key=lambda e: (str(e["item_id"]), e["timestamp"]))
 
 
 def board(github: FakeGitHub) -> None:
@@ -301,11 +301,9 @@ def test_metrics_from_the_store_equal_metrics_from_the_same_events_in_a_file(
         items = {item.item_id: item for batch in batches for item in batch.items}
         rows = [e for b in batches for e in b.events]
         for e in rows:
-            item = items[str(e["item_id"])]
+            item = items[e.item_id]
             attributes = [item.title, item.type, item.url, item.assignee or ""]
-            writer.writerow(
-                [e["item_id"], e["timestamp"].isoformat(), e["event"], e["to_status_name"], *attributes]
-            )
+            writer.writerow([e.item_id, e.timestamp.isoformat(), e.event, e.to_status_name, *attributes])
     assert count == len(rows) == 12 * 4 + 9 + 1
     from_file = read_event_log(path, workflow).events
     asof = pd.Timestamp("2026-01-10T00:00Z")

@@ -5,15 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import zoneinfo
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, replace
 from typing import Any
 
 import httpx
 import pytest
 from pydantic import ValidationError
 
-from bot.connectors.base import Batch, SourceStatus
+from bot.connectors.base import Batch, SourceEvent, SourceStatus
 from bot.connectors.errors import BadCredentials, ConnectorError, NoPermission, NotFound, ServerError
 from bot.connectors.http import HttpOptions
 from bot.connectors.jira_base import JiraConnector
@@ -103,10 +103,10 @@ def sync(connector: JiraConnector, cursor: str | None = None) -> list[Batch]:
     return list(connector.fetch(cursor))
 
 
-def events_of(batches: list[Batch]) -> list[dict[str, object]]:
+def events_of(batches: list[Batch]) -> list[SourceEvent]:
     """Every event, by issue key then time (batches follow `updated`, not the key)."""
-    events = [dict(event) for batch in batches for event in batch.events]
-    return sorted(events, key=lambda e: (int(str(e["item_id"]).split("-")[1]), e["timestamp"]))
+    events = [event for batch in batches for event in batch.events]
+    return sorted(events, key=lambda e: (int(e.item_id.split("-")[1]), e.timestamp))
 
 
 def status_path(jira: FakeJira) -> None:
@@ -127,13 +127,13 @@ EXPECTED = [
 ]  # fmt: skip
 
 
-def identity(event: Mapping[str, object]) -> tuple[object, ...]:
+def identity(event: SourceEvent) -> tuple[object, ...]:
     """What the store deduplicates events by."""
-    return (event["item_id"], event["timestamp"], event["event"], event.get("to_status"))
+    return (event.item_id, event.timestamp, event.event, event.to_status)
 
 
-def without_nones(events: list[dict[str, object]]) -> list[dict[str, object]]:
-    return [{k: v for k, v in event.items() if v is not None} for event in events]
+def without_nones(events: list[SourceEvent]) -> list[dict[str, object]]:
+    return [{k: v for k, v in asdict(event).items() if v is not None} for event in events]
 
 
 def test_backfill_delivers_items_and_events_in_the_contract_shape(cloud, cloud_connector):
@@ -141,7 +141,7 @@ def test_backfill_delivers_items_and_events_in_the_contract_shape(cloud, cloud_c
     status_path(cloud)
     batches = sync(cloud_connector(cloud))
     assert without_nones(events_of(batches)) == EXPECTED
-    assert all(event["timestamp"].tzinfo is not None for event in events_of(batches))
+    assert all(event.timestamp.tzinfo is not None for event in events_of(batches))
     items = {item.item_id: item for batch in batches for item in batch.items}
     assert items["PAY-2"].title == "Untouched" and items["PAY-2"].assignee == "Bea"
     assert items["PAY-1"].status == "Done" and items["PAY-1"].type == "Story"
@@ -152,7 +152,7 @@ def test_created_event_starts_in_the_status_before_the_first_change(cloud, cloud
     """The created event's status is the `from` of the earliest status change, not the current status."""
     cloud.add_issue(h(0), [(h(1), "In Review"), (h(2), "Done")], initial="In Progress")
     [created, *_] = events_of(sync(cloud_connector(cloud)))
-    assert (created["event"], created["to_status"], created["to_status_name"]) == (
+    assert (created.event, created.to_status, created.to_status_name) == (
         "created",
         DOING,
         "In Progress",
@@ -166,8 +166,8 @@ def test_long_changelog_is_read_over_several_bulkfetch_pages(cloud, cloud_connec
     cloud.add_issue(h(0), moves)
     cloud.add_issue(h(0.5), [(h(300), "Done")])
     events = events_of(sync(cloud_connector(cloud)))
-    assert sum(1 for e in events if e["item_id"] == "PAY-1" and e["event"] == "status") == 250
-    assert [e["to_status"] for e in events if e["item_id"] == "PAY-2"] == [TODO, DONE]
+    assert sum(1 for e in events if e.item_id == "PAY-1" and e.event == "status") == 250
+    assert [e.to_status for e in events if e.item_id == "PAY-2"] == [TODO, DONE]
     assert cloud.count("/rest/api/3/changelog/bulkfetch") == 3
     requests = [r.body for r in cloud.requests if r.path == "/rest/api/3/changelog/bulkfetch"]
     assert requests[0]["fieldIds"] == ["status", "customfield_10021"]
@@ -212,7 +212,7 @@ def test_incremental_sync_after_one_change_fetches_just_that_issue(cloud, cloud_
     cloud.clear_requests()
     [batch] = sync(connector, cursor)
     assert [item.item_id for item in batch.items] == ["PAY-7"]
-    assert batch.events[-1]["to_status"] == DONE and batch.events[-1]["timestamp"] == h(500)
+    assert batch.events[-1].to_status == DONE and batch.events[-1].timestamp == h(500)
     [bulk] = [r.body for r in cloud.requests if r.path == "/rest/api/3/changelog/bulkfetch"]
     assert bulk["issueIdsOrKeys"] == [str(cloud.issues["PAY-7"].id)]
     assert cloud.count("/rest/api/3/search/jql") == 1
@@ -231,7 +231,7 @@ def test_incremental_query_uses_the_users_time_zone_minus_the_overlap(cloud, clo
     batches = sync(connector, cursor)
     [search] = [r.body for r in cloud.requests if r.path.endswith("/search/jql")]
     assert search["jql"] == '(project = "PAY") AND updated >= "2026/01/05 04:45" ORDER BY updated ASC'
-    assert events_of(batches)[-1]["to_status"] == DONE
+    assert events_of(batches)[-1].to_status == DONE
 
 
 def test_jql_date_is_moved_an_hour_back_when_the_local_time_is_ambiguous():
@@ -269,7 +269,7 @@ def test_sweep_delivers_an_issue_the_syncs_never_saw(cloud, cloud_connector):
     state.known, state.swept_at = KeySet(["PAY-1", "PAY-3"]), NOW - dt.timedelta(days=2)
     batches = sync(connector, state.dump())
     assert [item.item_id for batch in batches for item in batch.items] == ["PAY-2"]
-    assert [e["event"] for e in events_of(batches)] == ["created", "status", "status"]
+    assert [e.event for e in events_of(batches)] == ["created", "status", "status"]
     assert batches[-1].removed == ()
 
 
@@ -348,7 +348,7 @@ def test_bulkfetch_unavailable_falls_back_to_paging_each_issue_changelog(cloud, 
     cloud.add_issue(h(6), [(h(7 + i), "In Progress" if i % 2 == 0 else "In Review") for i in range(150)])
     events = events_of(sync(cloud_connector(cloud)))
     assert without_nones(events)[: len(EXPECTED)] == EXPECTED
-    assert sum(1 for e in events if e["item_id"] == "PAY-3" and e["event"] == "status") == 150
+    assert sum(1 for e in events if e.item_id == "PAY-3" and e.event == "status") == 150
     assert cloud.count("/rest/api/3/changelog/bulkfetch") == 1
     assert cloud.count("/rest/api/3/issue/PAY-3/changelog") == 2
 
@@ -421,7 +421,7 @@ def test_data_center_pages_by_offset_with_full_changelogs_in_the_search(dc, dc_c
     batches = sync(dc_connector(dc))
     events = events_of(batches)
     assert without_nones(events)[: len(EXPECTED)] == EXPECTED
-    assert sum(1 for e in events if e["item_id"] == "PAY-3" and e["event"] == "status") == 150
+    assert sum(1 for e in events if e.item_id == "PAY-3" and e.event == "status") == 150
     searches = [r.query for r in dc.requests if r.path == "/rest/api/2/search"]
     assert [q["startAt"] for q in searches] == [["0"], ["100"], ["200"]]
     assert all(q["expand"] == ["changelog"] for q in searches)
@@ -437,7 +437,7 @@ def test_data_center_incremental_sync_with_nothing_changed_is_one_search(dc, dc_
     assert sync(connector, cursor) == [] and dc.count("/rest/api/2/search") == 1
     dc.flag("PAY-9", h(900))
     [batch] = sync(connector, cursor)
-    assert [i.item_id for i in batch.items] == ["PAY-9"] and batch.events[-1]["event"] == "blocked"
+    assert [i.item_id for i in batch.items] == ["PAY-9"] and batch.events[-1].event == "blocked"
 
 
 def test_data_center_pages_the_changelog_when_a_server_truncates_it(dc, dc_connector):
@@ -445,8 +445,8 @@ def test_data_center_pages_the_changelog_when_a_server_truncates_it(dc, dc_conne
     dc.dc_changelog_limit, dc.dc_issue_changelog = 100, True
     dc.add_issue(h(0), [(h(1 + i), "In Progress" if i % 2 == 0 else "In Review") for i in range(230)])
     events = events_of(sync(dc_connector(dc)))
-    assert sum(1 for e in events if e["event"] == "status") == 230
-    assert events[0]["to_status"] == TODO and dc.count("/rest/api/2/issue/PAY-1/changelog") == 3
+    assert sum(1 for e in events if e.event == "status") == 230
+    assert events[0].to_status == TODO and dc.count("/rest/api/2/issue/PAY-1/changelog") == 3
 
 
 def test_data_center_uses_the_pat_as_a_bearer_token(dc, dc_connector):

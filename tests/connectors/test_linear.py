@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, replace
 from typing import Any
 
 import pandas as pd
@@ -17,7 +17,7 @@ from analytics.document import metrics_document
 from analytics.eventlog import read_event_log
 from analytics.measures import board_metrics
 from analytics.workflow import parse_workflow
-from bot.connectors.base import Batch, SourceStatus
+from bot.connectors.base import Batch, SourceEvent, SourceStatus
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, RateLimited
 from bot.connectors.http import HttpOptions
 from bot.connectors.linear import LinearConnector, LinearSettings
@@ -79,19 +79,19 @@ def sync(connector: LinearConnector, cursor: str | None = None) -> list[Batch]:
     return list(connector.fetch(cursor))
 
 
-def events_of(batches: list[Batch]) -> list[dict[str, object]]:
+def events_of(batches: list[Batch]) -> list[SourceEvent]:
     """Every event, by issue number then time (batches follow `updatedAt`, newest first)."""
-    events = [dict(event) for batch in batches for event in batch.events]
-    return sorted(events, key=lambda e: (int(str(e["item_id"]).split("-")[1]), e["timestamp"]))
+    events = [event for batch in batches for event in batch.events]
+    return sorted(events, key=lambda e: (int(e.item_id.split("-")[1]), e.timestamp))
 
 
-def identity(event: Mapping[str, object]) -> tuple[object, ...]:
+def identity(event: SourceEvent) -> tuple[object, ...]:
     """What the store deduplicates events by."""
-    return (event["item_id"], event["timestamp"], event["event"], event.get("to_status"))
+    return (event.item_id, event.timestamp, event.event, event.to_status)
 
 
-def without_nones(events: list[dict[str, object]]) -> list[dict[str, object]]:
-    return [{k: v for k, v in event.items() if v is not None} for event in events]
+def without_nones(events: list[SourceEvent]) -> list[dict[str, object]]:
+    return [{k: v for k, v in asdict(event).items() if v is not None} for event in events]
 
 
 def two_issues(linear: FakeLinear) -> None:
@@ -116,7 +116,7 @@ def test_backfill_delivers_items_and_events_in_the_contract_shape(linear, connec
     two_issues(linear)
     batches = sync(connect(linear))
     assert without_nones(events_of(batches)) == EXPECTED
-    assert all(event["timestamp"].tzinfo is not None for event in events_of(batches))
+    assert all(event.timestamp.tzinfo is not None for event in events_of(batches))
     items = {item.item_id: item for batch in batches for item in batch.items}
     assert items["PAY-1"].title == "Renamed" and items["PAY-1"].assignee == "Bea"
     assert (
@@ -133,7 +133,7 @@ def test_created_event_starts_in_the_state_before_the_first_change(linear, conne
     """The created event's status is the fromState of the earliest state change, not the current state."""
     linear.add_issue(h(0), [(h(1), "In Review"), (h(2), "Done")], initial="In Progress")
     [created, *_] = events_of(sync(connect(linear)))
-    assert (created["event"], created["to_status"], created["to_status_name"]) == (
+    assert (created.event, created.to_status, created.to_status_name) == (
         "created",
         DOING,
         "In Progress",
@@ -148,10 +148,10 @@ def test_a_history_longer_than_the_inline_page_is_read_over_several_pages(linear
         linear.edit("PAY-1", h(1.5 + n), f"Title {n}")
     linear.add_issue(h(0.5), [(h(50), "Done")])
     events = events_of(sync(connect(linear, history_page=4)))
-    statuses = [e for e in events if e["item_id"] == "PAY-1" and e["event"] == "status"]
-    assert [e["timestamp"] for e in statuses] == [h(i + 1) for i in range(40)]
-    assert events[0]["to_status"] == TODO and statuses[-1]["to_status"] == REVIEW
-    assert [e["to_status"] for e in events if e["item_id"] == "PAY-2"] == [TODO, DONE]
+    statuses = [e for e in events if e.item_id == "PAY-1" and e.event == "status"]
+    assert [e.timestamp for e in statuses] == [h(i + 1) for i in range(40)]
+    assert events[0].to_status == TODO and statuses[-1].to_status == REVIEW
+    assert [e.to_status for e in events if e.item_id == "PAY-2"] == [TODO, DONE]
     # 45 entries: 4 inline, then pages of 100 — one follow-up for PAY-1, none for PAY-2.
     assert linear.count("IssueHistory") == 1
     [follow_up] = [r.variables for r in linear.requests if r.operation == "IssueHistory"]
@@ -202,7 +202,7 @@ def test_incremental_sync_after_one_change_delivers_just_that_issue(linear, conn
     linear.move("PAY-7", "Canceled", h(500))
     [batch] = sync(connector, cursor)
     assert [item.item_id for item in batch.items] == ["PAY-7"]
-    assert batch.events[-1]["to_status"] == CANCELED and batch.events[-1]["timestamp"] == h(500)
+    assert batch.events[-1].to_status == CANCELED and batch.events[-1].timestamp == h(500)
     assert sync(connector, batch.cursor) == []
 
 
@@ -422,11 +422,11 @@ def test_a_synced_board_in_sqlite_gives_the_same_metrics_as_its_events_in_a_file
         for batch in connect(linear).fetch(None):
             items = {item.item_id: item for item in batch.items}
             for event in batch.events:
-                item = items[str(event["item_id"])]
-                name = event.get("to_status_name") or event.get("to_status") or ""
-                when = event["timestamp"].isoformat()
+                item = items[str(event.item_id)]
+                name = event.to_status_name or event.to_status or ""
+                when = event.timestamp.isoformat()
                 attributes = [item.title, item.type, item.url, item.assignee]
-                writer.writerow([event["item_id"], when, event["event"], name, *attributes])
+                writer.writerow([event.item_id, when, event.event, name, *attributes])
     from_file = read_event_log(path, workflow).events
     asof = pd.Timestamp("2026-02-01T00:00Z")
     assert runs == ["failed", "ok"]

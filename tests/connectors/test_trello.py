@@ -8,6 +8,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict
 from typing import Any
 
 import pandas as pd
@@ -68,7 +69,7 @@ def settings_for(fake: FakeTrello, **changes: str) -> TrelloSettings:
 
 def events_of(batches: list[Batch]) -> list[dict[str, object]]:
     """Every event without empty fields, by item then time (batches come newest first)."""
-    events = [{k: v for k, v in e.items() if v is not None} for b in batches for e in b.events]
+    events = [{k: v for k, v in asdict(e).items() if v is not None} for b in batches for e in b.events]
     return sorted(events, key=lambda e: (int(str(e["item_id"])[1:]), e["timestamp"]))
 
 
@@ -371,12 +372,12 @@ def test_store_resumes_a_killed_sync_and_its_metrics_equal_the_same_events_as_a_
         items = {item.item_id: item for batch in batches for item in batch.items}
         for batch in batches:
             for event in batch.events:
-                if event["item_id"] in gone:
+                if event.item_id in gone:
                     continue  # the store hides removed items; the file leaves them out
-                name = event.get("to_status_name") or event.get("to_status") or ""
-                item = items[str(event["item_id"])]
-                stamp = event["timestamp"].isoformat()
-                writer.writerow([item.item_id, stamp, event["event"], "", name, item.title, item.url])
+                name = event.to_status_name or event.to_status or ""
+                item = items[event.item_id]
+                stamp = event.timestamp.isoformat()
+                writer.writerow([item.item_id, stamp, event.event, "", name, item.title, item.url])
     from_file = read_event_log(path, workflow).events
     asof = pd.Timestamp("2026-01-20T00:00Z")
     stored_metrics = board_metrics(stored, workflow, asof)
