@@ -30,8 +30,9 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 
 from analytics.workflow import Workflow
 from bot.connectors.base import Batch, ClosesOnExit, ProgressCallback, SourceEvent, SourceItem, SourceStatus
+from bot.connectors.cursor import utc_millis
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound
-from bot.connectors.gitlab_history import SyncState, events_from, item_from, parse_time, statuses_from
+from bot.connectors.gitlab_history import SyncState, events_from, item_from, mark, parse_time, statuses_from
 from bot.connectors.gitlab_http import Page, PrivateTokenAuth, get_all, get_page
 from bot.connectors.http import BearerAuth, HttpClient, HttpOptions
 
@@ -149,7 +150,7 @@ class GitLabConnector(ClosesOnExit):
 
     def fetch(self, cursor: str | None, progress: ProgressCallback | None = None) -> Iterator[Batch]:
         """One batch per page of issues updated since the cursor (every issue without one)."""
-        state = SyncState.load(cursor, self.scope_path)
+        state = SyncState.load(cursor, scope=self.scope_path)
         since = state.updated - self.overlap if state.updated else None
         page, last, total = 1, cursor, None
         done: set[str] = set()
@@ -161,7 +162,7 @@ class GitLabConnector(ClosesOnExit):
                 "page": page,
             }
             if since is not None:
-                params["updated_after"] = _iso(since)
+                params["updated_after"] = utc_millis(since)
             found = self._page(f"{self.scope_path}/issues", params)
             total = total if total is not None else found.total
             batch = self._batch(found.items, state)
@@ -188,8 +189,9 @@ class GitLabConnector(ClosesOnExit):
         """The batch for one page of issues, or ``None`` when all of them were delivered already."""
         items: list[SourceItem] = []
         events: list[SourceEvent] = []
-        for issue in issues:
-            if state.delivered(issue):
+        marks = [mark(issue) for issue in issues]
+        for issue, seen in zip(issues, marks, strict=True):
+            if state.delivered(*seen):
                 continue
             base = f"/projects/{issue['project_id']}/issues/{issue['iid']}"
             history = {"per_page": self.events_page_size}
@@ -201,7 +203,7 @@ class GitLabConnector(ClosesOnExit):
             issue_events, status = events_from(issue, labels, states, self.prefix)
             items.append(item_from(issue, status))
             events.extend(issue_events)
-        state.observe(issues, self.overlap)
+        state.observe(marks, self.overlap)
         if not items:
             return None
         return Batch(items=tuple(items), events=tuple(events), cursor=state.dump())
@@ -245,7 +247,3 @@ class _Refusals:
                 f"GitLab at {self.site} accepted the token but refused to let it read {self.scope} (403): "
                 "give the token the read_api scope, and its user at least the Reporter role"
             ) from None
-
-
-def _iso(stamp: dt.datetime) -> str:
-    return stamp.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

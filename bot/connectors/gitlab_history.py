@@ -25,21 +25,17 @@ Statuses are label ids (stable across renames), with the name after the prefix a
 from __future__ import annotations
 
 import datetime as dt
-import json
-import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.connectors.base import SourceEvent, SourceItem, SourceStatus, StatusCategory
-
-log = logging.getLogger("flowcoach.gitlab")
+from bot.connectors.cursor import Mark, UpdatedSince
 
 OPEN = SourceStatus("opened", "Open", "new")
 CLOSED = SourceStatus("closed", "Closed", "done")
 CREATION_GRACE = dt.timedelta(seconds=5)
-CURSOR_VERSION = 1
 _DONE = re.compile(r"^(done|closed|complete[d]?|finished|resolved|released|shipped|deployed)$", re.I)
 _NEW = re.compile(r"^(backlog|to[\s_-]?do|todo|new|open|icebox|triage)$", re.I)
 _ORDER: dict[StatusCategory, int] = {"new": 0, "indeterminate": 1, "done": 2}
@@ -181,61 +177,20 @@ def _number(value: object) -> int:
     return int(text) if text.isdigit() else 0
 
 
-@dataclass
-class SyncState:
-    """The cursor: the newest ``updated_at`` delivered, and the issues delivered within the overlap.
+class SyncState(UpdatedSince):
+    """GitLab's cursor (see :class:`UpdatedSince`): the newest ``updated_at`` delivered, the issues near it.
 
-    ``recent`` maps item ids updated within ``overlap`` of ``updated`` to their ``updated_at``: each sync
-    re-reads that window (a change committed late still shows up), and an issue whose ``updated_at`` has not
-    moved was delivered already, so it costs no history requests. ``scope`` is the project or group the
-    cursor belongs to; a cursor of another scope starts a backfill.
+    ``scope`` is the project or group the cursor belongs to; a cursor of another scope starts a backfill.
     """
 
+    SOURCE = "GitLab"
+    LOG = "flowcoach.gitlab"
+    FIRST_KEYS = ("scope",)
+
     scope: str
-    updated: dt.datetime | None = None
-    recent: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, cursor: str | None, scope: str) -> SyncState:
-        if not cursor:
-            return cls(scope)
-        try:
-            data = json.loads(cursor)
-            if data.get("version") != CURSOR_VERSION or data.get("scope") != scope:
-                raise ValueError(f"cursor of version {data.get('version')!r} for {data.get('scope')!r}")
-            updated = data.get("updated")
-            return cls(scope, parse_time(updated) if updated else None, dict(data.get("recent") or {}))
-        except (ValueError, TypeError, AttributeError) as error:
-            log.warning("unusable GitLab sync cursor (%s); syncing everything again", error)
-            return cls(scope)
-
-    def dump(self) -> str:
-        return json.dumps(
-            {
-                "version": CURSOR_VERSION,
-                "scope": self.scope,
-                "updated": _utc(self.updated) if self.updated else None,
-                "recent": dict(sorted(self.recent.items())),
-            },
-            separators=(",", ":"),
-        )
-
-    def delivered(self, issue: Mapping[str, Any]) -> bool:
-        updated = issue.get("updated_at")
-        return updated is not None and self.recent.get(item_id_of(issue)) == _utc(parse_time(updated))
-
-    def observe(self, issues: Iterable[Mapping[str, Any]], overlap: dt.timedelta) -> None:
-        for issue in issues:
-            if not issue.get("updated_at"):
-                continue
-            stamp = parse_time(issue["updated_at"])
-            self.updated = max(self.updated, stamp) if self.updated else stamp
-            self.recent[item_id_of(issue)] = _utc(stamp)
-        if self.updated is not None:
-            horizon = _utc(self.updated - overlap)
-            self.recent = {key: stamp for key, stamp in self.recent.items() if stamp >= horizon}
 
 
-def _utc(stamp: dt.datetime) -> str:
-    """Millisecond UTC text, GitLab's own precision: comparable as strings, and sent as ``updated_after``."""
-    return stamp.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def mark(issue: Mapping[str, Any]) -> Mark:
+    """An issue's item id and ``updated_at``, what the cursor tells delivered versions of an issue by."""
+    updated = issue.get("updated_at")
+    return item_id_of(issue), parse_time(updated) if updated else None

@@ -31,7 +31,6 @@ from bot.connectors.http import HttpClient, HttpOptions
 from bot.connectors.jira_common import (
     ISSUE_FIELDS,
     BoardColumn,
-    KeySet,
     SyncState,
     base_jql,
     chunks,
@@ -39,6 +38,7 @@ from bot.connectors.jira_common import (
     events_from,
     item_from,
     jql_since,
+    mark,
     statuses_from,
     zone_of,
 )
@@ -190,7 +190,7 @@ class JiraConnector(ClosesOnExit):
             done += len(issues)
             if progress is not None:
                 progress(done, page_total if page_total is not None else total)
-        if state.swept_at is None or now - state.swept_at >= self.sweep_every:
+        if state.sweep_due(now, self.sweep_every):
             for batch in self._sweep(state, now):
                 last = batch.cursor
                 yield batch
@@ -209,16 +209,19 @@ class JiraConnector(ClosesOnExit):
 
     def _batch(self, issues: Sequence[Issue], state: SyncState) -> Batch | None:
         """The batch for one search page, or ``None`` when the overlap brought back only delivered issues."""
-        fresh = [issue for issue in issues if not state.delivered(issue)]
+        marks = [mark(issue) for issue in issues]
+        # A minute more than the overlap: the JQL floors its date to the minute.
+        window = self.overlap + dt.timedelta(minutes=1)
+        fresh = [issue for issue, seen in zip(issues, marks, strict=True) if not state.delivered(*seen)]
         if not fresh:
-            state.observe(issues, self.overlap)
+            state.observe(marks, window)
             return None
         histories = self._histories(fresh)
         items = tuple(item_from(issue, self.site) for issue in fresh)
         events = tuple(
             event for issue in fresh for event in events_from(issue, histories.get(str(issue["key"]), []))
         )
-        state.observe(issues, self.overlap)
+        state.observe(marks, window)
         return Batch(items=items, events=events, cursor=state.dump())
 
     def _sweep(self, state: SyncState, now: dt.datetime) -> Iterator[Batch]:
@@ -245,7 +248,5 @@ class JiraConnector(ClosesOnExit):
             len(removed),
             len(missing),
         )
-        state.known = KeySet(current)
-        state.recent = {key: stamp for key, stamp in state.recent.items() if key in current}
-        state.swept_at = now
+        state.swept(current, now)
         yield Batch(items=(), events=(), cursor=state.dump(), removed=removed)

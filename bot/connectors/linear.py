@@ -29,16 +29,17 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from analytics.workflow import Workflow
 from bot.connectors.base import Batch, ClosesOnExit, ProgressCallback, SourceStatus
+from bot.connectors.cursor import utc_millis
 from bot.connectors.errors import NotFound
 from bot.connectors.http import BearerAuth, HttpOptions
-from bot.connectors.jira_common import KeySet, chunks
+from bot.connectors.jira_common import chunks
 from bot.connectors.linear_events import (
     Issue,
     SyncState,
     events_from,
     item_from,
+    mark,
     statuses_from,
-    utc_text,
 )
 from bot.connectors.linear_graphql import (
     ISSUE_HISTORY,
@@ -166,7 +167,7 @@ class LinearConnector(ClosesOnExit):
         state = SyncState.load(cursor)
         now = self._clock()
         if state.paging is None:
-            since = utc_text(state.updated - self.overlap) if state.updated else None
+            since = utc_millis(state.updated - self.overlap) if state.updated else None
             state.paging = {"since": since, "after": None}
             if since is None:
                 state.swept_at = state.swept_at or now  # a backfill delivers every issue: as good as a sweep
@@ -185,7 +186,7 @@ class LinearConnector(ClosesOnExit):
             done += len(issues)
             if progress is not None:
                 progress(done, None)
-        if state.swept_at is None or now - state.swept_at >= self.sweep_every:
+        if state.sweep_due(now, self.sweep_every):
             for batch in self._sweep(state, now):
                 last = batch.cursor
                 yield batch
@@ -260,12 +261,13 @@ class LinearConnector(ClosesOnExit):
 
     def _batch(self, issues: Sequence[Issue], state: SyncState) -> Batch | None:
         """The batch for one page, or ``None`` when the overlap brought back only delivered issues."""
-        fresh = [issue for issue in issues if not state.delivered(issue)]
+        marks = [mark(issue) for issue in issues]
+        fresh = [issue for issue, seen in zip(issues, marks, strict=True) if not state.delivered(*seen)]
         live = [issue for issue in fresh if not issue.get("trashed")]
         removed = tuple(str(issue["identifier"]) for issue in fresh if issue.get("trashed"))
         items = tuple(item_from(issue) for issue in live)
         events = tuple(event for issue in live for event in events_from(issue, self._history(issue)))
-        state.observe(issues, self.overlap)
+        state.observe(marks, self.overlap)
         return Batch(items, events, state.dump(), removed) if fresh else None
 
     def _sweep(self, state: SyncState, now: dt.datetime) -> Iterator[Batch]:
@@ -293,7 +295,5 @@ class LinearConnector(ClosesOnExit):
             "Linear sweep of team %s: %d issues, %d gone, %d never seen",
             *(self.team_key, len(current), len(removed), len(missing)),
         )
-        state.known = KeySet(current)
-        state.recent = {key: stamp for key, stamp in state.recent.items() if key in current}
-        state.swept_at = now
+        state.swept(current, now)
         yield Batch(items=(), events=(), cursor=state.dump(), removed=removed)

@@ -326,3 +326,17 @@ def test_metrics_from_the_store_equal_metrics_from_the_same_events_in_a_file(ado
     assert metrics_document(from_store) == metrics_document(board_metrics(from_file, workflow, asof))
     assert from_store.throughput_total == 8
     assert len(stored) == 12 + 24 + 8
+
+
+# Written by the connector before cursors shared one base (commit a464682), as stored boards hold them.
+OLD_CURSOR = '{"version":1,"token":"9001;2","statuses":{"Active":"3","Closed":"1-2,5","New":"7"}}'
+
+
+def test_a_cursor_stored_by_earlier_versions_reads_back_the_same_and_is_written_the_same():
+    """Same token and statuses from an old cursor, and the same bytes written back."""
+    state = SyncState.load(OLD_CURSOR)
+    statuses = {1: "Closed", 2: "Closed", 3: "Active", 5: "Closed", 7: "New"}
+    assert state == SyncState(token="9001;2", statuses=statuses)
+    assert state.dump() == OLD_CURSOR
+    assert SyncState().dump() == '{"version":1,"token":null,"statuses":{}}'
+    assert SyncState.load('{"version":1,"token":"1","statuses":["Closed"]}') == SyncState()

@@ -19,6 +19,8 @@ from analytics.workflow import parse_workflow
 from bot.connectors.base import Batch
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, RateLimited
 from bot.connectors.github import GitHubConnector, GitHubSettings
+from bot.connectors.github_labels import LabelState
+from bot.connectors.github_project import ProjectState
 from bot.connectors.http import HttpOptions
 from bot.store.boards import add_board
 from bot.store.db import make_engine, session_factory, upgrade
@@ -310,3 +312,39 @@ def test_metrics_from_the_store_equal_metrics_from_the_same_events_in_a_file(
     stored_metrics = board_metrics(stored, workflow, asof)
     assert metrics_document(stored_metrics) == metrics_document(board_metrics(from_file, workflow, asof))
     assert stored_metrics.throughput_total == 10
+
+
+# Written by the connector before cursors shared one base (commit a464682), as stored boards hold them.
+OLD_PROJECT_CURSOR = (
+    '{"version":1,"mode":"project","pass":2,"in_pass":true,"after":"Y3Vyc29y",'
+    '"seen":{"PVTI_1":["acme/web#1","f75ad846",2,"2026-01-05T09:00:00Z"],'
+    '"PVTI_2":["draft-7","no-status",1,null]}}'
+)
+OLD_LABELS_CURSOR = (
+    '{"version":1,"mode":"labels","since":"2026-01-05T09:00:00Z","after":"Y3Vy",'
+    '"newest":"2026-01-05T10:00:00Z","edge":["I_1","I_2"]}'
+)
+
+
+def test_cursors_stored_by_earlier_versions_read_back_the_same_and_are_written_the_same():
+    """Same state from old project and labels cursors, the same bytes back; a mode never reads another's."""
+    project = ProjectState.load(OLD_PROJECT_CURSOR)
+    assert (project.pass_number, project.in_pass, project.after) == (2, True, "Y3Vyc29y")
+    assert project.seen == {
+        "PVTI_1": ["acme/web#1", "f75ad846", 2, "2026-01-05T09:00:00Z"],
+        "PVTI_2": ["draft-7", "no-status", 1, None],
+    }
+    assert project.dump() == OLD_PROJECT_CURSOR
+    assert ProjectState().dump() == (
+        '{"version":1,"mode":"project","pass":0,"in_pass":false,"after":null,"seen":{}}'
+    )
+    labels = LabelState.load(OLD_LABELS_CURSOR)
+    assert (labels.since, labels.after, labels.newest, labels.edge) == (
+        "2026-01-05T09:00:00Z", "Y3Vy", "2026-01-05T10:00:00Z", ["I_1", "I_2"]
+    )  # fmt: skip
+    assert labels.dump() == OLD_LABELS_CURSOR
+    assert LabelState().dump() == (
+        '{"version":1,"mode":"labels","since":null,"after":null,"newest":null,"edge":[]}'
+    )
+    assert ProjectState.load(OLD_LABELS_CURSOR) == ProjectState()
+    assert LabelState.load(OLD_PROJECT_CURSOR) == LabelState()

@@ -20,6 +20,7 @@ from analytics.workflow import parse_workflow
 from bot.connectors.base import Batch, SourceEvent, SourceStatus
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, RateLimited
 from bot.connectors.gitlab import GitLabConnector, GitLabSettings
+from bot.connectors.gitlab_history import SyncState
 from bot.connectors.http import HttpOptions
 from bot.connectors.mapping import default_stages
 from bot.store.boards import add_board
@@ -423,3 +424,23 @@ def test_an_issue_closed_without_state_events_is_closed_at_closed_at(gitlab, con
     issue.state_events.clear()  # as on an issue closed before resource state events existed
     events = events_of(sync(connect(gitlab)))
     assert [(e.to_status_name, e.timestamp) for e in events][-1] == ("Closed", h(6))
+
+
+# Written by the connector before cursors shared one base (commit a464682), as stored boards hold them.
+OLD_CURSOR = (
+    '{"version":1,"scope":"/projects/acme%2Fweb","updated":"2026-01-05T09:15:30.123Z",'
+    '"recent":{"acme/web#3":"2026-01-05T09:15:30.123Z"}}'
+)
+
+
+def test_a_cursor_stored_by_earlier_versions_reads_back_the_same_and_is_written_the_same():
+    """Same state from an old cursor of the same scope, the same bytes back; another scope starts over."""
+    state = SyncState.load(OLD_CURSOR, scope="/projects/acme%2Fweb")
+    assert state.scope == "/projects/acme%2Fweb"
+    assert state.updated == h(0.25) + dt.timedelta(seconds=30, milliseconds=123)
+    assert state.recent == {"acme/web#3": "2026-01-05T09:15:30.123Z"}
+    assert state.dump() == OLD_CURSOR
+    assert SyncState(scope="/groups/acme").dump() == (
+        '{"version":1,"scope":"/groups/acme","updated":null,"recent":{}}'
+    )
+    assert SyncState.load(OLD_CURSOR, scope="/groups/acme") == SyncState(scope="/groups/acme")

@@ -14,11 +14,12 @@ import pytest
 from pydantic import ValidationError
 
 from bot.connectors.base import Batch, SourceEvent, SourceStatus
+from bot.connectors.cursor import KeySet
 from bot.connectors.errors import BadCredentials, ConnectorError, NoPermission, NotFound, ServerError
 from bot.connectors.http import HttpOptions
 from bot.connectors.jira_base import JiraConnector
 from bot.connectors.jira_cloud import JiraCloudConnector, JiraCloudSettings
-from bot.connectors.jira_common import BoardColumn, KeySet, SyncState, jql_since
+from bot.connectors.jira_common import BoardColumn, SyncState, jql_since
 from bot.connectors.jira_dc import JiraDataCenterConnector, JiraDataCenterSettings
 from bot.connectors.mapping import default_stages, unmapped_statuses
 from tests.fakes.jira import FakeJira
@@ -455,3 +456,35 @@ def test_data_center_uses_the_pat_as_a_bearer_token(dc, dc_connector):
     settings = JiraDataCenterSettings(url=dc.url, token="expired", project="PAY")
     with pytest.raises(BadCredentials, match="personal access token"):
         dc_connector(dc, settings=settings).check()
+
+
+# Written by the connector before cursors shared one base (commit a464682), as stored boards hold them.
+OLD_CURSOR = (
+    '{"version":1,"updated":"2026-01-05T10:15:30.123000+01:00","recent":{"PAY-12":"2026-01-05T09:10:00.000+00:00",'
+    '"PAY-7":"2026-01-05T09:15:30.123+00:00"},"known":{"OPS":"9","PAY":"1-3,5"},'
+    '"swept_at":"2026-03-02T12:00:00+00:00"}'
+)
+
+
+def test_a_cursor_stored_by_earlier_versions_reads_back_the_same_and_is_written_the_same():
+    """Same state from an old cursor, and the same bytes written back, so an unchanged sync writes nothing."""
+    state = SyncState.load(OLD_CURSOR)
+    plus_one = dt.timezone(dt.timedelta(hours=1))
+    assert state.updated == dt.datetime(2026, 1, 5, 10, 15, 30, 123000, tzinfo=plus_one)
+    assert state.updated.utcoffset() == dt.timedelta(hours=1)
+    assert state.recent == {
+        "PAY-7": "2026-01-05T09:15:30.123+00:00", "PAY-12": "2026-01-05T09:10:00.000+00:00"
+    }  # fmt: skip
+    assert state.known == KeySet(["PAY-1", "PAY-2", "PAY-3", "PAY-5", "OPS-9"])
+    assert state.swept_at == NOW
+    assert state.dump() == OLD_CURSOR
+    assert SyncState().dump() == '{"version":1,"updated":null,"recent":{},"known":{},"swept_at":null}'
+
+
+def test_an_unreadable_or_other_version_cursor_starts_a_backfill(caplog):
+    """A cursor that cannot be read is a fresh state (everything again), with a warning that says so."""
+    other_version = OLD_CURSOR.replace('"version":1', '"version":2')
+    for cursor in ("not json", "[1]", other_version, '{"version":1,"known":[1]}'):
+        assert SyncState.load(cursor) == SyncState()
+    assert [r.getMessage().split(" (")[0] for r in caplog.records] == ["unreadable Jira sync cursor"] * 4
+    assert "cursor version 2" in caplog.records[2].getMessage()

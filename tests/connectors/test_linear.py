@@ -18,9 +18,11 @@ from analytics.eventlog import read_event_log
 from analytics.measures import board_metrics
 from analytics.workflow import parse_workflow
 from bot.connectors.base import Batch, SourceEvent, SourceStatus
+from bot.connectors.cursor import KeySet
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, RateLimited
 from bot.connectors.http import HttpOptions
 from bot.connectors.linear import LinearConnector, LinearSettings
+from bot.connectors.linear_events import SyncState
 from bot.store.boards import add_board
 from bot.store.db import make_engine, session_factory, upgrade
 from bot.store.eventstore import load_events
@@ -434,3 +436,25 @@ def test_a_synced_board_in_sqlite_gives_the_same_metrics_as_its_events_in_a_file
         board_metrics(from_file, workflow, asof)
     )
     assert board_metrics(stored, workflow, asof).throughput_total == 18
+
+
+# Written by the connector before cursors shared one base (commit a464682), as stored boards hold them.
+OLD_CURSOR = (
+    '{"version":1,"updated":"2026-01-05T09:00:00.500Z","paging":{"since":"2026-01-05T08:55:00.500Z",'
+    '"after":"cursor-abc"},"recent":{"PAY-2":"2026-01-05T09:00:00.500Z"},"known":{"PAY":"1-2,4"},'
+    '"swept_at":"2026-03-02T12:00:00+00:00"}'
+)
+
+
+def test_a_cursor_stored_by_earlier_versions_reads_back_the_same_and_is_written_the_same():
+    """Same state from an old cursor (paging included), and the same bytes written back."""
+    state = SyncState.load(OLD_CURSOR)
+    assert state.updated == T0 + dt.timedelta(milliseconds=500)
+    assert state.paging == {"since": "2026-01-05T08:55:00.500Z", "after": "cursor-abc"}
+    assert state.recent == {"PAY-2": "2026-01-05T09:00:00.500Z"}
+    assert state.known == KeySet(["PAY-1", "PAY-2", "PAY-4"]) and state.swept_at == NOW
+    assert state.dump() == OLD_CURSOR
+    assert SyncState().dump() == (
+        '{"version":1,"updated":null,"paging":null,"recent":{},"known":{},"swept_at":null}'
+    )
+    assert SyncState.load(OLD_CURSOR.replace('"version":1', '"version":0')) == SyncState()

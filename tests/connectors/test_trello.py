@@ -24,6 +24,7 @@ from bot.connectors.base import Batch, SourceStatus
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, RateLimited
 from bot.connectors.http import HttpOptions
 from bot.connectors.trello import API_URL, TrelloConnector, TrelloSettings
+from bot.connectors.trello_actions import ActionCursor
 from bot.store.boards import add_board
 from bot.store.db import make_engine, session_factory, upgrade
 from bot.store.eventstore import load_events
@@ -383,3 +384,21 @@ def test_store_resumes_a_killed_sync_and_its_metrics_equal_the_same_events_as_a_
     stored_metrics = board_metrics(stored, workflow, asof)
     assert metrics_document(stored_metrics) == metrics_document(board_metrics(from_file, workflow, asof))
     assert stored_metrics.throughput_total == 10
+
+
+# Written by the connector before cursors shared one base (commit a464682), as stored boards hold them.
+OLD_CURSOR = (
+    '{"version":1,"since":"5f1a0000000000000000aaaa","newest":"5f1b0000000000000000bbbb",'
+    '"before":"5f1a8000000000000000cccc"}'
+)
+
+
+def test_a_cursor_stored_by_earlier_versions_reads_back_the_same_and_is_written_the_same():
+    """Same run position from an old cursor, and the same bytes written back."""
+    state = ActionCursor.load(OLD_CURSOR)
+    assert (state.since, state.newest, state.before) == (
+        "5f1a0000000000000000aaaa", "5f1b0000000000000000bbbb", "5f1a8000000000000000cccc"
+    )  # fmt: skip
+    assert state.dump() == OLD_CURSOR
+    assert ActionCursor().dump() == '{"version":1,"since":null,"newest":null,"before":null}'
+    assert ActionCursor.load("{") == ActionCursor()
