@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import re
 import zoneinfo
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Self
 
@@ -204,9 +204,3 @@ def mark(issue: Mapping[str, Any]) -> Mark:
     """An issue's key and ``fields.updated``, what the cursor tells delivered versions of an issue by."""
     updated = (issue.get("fields") or {}).get("updated")
     return str(issue["key"]), None if updated is None else parse_time(updated)
-
-
-def chunks(values: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    """``values`` in slices of ``size`` (``itertools.batched`` arrives only in Python 3.12)."""
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
