@@ -34,7 +34,7 @@ from bot.connectors.azure_devops_history import (
 )
 from bot.connectors.base import Batch, ClosesOnExit, ProgressCallback, SourceStatus, StatusCategory
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, UnexpectedResponse
-from bot.connectors.http import HttpClient, HttpOptions, retry_after_seconds
+from bot.connectors.http import HttpClient, HttpOptions, retry_after_seconds, web_address
 
 log = logging.getLogger("flowcoach.azure_devops")
 API_VERSION = "7.1"
@@ -79,10 +79,7 @@ class AzureDevOpsSettings(BaseModel):
     @field_validator("api_url")
     @classmethod
     def _url(cls, url: str) -> str:
-        url = url.strip().rstrip("/")
-        if not url.startswith(("https://", "http://")):
-            raise ValueError("must start with https:// (or http://), e.g. https://dev.azure.com")
-        return url
+        return web_address(url, "https://dev.azure.com")
 
     @field_validator("organization", "project")
     @classmethod

@@ -37,7 +37,7 @@ from bot.connectors.github_project import (
     owner_query,
     statuses_from,
 )
-from bot.connectors.http import HttpOptions
+from bot.connectors.http import HttpOptions, web_address
 
 PAGE_SIZE = 50  # items per page and batch; GraphQL allows 100, but items carry nested content
 HISTORY_PAGE_SIZE = 100  # timeline entries per page, GitHub's maximum
@@ -67,10 +67,7 @@ class GitHubSettings(BaseModel):
     @field_validator("api_url")
     @classmethod
     def _url(cls, url: str) -> str:
-        url = url.strip().rstrip("/")
-        if not url.startswith(("https://", "http://")):
-            raise ValueError("must start with https:// (or http://), e.g. https://api.github.com")
-        return url
+        return web_address(url, "https://api.github.com")
 
     @model_validator(mode="after")
     def _scope(self) -> Self:

@@ -34,7 +34,7 @@ from bot.connectors.cursor import utc_millis
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound
 from bot.connectors.gitlab_history import SyncState, events_from, item_from, mark, parse_time, statuses_from
 from bot.connectors.gitlab_http import Page, PrivateTokenAuth, get_all, get_page
-from bot.connectors.http import BearerAuth, HttpClient, HttpOptions
+from bot.connectors.http import BearerAuth, HttpClient, HttpOptions, web_address
 
 Issue = Mapping[str, Any]
 GITLAB_API = "https://gitlab.com/api/v4"
@@ -60,10 +60,7 @@ class GitLabSettings(BaseModel):
     @field_validator("api_url")
     @classmethod
     def _api(cls, url: str) -> str:
-        url = url.strip().rstrip("/")
-        if not re.match(r"https?://[^/\s]+", url):
-            raise ValueError("must start with https:// (or http://), e.g. https://gitlab.com/api/v4")
-        return url
+        return web_address(url, GITLAB_API)
 
     @field_validator("project", "group")
     @classmethod

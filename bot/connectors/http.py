@@ -17,13 +17,14 @@ import email.utils
 import functools
 import logging
 import math
+import re
 import socket
 import ssl
 import time
 from collections.abc import Callable, Collection, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 import httpx
 
@@ -70,19 +71,31 @@ _REFUSALS: dict[int, tuple[type[ConnectorError], str]] = {
 }
 
 
-class BearerAuth(httpx.Auth):
-    """``Authorization: Bearer <token>`` (Jira personal access tokens, OAuth tokens); the repr hides it."""
+class TokenAuth(httpx.Auth):
+    """A secret token sent in one request header, after ``prefix``; the repr hides it.
+
+    Subclasses name the header and the prefix their source wants.
+    """
+
+    header: ClassVar[str] = "Authorization"
+    prefix: ClassVar[str] = ""
 
     def __init__(self, token: str) -> None:
         self._token = token
 
     def __repr__(self) -> str:
-        return "BearerAuth(token='***')"
+        return f"{type(self).__name__}(token='***')"
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """Add the header to every request (httpx drops it again on a redirect to another host)."""
-        request.headers["Authorization"] = f"Bearer {self._token}"
+        """Add the header to every request (redirects are never followed, so it stays with this host)."""
+        request.headers[self.header] = f"{self.prefix}{self._token}"
         yield request
+
+
+class BearerAuth(TokenAuth):
+    """``Authorization: Bearer <token>`` (Jira personal access tokens, OAuth tokens)."""
+
+    prefix = "Bearer "
 
 
 @dataclass(frozen=True)
@@ -357,6 +370,17 @@ def paginate_by_offset(
         finished = start >= total if total is not None else len(page) < page_size
         if finished or not page:
             return
+
+
+def web_address(url: str, example: str) -> str:
+    """A source's address from its settings: trimmed, without a trailing slash, http(s) with a host.
+
+    ``example`` is a valid address of that source, for the message a settings form shows.
+    """
+    url = url.strip().rstrip("/")
+    if not re.match(r"https?://[^/\s]+", url):
+        raise ValueError(f"must start with https:// (or http://) and name the site, e.g. {example}")
+    return url
 
 
 @functools.cache

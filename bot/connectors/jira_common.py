@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from bot.connectors.base import SourceEvent, SourceItem, SourceStatus, StatusCategory
 from bot.connectors.cursor import IsoTime, Mark, SweptSince
+from bot.connectors.http import web_address
 
 log = logging.getLogger("flowcoach.jira")
 
@@ -35,16 +36,6 @@ class BoardColumn:
 
     name: str
     status_ids: tuple[str, ...]
-
-
-def clean_url(url: str) -> str:
-    """The site URL without a trailing slash; it must be http(s)."""
-    url = url.strip().rstrip("/")
-    if not re.match(r"https?://[^/\s]+", url):
-        raise ValueError(
-            "must start with https:// (or http://) and name the site, e.g. https://acme.atlassian.net"
-        )
-    return url
 
 
 def check_scope(project: str | None, jql: str | None) -> None:
@@ -64,7 +55,7 @@ class JiraScope(BaseModel):
     @field_validator("url")
     @classmethod
     def _site(cls, url: str) -> str:
-        return clean_url(url)
+        return web_address(url, "https://acme.atlassian.net")
 
     @model_validator(mode="after")
     def _one_scope(self) -> Self:

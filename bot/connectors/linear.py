@@ -31,7 +31,7 @@ from analytics.workflow import Workflow
 from bot.connectors.base import SourceStatus
 from bot.connectors.cursor import Mark, utc_millis
 from bot.connectors.errors import NotFound
-from bot.connectors.http import BearerAuth, HttpOptions
+from bot.connectors.http import BearerAuth, HttpOptions, web_address
 from bot.connectors.linear_events import (
     Issue,
     SyncState,
@@ -86,10 +86,7 @@ class LinearSettings(BaseModel):
     @field_validator("api_url")
     @classmethod
     def _url(cls, url: str) -> str:
-        url = url.strip().rstrip("/")
-        if not re.match(r"https?://[^/\s]+", url):
-            raise ValueError("must start with https:// (or http://), e.g. https://api.linear.app")
-        return url
+        return web_address(url, DEFAULT_API_URL)
 
     def uses_oauth(self) -> bool:
         if self.auth == "auto":

@@ -12,13 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
 
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, UnexpectedResponse
-from bot.connectors.http import HttpClient, HttpOptions
+from bot.connectors.http import HttpClient, HttpOptions, TokenAuth
 
 log = logging.getLogger("flowcoach.linear")
 SERVICE = "Linear"
@@ -64,18 +64,8 @@ PROJECTS = """query Projects($filter: ProjectFilter) {
 }"""
 
 
-class ApiKeyAuth(httpx.Auth):
-    """A personal API key goes in ``Authorization`` as it is, without ``Bearer``; the repr hides it."""
-
-    def __init__(self, key: str) -> None:
-        self._key = key
-
-    def __repr__(self) -> str:
-        return "ApiKeyAuth(key='***')"
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = self._key
-        yield request
+class ApiKeyAuth(TokenAuth):
+    """A personal API key goes in ``Authorization`` as it is, without ``Bearer``."""
 
 
 class LinearTransport(httpx.BaseTransport):

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 from analytics.workflow import Workflow
 from bot.connectors.base import Batch, ClosesOnExit, ProgressCallback, SourceItem, SourceStatus
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, UnexpectedResponse
-from bot.connectors.http import HttpClient, HttpOptions
+from bot.connectors.http import HttpClient, HttpOptions, web_address
 from bot.connectors.trello_actions import (
     ACTION_FILTER,
     CARD_FIELDS,
@@ -66,10 +66,7 @@ class TrelloSettings(BaseModel):
     @field_validator("api_url")
     @classmethod
     def _api_url(cls, url: str) -> str:
-        url = url.strip().rstrip("/")
-        if not re.match(r"https?://[^/\s]+", url):
-            raise ValueError(f"must start with https:// (or http://), e.g. {API_URL}")
-        return url
+        return web_address(url, API_URL)
 
 
 class TrelloConnector(ClosesOnExit):
