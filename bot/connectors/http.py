@@ -47,6 +47,8 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 # RFC 9110 idempotent methods: repeating one after an ambiguous failure cannot change the outcome.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 USER_AGENT = "flowcoach (+https://github.com/flowcoach)"
+# Headers that describe a body as it came over the wire; a rewritten response carries it decoded.
+_WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 _REFUSALS: dict[int, tuple[type[ConnectorError], str]] = {
     401: (
@@ -96,6 +98,54 @@ class BearerAuth(TokenAuth):
     """``Authorization: Bearer <token>`` (Jira personal access tokens, OAuth tokens)."""
 
     prefix = "Bearer "
+
+
+class RewritingTransport(httpx.BaseTransport):
+    """A transport around another that rewrites some of a source's answers before :class:`HttpClient`.
+
+    Sources that say "rate limited" or "refused" their own way (a GraphQL error code, a 403 with a reset
+    header) have those answers rewritten into the plain 429 (with ``Retry-After``), 401 and 403 that the
+    client already retries and maps, so every source gets the same waits, retry counts and messages.
+    Subclasses decide in :meth:`rewrite`, reading bodies with :meth:`body` and building new answers with
+    :meth:`rewritten`.
+    """
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self._inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.rewrite(request, self._inner.handle_request(request))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def rewrite(self, request: httpx.Request, response: httpx.Response) -> httpx.Response:
+        """The answer the client should see: ``response`` itself, or :meth:`rewritten`."""
+        raise NotImplementedError
+
+    @staticmethod
+    def body(response: httpx.Response) -> bytes:
+        """The whole body; the response is closed, so a failed read does not hold a pooled connection."""
+        try:
+            return response.read()
+        finally:
+            response.close()
+
+    @classmethod
+    def rewritten(
+        cls, request: httpx.Request, response: httpx.Response, status: int, retry_after: str | None = None
+    ) -> httpx.Response:
+        """``response`` as ``status`` (and with ``Retry-After``).
+
+        The body goes on decoded, so the headers that described it on the wire are left out.
+        """
+        content = cls.body(response)
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _WIRE_HEADERS]
+        if retry_after is not None:
+            headers.append(("Retry-After", retry_after))
+        return httpx.Response(
+            status, headers=headers, content=content, request=request, extensions=response.extensions
+        )
 
 
 @dataclass(frozen=True)
