@@ -16,8 +16,7 @@
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -35,7 +34,7 @@ from bot.connectors.azure_devops_history import (
 )
 from bot.connectors.base import Batch, ClosesOnExit, ProgressCallback, SourceStatus, StatusCategory
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, UnexpectedResponse
-from bot.connectors.http import HttpClient, retry_after_seconds
+from bot.connectors.http import HttpClient, HttpOptions, retry_after_seconds, web_address
 
 log = logging.getLogger("flowcoach.azure_devops")
 API_VERSION = "7.1"
@@ -80,10 +79,7 @@ class AzureDevOpsSettings(BaseModel):
     @field_validator("api_url")
     @classmethod
     def _url(cls, url: str) -> str:
-        url = url.strip().rstrip("/")
-        if not url.startswith(("https://", "http://")):
-            raise ValueError("must start with https:// (or http://), e.g. https://dev.azure.com")
-        return url
+        return web_address(url, "https://dev.azure.com")
 
     @field_validator("organization", "project")
     @classmethod
@@ -111,8 +107,8 @@ class AzureDevOpsSettings(BaseModel):
 class AzureDevOpsConnector(ClosesOnExit):
     """An Azure DevOps project (optionally one area path) as a flowcoach board (see the module docstring).
 
-    Keyword options for tests: ``transport``, ``sleep``, ``max_retries``, ``backoff`` and ``timeout`` go to
-    :class:`HttpClient`; ``page_size`` asks for that many revisions per page (``maxPageSize``).
+    Keyword options for tests: ``http`` how the HTTP client waits and retries (its ``sleep`` also serves the
+    pauses Azure DevOps asks for); ``page_size`` asks for that many revisions per page (``maxPageSize``).
     """
 
     def __init__(
@@ -120,12 +116,8 @@ class AzureDevOpsConnector(ClosesOnExit):
         settings: AzureDevOpsSettings,
         workflow: Workflow | None = None,
         *,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        http: HttpOptions = HttpOptions(),
         page_size: int | None = None,
-        max_retries: int = 5,
-        backoff: float = 1.0,
-        timeout: float = 30.0,
     ) -> None:
         self.settings = settings
         self.page_size = page_size
@@ -134,7 +126,7 @@ class AzureDevOpsConnector(ClosesOnExit):
         # "<project> Team" is the name Azure DevOps gives a project's default team.
         self.team = settings.team or f"{settings.project} Team"
         self._project = quote(settings.project, safe="")
-        self._sleep = sleep
+        self._sleep = http.sleep
         self._refused = (
             f"Azure DevOps organization {settings.organization} refused the personal access token: it may "
             "have expired or been revoked, or belong to another organization; create a new one under User "
@@ -144,11 +136,7 @@ class AzureDevOpsConnector(ClosesOnExit):
             f"{settings.api_url}/{quote(settings.organization, safe='')}",
             service=SERVICE,
             auth=("", settings.pat.get_secret_value()),
-            transport=transport,
-            sleep=sleep,
-            max_retries=max_retries,
-            backoff=backoff,
-            timeout=timeout,
+            options=http,
         )
 
     def close(self) -> None:

@@ -10,18 +10,16 @@ stored continuation token — still knows where every item came from.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from bot.connectors.base import SourceItem
+from pydantic import Field, PlainSerializer, PlainValidator, ValidationInfo
 
-log = logging.getLogger("flowcoach.azure_devops")
+from bot.connectors.base import SourceEvent, SourceItem
+from bot.connectors.cursor import VersionedCursor
 
-CURSOR_VERSION = 1
 STATE, COLUMN = "System.State", "System.BoardColumn"
 REVISION_FIELDS = (
     "System.Id",
@@ -93,43 +91,40 @@ def decode_ids(text: str) -> list[int]:
     return ids
 
 
-@dataclass
-class SyncState:
+def _statuses(value: Any, info: ValidationInfo) -> dict[int, str]:
+    if not isinstance(value, dict):
+        raise ValueError(f"statuses must be an object, not {type(value).__name__}")
+    if info.mode != "json":  # built in Python: already id → status
+        return value
+    return {n: str(status) for status, ids in value.items() for n in decode_ids(ids)}
+
+
+def _grouped(statuses: Mapping[int, str]) -> dict[str, str]:
+    grouped: dict[str, list[int]] = {}
+    for n, status in statuses.items():
+        grouped.setdefault(status, []).append(n)
+    return {status: encode_ids(ids) for status, ids in sorted(grouped.items())}
+
+
+StatusRuns = Annotated[dict[int, str], PlainValidator(_statuses), PlainSerializer(_grouped)]
+"""Work item id → status, written grouped by status as runs of ids (``{"Closed": "1-950,960"}``)."""
+
+
+class SyncState(VersionedCursor):
     """The cursor: the reporting API's continuation token, and each board item's last status.
 
     ``statuses`` maps work item id → last seen status (State or BoardColumn) for the items on the board.
-    It is written grouped by status as runs of ids (``{"Closed": "1-950,960"}``), so its size grows with the
-    number of *distinct runs*, not items: a board of 20,000 items that are mostly Closed in id order stays a
-    few kilobytes. The worst case (ids scattered over many statuses) is ~8 bytes per item, written once per
-    page; the alternative, deriving the last status from the store, would tie the connector to the database.
+    Written as :data:`StatusRuns`, its size grows with the number of *distinct runs*, not items: a board of
+    20,000 items that are mostly Closed in id order stays a few kilobytes. The worst case (ids scattered over
+    many statuses) is ~8 bytes per item, written once per page; the alternative, deriving the last status
+    from the store, would tie the connector to the database.
     """
 
+    SOURCE = "Azure DevOps"
+    LOG = "flowcoach.azure_devops"
+
     token: str | None = None
-    statuses: dict[int, str] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, cursor: str | None) -> SyncState:
-        """The state a cursor describes; no cursor, or an unreadable one, starts a full backfill."""
-        if not cursor:
-            return cls()
-        try:
-            data = json.loads(cursor)
-            if data.get("version") != CURSOR_VERSION:
-                raise ValueError(f"cursor version {data.get('version')!r}")
-            statuses = {n: str(status) for status, ids in data["statuses"].items() for n in decode_ids(ids)}
-            return cls(token=data.get("token") or None, statuses=statuses)
-        except (ValueError, TypeError, AttributeError, KeyError) as error:
-            log.warning("unreadable Azure DevOps sync cursor (%s); syncing everything again", error)
-            return cls()
-
-    def dump(self) -> str:
-        grouped: dict[str, list[int]] = {}
-        for n, status in self.statuses.items():
-            grouped.setdefault(status, []).append(n)
-        encoded = {status: encode_ids(ids) for status, ids in sorted(grouped.items())}
-        return json.dumps(
-            {"version": CURSOR_VERSION, "token": self.token, "statuses": encoded}, separators=(",", ":")
-        )
+    statuses: StatusRuns = Field(default_factory=dict)
 
 
 @dataclass
@@ -137,7 +132,7 @@ class PageResult:
     """What one page of revisions means for the board."""
 
     items: dict[int, SourceItem] = field(default_factory=dict)
-    events: list[dict[str, object]] = field(default_factory=list)
+    events: list[SourceEvent] = field(default_factory=list)
     removed: set[int] = field(default_factory=set)
 
 
@@ -165,15 +160,16 @@ def apply_revisions(
         status = fields.get(status_field)
         if not status:  # BoardColumn is empty until the item is on a board: nothing to place it by yet
             continue
+        # Azure DevOps has no status ids: names are what revisions carry, so the name is the id as well.
         status = str(status)
         key = str(number)
         if known is None:
             created = fields.get("System.CreatedDate") or fields.get("System.ChangedDate")
-            result.events.append(_event(key, parse_time(str(created)), "created", None, status))
+            result.events.append(SourceEvent(key, parse_time(str(created)), "created", None, status, status))
             result.removed.discard(number)
         elif known != status:
             changed = parse_time(str(fields["System.ChangedDate"]))
-            result.events.append(_event(key, changed, "status", known, status))
+            result.events.append(SourceEvent(key, changed, "status", known, status, status))
         state.statuses[number] = status
         result.items[number] = _item(number, fields, status, item_url)
     return result
@@ -190,15 +186,3 @@ def _item(number: int, fields: Mapping[str, Any], status: str, item_url: str) ->
         status=status,
         assignee=person(fields.get("System.AssignedTo")),
     )
-
-
-def _event(key: str, at: dt.datetime, kind: str, before: str | None, after: str) -> dict[str, object]:
-    # Azure DevOps has no status ids: names are what revisions carry, so the name is the id as well.
-    return {
-        "item_id": key,
-        "timestamp": at,
-        "event": kind,
-        "from_status": before,
-        "to_status": after,
-        "to_status_name": after,
-    }

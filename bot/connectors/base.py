@@ -1,13 +1,13 @@
 """The contract every connector keeps: statuses, a credential check, items and events since a cursor.
 
 Connectors report raw facts; mapping statuses to stages is board policy (the workflow). Events are event-log
-records (``spec/data.md``) so that everything downstream speaks one format.
+records (``spec/data.md``, :class:`SourceEvent`) so that everything downstream speaks one format.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, Self
 
@@ -40,18 +40,59 @@ class SourceItem:
     assignee: str | None = None
 
 
+EventKind = Literal["created", "status", "blocked", "unblocked"]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceEvent:
+    """One event-log record (``spec/data.md``), as a connector hands it to the store.
+
+    ``timestamp`` is an aware ``datetime`` (the store refuses a naive one rather than guess its zone).
+    ``to_status`` is the tracker's stable id where it has one, ``to_status_name`` the display name alongside;
+    ``reason`` goes with ``blocked``. Slots, because a backfill builds hundreds of thousands of these.
+    """
+
+    item_id: str
+    timestamp: dt.datetime
+    event: EventKind = "status"
+    from_status: str | None = None
+    to_status: str | None = None
+    to_status_name: str | None = None
+    reason: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        item_id: object,
+        timestamp: dt.datetime,
+        event: EventKind,
+        from_status: object = None,
+        to_status: object = None,
+        to_status_name: object = None,
+        reason: object = None,
+    ) -> SourceEvent:
+        """An event from a tracker's JSON values, which give ids as numbers or strings: the log keeps text."""
+        return cls(
+            str(item_id),
+            timestamp,
+            event,
+            None if from_status is None else str(from_status),
+            None if to_status is None else str(to_status),
+            None if to_status_name is None else str(to_status_name),
+            None if reason is None else str(reason),
+        )
+
+
 @dataclass(frozen=True)
 class Batch:
     """One unit of a sync, stored in one transaction; ``cursor`` is where to resume once it is committed.
 
-    ``events`` are event-log records: ``item_id``, ``timestamp`` (aware ``datetime``), ``event``, and as
-    relevant ``from_status``, ``to_status`` (the tracker's stable id where it has one), ``to_status_name``
-    (the display name alongside), ``reason``. ``removed`` lists items that no longer belong to the board
-    (deleted or moved away), found by a periodic sweep.
+    ``removed`` lists items that no longer belong to the board (deleted or moved away), found by a periodic
+    sweep.
     """
 
     items: tuple[SourceItem, ...]
-    events: tuple[Mapping[str, object], ...]
+    events: tuple[SourceEvent, ...]
     cursor: str | None
     removed: tuple[str, ...] = field(default=())
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from analytics.eventlog import EventLogError
 from analytics.workflow import Workflow
-from bot.connectors.base import Batch, ProgressCallback, SourceItem, SourceStatus
+from bot.connectors.base import Batch, ProgressCallback, SourceEvent, SourceItem, SourceStatus
 from bot.connectors.errors import ConnectorError, NotFound, UnexpectedResponse
 from bot.connectors.files import read_event_log
 
@@ -57,9 +57,12 @@ class FileConnector:
         items = _items(events)
         records = events[["item_id", "timestamp", "event", "from_status", "to_status", "reason"]]
         # Timestamps stay pandas Timestamps (aware datetimes): the store converts them as it binds them.
-        rows: list[dict[str, object]] = [
-            {str(key): value for key, value in row.items()}
-            for row in records.astype(object).where(records.notna(), None).to_dict("records")
+        # The reader has checked every value: ids and event kinds are present, text columns are text or NaN.
+        rows = [
+            SourceEvent(item_id, timestamp, event, from_status, to_status, None, reason)
+            for item_id, timestamp, event, from_status, to_status, reason in records.astype(object)
+            .where(records.notna(), None)
+            .itertuples(index=False, name=None)
         ]
         for start in range(0, max(len(rows), 1), EVENTS_PER_BATCH):
             last = start + EVENTS_PER_BATCH >= len(rows)

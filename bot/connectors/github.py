@@ -13,11 +13,9 @@ installation token alike. Rate limits are waited out and retried (see ``github_a
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal, Self
 
-import httpx
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from analytics.workflow import Workflow
@@ -39,6 +37,7 @@ from bot.connectors.github_project import (
     owner_query,
     statuses_from,
 )
+from bot.connectors.http import HttpOptions, web_address
 
 PAGE_SIZE = 50  # items per page and batch; GraphQL allows 100, but items carry nested content
 HISTORY_PAGE_SIZE = 100  # timeline entries per page, GitHub's maximum
@@ -68,10 +67,7 @@ class GitHubSettings(BaseModel):
     @field_validator("api_url")
     @classmethod
     def _url(cls, url: str) -> str:
-        url = url.strip().rstrip("/")
-        if not url.startswith(("https://", "http://")):
-            raise ValueError("must start with https:// (or http://), e.g. https://api.github.com")
-        return url
+        return web_address(url, "https://api.github.com")
 
     @model_validator(mode="after")
     def _scope(self) -> Self:
@@ -85,9 +81,8 @@ class GitHubSettings(BaseModel):
 class GitHubConnector(ClosesOnExit):
     """A GitHub project or labelled repository as a flowcoach board (see the module docstring).
 
-    Keyword options (tests set them): ``transport``, ``sleep``, ``max_retries``, ``backoff`` and ``timeout``
-    go to the HTTP client; ``page_size`` items per page and batch; ``history_page_size`` timeline entries
-    per page.
+    Keyword options (tests set them): ``http`` how the HTTP client waits and retries; ``page_size`` items
+    per page and batch; ``history_page_size`` timeline entries per page.
     """
 
     def __init__(
@@ -95,27 +90,15 @@ class GitHubConnector(ClosesOnExit):
         settings: GitHubSettings,
         workflow: Workflow | None = None,
         *,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        http: HttpOptions = HttpOptions(),
         page_size: int = PAGE_SIZE,
         history_page_size: int = HISTORY_PAGE_SIZE,
-        max_retries: int = 5,
-        backoff: float = 1.0,
-        timeout: float = 30.0,
     ) -> None:
         if not 1 <= page_size <= 100 or not 1 <= history_page_size <= 100:
             raise ValueError("GitHub pages hold 1 to 100 nodes")
         self.settings = settings
         self.page_size, self.history_page_size = page_size, history_page_size
-        self.api = GitHubGraphQL(
-            settings.api_url,
-            settings.token.get_secret_value(),
-            transport=transport,
-            sleep=sleep,
-            max_retries=max_retries,
-            backoff=backoff,
-            timeout=timeout,
-        )
+        self.api = GitHubGraphQL(settings.api_url, settings.token.get_secret_value(), http=http)
         self._labels = (
             LabelBoard(self.api, settings.repo or "", settings.labels, page_size, history_page_size)
             if settings.mode == "labels"

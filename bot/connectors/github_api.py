@@ -20,11 +20,10 @@ from typing import Any
 import httpx
 
 from bot.connectors.errors import BadCredentials, ConnectorError, NoPermission, NotFound, UnexpectedResponse
-from bot.connectors.http import BearerAuth, HttpClient, tls_context
+from bot.connectors.http import BearerAuth, HttpClient, HttpOptions, RewritingTransport
 
 SERVICE = "GitHub"
 _PERMISSION_ERRORS = frozenset({"FORBIDDEN", "INSUFFICIENT_SCOPES"})
-_BODY_HEADERS = frozenset({"content-length", "content-encoding", "transfer-encoding"})
 
 
 class GitHubNotFound(NotFound):
@@ -35,15 +34,14 @@ class GitHubNotFound(NotFound):
         self.path = tuple(str(part) for part in path)
 
 
-class RateLimitsAsRetryAfter(httpx.BaseTransport):
+class RateLimitsAsRetryAfter(RewritingTransport):
     """Answers GitHub's rate-limit responses as ``429`` with ``Retry-After``, for :class:`HttpClient`."""
 
     def __init__(self, inner: httpx.BaseTransport, clock: Callable[[], float] = time.time) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._clock = clock
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = self._inner.handle_request(request)
+    def rewrite(self, request: httpx.Request, response: httpx.Response) -> httpx.Response:
         status, headers = response.status_code, response.headers
         if status == 429:
             limited = True
@@ -51,19 +49,15 @@ class RateLimitsAsRetryAfter(httpx.BaseTransport):
             limited = (
                 headers.get("x-ratelimit-remaining") == "0"
                 or "retry-after" in headers
-                or b"rate limit" in response.read().lower()
+                or b"rate limit" in self.body(response).lower()
             )
         elif status == 200 and "json" in headers.get("content-type", ""):
-            limited = b'"RATE_LIMITED"' in response.read()
+            limited = b'"RATE_LIMITED"' in self.body(response)
         else:
             return response
         wait = self._wait(headers) if limited else None
-        kept = {k: v for k, v in headers.items() if k.lower() not in _BODY_HEADERS}
-        if wait is not None:
-            kept["retry-after"] = str(wait)
-        # The body was read (and decoded), so it goes on as plain content without its transfer headers.
-        body = response.read()
-        return httpx.Response(429 if limited else status, headers=kept, content=body, request=request)
+        retry_after = None if wait is None else str(wait)
+        return self.rewritten(request, response, 429 if limited else status, retry_after)
 
     def _wait(self, headers: httpx.Headers) -> int | None:
         """Seconds until the limit resets: ``retry-after`` if given, else ``x-ratelimit-reset`` minus now."""
@@ -79,35 +73,17 @@ class RateLimitsAsRetryAfter(httpx.BaseTransport):
                 now = email.utils.parsedate_to_datetime(headers["date"]).timestamp()
         return max(1, math.ceil(int(reset) - now))
 
-    def close(self) -> None:
-        self._inner.close()
-
 
 class GitHubGraphQL:
     """POST ``{api_url}/graphql`` with a bearer token; :meth:`run` returns ``data`` or raises our errors."""
 
-    def __init__(
-        self,
-        api_url: str,
-        token: str,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        max_retries: int = 5,
-        backoff: float = 1.0,
-        timeout: float = 30.0,
-    ) -> None:
-        inner = transport or httpx.HTTPTransport(verify=tls_context())
+    def __init__(self, api_url: str, token: str, *, http: HttpOptions = HttpOptions()) -> None:
         self.http = HttpClient(
             api_url,
             service=SERVICE,
             auth=BearerAuth(token),
             headers={"Accept": "application/vnd.github+json"},
-            transport=RateLimitsAsRetryAfter(inner),
-            sleep=sleep,
-            max_retries=max_retries,
-            backoff=backoff,
-            timeout=timeout,
+            options=http.wrap_transport(RateLimitsAsRetryAfter),
         )
 
     def close(self) -> None:

@@ -8,18 +8,17 @@ of ``labels`` still on it, "Open" without one, and "Closed" while closed, whatev
 
 from __future__ import annotations
 
-import json
-import logging
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from bot.connectors.base import Batch, ProgressCallback, SourceItem, SourceStatus
+from pydantic import Field
+
+from bot.connectors.base import Batch, ProgressCallback, SourceEvent, SourceItem, SourceStatus
+from bot.connectors.cursor import VersionedCursor
 from bot.connectors.errors import NotFound
 from bot.connectors.github_api import GitHubGraphQL, GitHubNotFound
-from bot.connectors.github_project import category_of, event, parse_time
+from bot.connectors.github_project import category_of, parse_time
 
-log = logging.getLogger("flowcoach.github")
 OPEN = SourceStatus("open", "Open", "new")
 CLOSED = SourceStatus("closed", "Closed", "done")
 
@@ -61,35 +60,21 @@ query IssueTimelinePage($id: ID!, $history: Int!, $historyAfter: String) {{
 }}"""
 
 
-@dataclass
-class LabelState:
+class LabelState(VersionedCursor):
     """The cursor: issues updated at or after ``since`` are read next; ``after`` resumes a killed pass.
 
     ``since`` is inclusive, so ``edge`` lists the issues already delivered at exactly ``newest``: the next
-    sync reads them again and skips them unless they changed.
+    sync reads them again and skips them unless they changed. ``mode`` tells it from a project's cursor.
     """
 
+    SOURCE = "GitHub labels"
+    LOG = "flowcoach.github"
+
+    mode: Literal["labels"] = "labels"
     since: str | None = None
     after: str | None = None
     newest: str | None = None
-    edge: list[str] = field(default_factory=list)
-
-    @classmethod
-    def load(cls, cursor: str | None) -> LabelState:
-        if not cursor:
-            return cls()
-        try:
-            data = json.loads(cursor)
-            if data.get("version") != 1 or data.get("mode") != "labels":
-                raise ValueError("another cursor version or mode")
-            return cls(data.get("since"), data.get("after"), data.get("newest"), list(data.get("edge") or []))
-        except (ValueError, TypeError, AttributeError) as error:
-            log.warning("unreadable GitHub labels cursor (%s); syncing everything again", error)
-            return cls()
-
-    def dump(self) -> str:
-        fields = {"version": 1, "mode": "labels", "since": self.since, "after": self.after}
-        return json.dumps(fields | {"newest": self.newest, "edge": self.edge}, separators=(",", ":"))
+    edge: list[str] = Field(default_factory=list)
 
     def delivered(self, issue: Mapping[str, Any]) -> bool:
         return issue.get("updatedAt") == self.since and str(issue["id"]) in self.edge
@@ -106,7 +91,7 @@ class LabelState:
 
 def replay(
     key: str, issue: Mapping[str, Any], timeline: Sequence[Mapping[str, Any]], labels: Sequence[str]
-) -> tuple[list[dict[str, object]], str]:
+) -> tuple[list[SourceEvent], str]:
     """The issue's events from its timeline, and its status now."""
     tracked = set(labels)
     on: list[str] = []  # tracked labels on the issue, most recently added last
@@ -116,7 +101,7 @@ def replay(
         return CLOSED.id if closed else (on[-1] if on else OPEN.id)
 
     current = status()
-    events = [event(key, parse_time(str(issue["createdAt"])), "created", None, current, _name(current))]
+    events = [SourceEvent(key, parse_time(str(issue["createdAt"])), "created", None, current, _name(current))]
     for entry in sorted(timeline, key=lambda e: parse_time(str(e["createdAt"]))):
         kind, label = entry.get("__typename"), (entry.get("label") or {}).get("name")
         if kind == "ClosedEvent":
@@ -130,7 +115,7 @@ def replay(
         after = status()
         if after != current:
             at = parse_time(str(entry["createdAt"]))
-            events.append(event(key, at, "status", current, after, _name(after)))
+            events.append(SourceEvent(key, at, "status", current, after, _name(after)))
             current = after
     return events, current
 

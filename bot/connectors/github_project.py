@@ -17,17 +17,15 @@ mapped to option ids through the field's current options (a deleted or renamed o
 from __future__ import annotations
 
 import datetime as dt
-import json
-import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from bot.connectors.base import SourceItem, SourceStatus, StatusCategory
+from pydantic import Field
 
-log = logging.getLogger("flowcoach.github")
-CURSOR_VERSION = 1
+from bot.connectors.base import SourceEvent, SourceItem, SourceStatus, StatusCategory
+from bot.connectors.cursor import VersionedCursor
+
 NO_STATUS = SourceStatus("no-status", "No Status", "new")  # GitHub's own column for items without a value
 _NEW = re.compile(r"\b(todo|to do|to-do|backlog|new|triage|inbox|icebox|ideas?|later|no status)\b", re.I)
 _DONE = re.compile(r"\b(done|closed|shipped|released|deployed|complete|completed|finished|merged)\b", re.I)
@@ -165,22 +163,9 @@ def item_from(node: Mapping[str, Any], project_url: str) -> SourceItem:
     )
 
 
-def event(
-    key: str, at: dt.datetime, kind: str, before: str | None, after: str | None, name: str | None
-) -> dict[str, object]:
-    return {
-        "item_id": key,
-        "timestamp": at,
-        "event": kind,
-        "from_status": before,
-        "to_status": after,
-        "to_status_name": name,
-    }
-
-
 def first_events(
     node: Mapping[str, Any], timeline: Sequence[Mapping[str, Any]], ids_by_name: Mapping[str, str]
-) -> list[dict[str, object]]:
+) -> list[SourceEvent]:
     """Every event of an item seen for the first time, from its timeline for this project (may be empty)."""
     key = item_key(node)
     content = node.get("content") or {}
@@ -199,73 +184,44 @@ def first_events(
         start_id, start_name = NO_STATUS.id, NO_STATUS.name
     else:
         start_id, start_name = now_id, now_name
-    events = [event(key, created, "created", None, start_id, start_name)]
+    events = [SourceEvent(key, created, "created", None, start_id, start_name)]
     last = start_id
     for change in changes:
         to_id, to_name = status(change.get("status"))
-        events.append(event(key, parse_time(str(change["createdAt"])), "status", last, to_id, to_name))
+        events.append(SourceEvent(key, parse_time(str(change["createdAt"])), "status", last, to_id, to_name))
         last = to_id
     if last != now_id:
         at = set_at or _time(node.get("updatedAt")) or created
-        events.append(event(key, max(at, created), "status", last, now_id, now_name))
+        events.append(SourceEvent(key, max(at, created), "status", last, now_id, now_name))
     return events
 
 
-def change_events(node: Mapping[str, Any], before: str) -> list[dict[str, object]]:
+def change_events(node: Mapping[str, Any], before: str) -> list[SourceEvent]:
     """A ``status`` event if the item's status differs from the one the cursor remembers."""
     now_id, now_name, set_at = current_status(node)
     if now_id == before:
         return []
     # A cleared value has no updatedAt of its own; the item's is the best date GitHub gives.
     at = set_at or _time(node.get("updatedAt")) or parse_time(str(node["createdAt"]))
-    return [event(item_key(node), at, "status", before, now_id, now_name)]
+    return [SourceEvent(item_key(node), at, "status", before, now_id, now_name)]
 
 
-@dataclass
-class ProjectState:
+class ProjectState(VersionedCursor):
     """The cursor: each item's last seen status, and how far the current pass over the items got.
 
     ``seen`` maps the item's node id to ``[key, status id, pass, updatedAt]``. A pass reads every item page
     by page; ``after`` is the page cursor to resume from, and items still marked with an older pass number
-    when a pass completes have left the project.
+    when a pass completes have left the project. ``mode`` tells it from a labels board's cursor.
     """
 
-    seen: dict[str, list[Any]] = field(default_factory=dict)
-    pass_number: int = 0
-    after: str | None = None
+    SOURCE = "GitHub"
+    LOG = "flowcoach.github"
+
+    mode: Literal["project"] = "project"
+    pass_number: int = Field(default=0, alias="pass")
     in_pass: bool = False
-
-    @classmethod
-    def load(cls, cursor: str | None) -> ProjectState:
-        """The state a cursor describes; no cursor, or an unreadable one, starts a full backfill."""
-        if not cursor:
-            return cls()
-        try:
-            data = json.loads(cursor)
-            if data.get("version") != CURSOR_VERSION or data.get("mode") != "project":
-                raise ValueError(f"cursor version {data.get('version')!r} mode {data.get('mode')!r}")
-            return cls(
-                seen={str(k): list(v) for k, v in dict(data["seen"]).items()},
-                pass_number=int(data["pass"]),
-                after=data.get("after"),
-                in_pass=bool(data.get("in_pass")),
-            )
-        except (ValueError, TypeError, KeyError, AttributeError) as error:
-            log.warning("unreadable GitHub sync cursor (%s); syncing everything again", error)
-            return cls()
-
-    def dump(self) -> str:
-        return json.dumps(
-            {
-                "version": CURSOR_VERSION,
-                "mode": "project",
-                "pass": self.pass_number,
-                "in_pass": self.in_pass,
-                "after": self.after,
-                "seen": self.seen,
-            },
-            separators=(",", ":"),
-        )
+    after: str | None = None
+    seen: dict[str, list[Any]] = Field(default_factory=dict)
 
     def start_pass(self) -> None:
         """Begin a pass over every item, unless a killed sync left one to resume."""

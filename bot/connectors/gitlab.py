@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal, Self
 from urllib.parse import quote
 
@@ -30,11 +29,12 @@ import httpx
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from analytics.workflow import Workflow
-from bot.connectors.base import Batch, ClosesOnExit, ProgressCallback, SourceItem, SourceStatus
+from bot.connectors.base import Batch, ClosesOnExit, ProgressCallback, SourceEvent, SourceItem, SourceStatus
+from bot.connectors.cursor import utc_millis
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound
-from bot.connectors.gitlab_history import SyncState, events_from, item_from, parse_time, statuses_from
+from bot.connectors.gitlab_history import SyncState, events_from, item_from, mark, parse_time, statuses_from
 from bot.connectors.gitlab_http import Page, PrivateTokenAuth, get_all, get_page
-from bot.connectors.http import BearerAuth, HttpClient
+from bot.connectors.http import BearerAuth, HttpClient, HttpOptions, web_address
 
 Issue = Mapping[str, Any]
 GITLAB_API = "https://gitlab.com/api/v4"
@@ -60,10 +60,7 @@ class GitLabSettings(BaseModel):
     @field_validator("api_url")
     @classmethod
     def _api(cls, url: str) -> str:
-        url = url.strip().rstrip("/")
-        if not re.match(r"https?://[^/\s]+", url):
-            raise ValueError("must start with https:// (or http://), e.g. https://gitlab.com/api/v4")
-        return url
+        return web_address(url, GITLAB_API)
 
     @field_validator("project", "group")
     @classmethod
@@ -88,9 +85,9 @@ class GitLabSettings(BaseModel):
 class GitLabConnector(ClosesOnExit):
     """A GitLab project or group's issues as a flowcoach board (see the module docstring).
 
-    Keyword options (tests and benchmarks set them; boards use the defaults): ``transport``, ``sleep``,
-    ``max_retries``, ``backoff`` and ``timeout`` go to the HTTP client; ``page_size`` issues per page and
-    batch; ``events_page_size`` label or state events per page; ``overlap`` re-read at each incremental sync.
+    Keyword options (tests and benchmarks set them; boards use the defaults): ``http`` how the HTTP client
+    waits and retries; ``page_size`` issues per page and batch; ``events_page_size`` label or state events
+    per page; ``overlap`` re-read at each incremental sync.
     """
 
     def __init__(
@@ -98,14 +95,10 @@ class GitLabConnector(ClosesOnExit):
         settings: GitLabSettings,
         workflow: Workflow | None = None,
         *,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        http: HttpOptions = HttpOptions(),
         page_size: int = PAGE_SIZE,
         events_page_size: int = PAGE_SIZE,
         overlap: dt.timedelta = OVERLAP,
-        max_retries: int = 5,
-        backoff: float = 1.0,
-        timeout: float = 30.0,
     ) -> None:
         self.settings = settings
         self.page_size, self.events_page_size, self.overlap = page_size, events_page_size, overlap
@@ -117,16 +110,7 @@ class GitLabConnector(ClosesOnExit):
         self.site = re.sub(r"/api/v4$", "", settings.api_url)
         token = settings.token.get_secret_value()
         auth: httpx.Auth = BearerAuth(token) if settings.token_type == OAUTH else PrivateTokenAuth(token)
-        self.http = HttpClient(
-            settings.api_url,
-            service="GitLab",
-            auth=auth,
-            transport=transport,
-            sleep=sleep,
-            max_retries=max_retries,
-            backoff=backoff,
-            timeout=timeout,
-        )
+        self.http = HttpClient(settings.api_url, service="GitLab", auth=auth, options=http)
 
     def close(self) -> None:
         self.http.close()
@@ -163,7 +147,7 @@ class GitLabConnector(ClosesOnExit):
 
     def fetch(self, cursor: str | None, progress: ProgressCallback | None = None) -> Iterator[Batch]:
         """One batch per page of issues updated since the cursor (every issue without one)."""
-        state = SyncState.load(cursor, self.scope_path)
+        state = SyncState.load(cursor, scope=self.scope_path)
         since = state.updated - self.overlap if state.updated else None
         page, last, total = 1, cursor, None
         done: set[str] = set()
@@ -175,7 +159,7 @@ class GitLabConnector(ClosesOnExit):
                 "page": page,
             }
             if since is not None:
-                params["updated_after"] = _iso(since)
+                params["updated_after"] = utc_millis(since)
             found = self._page(f"{self.scope_path}/issues", params)
             total = total if total is not None else found.total
             batch = self._batch(found.items, state)
@@ -201,9 +185,10 @@ class GitLabConnector(ClosesOnExit):
     def _batch(self, issues: Sequence[Issue], state: SyncState) -> Batch | None:
         """The batch for one page of issues, or ``None`` when all of them were delivered already."""
         items: list[SourceItem] = []
-        events: list[Mapping[str, object]] = []
-        for issue in issues:
-            if state.delivered(issue):
+        events: list[SourceEvent] = []
+        marks = [mark(issue) for issue in issues]
+        for issue, seen in zip(issues, marks, strict=True):
+            if state.delivered(*seen):
                 continue
             base = f"/projects/{issue['project_id']}/issues/{issue['iid']}"
             history = {"per_page": self.events_page_size}
@@ -215,7 +200,7 @@ class GitLabConnector(ClosesOnExit):
             issue_events, status = events_from(issue, labels, states, self.prefix)
             items.append(item_from(issue, status))
             events.extend(issue_events)
-        state.observe(issues, self.overlap)
+        state.observe(marks, self.overlap)
         if not items:
             return None
         return Batch(items=tuple(items), events=tuple(events), cursor=state.dump())
@@ -259,7 +244,3 @@ class _Refusals:
                 f"GitLab at {self.site} accepted the token but refused to let it read {self.scope} (403): "
                 "give the token the read_api scope, and its user at least the Reporter role"
             ) from None
-
-
-def _iso(stamp: dt.datetime) -> str:
-    return stamp.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -25,21 +25,17 @@ Statuses are label ids (stable across renames), with the name after the prefix a
 from __future__ import annotations
 
 import datetime as dt
-import json
-import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.connectors.base import SourceItem, SourceStatus, StatusCategory
-
-log = logging.getLogger("flowcoach.gitlab")
+from bot.connectors.base import SourceEvent, SourceItem, SourceStatus, StatusCategory
+from bot.connectors.cursor import Mark, UpdatedSince
 
 OPEN = SourceStatus("opened", "Open", "new")
 CLOSED = SourceStatus("closed", "Closed", "done")
 CREATION_GRACE = dt.timedelta(seconds=5)
-CURSOR_VERSION = 1
 _DONE = re.compile(r"^(done|closed|complete[d]?|finished|resolved|released|shipped|deployed)$", re.I)
 _NEW = re.compile(r"^(backlog|to[\s_-]?do|todo|new|open|icebox|triage)$", re.I)
 _ORDER: dict[StatusCategory, int] = {"new": 0, "indeterminate": 1, "done": 2}
@@ -135,7 +131,7 @@ def events_from(
     label_events: Sequence[Mapping[str, Any]],
     state_events: Sequence[Mapping[str, Any]],
     prefix: str,
-) -> tuple[list[dict[str, object]], SourceStatus]:
+) -> tuple[list[SourceEvent], SourceStatus]:
     """The issue's ``created`` and ``status`` events, and its status now (see the module docstring)."""
     key, created = item_id_of(issue), parse_time(issue["created_at"])
     if issue.get("state") == "closed" and not state_events and issue.get("closed_at"):
@@ -144,20 +140,21 @@ def events_from(
         [*label_events, *state_events], key=lambda c: (parse_time(c["created_at"]), _number(c.get("id")))
     )
     replay = _Replay()
-    events: list[dict[str, object]] = []
+    events: list[SourceEvent] = []
     current: SourceStatus | None = None  # None until the creation-time changes are applied
     for at, group in _by_time(changes):
         if current is None and at > created + CREATION_GRACE:
             current = replay.status()
-            events.append(_event(key, created, "created", None, current))
+            events.append(SourceEvent(key, created, "created", None, current.id, current.name))
         for change in group:
             replay.apply(change, prefix)
-        if current is not None and replay.status().id != current.id:
-            events.append(_event(key, at, "status", current, replay.status()))
-            current = replay.status()
+        after = replay.status()
+        if current is not None and after.id != current.id:
+            events.append(SourceEvent(key, at, "status", current.id, after.id, after.name))
+            current = after
     if current is None:
         current = replay.status()
-        events.append(_event(key, created, "created", None, current))
+        events.append(SourceEvent(key, created, "created", None, current.id, current.name))
     return events, current
 
 
@@ -175,79 +172,25 @@ def _by_time(changes: list[Mapping[str, Any]]) -> Iterable[tuple[dt.datetime, li
         yield at, group
 
 
-def _event(
-    key: str, at: dt.datetime, kind: str, before: SourceStatus | None, after: SourceStatus
-) -> dict[str, object]:
-    return {
-        "item_id": key,
-        "timestamp": at,
-        "event": kind,
-        "from_status": before.id if before else None,
-        "to_status": after.id,
-        "to_status_name": after.name,
-    }
-
-
 def _number(value: object) -> int:
     text = str(value or "")
     return int(text) if text.isdigit() else 0
 
 
-@dataclass
-class SyncState:
-    """The cursor: the newest ``updated_at`` delivered, and the issues delivered within the overlap.
+class SyncState(UpdatedSince):
+    """GitLab's cursor (see :class:`UpdatedSince`): the newest ``updated_at`` delivered, the issues near it.
 
-    ``recent`` maps item ids updated within ``overlap`` of ``updated`` to their ``updated_at``: each sync
-    re-reads that window (a change committed late still shows up), and an issue whose ``updated_at`` has not
-    moved was delivered already, so it costs no history requests. ``scope`` is the project or group the
-    cursor belongs to; a cursor of another scope starts a backfill.
+    ``scope`` is the project or group the cursor belongs to; a cursor of another scope starts a backfill.
     """
 
+    SOURCE = "GitLab"
+    LOG = "flowcoach.gitlab"
+    FIRST_KEYS = ("scope",)
+
     scope: str
-    updated: dt.datetime | None = None
-    recent: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, cursor: str | None, scope: str) -> SyncState:
-        if not cursor:
-            return cls(scope)
-        try:
-            data = json.loads(cursor)
-            if data.get("version") != CURSOR_VERSION or data.get("scope") != scope:
-                raise ValueError(f"cursor of version {data.get('version')!r} for {data.get('scope')!r}")
-            updated = data.get("updated")
-            return cls(scope, parse_time(updated) if updated else None, dict(data.get("recent") or {}))
-        except (ValueError, TypeError, AttributeError) as error:
-            log.warning("unusable GitLab sync cursor (%s); syncing everything again", error)
-            return cls(scope)
-
-    def dump(self) -> str:
-        return json.dumps(
-            {
-                "version": CURSOR_VERSION,
-                "scope": self.scope,
-                "updated": _utc(self.updated) if self.updated else None,
-                "recent": dict(sorted(self.recent.items())),
-            },
-            separators=(",", ":"),
-        )
-
-    def delivered(self, issue: Mapping[str, Any]) -> bool:
-        updated = issue.get("updated_at")
-        return updated is not None and self.recent.get(item_id_of(issue)) == _utc(parse_time(updated))
-
-    def observe(self, issues: Iterable[Mapping[str, Any]], overlap: dt.timedelta) -> None:
-        for issue in issues:
-            if not issue.get("updated_at"):
-                continue
-            stamp = parse_time(issue["updated_at"])
-            self.updated = max(self.updated, stamp) if self.updated else stamp
-            self.recent[item_id_of(issue)] = _utc(stamp)
-        if self.updated is not None:
-            horizon = _utc(self.updated - overlap)
-            self.recent = {key: stamp for key, stamp in self.recent.items() if stamp >= horizon}
 
 
-def _utc(stamp: dt.datetime) -> str:
-    """Millisecond UTC text, GitLab's own precision: comparable as strings, and sent as ``updated_after``."""
-    return stamp.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def mark(issue: Mapping[str, Any]) -> Mark:
+    """An issue's item id and ``updated_at``, what the cursor tells delivered versions of an issue by."""
+    updated = issue.get("updated_at")
+    return item_id_of(issue), parse_time(updated) if updated else None

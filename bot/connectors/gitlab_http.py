@@ -7,7 +7,7 @@ the total nor a full last page is relied on to stop.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -15,21 +15,13 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from bot.connectors.errors import UnexpectedResponse
-from bot.connectors.http import HttpClient
+from bot.connectors.http import HttpClient, TokenAuth
 
 
-class PrivateTokenAuth(httpx.Auth):
-    """GitLab's ``PRIVATE-TOKEN`` header (personal, project and group access tokens); the repr hides it."""
+class PrivateTokenAuth(TokenAuth):
+    """GitLab's ``PRIVATE-TOKEN`` header (personal, project and group access tokens)."""
 
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def __repr__(self) -> str:
-        return "PrivateTokenAuth(token='***')"
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["PRIVATE-TOKEN"] = self._token
-        yield request
+    header = "PRIVATE-TOKEN"
 
 
 @dataclass(frozen=True)

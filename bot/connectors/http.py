@@ -2,7 +2,9 @@
 
 Connectors build one :class:`HttpClient` per source and call :meth:`HttpClient.get_json` and
 :meth:`HttpClient.post_json`; they never see httpx exceptions or raw failure statuses, only the errors of
-:mod:`bot.connectors.errors`, whose messages name the service and the URL path and say what to do.
+:mod:`bot.connectors.errors`, whose messages name the service and the URL path and say what to do. How
+patient a client is (timeouts, retries, waits) is one :class:`HttpOptions` value, which connectors take as
+``http=`` and hand on unchanged: boards use the defaults, tests and benchmarks set their own.
 
 Nothing here logs headers, credentials, query strings (some APIs take tokens there) or bodies, and importing
 this module makes httpx and httpcore's own loggers keep to the same rule (see :func:`_quiet_library_logs`).
@@ -15,12 +17,14 @@ import email.utils
 import functools
 import logging
 import math
+import re
 import socket
 import ssl
 import time
 from collections.abc import Callable, Collection, Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 import httpx
 
@@ -43,6 +47,8 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 # RFC 9110 idempotent methods: repeating one after an ambiguous failure cannot change the outcome.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 USER_AGENT = "flowcoach (+https://github.com/flowcoach)"
+# Headers that describe a body as it came over the wire; a rewritten response carries it decoded.
+_WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 _REFUSALS: dict[int, tuple[type[ConnectorError], str]] = {
     401: (
@@ -67,30 +73,119 @@ _REFUSALS: dict[int, tuple[type[ConnectorError], str]] = {
 }
 
 
-class BearerAuth(httpx.Auth):
-    """``Authorization: Bearer <token>`` (Jira personal access tokens, OAuth tokens); the repr hides it."""
+class TokenAuth(httpx.Auth):
+    """A secret token sent in one request header, after ``prefix``; the repr hides it.
+
+    Subclasses name the header and the prefix their source wants.
+    """
+
+    header: ClassVar[str] = "Authorization"
+    prefix: ClassVar[str] = ""
 
     def __init__(self, token: str) -> None:
         self._token = token
 
     def __repr__(self) -> str:
-        return "BearerAuth(token='***')"
+        return f"{type(self).__name__}(token='***')"
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """Add the header to every request (httpx drops it again on a redirect to another host)."""
-        request.headers["Authorization"] = f"Bearer {self._token}"
+        """Add the header to every request (redirects are never followed, so it stays with this host)."""
+        request.headers[self.header] = f"{self.prefix}{self._token}"
         yield request
+
+
+class BearerAuth(TokenAuth):
+    """``Authorization: Bearer <token>`` (Jira personal access tokens, OAuth tokens)."""
+
+    prefix = "Bearer "
+
+
+class RewritingTransport(httpx.BaseTransport):
+    """A transport around another that rewrites some of a source's answers before :class:`HttpClient`.
+
+    Sources that say "rate limited" or "refused" their own way (a GraphQL error code, a 403 with a reset
+    header) have those answers rewritten into the plain 429 (with ``Retry-After``), 401 and 403 that the
+    client already retries and maps, so every source gets the same waits, retry counts and messages.
+    Subclasses decide in :meth:`rewrite`, reading bodies with :meth:`body` and building new answers with
+    :meth:`rewritten`.
+    """
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self._inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.rewrite(request, self._inner.handle_request(request))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def rewrite(self, request: httpx.Request, response: httpx.Response) -> httpx.Response:
+        """The answer the client should see: ``response`` itself, or :meth:`rewritten`."""
+        raise NotImplementedError
+
+    @staticmethod
+    def body(response: httpx.Response) -> bytes:
+        """The whole body; the response is closed, so a failed read does not hold a pooled connection."""
+        try:
+            return response.read()
+        finally:
+            response.close()
+
+    @classmethod
+    def rewritten(
+        cls, request: httpx.Request, response: httpx.Response, status: int, retry_after: str | None = None
+    ) -> httpx.Response:
+        """``response`` as ``status`` (and with ``Retry-After``).
+
+        The body goes on decoded, so the headers that described it on the wire are left out.
+        """
+        content = cls.body(response)
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _WIRE_HEADERS]
+        if retry_after is not None:
+            headers.append(("Retry-After", retry_after))
+        return httpx.Response(
+            status, headers=headers, content=content, request=request, extensions=response.extensions
+        )
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    """How an :class:`HttpClient` waits and retries; one value that connectors pass through untouched.
+
+    ``max_retries`` counts retries, so a request is sent at most ``max_retries + 1`` times; waits grow as
+    ``backoff * 2**retry`` seconds (no jitter, so tests and benchmarks are reproducible; the scheduler
+    already spreads syncs out), capped at ``max_backoff``. ``timeout`` is per request, in seconds. ``sleep``
+    is injected so tests assert the waits without waiting. ``transport`` lets tests plug in
+    ``httpx.MockTransport``; ``None`` is the network.
+    """
+
+    transport: httpx.BaseTransport | None = None
+    sleep: Callable[[float], None] = time.sleep
+    max_retries: int = 5
+    backoff: float = 1.0
+    max_backoff: float = 60.0
+    timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0 or self.backoff < 0 or self.max_backoff < 0 or self.timeout <= 0:
+            raise ValueError("max_retries, backoff and max_backoff must be ≥ 0 and timeout > 0")
+
+    def wrap_transport(self, wrap: Callable[[httpx.BaseTransport], httpx.BaseTransport]) -> HttpOptions:
+        """These options with the transport wrapped (the network's when none is set).
+
+        For sources whose error answers need rewriting before the client's retry loop sees them (Linear's
+        and GitHub's rate limits): the wrapper then also applies to a test's injected transport.
+        """
+        return replace(self, transport=wrap(self.transport or httpx.HTTPTransport(verify=tls_context())))
 
 
 class HttpClient:
     """A JSON API client for one source: base URL, credentials, timeouts, retries and error mapping.
 
     ``service`` is the name users know the source by ("Jira"); every error message starts with it.
-    ``max_retries`` counts retries, so a request is sent at most ``max_retries + 1`` times; waits grow as
-    ``backoff * 2**retry`` seconds (no jitter, so tests and benchmarks are reproducible; the scheduler
-    already spreads syncs out), capped at ``max_backoff``. ``sleep`` is injected so tests assert the waits
-    without waiting. ``transport`` lets tests plug in ``httpx.MockTransport``. Redirects are not followed:
-    a redirect almost always means a wrong site URL or a login page, and the user should fix the URL.
+    ``options`` say how long to wait and how often to retry (see :class:`HttpOptions`). Redirects are not
+    followed: a redirect almost always means a wrong site URL or a login page, and the user should fix the
+    URL.
     """
 
     request_count: int
@@ -103,30 +198,23 @@ class HttpClient:
         service: str,
         auth: httpx.Auth | tuple[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
-        timeout: float = 30.0,
-        max_retries: int = 5,
-        backoff: float = 1.0,
-        max_backoff: float = 60.0,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
+        options: HttpOptions = HttpOptions(),
     ) -> None:
-        if max_retries < 0 or backoff < 0 or max_backoff < 0 or timeout <= 0:
-            raise ValueError("max_retries, backoff and max_backoff must be ≥ 0 and timeout > 0")
         self.service = service
-        self.timeout = timeout
-        self.max_retries = max_retries
-        self.backoff = backoff
-        self.max_backoff = max_backoff
+        self.timeout = options.timeout
+        self.max_retries = options.max_retries
+        self.backoff = options.backoff
+        self.max_backoff = options.max_backoff
         self.request_count = 0
-        self._sleep = sleep
+        self._sleep = options.sleep
         self._client = httpx.Client(
             base_url=base_url,
             auth=auth,
             headers={"Accept": "application/json", "User-Agent": USER_AGENT, **(headers or {})},
-            timeout=timeout,
+            timeout=options.timeout,
             follow_redirects=False,
             verify=tls_context(),
-            transport=transport,
+            transport=options.transport,
         )
 
     def __enter__(self) -> Self:
@@ -332,6 +420,17 @@ def paginate_by_offset(
         finished = start >= total if total is not None else len(page) < page_size
         if finished or not page:
             return
+
+
+def web_address(url: str, example: str) -> str:
+    """A source's address from its settings: trimmed, without a trailing slash, http(s) with a host.
+
+    ``example`` is a valid address of that source, for the message a settings form shows.
+    """
+    url = url.strip().rstrip("/")
+    if not re.match(r"https?://[^/\s]+", url):
+        raise ValueError(f"must start with https:// (or http://) and name the site, e.g. {example}")
+    return url
 
 
 @functools.cache

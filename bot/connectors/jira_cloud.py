@@ -21,9 +21,10 @@ from pydantic import Field, SecretStr
 from analytics.workflow import Workflow
 from bot.connectors.errors import NoPermission, NotFound, UnexpectedResponse
 from bot.connectors.http import BearerAuth, paginate_by_offset, paginate_by_token
-from bot.connectors.jira import Issue, JiraConnector
-from bot.connectors.jira_common import FLAGGED, JiraScope, chunks
+from bot.connectors.jira_base import JiraConnector
+from bot.connectors.jira_common import FLAGGED, JiraScope
 from bot.connectors.jira_projects import JiraProject, cloud_projects
+from bot.connectors.sweeping import Issue, chunks
 
 log = logging.getLogger("flowcoach.jira")
 BULK_ISSUES = 1000  # issues per bulkfetch request, Jira's documented maximum

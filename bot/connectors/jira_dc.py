@@ -20,9 +20,10 @@ from pydantic import Field, SecretStr
 from analytics.workflow import Workflow
 from bot.connectors.errors import NotFound
 from bot.connectors.http import BearerAuth, paginate_by_offset
-from bot.connectors.jira import Issue, JiraConnector
+from bot.connectors.jira_base import JiraConnector
 from bot.connectors.jira_common import JiraScope
 from bot.connectors.jira_projects import JiraProject, server_projects
+from bot.connectors.sweeping import Issue
 
 log = logging.getLogger("flowcoach.jira")
 CHANGELOG_PAGE = 100

@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
@@ -29,17 +28,17 @@ import httpx
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from analytics.workflow import Workflow
-from bot.connectors.base import Batch, ClosesOnExit, ProgressCallback, SourceStatus
+from bot.connectors.base import SourceStatus
+from bot.connectors.cursor import Mark, utc_millis
 from bot.connectors.errors import NotFound
-from bot.connectors.http import BearerAuth
-from bot.connectors.jira_common import KeySet, chunks
+from bot.connectors.http import BearerAuth, HttpOptions, web_address
 from bot.connectors.linear_events import (
     Issue,
     SyncState,
     events_from,
     item_from,
+    mark,
     statuses_from,
-    utc_text,
 )
 from bot.connectors.linear_graphql import (
     ISSUE_HISTORY,
@@ -50,6 +49,7 @@ from bot.connectors.linear_graphql import (
     ApiKeyAuth,
     LinearApi,
 )
+from bot.connectors.sweeping import Delivery, SweepingConnector
 
 log = logging.getLogger("flowcoach.linear")
 DEFAULT_API_URL = "https://api.linear.app"
@@ -86,10 +86,7 @@ class LinearSettings(BaseModel):
     @field_validator("api_url")
     @classmethod
     def _url(cls, url: str) -> str:
-        url = url.strip().rstrip("/")
-        if not re.match(r"https?://[^/\s]+", url):
-            raise ValueError("must start with https:// (or http://), e.g. https://api.linear.app")
-        return url
+        return web_address(url, DEFAULT_API_URL)
 
     def uses_oauth(self) -> bool:
         if self.auth == "auto":
@@ -97,35 +94,34 @@ class LinearSettings(BaseModel):
         return self.auth == "oauth"
 
 
-class LinearConnector(ClosesOnExit):
+class LinearConnector(SweepingConnector[SyncState]):
     """A Linear team as a flowcoach board (see the module docstring).
 
-    Keyword options (tests and benchmarks set them; boards use the defaults): ``transport``, ``sleep``,
-    ``max_retries``, ``backoff`` and ``timeout`` go to the HTTP client; ``clock`` returns the aware current
-    time (sweep schedule, rate-limit resets); ``page_size`` issues per page and batch; ``history_page``
-    history entries read inline per issue; ``overlap`` and ``sweep_every`` as in the module docstring.
+    Keyword options (tests and benchmarks set them; boards use the defaults): ``http`` how the HTTP client
+    waits and retries; ``clock`` returns the aware current time (sweep schedule, rate-limit resets);
+    ``page_size`` issues per page and batch; ``history_page`` history entries read inline per issue;
+    ``overlap`` and ``sweep_every`` as in the module docstring.
     """
+
+    cursor_type = SyncState
+    service = "Linear"
+    log = logging.getLogger("flowcoach.linear")
 
     def __init__(
         self,
         settings: LinearSettings,
         workflow: Workflow | None = None,
         *,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        http: HttpOptions = HttpOptions(),
         clock: Callable[[], dt.datetime] | None = None,
         page_size: int = PAGE_SIZE,
         history_page: int = HISTORY_PAGE,
         overlap: dt.timedelta = OVERLAP,
         sweep_every: dt.timedelta = SWEEP_EVERY,
-        max_retries: int = 5,
-        backoff: float = 1.0,
-        timeout: float = 30.0,
     ) -> None:
+        super().__init__(clock=clock, page_size=page_size, overlap=overlap, sweep_every=sweep_every)
         self.team_key, self.project = settings.team_key, settings.project
-        self.page_size, self.history_page = page_size, history_page
-        self.overlap, self.sweep_every = overlap, sweep_every
-        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.history_page = history_page
         secret = settings.api_key.get_secret_value()
         auth: httpx.Auth = BearerAuth(secret) if settings.uses_oauth() else ApiKeyAuth(secret)
         what = "OAuth token" if settings.uses_oauth() else "API key"
@@ -141,11 +137,7 @@ class LinearConnector(ClosesOnExit):
                 "this team; give the key read access to the team, or ask a workspace admin to add you to it"
             ),
             clock=self._clock,
-            transport=transport,
-            sleep=sleep,
-            max_retries=max_retries,
-            backoff=backoff,
-            timeout=timeout,
+            http=http,
         )
 
     def close(self) -> None:
@@ -169,38 +161,6 @@ class LinearConnector(ClosesOnExit):
         """The team's workflow states with categories from their types (canceled counts as done)."""
         team = self._team_from(self.api.query(TEAM, {"key": self.team_key}), "this account")
         return statuses_from(((team.get("states") or {}).get("nodes")) or [])
-
-    def fetch(self, cursor: str | None, progress: ProgressCallback | None = None) -> Iterator[Batch]:
-        """Batches of issues updated since the cursor (every issue without one), then a sweep when due."""
-        state = SyncState.load(cursor)
-        now = self._clock()
-        if state.paging is None:
-            since = utc_text(state.updated - self.overlap) if state.updated else None
-            state.paging = {"since": since, "after": None}
-            if since is None:
-                state.swept_at = state.swept_at or now  # a backfill delivers every issue: as good as a sweep
-        last, done = cursor, 0
-        while state.paging is not None:
-            since = state.paging["since"]
-            connection = self._issues_page(self._filter(since), state.paging["after"])
-            issues = list(connection.get("nodes") or [])
-            page_info = connection.get("pageInfo") or {}
-            following = page_info.get("endCursor") if page_info.get("hasNextPage") else None
-            state.paging = {"since": since, "after": following} if following else None
-            batch = self._batch(issues, state)
-            if batch is not None:
-                last = batch.cursor
-                yield batch
-            done += len(issues)
-            if progress is not None:
-                progress(done, None)
-        if state.swept_at is None or now - state.swept_at >= self.sweep_every:
-            for batch in self._sweep(state, now):
-                last = batch.cursor
-                yield batch
-        final = state.dump()
-        if final != last:
-            yield Batch(items=(), events=(), cursor=final)
 
     # -- the sync --------------------------------------------------------------------------------------
 
@@ -267,18 +227,33 @@ class LinearConnector(ClosesOnExit):
             page_info = history.get("pageInfo") or {}
         return entries
 
-    def _batch(self, issues: Sequence[Issue], state: SyncState) -> Batch | None:
-        """The batch for one page, or ``None`` when the overlap brought back only delivered issues."""
-        fresh = [issue for issue in issues if not state.delivered(issue)]
+    # -- the sync (see ``sweeping``) -----------------------------------------------------------------------
+
+    def _updated_pages(self, state: SyncState) -> Iterator[tuple[Sequence[Issue], int | None]]:
+        """Pages of one query; ``state.paging`` says which, so that a killed run resumes the same query."""
+        if state.paging is None:
+            since = utc_millis(state.updated - self.overlap) if state.updated else None
+            state.paging = {"since": since, "after": None}
+        while state.paging is not None:
+            since = state.paging["since"]
+            connection = self._issues_page(self._filter(since), state.paging["after"])
+            page_info = connection.get("pageInfo") or {}
+            following = page_info.get("endCursor") if page_info.get("hasNextPage") else None
+            state.paging = {"since": since, "after": following} if following else None
+            yield list(connection.get("nodes") or []), None
+
+    def _mark(self, issue: Issue) -> Mark:
+        return mark(issue)
+
+    def _deliver(self, fresh: Sequence[Issue]) -> Delivery:
         live = [issue for issue in fresh if not issue.get("trashed")]
         removed = tuple(str(issue["identifier"]) for issue in fresh if issue.get("trashed"))
         items = tuple(item_from(issue) for issue in live)
         events = tuple(event for issue in live for event in events_from(issue, self._history(issue)))
-        state.observe(issues, self.overlap)
-        return Batch(items, events, state.dump(), removed) if fresh else None
+        return items, events, removed
 
-    def _sweep(self, state: SyncState, now: dt.datetime) -> Iterator[Batch]:
-        """Report the identifiers that left the board, and deliver any issue that was never delivered."""
+    def _board_keys(self) -> dict[str, str]:
+        """Identifier → id of every issue of the team (and project) not in the trash."""
         current: dict[str, str] = {}
         after: str | None = None
         while True:
@@ -289,20 +264,10 @@ class LinearConnector(ClosesOnExit):
             page_info = connection.get("pageInfo") or {}
             after = page_info.get("endCursor") if page_info.get("hasNextPage") else None
             if after is None:
-                break
-        known = state.known.keys()
-        missing = sorted(set(current) - known)
-        for chunk in chunks([current[key] for key in missing], self.page_size):
-            connection = self._issues_page(self._filter(None, chunk), None)
-            batch = self._batch(list(connection.get("nodes") or []), state)
-            if batch is not None:
-                yield batch
-        removed = tuple(sorted(known - set(current)))
-        log.info(
-            "Linear sweep of team %s: %d issues, %d gone, %d never seen",
-            *(self.team_key, len(current), len(removed), len(missing)),
-        )
-        state.known = KeySet(current)
-        state.recent = {key: stamp for key, stamp in state.recent.items() if key in current}
-        state.swept_at = now
-        yield Batch(items=(), events=(), cursor=state.dump(), removed=removed)
+                return current
+
+    def _issues_by(self, handles: Sequence[str]) -> Iterator[Sequence[Issue]]:
+        yield list(self._issues_page(self._filter(None, handles), None).get("nodes") or [])
+
+    def _scope(self) -> str:
+        return f"team {self.team_key}"

@@ -9,18 +9,13 @@ a ``toState`` are state changes. Statuses are Linear's workflow-state ids, with 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import logging
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bot.connectors.base import SourceItem, SourceStatus, StatusCategory
-from bot.connectors.jira_common import KeySet
+from bot.connectors.base import SourceEvent, SourceItem, SourceStatus, StatusCategory
+from bot.connectors.cursor import Mark, SweptSince
 
-log = logging.getLogger("flowcoach.linear")
 Issue = Mapping[str, Any]
-CURSOR_VERSION = 1
 
 # Linear's state types, in the order a card crosses them; canceled is a done state marked discarded, so the
 # proposed workflow keeps it out of throughput.
@@ -38,11 +33,6 @@ _TYPE_ORDER = {name: rank for rank, name in enumerate(_CATEGORY_OF)}
 def parse_time(text: str) -> dt.datetime:
     """An aware datetime from Linear's ``2026-01-05T09:00:00.000Z``."""
     return dt.datetime.fromisoformat(text)
-
-
-def utc_text(stamp: dt.datetime) -> str:
-    """The form Linear's date filters take and the cursor stores: UTC with milliseconds."""
-    return stamp.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def statuses_from(states: Iterable[Mapping[str, Any]]) -> list[SourceStatus]:
@@ -76,7 +66,7 @@ def item_from(issue: Issue) -> SourceItem:
     )
 
 
-def events_from(issue: Issue, history: Iterable[Mapping[str, Any]]) -> list[dict[str, object]]:
+def events_from(issue: Issue, history: Iterable[Mapping[str, Any]]) -> list[SourceEvent]:
     """The issue's events from its whole history (any order; entries other than state changes are ignored)."""
     key = str(issue["identifier"])
     changes = sorted(
@@ -93,96 +83,30 @@ def events_from(issue: Issue, history: Iterable[Mapping[str, Any]]) -> list[dict
             # An entry without a fromState is the issue getting its first state: the created event says that.
             start = first["toState"]
             changes = changes[1:]
-    events = [_event(key, parse_time(issue["createdAt"]), "created", None, start)]
+    created = parse_time(issue["createdAt"])
+    events = [SourceEvent.of(key, created, "created", None, start.get("id"), start.get("name"))]
     for entry in changes:
-        before = (entry.get("fromState") or {}).get("id")
-        events.append(_event(key, parse_time(entry["createdAt"]), "status", before, entry["toState"]))
+        before, after = (entry.get("fromState") or {}).get("id"), entry["toState"]
+        at = parse_time(entry["createdAt"])
+        events.append(SourceEvent.of(key, at, "status", before, after.get("id"), after.get("name")))
     return events
 
 
-def _event(
-    key: str, at: dt.datetime, kind: str, before: object, after: Mapping[str, Any]
-) -> dict[str, object]:
-    return {
-        "item_id": key,
-        "timestamp": at,
-        "event": kind,
-        "from_status": None if before is None else str(before),
-        "to_status": None if after.get("id") is None else str(after["id"]),
-        "to_status_name": None if after.get("name") is None else str(after["name"]),
-    }
+class SyncState(SweptSince):
+    """Linear's cursor (see :class:`SweptSince`), and the page a run is on.
 
-
-@dataclass
-class SyncState:
-    """The cursor: how far the team is synced, the page a run is on, what was delivered, which keys exist.
-
-    ``updated`` is the newest ``updatedAt`` delivered (Linear's clock, so no skew); the next run asks for
-    issues updated since then minus an overlap. ``paging`` is set while a run is paging: the ``since`` that
-    run filters by (``None`` for a backfill) and the ``endCursor`` of its last delivered page, so a killed run
-    resumes with the very same query after that page. ``recent`` maps identifiers updated within the overlap
-    to their ``updatedAt``, so the overlap does not deliver unchanged issues again; ``known`` is every
-    identifier delivered, for the sweep to tell which vanished.
+    ``updated`` is the newest ``updatedAt`` delivered. ``paging`` is set while a run is paging: the ``since``
+    that run filters by (``None`` for a backfill) and the ``endCursor`` of its last delivered page, so a
+    killed run resumes with the very same query after that page.
     """
 
-    updated: dt.datetime | None = None
+    SOURCE = "Linear"
+    LOG = "flowcoach.linear"
+    FIRST_KEYS = ("updated", "paging")
+
     paging: dict[str, str | None] | None = None
-    recent: dict[str, str] = field(default_factory=dict)
-    known: KeySet = field(default_factory=KeySet)
-    swept_at: dt.datetime | None = None
-
-    @classmethod
-    def load(cls, cursor: str | None) -> SyncState:
-        """The state a cursor describes; no cursor, or an unreadable one, starts a full backfill."""
-        if not cursor:
-            return cls()
-        try:
-            data = json.loads(cursor)
-            if data.get("version") != CURSOR_VERSION:
-                raise ValueError(f"cursor version {data.get('version')!r}")
-            paging = data.get("paging")
-            return cls(
-                updated=_time_or_none(data.get("updated")),
-                paging=None
-                if paging is None
-                else {"since": paging.get("since"), "after": paging.get("after")},
-                recent=dict(data.get("recent") or {}),
-                known=KeySet.decode(data.get("known") or {}),
-                swept_at=_time_or_none(data.get("swept_at")),
-            )
-        except (ValueError, TypeError, AttributeError) as error:
-            log.warning("unreadable Linear sync cursor (%s); syncing everything again", error)
-            return cls()
-
-    def dump(self) -> str:
-        return json.dumps(
-            {
-                "version": CURSOR_VERSION,
-                "updated": utc_text(self.updated) if self.updated else None,
-                "paging": self.paging,
-                "recent": dict(sorted(self.recent.items())),
-                "known": self.known.encode(),
-                "swept_at": self.swept_at.isoformat() if self.swept_at else None,
-            },
-            separators=(",", ":"),
-        )
-
-    def delivered(self, issue: Issue) -> bool:
-        """Whether this exact version of the issue (same identifier, same ``updatedAt``) was delivered."""
-        key = str(issue["identifier"])
-        return self.recent.get(key) == utc_text(parse_time(issue["updatedAt"])) and key in self.known
-
-    def observe(self, issues: Sequence[Issue], overlap: dt.timedelta) -> None:
-        """Record issues as delivered: advance ``updated``, remember the recent ones and every identifier."""
-        for issue in issues:
-            key, stamp = str(issue["identifier"]), parse_time(issue["updatedAt"])
-            self.known.add(key)
-            self.updated = max(self.updated, stamp) if self.updated else stamp
-            self.recent[key] = utc_text(stamp)
-        if self.updated is not None:
-            horizon = utc_text(self.updated - overlap)
-            self.recent = {k: v for k, v in self.recent.items() if v >= horizon and k in self.known}
 
 
-def _time_or_none(text: object) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(str(text)) if text else None
+def mark(issue: Issue) -> Mark:
+    """An issue's identifier and ``updatedAt``, what the cursor tells delivered versions of an issue by."""
+    return str(issue["identifier"]), parse_time(issue["updatedAt"])

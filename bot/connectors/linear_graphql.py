@@ -12,20 +12,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
 
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, UnexpectedResponse
-from bot.connectors.http import HttpClient, tls_context
+from bot.connectors.http import HttpClient, HttpOptions, RewritingTransport, TokenAuth
 
 log = logging.getLogger("flowcoach.linear")
 SERVICE = "Linear"
 RESET_HEADERS = ("X-RateLimit-Requests-Reset", "X-RateLimit-Complexity-Reset", "X-RateLimit-Endpoint-Reset")
 _STATUS_FOR_CODE = {"RATELIMITED": 429, "AUTHENTICATION_ERROR": 401, "FORBIDDEN": 403}
-# Headers that describe the body as it came over the wire; a rewritten response carries it decoded.
-_WIRE_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
 
 HISTORY_NODES = "nodes { id createdAt fromState { id name } toState { id name } }"
 ISSUE_FIELDS = f"""
@@ -64,21 +62,11 @@ PROJECTS = """query Projects($filter: ProjectFilter) {
 }"""
 
 
-class ApiKeyAuth(httpx.Auth):
-    """A personal API key goes in ``Authorization`` as it is, without ``Bearer``; the repr hides it."""
-
-    def __init__(self, key: str) -> None:
-        self._key = key
-
-    def __repr__(self) -> str:
-        return "ApiKeyAuth(key='***')"
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = self._key
-        yield request
+class ApiKeyAuth(TokenAuth):
+    """A personal API key goes in ``Authorization`` as it is, without ``Bearer``."""
 
 
-class LinearTransport(httpx.BaseTransport):
+class LinearTransport(RewritingTransport):
     """Rewrites Linear's GraphQL error answers into the HTTP statuses :class:`HttpClient` acts on.
 
     ``clock`` is the aware current time: the reset headers are absolute, and tests fix the clock to assert
@@ -86,33 +74,16 @@ class LinearTransport(httpx.BaseTransport):
     """
 
     def __init__(self, inner: httpx.BaseTransport, clock: Callable[[], dt.datetime]) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._clock = clock
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = self._inner.handle_request(request)
+    def rewrite(self, request: httpx.Request, response: httpx.Response) -> httpx.Response:
         if response.status_code not in (400, 401, 403, 429):
             return response
-        try:
-            response.read()
-        finally:
-            response.close()
-        status = _STATUS_FOR_CODE.get(error_code(_json_or_none(response.content)) or "")
-        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _WIRE_HEADERS]
-        if status == 429:
-            wait = self._wait(response.headers)
-            if wait is not None:
-                headers.append(("Retry-After", f"{wait:.3f}"))
-        return httpx.Response(
-            status or response.status_code,
-            headers=headers,
-            content=response.content,
-            request=request,
-            extensions=response.extensions,
-        )
-
-    def close(self) -> None:
-        self._inner.close()
+        status = _STATUS_FOR_CODE.get(error_code(_json_or_none(self.body(response))) or "")
+        wait = self._wait(response.headers) if status == 429 else None
+        retry_after = None if wait is None else f"{wait:.3f}"
+        return self.rewritten(request, response, status or response.status_code, retry_after)
 
     def _wait(self, headers: httpx.Headers) -> float | None:
         """Seconds until the latest of the limits that ran out resets, from its epoch-millisecond header."""
@@ -142,18 +113,15 @@ class LinearApi:
         refused: str,
         denied: str,
         clock: Callable[[], dt.datetime],
-        transport: httpx.BaseTransport | None = None,
-        **options: Any,
+        http: HttpOptions = HttpOptions(),
     ) -> None:
         self.refused, self.denied = refused, denied
-        inner = transport or httpx.HTTPTransport(verify=tls_context())
         self.http = HttpClient(
             api_url,
             service=SERVICE,
             auth=auth,
             headers={"Content-Type": "application/json"},
-            transport=LinearTransport(inner, clock),
-            **options,
+            options=http.wrap_transport(lambda inner: LinearTransport(inner, clock)),
         )
 
     def close(self) -> None:

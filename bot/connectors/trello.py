@@ -15,17 +15,15 @@
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-import httpx
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from analytics.workflow import Workflow
 from bot.connectors.base import Batch, ClosesOnExit, ProgressCallback, SourceItem, SourceStatus
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, UnexpectedResponse
-from bot.connectors.http import HttpClient
+from bot.connectors.http import HttpClient, HttpOptions, web_address
 from bot.connectors.trello_actions import (
     ACTION_FILTER,
     CARD_FIELDS,
@@ -68,18 +66,14 @@ class TrelloSettings(BaseModel):
     @field_validator("api_url")
     @classmethod
     def _api_url(cls, url: str) -> str:
-        url = url.strip().rstrip("/")
-        if not re.match(r"https?://[^/\s]+", url):
-            raise ValueError(f"must start with https:// (or http://), e.g. {API_URL}")
-        return url
+        return web_address(url, API_URL)
 
 
 class TrelloConnector(ClosesOnExit):
     """One Trello board as a flowcoach board (see the module docstring).
 
-    Keyword options (tests and benchmarks set them; boards use the defaults): ``transport``, ``sleep``,
-    ``max_retries``, ``backoff`` and ``timeout`` go to :class:`HttpClient`; ``page_size`` is actions per
-    request and per batch.
+    Keyword options (tests and benchmarks set them; boards use the defaults): ``http`` how the HTTP client
+    waits and retries; ``page_size`` is actions per request and per batch.
     """
 
     def __init__(
@@ -87,11 +81,7 @@ class TrelloConnector(ClosesOnExit):
         settings: TrelloSettings,
         workflow: Workflow | None = None,
         *,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        max_retries: int = 5,
-        backoff: float = 1.0,
-        timeout: float = 30.0,
+        http: HttpOptions = HttpOptions(),
         page_size: int = PAGE_SIZE,
     ) -> None:
         if not 1 <= page_size <= PAGE_SIZE:
@@ -99,15 +89,7 @@ class TrelloConnector(ClosesOnExit):
         self.board = settings.board
         self.page_size = page_size
         self._auth = {"key": settings.key, "token": settings.token.get_secret_value()}
-        self.http = HttpClient(
-            settings.api_url,
-            service="Trello",
-            transport=transport,
-            sleep=sleep,
-            max_retries=max_retries,
-            backoff=backoff,
-            timeout=timeout,
-        )
+        self.http = HttpClient(settings.api_url, service="Trello", options=http)
 
     def close(self) -> None:
         self.http.close()

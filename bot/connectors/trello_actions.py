@@ -9,16 +9,12 @@ other page to be turned into events (pages come newest first, so a card's creati
 from __future__ import annotations
 
 import datetime as dt
-import json
-import logging
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from bot.connectors.base import SourceItem, SourceStatus, StatusCategory
-
-log = logging.getLogger("flowcoach.trello")
+from bot.connectors.base import SourceEvent, SourceItem, SourceStatus, StatusCategory
+from bot.connectors.cursor import VersionedCursor
 
 # The actions that place a card in a list, move it, archive or restore it, or take it off the board.
 ARRIVALS = ("createCard", "copyCard", "convertToCardFromCheckItem", "moveCardToBoard")
@@ -30,7 +26,6 @@ CARD_FIELDS = "id,idShort,shortLink,name,shortUrl,idList,closed,dateLastActivity
 ARCHIVED_ID = "archived"
 ARCHIVED = SourceStatus(ARCHIVED_ID, "Archived", "done")
 _DONE_NAME = re.compile(r"\b(done|complete|completed|shipped|released|finished|closed)\b", re.IGNORECASE)
-CURSOR_VERSION = 1
 
 
 def statuses_from(lists: Iterable[Mapping[str, Any]]) -> list[SourceStatus]:
@@ -92,7 +87,7 @@ def parse_time(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def event_from(action: Mapping[str, Any]) -> dict[str, object] | None:
+def event_from(action: Mapping[str, Any]) -> SourceEvent | None:
     """The event one action means, or ``None`` (a departure, or an update that moved nothing)."""
     kind, data = action.get("type"), action.get("data") or {}
     card = data.get("card") or {}
@@ -101,37 +96,24 @@ def event_from(action: Mapping[str, Any]) -> dict[str, object] | None:
     at, key = parse_time(str(action["date"])), item_key(card)
     if kind in ARRIVALS:
         place = data.get("list") or {}
-        return _event(key, at, "created", None, place.get("id") or card.get("idList"), place.get("name"))
+        where = place.get("id") or card.get("idList")
+        return SourceEvent.of(key, at, "created", None, where, place.get("name"))
     if kind != "updateCard":
         return None
     old = data.get("old") or {}
     if "listAfter" in data:
         before, after = data.get("listBefore") or {}, data["listAfter"] or {}
-        return _event(key, at, "status", before.get("id"), after.get("id"), after.get("name"))
+        return SourceEvent.of(key, at, "status", before.get("id"), after.get("id"), after.get("name"))
     if "closed" in old and bool(old["closed"]) != bool(card.get("closed")):
         place = data.get("list") or {}
         where = place.get("id") or card.get("idList")
         if card.get("closed"):
-            return _event(key, at, "status", where, ARCHIVED_ID, ARCHIVED.name)
-        return _event(key, at, "status", ARCHIVED_ID, where, place.get("name"))
+            return SourceEvent.of(key, at, "status", where, ARCHIVED_ID, ARCHIVED.name)
+        return SourceEvent.of(key, at, "status", ARCHIVED_ID, where, place.get("name"))
     return None
 
 
-def _event(
-    key: str, at: dt.datetime, kind: str, before: object, after: object, name: object
-) -> dict[str, object]:
-    return {
-        "item_id": key,
-        "timestamp": at,
-        "event": kind,
-        "from_status": None if before is None else str(before),
-        "to_status": None if after is None else str(after),
-        "to_status_name": None if name is None else str(name),
-    }
-
-
-@dataclass
-class ActionCursor:
+class ActionCursor(VersionedCursor):
     """Where the sync stands in the board's action history, which Trello pages newest first.
 
     A *run* reads every action newer than ``since`` (all of them when ``None``), page by page backwards:
@@ -141,29 +123,12 @@ class ActionCursor:
     Actions made while a run pages backwards are newer than ``newest`` and wait for the next run.
     """
 
+    SOURCE = "Trello"
+    LOG = "flowcoach.trello"
+
     since: str | None = None
     newest: str | None = None
     before: str | None = None
-
-    @classmethod
-    def load(cls, cursor: str | None) -> ActionCursor:
-        """The state a cursor describes; no cursor, or one from another version, starts a full backfill."""
-        if not cursor:
-            return cls()
-        try:
-            data = json.loads(cursor)
-            if data.get("version") != CURSOR_VERSION:
-                raise ValueError(f"cursor version {data.get('version')!r}")
-            return cls(**{name: _text_or_none(data.get(name)) for name in ("since", "newest", "before")})
-        except (ValueError, TypeError, AttributeError) as error:
-            log.warning("unreadable Trello sync cursor (%s); syncing everything again", error)
-            return cls()
-
-    def dump(self) -> str:
-        return json.dumps(
-            {"version": CURSOR_VERSION, "since": self.since, "newest": self.newest, "before": self.before},
-            separators=(",", ":"),
-        )
 
     def observe(self, page: list[Mapping[str, Any]], *, last: bool) -> None:
         """Count a delivered page (newest action first); ``last`` when it reached the end of the run."""
@@ -172,7 +137,3 @@ class ActionCursor:
             self.before = str(page[-1]["id"])
         if last:
             self.since, self.newest, self.before = self.newest or self.since, None, None
-
-
-def _text_or_none(value: object) -> str | None:
-    return str(value) if value else None

@@ -8,7 +8,7 @@ sync killed after its commit) changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,7 @@ from sqlalchemy.sql.sqltypes import NullType
 
 from analytics.eventlog import EVENT_COLUMNS
 from analytics.workflow import Workflow
-from bot.connectors.base import Batch, SourceItem
+from bot.connectors.base import Batch, SourceEvent, SourceItem
 from bot.store.models import Event, WorkItem, utcnow
 
 EVENT_FIELDS = ("item_id", "timestamp", "event", "from_status", "to_status", "to_status_name", "reason")
@@ -39,7 +39,7 @@ def store_batch(session: Session, board_id: int, batch: Batch) -> int:
     return added
 
 
-def insert_events(session: Session, board_id: int, events: Iterable[Mapping[str, object]]) -> int:
+def insert_events(session: Session, board_id: int, events: Iterable[SourceEvent]) -> int:
     """Insert events, skipping ones already stored; returns how many were new."""
     rows = [_event_row(board_id, event) for event in events]
     if not rows:
@@ -50,20 +50,22 @@ def insert_events(session: Session, board_id: int, events: Iterable[Mapping[str,
     return len(session.execute(statement, rows).all())
 
 
-def _event_row(board_id: int, event: Mapping[str, object]) -> dict[str, Any]:
-    timestamp = event["timestamp"]
+def _event_row(board_id: int, event: SourceEvent) -> dict[str, Any]:
+    timestamp = event.timestamp
     if isinstance(timestamp, pd.Timestamp):
         timestamp = timestamp.to_pydatetime()
     if not isinstance(timestamp, dt.datetime) or timestamp.tzinfo is None:
-        raise ValueError(f"event of {event.get('item_id')!r} needs an aware datetime, got {timestamp!r}")
-    row: dict[str, Any] = {"board_id": board_id}
-    for name in EVENT_FIELDS:
-        value = event.get(name)
-        row[name] = None if value is None or (isinstance(value, float) and np.isnan(value)) else value
-    row["timestamp"] = timestamp
-    row["event"] = str(row["event"] or "status")
-    row["to_status"] = str(row["to_status"] or "")  # '' rather than NULL: see the unique key in models.py
-    return row
+        raise ValueError(f"event of {event.item_id!r} needs an aware datetime, got {timestamp!r}")
+    return {
+        "board_id": board_id,
+        "item_id": event.item_id,
+        "timestamp": timestamp,
+        "event": event.event,
+        "from_status": event.from_status,
+        "to_status": event.to_status or "",  # '' rather than NULL: see the unique key in models.py
+        "to_status_name": event.to_status_name,
+        "reason": event.reason,
+    }
 
 
 def _upsert_items(session: Session, board_id: int, items: Sequence[SourceItem]) -> None:

@@ -13,6 +13,7 @@ from analytics.document import metrics_document
 from analytics.measures import board_metrics
 from analytics.workflow import parse_workflow
 from bot.connectors.files import read_event_log
+from bot.connectors.http import HttpOptions
 from bot.connectors.jira_cloud import JiraCloudConnector, JiraCloudSettings
 from bot.services.sync import sync_board
 from bot.store.boards import add_board
@@ -49,7 +50,7 @@ def new_board(sessions, name="Team"):
 
 def connector(jira, **options):
     settings = JiraCloudSettings(url=jira.url, email=jira.email, token=jira.token, project=jira.project)
-    return JiraCloudConnector(settings, sleep=lambda _seconds: None, **options)
+    return JiraCloudConnector(settings, http=HttpOptions(sleep=lambda _seconds: None), **options)
 
 
 def event_count(sessions, board_id):
@@ -92,7 +93,7 @@ def test_rate_limit_and_server_errors_are_retried_into_a_complete_sync(sessions,
     jira.fail("/rest/api/3/changelog/bulkfetch", 500)
     waits: list[float] = []
     settings = JiraCloudSettings(url=jira.url, email=jira.email, token=jira.token, project=jira.project)
-    with JiraCloudConnector(settings, sleep=waits.append) as source:
+    with JiraCloudConnector(settings, http=HttpOptions(sleep=waits.append)) as source:
         sync_board(sessions, board, source)
     assert 2.0 in waits
     assert event_count(sessions, board) == 23 * 7
@@ -112,8 +113,8 @@ def test_metrics_from_the_store_equal_metrics_from_the_same_events_in_a_file(ses
         writer.writerow(["item_id", "timestamp", "event", "from_status", "to_status"])
         for batch in source.fetch(None):
             for event in batch.events:
-                name = event.get("to_status_name") or event.get("to_status") or ""
-                writer.writerow([event["item_id"], event["timestamp"].isoformat(), event["event"], "", name])
+                name = event.to_status_name or event.to_status or ""
+                writer.writerow([event.item_id, event.timestamp.isoformat(), event.event, "", name])
     from_file = read_event_log(path, workflow).events
     asof = pd.Timestamp("2026-01-20T00:00Z")
     assert metrics_document(board_metrics(stored, workflow, asof)) == metrics_document(

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select
 from analytics.document import metrics_document
 from analytics.measures import board_metrics
 from bot.connectors import file as file_connector
-from bot.connectors.base import Batch, SourceItem
+from bot.connectors.base import Batch, SourceEvent, SourceItem
 from bot.connectors.file import FileConnector, FileSettings
 from bot.connectors.files import load_workflow, read_event_log
 from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
@@ -78,9 +78,9 @@ def test_redelivered_events_are_stored_once(engine):
     board_id = sample_board(engine)
     stamp = dt.datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
     events = (
-        {"item_id": "A", "timestamp": stamp, "event": "created", "to_status": "To Do"},
-        {"item_id": "A", "timestamp": stamp + dt.timedelta(hours=1), "event": "blocked", "reason": "waiting"},
-        {"item_id": "A", "timestamp": stamp + dt.timedelta(hours=2), "event": "unblocked"},
+        SourceEvent("A", stamp, "created", to_status="To Do"),
+        SourceEvent("A", stamp + dt.timedelta(hours=1), "blocked", reason="waiting"),
+        SourceEvent("A", stamp + dt.timedelta(hours=2), "unblocked"),
     )
     first = Batch(items=(SourceItem("A", title="Old"),), events=events, cursor="c1")
     second = Batch(items=(SourceItem("A", title="New"),), events=events, cursor="c2")
@@ -102,10 +102,7 @@ def test_removed_items_leave_the_metrics(engine):
     sessions = session_factory(engine)
     board_id = sample_board(engine)
     stamp = dt.datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
-    events = tuple(
-        {"item_id": item, "timestamp": stamp, "event": "status", "to_status": "In Development"}
-        for item in "AB"
-    )
+    events = tuple(SourceEvent(item, stamp, "status", to_status="In Development") for item in "AB")
     with sessions.begin() as session:
         store_batch(
             session, board_id, Batch(items=(SourceItem("A"), SourceItem("B")), events=events, cursor=None)
@@ -174,13 +171,13 @@ def test_timestamps_come_back_aware_and_naive_ones_are_refused(engine):
     sessions = session_factory(engine)
     board_id = sample_board(engine)
     zurich = dt.timezone(dt.timedelta(hours=1))
-    event = {"item_id": "A", "timestamp": dt.datetime(2026, 1, 5, 10, 0, tzinfo=zurich), "to_status": "Done"}
+    event = SourceEvent("A", dt.datetime(2026, 1, 5, 10, 0, tzinfo=zurich), to_status="Done")
     with sessions.begin() as session:
         store_batch(session, board_id, Batch(items=(), events=(event,), cursor=None))
     with sessions() as session:
         stored = session.scalars(select(Event.timestamp)).one()
     assert stored == dt.datetime(2026, 1, 5, 9, 0, tzinfo=UTC) and stored.tzinfo is not None
-    naive = {"item_id": "B", "timestamp": dt.datetime(2026, 1, 5, 10, 0), "to_status": "Done"}
+    naive = SourceEvent("B", dt.datetime(2026, 1, 5, 10, 0), to_status="Done")
     with pytest.raises(ValueError, match="aware"), sessions.begin() as session:
         store_batch(session, board_id, Batch(items=(), events=(naive,), cursor=None))
 

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -16,9 +17,10 @@ from analytics.measures import board_metrics
 from analytics.workflow import parse_workflow
 from bot.connectors.azure_devops import AzureDevOpsConnector, AzureDevOpsSettings
 from bot.connectors.azure_devops_history import SyncState, decode_ids, encode_ids
-from bot.connectors.base import Batch, SourceStatus
+from bot.connectors.base import Batch, SourceEvent, SourceStatus
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, RateLimited
 from bot.connectors.files import read_event_log
+from bot.connectors.http import HttpOptions
 from bot.services.sync import sync_board
 from bot.store.boards import add_board
 from bot.store.db import make_engine, session_factory, upgrade
@@ -52,7 +54,8 @@ def make(ado: FakeAzureDevOps) -> Iterator[Callable[..., AzureDevOpsConnector]]:
         }
         values |= {k: options.pop(k) for k in list(options) if k in AzureDevOpsSettings.model_fields}
         sink = sleeps if sleeps is not None else []
-        connector = AzureDevOpsConnector(AzureDevOpsSettings(**values), sleep=sink.append, **options)
+        http = replace(options.pop("http", HttpOptions()), sleep=sink.append)
+        connector = AzureDevOpsConnector(AzureDevOpsSettings(**values), http=http, **options)
         opened.append(connector)
         return connector
 
@@ -61,19 +64,19 @@ def make(ado: FakeAzureDevOps) -> Iterator[Callable[..., AzureDevOpsConnector]]:
         connector.close()
 
 
-def events_of(batches: list[Batch]) -> list[dict[str, object]]:
-    events = [dict(event) for batch in batches for event in batch.events]
-    return sorted(events, key=lambda e: (int(str(e["item_id"])), e["timestamp"]))
+def events_of(batches: list[Batch]) -> list[SourceEvent]:
+    events = [event for batch in batches for event in batch.events]
+    return sorted(events, key=lambda e: (int(e.item_id), e.timestamp))
 
 
-def status_event(item: int, at: dt.datetime, before: str, after: str) -> dict[str, object]:
-    return {"item_id": str(item), "timestamp": at, "event": "status", "from_status": before,
-            "to_status": after, "to_status_name": after}  # fmt: skip
+def status_event(item: int, at: dt.datetime, before: str, after: str) -> SourceEvent:
+    return SourceEvent(item_id=str(item), timestamp=at, event="status", from_status=before,
+                       to_status=after, to_status_name=after)  # fmt: skip
 
 
-def created_event(item: int, at: dt.datetime, status: str = "New") -> dict[str, object]:
-    return {"item_id": str(item), "timestamp": at, "event": "created", "from_status": None,
-            "to_status": status, "to_status_name": status}  # fmt: skip
+def created_event(item: int, at: dt.datetime, status: str = "New") -> SourceEvent:
+    return SourceEvent(item_id=str(item), timestamp=at, event="created", from_status=None,
+                       to_status=status, to_status_name=status)  # fmt: skip
 
 
 def test_backfill_turns_revisions_into_created_and_status_events(ado, make):
@@ -187,7 +190,7 @@ def test_rate_limiting_that_never_ends_fails_with_rate_limited(ado, make):
     """When every retry meets 429 too, the sync stops with RateLimited rather than looping."""
     ado.fail("/workitemrevisions", 429, times=None, headers={"Retry-After": "1"})
     with pytest.raises(RateLimited):
-        list(make(max_retries=2).fetch(None))
+        list(make(http=HttpOptions(max_retries=2)).fetch(None))
     assert ado.count("/workitemrevisions") == 3
 
 
@@ -312,10 +315,10 @@ def test_metrics_from_the_store_equal_metrics_from_the_same_events_in_a_file(ado
         writer = csv.writer(handle)
         writer.writerow(["item_id", "timestamp", "event", "from_status", "to_status", "title", "type", "url"])
         for event in (event for batch in batches for event in batch.events):
-            item = items[str(event["item_id"])]
+            item = items[str(event.item_id)]
             writer.writerow(
-                [event["item_id"], event["timestamp"].isoformat(), event["event"], event["from_status"] or "",
-                 event["to_status"], item.title, item.type, item.url]
+                [event.item_id, event.timestamp.isoformat(), event.event, event.from_status or "",
+                 event.to_status, item.title, item.type, item.url]
             )  # fmt: skip
     from_file = read_event_log(path, workflow).events
     asof = pd.Timestamp("2026-01-10T00:00Z")
@@ -323,3 +326,17 @@ def test_metrics_from_the_store_equal_metrics_from_the_same_events_in_a_file(ado
     assert metrics_document(from_store) == metrics_document(board_metrics(from_file, workflow, asof))
     assert from_store.throughput_total == 8
     assert len(stored) == 12 + 24 + 8
+
+
+# Written by the connector before cursors shared one base (commit a464682), as stored boards hold them.
+OLD_CURSOR = '{"version":1,"token":"9001;2","statuses":{"Active":"3","Closed":"1-2,5","New":"7"}}'
+
+
+def test_a_cursor_stored_by_earlier_versions_reads_back_the_same_and_is_written_the_same():
+    """Same token and statuses from an old cursor, and the same bytes written back."""
+    state = SyncState.load(OLD_CURSOR)
+    statuses = {1: "Closed", 2: "Closed", 3: "Active", 5: "Closed", 7: "New"}
+    assert state == SyncState(token="9001;2", statuses=statuses)
+    assert state.dump() == OLD_CURSOR
+    assert SyncState().dump() == '{"version":1,"token":null,"statuses":{}}'
+    assert SyncState.load('{"version":1,"token":"1","statuses":["Closed"]}') == SyncState()

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import json
 from collections.abc import Iterator
+from dataclasses import asdict, replace
 
 import pandas as pd
 import pytest
@@ -18,6 +19,9 @@ from bot.connectors.base import Batch
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, RateLimited
 from bot.connectors.files import read_event_log
 from bot.connectors.github import GitHubConnector, GitHubSettings
+from bot.connectors.github_labels import LabelState
+from bot.connectors.github_project import ProjectState
+from bot.connectors.http import HttpOptions
 from bot.services.sync import sync_board
 from bot.store.boards import add_board
 from bot.store.db import make_engine, session_factory, upgrade
@@ -55,7 +59,8 @@ def connect(opened):
         values = {"owner": github.owner, "project_number": 3, "token": github.token, "api_url": github.url}
         values |= options.pop("settings", {})
         waits = sleeps if sleeps is not None else []
-        connector = GitHubConnector(GitHubSettings.model_validate(values), sleep=waits.append, **options)
+        http = replace(options.pop("http", HttpOptions()), sleep=waits.append)
+        connector = GitHubConnector(GitHubSettings.model_validate(values), http=http, **options)
         opened.append(connector)
         return connector
 
@@ -63,8 +68,8 @@ def connect(opened):
 
 
 def events_of(batches: list[Batch]) -> list[dict[str, object]]:
-    events = [{k: v for k, v in e.items() if v is not None} for b in batches for e in b.events]
-    return sorted(events, key=lambda e: (str(e["item_id"]), e["timestamp"]))  # type: ignore[arg-type]
+    events = [{k: v for k, v in asdict(e).items() if v is not None} for b in batches for e in b.events]
+    return sorted(events, key=lambda e: (str(e["item_id"]), e["timestamp"]))
 
 
 def board(github: FakeGitHub) -> None:
@@ -182,7 +187,7 @@ def test_a_rate_limit_that_persists_ends_in_rate_limited(github, connect):
     """A limit outlasting the retries fails the sync with RateLimited, not with a permission error."""
     github.rate_limit("primary", times=10)
     with pytest.raises(RateLimited):
-        list(connect(github, max_retries=2).fetch(None))
+        list(connect(github, http=HttpOptions(max_retries=2)).fetch(None))
 
 
 def test_bad_token_is_bad_credentials_without_the_token(github, connect):
@@ -298,14 +303,48 @@ def test_metrics_from_the_store_equal_metrics_from_the_same_events_in_a_file(
         items = {item.item_id: item for batch in batches for item in batch.items}
         rows = [e for b in batches for e in b.events]
         for e in rows:
-            item = items[str(e["item_id"])]
+            item = items[e.item_id]
             attributes = [item.title, item.type, item.url, item.assignee or ""]
-            writer.writerow(
-                [e["item_id"], e["timestamp"].isoformat(), e["event"], e["to_status_name"], *attributes]
-            )
+            writer.writerow([e.item_id, e.timestamp.isoformat(), e.event, e.to_status_name, *attributes])
     assert count == len(rows) == 12 * 4 + 9 + 1
     from_file = read_event_log(path, workflow).events
     asof = pd.Timestamp("2026-01-10T00:00Z")
     stored_metrics = board_metrics(stored, workflow, asof)
     assert metrics_document(stored_metrics) == metrics_document(board_metrics(from_file, workflow, asof))
     assert stored_metrics.throughput_total == 10
+
+
+# Written by the connector before cursors shared one base (commit a464682), as stored boards hold them.
+OLD_PROJECT_CURSOR = (
+    '{"version":1,"mode":"project","pass":2,"in_pass":true,"after":"Y3Vyc29y",'
+    '"seen":{"PVTI_1":["acme/web#1","f75ad846",2,"2026-01-05T09:00:00Z"],'
+    '"PVTI_2":["draft-7","no-status",1,null]}}'
+)
+OLD_LABELS_CURSOR = (
+    '{"version":1,"mode":"labels","since":"2026-01-05T09:00:00Z","after":"Y3Vy",'
+    '"newest":"2026-01-05T10:00:00Z","edge":["I_1","I_2"]}'
+)
+
+
+def test_cursors_stored_by_earlier_versions_read_back_the_same_and_are_written_the_same():
+    """Same state from old project and labels cursors, the same bytes back; a mode never reads another's."""
+    project = ProjectState.load(OLD_PROJECT_CURSOR)
+    assert (project.pass_number, project.in_pass, project.after) == (2, True, "Y3Vyc29y")
+    assert project.seen == {
+        "PVTI_1": ["acme/web#1", "f75ad846", 2, "2026-01-05T09:00:00Z"],
+        "PVTI_2": ["draft-7", "no-status", 1, None],
+    }
+    assert project.dump() == OLD_PROJECT_CURSOR
+    assert ProjectState().dump() == (
+        '{"version":1,"mode":"project","pass":0,"in_pass":false,"after":null,"seen":{}}'
+    )
+    labels = LabelState.load(OLD_LABELS_CURSOR)
+    assert (labels.since, labels.after, labels.newest, labels.edge) == (
+        "2026-01-05T09:00:00Z", "Y3Vy", "2026-01-05T10:00:00Z", ["I_1", "I_2"]
+    )  # fmt: skip
+    assert labels.dump() == OLD_LABELS_CURSOR
+    assert LabelState().dump() == (
+        '{"version":1,"mode":"labels","since":null,"after":null,"newest":null,"edge":[]}'
+    )
+    assert ProjectState.load(OLD_LABELS_CURSOR) == ProjectState()
+    assert LabelState.load(OLD_PROJECT_CURSOR) == LabelState()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -15,10 +16,12 @@ from pydantic import ValidationError
 from analytics.document import metrics_document
 from analytics.measures import board_metrics
 from analytics.workflow import parse_workflow
-from bot.connectors.base import Batch, SourceStatus
+from bot.connectors.base import Batch, SourceEvent, SourceStatus
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, RateLimited
 from bot.connectors.files import read_event_log
 from bot.connectors.gitlab import GitLabConnector, GitLabSettings
+from bot.connectors.gitlab_history import SyncState
+from bot.connectors.http import HttpOptions
 from bot.connectors.mapping import default_stages
 from bot.services.sync import sync_board
 from bot.store.boards import add_board
@@ -49,7 +52,8 @@ def connect() -> Iterator[Callable[..., GitLabConnector]]:
             project="acme/web", token=fake.token, api_url=fake.api_url
         )
         sleeps: list[float] = options.pop("sleeps", [])
-        connector = GitLabConnector(settings, sleep=sleeps.append, **options)
+        http = replace(options.pop("http", HttpOptions()), sleep=sleeps.append)
+        connector = GitLabConnector(settings, http=http, **options)
         opened.append(connector)
         return connector
 
@@ -62,15 +66,15 @@ def sync(connector: GitLabConnector, cursor: str | None = None) -> list[Batch]:
     return list(connector.fetch(cursor))
 
 
-def events_of(batches: list[Batch]) -> list[dict[str, object]]:
+def events_of(batches: list[Batch]) -> list[SourceEvent]:
     """Every event, by item then time (batches follow updated_at, not the item)."""
-    events = [dict(event) for batch in batches for event in batch.events]
-    return sorted(events, key=lambda e: (str(e["item_id"]), e["timestamp"]))
+    events = [event for batch in batches for event in batch.events]
+    return sorted(events, key=lambda e: (e.item_id, e.timestamp))
 
 
-def identity(event: Mapping[str, object]) -> tuple[object, ...]:
+def identity(event: SourceEvent) -> tuple[object, ...]:
     """What the store deduplicates events by."""
-    return (event["item_id"], event["timestamp"], event["event"], event.get("to_status"))
+    return (event.item_id, event.timestamp, event.event, event.to_status)
 
 
 def ids(fake: FakeGitLab) -> dict[str, str]:
@@ -93,7 +97,7 @@ def test_backfill_turns_label_and_state_events_into_the_event_log(gitlab, connec
     ]
     batches = sync(connect(gitlab))
     got = [
-        (e["item_id"], e["timestamp"], e["event"], e["from_status"], e["to_status"], e["to_status_name"])
+        (e.item_id, e.timestamp, e.event, e.from_status, e.to_status, e.to_status_name)
         for e in events_of(batches)
     ]
     assert got == expected
@@ -113,7 +117,7 @@ def test_closing_a_done_issue_keeps_it_done_and_reopening_returns_to_its_label(g
     gitlab.reopen(doing, h(4))
     gitlab.unlabel(doing, "Doing", h(5))
     s = ids(gitlab)
-    moves = [(e["item_id"], e["to_status"]) for e in events_of(sync(connect(gitlab)))]
+    moves = [(e.item_id, e.to_status) for e in events_of(sync(connect(gitlab)))]
     assert moves == [
         ("acme/web#1", "opened"), ("acme/web#1", s["Doing"]), ("acme/web#1", s["Done"]),
         ("acme/web#2", "opened"), ("acme/web#2", s["Doing"]), ("acme/web#2", "closed"),
@@ -127,8 +131,8 @@ def test_without_scoped_exclusivity_removing_the_newest_label_falls_back_to_the_
         issue = fake.add_issue(h(0), [(h(1), "Doing"), (h(2), "Review")], initial="Todo")
         fake.unlabel(issue, "Review", h(3))
         settings = GitLabSettings(project="acme/web", token=fake.token, api_url=fake.api_url)
-        with GitLabConnector(settings, sleep=lambda _: None) as connector:
-            names = [e["to_status_name"] for e in events_of(sync(connector))]
+        with GitLabConnector(settings, http=HttpOptions(sleep=lambda _: None)) as connector:
+            names = [e.to_status_name for e in events_of(sync(connector))]
     assert names == ["Todo", "Doing", "Review", "Doing"]
 
 
@@ -137,7 +141,7 @@ def test_long_label_history_is_read_over_several_event_pages(gitlab, connect):
     moves = [(h(i + 1), "Doing" if i % 2 == 0 else "Review") for i in range(30)]
     gitlab.add_issue(h(0), moves, initial="Todo")
     events = events_of(sync(connect(gitlab, events_page_size=5)))
-    assert [e["to_status_name"] for e in events] == ["Todo"] + ["Doing", "Review"] * 15
+    assert [e.to_status_name for e in events] == ["Todo"] + ["Doing", "Review"] * 15
     # 1 add at creation, then each move removes one label and adds another: 61 events, 13 pages.
     assert gitlab.count("/projects/7/issues/1/resource_label_events") == 13
     pages = [r.query["page"] for r in gitlab.requests if r.path.endswith("/resource_label_events")]
@@ -177,7 +181,7 @@ def test_incremental_sync_reads_only_what_changed_since_the_cursor(gitlab, conne
     gitlab.clear_requests()
     [batch] = sync(connector, cursor)
     assert [item.item_id for item in batch.items] == ["acme/web#2"]
-    assert batch.events[-1]["to_status_name"] == "Review" and batch.events[-1]["timestamp"] == h(50)
+    assert batch.events[-1].to_status_name == "Review" and batch.events[-1].timestamp == h(50)
     assert gitlab.count("/projects/7/issues/") == 2  # its label and state events, nothing else
     gitlab.clear_requests()
     assert sync(connector, batch.cursor) == [] and gitlab.count("/projects/7/issues/") == 0
@@ -192,7 +196,7 @@ def test_a_change_within_the_overlap_is_found(gitlab, connect):
     gitlab.move(gitlab.issue(1), "Review", h(2) - dt.timedelta(minutes=2))
     [batch] = sync(connector, cursor)
     assert [item.item_id for item in batch.items] == ["acme/web#1"]
-    assert batch.events[-1]["to_status_name"] == "Review"
+    assert batch.events[-1].to_status_name == "Review"
 
 
 def test_an_issue_updated_mid_backfill_does_not_make_a_later_one_be_skipped(gitlab, connect):
@@ -205,7 +209,7 @@ def test_an_issue_updated_mid_backfill_does_not_make_a_later_one_be_skipped(gitl
     rest = list(fetching)
     delivered = {item.item_id for batch in [first, *rest] for item in batch.items}
     assert delivered == {f"acme/web#{n}" for n in range(1, 7)}
-    assert [e["to_status_name"] for e in events_of(rest) if e["item_id"] == "acme/web#1"][-1] == "Review"
+    assert [e.to_status_name for e in events_of(rest) if e.item_id == "acme/web#1"][-1] == "Review"
 
 
 def test_a_whole_page_with_one_updated_at_is_paged_by_offset(gitlab, connect):
@@ -255,7 +259,7 @@ def test_rate_limiting_that_does_not_stop_is_reported(gitlab, connect):
     """429 on every attempt ends the sync with RateLimited after the retries, naming no token."""
     gitlab.fail("/projects/acme/web/issues", 429, times=None, headers={"Retry-After": "1"})
     with pytest.raises(RateLimited) as raised:
-        sync(connect(gitlab, max_retries=2))
+        sync(connect(gitlab, http=HttpOptions(max_retries=2)))
     assert gitlab.token not in str(raised.value)
 
 
@@ -304,7 +308,7 @@ def test_group_boards_hold_issues_of_every_project(gitlab, connect):
     gitlab.add_issue(h(2), [(h(3), "Review")], project=api)
     settings = GitLabSettings(group="acme", token=gitlab.token, api_url=gitlab.api_url)
     events = events_of(sync(connect(gitlab, settings=settings)))
-    assert [(e["item_id"], e["to_status_name"]) for e in events] == [
+    assert [(e.item_id, e.to_status_name) for e in events] == [
         ("acme/api#1", "Open"), ("acme/api#1", "Review"), ("acme/web#1", "Open"), ("acme/web#1", "Doing")
     ]  # fmt: skip
     assert gitlab.count("/groups/acme/issues") == 1 and gitlab.count(f"/projects/{api}/issues/1/") == 2
@@ -381,10 +385,10 @@ def test_metrics_from_the_store_equal_metrics_from_the_same_events_in_a_file(git
         items = {item.item_id: item for batch in batches for item in batch.items}
         events = [event for batch in batches for event in batch.events]
         for event in events:
-            item = items[str(event["item_id"])]
-            when, name = event["timestamp"].isoformat(), event["to_status_name"]
+            item = items[str(event.item_id)]
+            when, name = event.timestamp.isoformat(), event.to_status_name
             writer.writerow(
-                [event["item_id"], when, event["event"], name, item.title, item.type, item.url, item.assignee]
+                [event.item_id, when, event.event, name, item.title, item.type, item.url, item.assignee]
             )
     from_file = read_event_log(path, workflow).events
     assert len(stored) == len(from_file) == len(events) and result.events_added < len(events)
@@ -419,4 +423,24 @@ def test_an_issue_closed_without_state_events_is_closed_at_closed_at(gitlab, con
     gitlab.close(issue, h(6))
     issue.state_events.clear()  # as on an issue closed before resource state events existed
     events = events_of(sync(connect(gitlab)))
-    assert [(e["to_status_name"], e["timestamp"]) for e in events][-1] == ("Closed", h(6))
+    assert [(e.to_status_name, e.timestamp) for e in events][-1] == ("Closed", h(6))
+
+
+# Written by the connector before cursors shared one base (commit a464682), as stored boards hold them.
+OLD_CURSOR = (
+    '{"version":1,"scope":"/projects/acme%2Fweb","updated":"2026-01-05T09:15:30.123Z",'
+    '"recent":{"acme/web#3":"2026-01-05T09:15:30.123Z"}}'
+)
+
+
+def test_a_cursor_stored_by_earlier_versions_reads_back_the_same_and_is_written_the_same():
+    """Same state from an old cursor of the same scope, the same bytes back; another scope starts over."""
+    state = SyncState.load(OLD_CURSOR, scope="/projects/acme%2Fweb")
+    assert state.scope == "/projects/acme%2Fweb"
+    assert state.updated == h(0.25) + dt.timedelta(seconds=30, milliseconds=123)
+    assert state.recent == {"acme/web#3": "2026-01-05T09:15:30.123Z"}
+    assert state.dump() == OLD_CURSOR
+    assert SyncState(scope="/groups/acme").dump() == (
+        '{"version":1,"scope":"/groups/acme","updated":null,"recent":{}}'
+    )
+    assert SyncState.load(OLD_CURSOR, scope="/groups/acme") == SyncState(scope="/groups/acme")

@@ -30,7 +30,16 @@ from bot.connectors.errors import (
     UnexpectedResponse,
     Unreachable,
 )
-from bot.connectors.http import BearerAuth, HttpClient, paginate_by_offset, paginate_by_token
+from bot.connectors.gitlab_http import PrivateTokenAuth
+from bot.connectors.http import (
+    BearerAuth,
+    HttpClient,
+    HttpOptions,
+    paginate_by_offset,
+    paginate_by_token,
+    web_address,
+)
+from bot.connectors.linear_graphql import ApiKeyAuth
 
 
 @dataclass(frozen=True)
@@ -142,10 +151,14 @@ def sleeps() -> list[float]:
 def make_client(server: ScriptedServer, sleeps: list[float]) -> Iterator[Callable[..., HttpClient]]:
     clients: list[HttpClient] = []
 
-    def make(**kwargs: Any) -> HttpClient:
-        kwargs.setdefault("sleep", sleeps.append)
-        kwargs.setdefault("timeout", 2.0)
-        client = HttpClient(kwargs.pop("base_url", server.url), service="Jira", **kwargs)
+    def make(
+        base_url: str | None = None, auth: Any = None, headers: Any = None, **options: Any
+    ) -> HttpClient:
+        options.setdefault("sleep", sleeps.append)
+        options.setdefault("timeout", 2.0)
+        client = HttpClient(
+            base_url or server.url, service="Jira", auth=auth, headers=headers, options=HttpOptions(**options)
+        )
         clients.append(client)
         return client
 
@@ -206,6 +219,21 @@ def test_bearer_auth_header_is_sent_and_hidden_from_repr(server, make_client):
     make_client(auth=auth).get_json("/rest/api/2/myself")
     assert server.received[0].headers["Authorization"] == "Bearer pat-123"
     assert "pat-123" not in repr(auth)
+
+
+@pytest.mark.parametrize(
+    ("auth", "header", "value"),
+    [
+        (PrivateTokenAuth("glpat-9"), "PRIVATE-TOKEN", "glpat-9"),
+        (ApiKeyAuth("lin_api_9"), "Authorization", "lin_api_9"),
+    ],
+)
+def test_token_auths_send_their_header_and_hide_the_token(server, make_client, auth, header, value):
+    """GitLab's and Linear's tokens go in the header their API reads, as they are; reprs never show them."""
+    server.script("/x", Reply(200, {}))
+    make_client(auth=auth).get_json("/x")
+    assert server.received[0].headers[header] == value
+    assert value not in repr(auth)
 
 
 def test_429_with_retry_after_seconds_waits_as_asked(server, make_client, sleeps):
@@ -406,10 +434,25 @@ def test_secrets_never_reach_the_logs(server, make_client, caplog):
 def test_context_manager_closes_the_client(server):
     """Leaving the `with` block closes the connection pool."""
     server.script("/x", Reply(200, {}))
-    with HttpClient(server.url, service="Jira", sleep=lambda _: None) as client:
+    with HttpClient(server.url, service="Jira", options=HttpOptions(sleep=lambda _: None)) as client:
         client.get_json("/x")
     with pytest.raises(RuntimeError):
         client.get_json("/x")
+
+
+def test_options_refuse_negative_retries_and_waits_and_a_zero_timeout():
+    """Impossible options fail where they are written, before any client or connector is built."""
+    for wrong in ({"max_retries": -1}, {"backoff": -0.5}, {"max_backoff": -1.0}, {"timeout": 0}):
+        with pytest.raises(ValueError, match="timeout > 0"):
+            HttpOptions(**wrong)
+
+
+def test_a_source_address_is_trimmed_and_must_be_http_with_a_host():
+    """Every connector's address setting: spaces and a trailing slash go; no scheme or no host is refused."""
+    assert web_address(" https://jira.example.com/ctx/ ", "https://x") == "https://jira.example.com/ctx"
+    for wrong in ("jira.example.com", "ftp://jira.example.com", "https://", "https:// x"):
+        with pytest.raises(ValueError, match=r"https:// \(or http://\) and name the site, e.g. https://x"):
+            web_address(wrong, "https://x")
 
 
 def test_paginate_by_token_follows_tokens_until_none_or_empty():
@@ -483,6 +526,7 @@ def test_an_injected_transport_replaces_the_network(sleeps):
     answers = iter([httpx.Response(503), httpx.Response(200, json={"ok": True})])
     transport = httpx.MockTransport(lambda request: next(answers))
     site = "https://jira.example.com"
-    with HttpClient(site, service="Jira", transport=transport, sleep=sleeps.append) as client:
+    options = HttpOptions(transport=transport, sleep=sleeps.append)
+    with HttpClient(site, service="Jira", options=options) as client:
         assert client.get_json("/rest/api/3/myself") == {"ok": True}
     assert client.request_count == 2 and sleeps == [1.0]

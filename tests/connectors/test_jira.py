@@ -5,18 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import zoneinfo
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, replace
 from typing import Any
 
 import httpx
 import pytest
 from pydantic import ValidationError
 
-from bot.connectors.base import Batch, SourceStatus
+from bot.connectors.base import Batch, SourceEvent, SourceStatus
+from bot.connectors.cursor import KeySet
 from bot.connectors.errors import BadCredentials, ConnectorError, NoPermission, NotFound, ServerError
-from bot.connectors.jira import JiraConnector
+from bot.connectors.http import HttpOptions
+from bot.connectors.jira_base import JiraConnector
 from bot.connectors.jira_cloud import JiraCloudConnector, JiraCloudSettings
-from bot.connectors.jira_common import BoardColumn, KeySet, SyncState, jql_since
+from bot.connectors.jira_common import BoardColumn, SyncState, jql_since
 from bot.connectors.jira_dc import JiraDataCenterConnector, JiraDataCenterSettings
 from bot.connectors.mapping import default_stages, unmapped_statuses
 from tests.fakes.jira import FakeJira
@@ -66,12 +69,15 @@ def opened() -> Iterator[list[JiraConnector]]:
 def cloud_connector(opened: list[JiraConnector]) -> Callable[..., JiraCloudConnector]:
     """Make a Cloud connector for the fake: project PAY, board 1, no real sleeping, a fixed clock."""
 
-    def make(jira: FakeJira, clock: Clock | None = None, **options: Any) -> JiraCloudConnector:
+    def make(
+        jira: FakeJira, clock: Clock | None = None, http: HttpOptions = HttpOptions(), **options: Any
+    ) -> JiraCloudConnector:
         settings = options.pop("settings", None) or JiraCloudSettings(
             url=jira.url, email=jira.email, token=jira.token, project="PAY", board_id=1
         )
         sleeps: list[float] = options.pop("sleeps", [])
-        connector = JiraCloudConnector(settings, sleep=sleeps.append, clock=clock or Clock(), **options)
+        http = replace(http, sleep=sleeps.append)
+        connector = JiraCloudConnector(settings, http=http, clock=clock or Clock(), **options)
         opened.append(connector)
         return connector
 
@@ -86,7 +92,8 @@ def dc_connector(opened: list[JiraConnector]) -> Callable[..., JiraDataCenterCon
         settings = options.pop("settings", None) or JiraDataCenterSettings(
             url=jira.url, token=jira.token, project="PAY"
         )
-        connector = JiraDataCenterConnector(settings, sleep=lambda _: None, clock=clock or Clock(), **options)
+        http = HttpOptions(sleep=lambda _: None)
+        connector = JiraDataCenterConnector(settings, http=http, clock=clock or Clock(), **options)
         opened.append(connector)
         return connector
 
@@ -97,10 +104,10 @@ def sync(connector: JiraConnector, cursor: str | None = None) -> list[Batch]:
     return list(connector.fetch(cursor))
 
 
-def events_of(batches: list[Batch]) -> list[dict[str, object]]:
+def events_of(batches: list[Batch]) -> list[SourceEvent]:
     """Every event, by issue key then time (batches follow `updated`, not the key)."""
-    events = [dict(event) for batch in batches for event in batch.events]
-    return sorted(events, key=lambda e: (int(str(e["item_id"]).split("-")[1]), e["timestamp"]))
+    events = [event for batch in batches for event in batch.events]
+    return sorted(events, key=lambda e: (int(e.item_id.split("-")[1]), e.timestamp))
 
 
 def status_path(jira: FakeJira) -> None:
@@ -121,13 +128,13 @@ EXPECTED = [
 ]  # fmt: skip
 
 
-def identity(event: Mapping[str, object]) -> tuple[object, ...]:
+def identity(event: SourceEvent) -> tuple[object, ...]:
     """What the store deduplicates events by."""
-    return (event["item_id"], event["timestamp"], event["event"], event.get("to_status"))
+    return (event.item_id, event.timestamp, event.event, event.to_status)
 
 
-def without_nones(events: list[dict[str, object]]) -> list[dict[str, object]]:
-    return [{k: v for k, v in event.items() if v is not None} for event in events]
+def without_nones(events: list[SourceEvent]) -> list[dict[str, object]]:
+    return [{k: v for k, v in asdict(event).items() if v is not None} for event in events]
 
 
 def test_backfill_delivers_items_and_events_in_the_contract_shape(cloud, cloud_connector):
@@ -135,7 +142,7 @@ def test_backfill_delivers_items_and_events_in_the_contract_shape(cloud, cloud_c
     status_path(cloud)
     batches = sync(cloud_connector(cloud))
     assert without_nones(events_of(batches)) == EXPECTED
-    assert all(event["timestamp"].tzinfo is not None for event in events_of(batches))
+    assert all(event.timestamp.tzinfo is not None for event in events_of(batches))
     items = {item.item_id: item for batch in batches for item in batch.items}
     assert items["PAY-2"].title == "Untouched" and items["PAY-2"].assignee == "Bea"
     assert items["PAY-1"].status == "Done" and items["PAY-1"].type == "Story"
@@ -146,7 +153,7 @@ def test_created_event_starts_in_the_status_before_the_first_change(cloud, cloud
     """The created event's status is the `from` of the earliest status change, not the current status."""
     cloud.add_issue(h(0), [(h(1), "In Review"), (h(2), "Done")], initial="In Progress")
     [created, *_] = events_of(sync(cloud_connector(cloud)))
-    assert (created["event"], created["to_status"], created["to_status_name"]) == (
+    assert (created.event, created.to_status, created.to_status_name) == (
         "created",
         DOING,
         "In Progress",
@@ -160,8 +167,8 @@ def test_long_changelog_is_read_over_several_bulkfetch_pages(cloud, cloud_connec
     cloud.add_issue(h(0), moves)
     cloud.add_issue(h(0.5), [(h(300), "Done")])
     events = events_of(sync(cloud_connector(cloud)))
-    assert sum(1 for e in events if e["item_id"] == "PAY-1" and e["event"] == "status") == 250
-    assert [e["to_status"] for e in events if e["item_id"] == "PAY-2"] == [TODO, DONE]
+    assert sum(1 for e in events if e.item_id == "PAY-1" and e.event == "status") == 250
+    assert [e.to_status for e in events if e.item_id == "PAY-2"] == [TODO, DONE]
     assert cloud.count("/rest/api/3/changelog/bulkfetch") == 3
     requests = [r.body for r in cloud.requests if r.path == "/rest/api/3/changelog/bulkfetch"]
     assert requests[0]["fieldIds"] == ["status", "customfield_10021"]
@@ -206,7 +213,7 @@ def test_incremental_sync_after_one_change_fetches_just_that_issue(cloud, cloud_
     cloud.clear_requests()
     [batch] = sync(connector, cursor)
     assert [item.item_id for item in batch.items] == ["PAY-7"]
-    assert batch.events[-1]["to_status"] == DONE and batch.events[-1]["timestamp"] == h(500)
+    assert batch.events[-1].to_status == DONE and batch.events[-1].timestamp == h(500)
     [bulk] = [r.body for r in cloud.requests if r.path == "/rest/api/3/changelog/bulkfetch"]
     assert bulk["issueIdsOrKeys"] == [str(cloud.issues["PAY-7"].id)]
     assert cloud.count("/rest/api/3/search/jql") == 1
@@ -225,7 +232,7 @@ def test_incremental_query_uses_the_users_time_zone_minus_the_overlap(cloud, clo
     batches = sync(connector, cursor)
     [search] = [r.body for r in cloud.requests if r.path.endswith("/search/jql")]
     assert search["jql"] == '(project = "PAY") AND updated >= "2026/01/05 04:45" ORDER BY updated ASC'
-    assert events_of(batches)[-1]["to_status"] == DONE
+    assert events_of(batches)[-1].to_status == DONE
 
 
 def test_jql_date_is_moved_an_hour_back_when_the_local_time_is_ambiguous():
@@ -263,7 +270,7 @@ def test_sweep_delivers_an_issue_the_syncs_never_saw(cloud, cloud_connector):
     state.known, state.swept_at = KeySet(["PAY-1", "PAY-3"]), NOW - dt.timedelta(days=2)
     batches = sync(connector, state.dump())
     assert [item.item_id for batch in batches for item in batch.items] == ["PAY-2"]
-    assert [e["event"] for e in events_of(batches)] == ["created", "status", "status"]
+    assert [e.event for e in events_of(batches)] == ["created", "status", "status"]
     assert batches[-1].removed == ()
 
 
@@ -311,7 +318,7 @@ def test_500s_are_retried_with_backoff_then_reported(cloud, cloud_connector):
     assert sleeps == [1.0, 2.0]
     cloud.fail("/rest/api/3/changelog/bulkfetch", 503, times=None)
     with pytest.raises(ServerError, match="503"):
-        sync(cloud_connector(cloud, max_retries=2))
+        sync(cloud_connector(cloud, http=HttpOptions(max_retries=2)))
 
 
 def test_401_is_bad_credentials(cloud, cloud_connector):
@@ -342,7 +349,7 @@ def test_bulkfetch_unavailable_falls_back_to_paging_each_issue_changelog(cloud, 
     cloud.add_issue(h(6), [(h(7 + i), "In Progress" if i % 2 == 0 else "In Review") for i in range(150)])
     events = events_of(sync(cloud_connector(cloud)))
     assert without_nones(events)[: len(EXPECTED)] == EXPECTED
-    assert sum(1 for e in events if e["item_id"] == "PAY-3" and e["event"] == "status") == 150
+    assert sum(1 for e in events if e.item_id == "PAY-3" and e.event == "status") == 150
     assert cloud.count("/rest/api/3/changelog/bulkfetch") == 1
     assert cloud.count("/rest/api/3/issue/PAY-3/changelog") == 2
 
@@ -415,7 +422,7 @@ def test_data_center_pages_by_offset_with_full_changelogs_in_the_search(dc, dc_c
     batches = sync(dc_connector(dc))
     events = events_of(batches)
     assert without_nones(events)[: len(EXPECTED)] == EXPECTED
-    assert sum(1 for e in events if e["item_id"] == "PAY-3" and e["event"] == "status") == 150
+    assert sum(1 for e in events if e.item_id == "PAY-3" and e.event == "status") == 150
     searches = [r.query for r in dc.requests if r.path == "/rest/api/2/search"]
     assert [q["startAt"] for q in searches] == [["0"], ["100"], ["200"]]
     assert all(q["expand"] == ["changelog"] for q in searches)
@@ -431,7 +438,7 @@ def test_data_center_incremental_sync_with_nothing_changed_is_one_search(dc, dc_
     assert sync(connector, cursor) == [] and dc.count("/rest/api/2/search") == 1
     dc.flag("PAY-9", h(900))
     [batch] = sync(connector, cursor)
-    assert [i.item_id for i in batch.items] == ["PAY-9"] and batch.events[-1]["event"] == "blocked"
+    assert [i.item_id for i in batch.items] == ["PAY-9"] and batch.events[-1].event == "blocked"
 
 
 def test_data_center_pages_the_changelog_when_a_server_truncates_it(dc, dc_connector):
@@ -439,8 +446,8 @@ def test_data_center_pages_the_changelog_when_a_server_truncates_it(dc, dc_conne
     dc.dc_changelog_limit, dc.dc_issue_changelog = 100, True
     dc.add_issue(h(0), [(h(1 + i), "In Progress" if i % 2 == 0 else "In Review") for i in range(230)])
     events = events_of(sync(dc_connector(dc)))
-    assert sum(1 for e in events if e["event"] == "status") == 230
-    assert events[0]["to_status"] == TODO and dc.count("/rest/api/2/issue/PAY-1/changelog") == 3
+    assert sum(1 for e in events if e.event == "status") == 230
+    assert events[0].to_status == TODO and dc.count("/rest/api/2/issue/PAY-1/changelog") == 3
 
 
 def test_data_center_uses_the_pat_as_a_bearer_token(dc, dc_connector):
@@ -449,3 +456,35 @@ def test_data_center_uses_the_pat_as_a_bearer_token(dc, dc_connector):
     settings = JiraDataCenterSettings(url=dc.url, token="expired", project="PAY")
     with pytest.raises(BadCredentials, match="personal access token"):
         dc_connector(dc, settings=settings).check()
+
+
+# Written by the connector before cursors shared one base (commit a464682), as stored boards hold them.
+OLD_CURSOR = (
+    '{"version":1,"updated":"2026-01-05T10:15:30.123000+01:00","recent":{"PAY-12":"2026-01-05T09:10:00.000+00:00",'
+    '"PAY-7":"2026-01-05T09:15:30.123+00:00"},"known":{"OPS":"9","PAY":"1-3,5"},'
+    '"swept_at":"2026-03-02T12:00:00+00:00"}'
+)
+
+
+def test_a_cursor_stored_by_earlier_versions_reads_back_the_same_and_is_written_the_same():
+    """Same state from an old cursor, and the same bytes written back, so an unchanged sync writes nothing."""
+    state = SyncState.load(OLD_CURSOR)
+    plus_one = dt.timezone(dt.timedelta(hours=1))
+    assert state.updated == dt.datetime(2026, 1, 5, 10, 15, 30, 123000, tzinfo=plus_one)
+    assert state.updated.utcoffset() == dt.timedelta(hours=1)
+    assert state.recent == {
+        "PAY-7": "2026-01-05T09:15:30.123+00:00", "PAY-12": "2026-01-05T09:10:00.000+00:00"
+    }  # fmt: skip
+    assert state.known == KeySet(["PAY-1", "PAY-2", "PAY-3", "PAY-5", "OPS-9"])
+    assert state.swept_at == NOW
+    assert state.dump() == OLD_CURSOR
+    assert SyncState().dump() == '{"version":1,"updated":null,"recent":{},"known":{},"swept_at":null}'
+
+
+def test_an_unreadable_or_other_version_cursor_starts_a_backfill(caplog):
+    """A cursor that cannot be read is a fresh state (everything again), with a warning that says so."""
+    other_version = OLD_CURSOR.replace('"version":1', '"version":2')
+    for cursor in ("not json", "[1]", other_version, '{"version":1,"known":[1]}'):
+        assert SyncState.load(cursor) == SyncState()
+    assert [r.getMessage().split(" (")[0] for r in caplog.records] == ["unreadable Jira sync cursor"] * 4
+    assert "cursor version 2" in caplog.records[2].getMessage()

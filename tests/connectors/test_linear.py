@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, replace
 from typing import Any
 
 import pandas as pd
@@ -15,10 +16,13 @@ from sqlalchemy import func, select
 from analytics.document import metrics_document
 from analytics.measures import board_metrics
 from analytics.workflow import parse_workflow
-from bot.connectors.base import Batch, SourceStatus
+from bot.connectors.base import Batch, SourceEvent, SourceStatus
+from bot.connectors.cursor import KeySet
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, RateLimited
 from bot.connectors.files import read_event_log
+from bot.connectors.http import HttpOptions
 from bot.connectors.linear import LinearConnector, LinearSettings
+from bot.connectors.linear_events import SyncState
 from bot.services.sync import sync_board
 from bot.store.boards import add_board
 from bot.store.db import make_engine, session_factory, upgrade
@@ -63,7 +67,8 @@ def connect() -> Iterator[Callable[..., LinearConnector]]:
         )
         sleeps: list[float] = options.pop("sleeps", [])
         options.setdefault("clock", Clock())
-        connector = LinearConnector(settings, None, sleep=sleeps.append, **options)
+        http = replace(options.pop("http", HttpOptions()), sleep=sleeps.append)
+        connector = LinearConnector(settings, None, http=http, **options)
         opened.append(connector)
         return connector
 
@@ -76,19 +81,19 @@ def sync(connector: LinearConnector, cursor: str | None = None) -> list[Batch]:
     return list(connector.fetch(cursor))
 
 
-def events_of(batches: list[Batch]) -> list[dict[str, object]]:
+def events_of(batches: list[Batch]) -> list[SourceEvent]:
     """Every event, by issue number then time (batches follow `updatedAt`, newest first)."""
-    events = [dict(event) for batch in batches for event in batch.events]
-    return sorted(events, key=lambda e: (int(str(e["item_id"]).split("-")[1]), e["timestamp"]))
+    events = [event for batch in batches for event in batch.events]
+    return sorted(events, key=lambda e: (int(e.item_id.split("-")[1]), e.timestamp))
 
 
-def identity(event: Mapping[str, object]) -> tuple[object, ...]:
+def identity(event: SourceEvent) -> tuple[object, ...]:
     """What the store deduplicates events by."""
-    return (event["item_id"], event["timestamp"], event["event"], event.get("to_status"))
+    return (event.item_id, event.timestamp, event.event, event.to_status)
 
 
-def without_nones(events: list[dict[str, object]]) -> list[dict[str, object]]:
-    return [{k: v for k, v in event.items() if v is not None} for event in events]
+def without_nones(events: list[SourceEvent]) -> list[dict[str, object]]:
+    return [{k: v for k, v in asdict(event).items() if v is not None} for event in events]
 
 
 def two_issues(linear: FakeLinear) -> None:
@@ -113,7 +118,7 @@ def test_backfill_delivers_items_and_events_in_the_contract_shape(linear, connec
     two_issues(linear)
     batches = sync(connect(linear))
     assert without_nones(events_of(batches)) == EXPECTED
-    assert all(event["timestamp"].tzinfo is not None for event in events_of(batches))
+    assert all(event.timestamp.tzinfo is not None for event in events_of(batches))
     items = {item.item_id: item for batch in batches for item in batch.items}
     assert items["PAY-1"].title == "Renamed" and items["PAY-1"].assignee == "Bea"
     assert (
@@ -130,7 +135,7 @@ def test_created_event_starts_in_the_state_before_the_first_change(linear, conne
     """The created event's status is the fromState of the earliest state change, not the current state."""
     linear.add_issue(h(0), [(h(1), "In Review"), (h(2), "Done")], initial="In Progress")
     [created, *_] = events_of(sync(connect(linear)))
-    assert (created["event"], created["to_status"], created["to_status_name"]) == (
+    assert (created.event, created.to_status, created.to_status_name) == (
         "created",
         DOING,
         "In Progress",
@@ -145,10 +150,10 @@ def test_a_history_longer_than_the_inline_page_is_read_over_several_pages(linear
         linear.edit("PAY-1", h(1.5 + n), f"Title {n}")
     linear.add_issue(h(0.5), [(h(50), "Done")])
     events = events_of(sync(connect(linear, history_page=4)))
-    statuses = [e for e in events if e["item_id"] == "PAY-1" and e["event"] == "status"]
-    assert [e["timestamp"] for e in statuses] == [h(i + 1) for i in range(40)]
-    assert events[0]["to_status"] == TODO and statuses[-1]["to_status"] == REVIEW
-    assert [e["to_status"] for e in events if e["item_id"] == "PAY-2"] == [TODO, DONE]
+    statuses = [e for e in events if e.item_id == "PAY-1" and e.event == "status"]
+    assert [e.timestamp for e in statuses] == [h(i + 1) for i in range(40)]
+    assert events[0].to_status == TODO and statuses[-1].to_status == REVIEW
+    assert [e.to_status for e in events if e.item_id == "PAY-2"] == [TODO, DONE]
     # 45 entries: 4 inline, then pages of 100 — one follow-up for PAY-1, none for PAY-2.
     assert linear.count("IssueHistory") == 1
     [follow_up] = [r.variables for r in linear.requests if r.operation == "IssueHistory"]
@@ -199,7 +204,7 @@ def test_incremental_sync_after_one_change_delivers_just_that_issue(linear, conn
     linear.move("PAY-7", "Canceled", h(500))
     [batch] = sync(connector, cursor)
     assert [item.item_id for item in batch.items] == ["PAY-7"]
-    assert batch.events[-1]["to_status"] == CANCELED and batch.events[-1]["timestamp"] == h(500)
+    assert batch.events[-1].to_status == CANCELED and batch.events[-1].timestamp == h(500)
     assert sync(connector, batch.cursor) == []
 
 
@@ -227,7 +232,7 @@ def test_rate_limited_answers_wait_until_the_reset_linear_names(linear, connect)
     assert sleeps == [7.0, 2.5] and without_nones(events_of(batches)) == EXPECTED
     linear.rate_limit(NOW + dt.timedelta(seconds=1), times=None)
     with pytest.raises(RateLimited, match="Linear is still rate-limiting"):
-        sync(connect(linear, max_retries=2))
+        sync(connect(linear, http=HttpOptions(max_retries=2)))
 
 
 def test_server_errors_are_retried_with_backoff(linear, connect):
@@ -419,11 +424,11 @@ def test_a_synced_board_in_sqlite_gives_the_same_metrics_as_its_events_in_a_file
         for batch in connect(linear).fetch(None):
             items = {item.item_id: item for item in batch.items}
             for event in batch.events:
-                item = items[str(event["item_id"])]
-                name = event.get("to_status_name") or event.get("to_status") or ""
-                when = event["timestamp"].isoformat()
+                item = items[str(event.item_id)]
+                name = event.to_status_name or event.to_status or ""
+                when = event.timestamp.isoformat()
                 attributes = [item.title, item.type, item.url, item.assignee]
-                writer.writerow([event["item_id"], when, event["event"], name, *attributes])
+                writer.writerow([event.item_id, when, event.event, name, *attributes])
     from_file = read_event_log(path, workflow).events
     asof = pd.Timestamp("2026-02-01T00:00Z")
     assert runs == ["failed", "ok"]
@@ -431,3 +436,25 @@ def test_a_synced_board_in_sqlite_gives_the_same_metrics_as_its_events_in_a_file
         board_metrics(from_file, workflow, asof)
     )
     assert board_metrics(stored, workflow, asof).throughput_total == 18
+
+
+# Written by the connector before cursors shared one base (commit a464682), as stored boards hold them.
+OLD_CURSOR = (
+    '{"version":1,"updated":"2026-01-05T09:00:00.500Z","paging":{"since":"2026-01-05T08:55:00.500Z",'
+    '"after":"cursor-abc"},"recent":{"PAY-2":"2026-01-05T09:00:00.500Z"},"known":{"PAY":"1-2,4"},'
+    '"swept_at":"2026-03-02T12:00:00+00:00"}'
+)
+
+
+def test_a_cursor_stored_by_earlier_versions_reads_back_the_same_and_is_written_the_same():
+    """Same state from an old cursor (paging included), and the same bytes written back."""
+    state = SyncState.load(OLD_CURSOR)
+    assert state.updated == T0 + dt.timedelta(milliseconds=500)
+    assert state.paging == {"since": "2026-01-05T08:55:00.500Z", "after": "cursor-abc"}
+    assert state.recent == {"PAY-2": "2026-01-05T09:00:00.500Z"}
+    assert state.known == KeySet(["PAY-1", "PAY-2", "PAY-4"]) and state.swept_at == NOW
+    assert state.dump() == OLD_CURSOR
+    assert SyncState().dump() == (
+        '{"version":1,"updated":null,"paging":null,"recent":{},"known":{},"swept_at":null}'
+    )
+    assert SyncState.load(OLD_CURSOR.replace('"version":1', '"version":0')) == SyncState()

@@ -8,6 +8,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict
 from typing import Any
 
 import pandas as pd
@@ -21,7 +22,9 @@ from analytics.workflow import parse_workflow
 from bot.connectors.base import Batch, SourceStatus
 from bot.connectors.errors import BadCredentials, NoPermission, NotFound, RateLimited
 from bot.connectors.files import read_event_log
+from bot.connectors.http import HttpOptions
 from bot.connectors.trello import API_URL, TrelloConnector, TrelloSettings
+from bot.connectors.trello_actions import ActionCursor
 from bot.services.sync import sync_board
 from bot.store.boards import add_board
 from bot.store.db import make_engine, session_factory, upgrade
@@ -50,7 +53,7 @@ def connect() -> Iterator[Callable[..., TrelloConnector]]:
 
     def make(fake: FakeTrello, **options: Any) -> TrelloConnector:
         settings = options.pop("settings", None) or settings_for(fake)
-        options.setdefault("sleep", lambda _seconds: None)
+        options.setdefault("http", HttpOptions(sleep=lambda _seconds: None))
         connector = TrelloConnector(settings, **options)
         made.append(connector)
         return connector
@@ -67,7 +70,7 @@ def settings_for(fake: FakeTrello, **changes: str) -> TrelloSettings:
 
 def events_of(batches: list[Batch]) -> list[dict[str, object]]:
     """Every event without empty fields, by item then time (batches come newest first)."""
-    events = [{k: v for k, v in e.items() if v is not None} for b in batches for e in b.events]
+    events = [{k: v for k, v in asdict(e).items() if v is not None} for b in batches for e in b.events]
     return sorted(events, key=lambda e: (int(str(e["item_id"])[1:]), e["timestamp"]))
 
 
@@ -206,7 +209,7 @@ def test_rate_limits_without_retry_after_back_off_exponentially(trello, connect)
     small_board(trello)
     trello.fail("/boards/PaYm3nts/actions", 429, times=3)
     waits: list[float] = []
-    batches = list(connect(trello, backoff=0.5, sleep=waits.append).fetch(None))
+    batches = list(connect(trello, http=HttpOptions(backoff=0.5, sleep=waits.append)).fetch(None))
     assert waits == [0.5, 1.0, 2.0]
     assert len(events_of(batches)) == 5
 
@@ -215,7 +218,7 @@ def test_rate_limit_that_never_lifts_is_reported(trello, connect):
     """After the configured retries, a lasting 429 is a RateLimited error."""
     trello.fail("/boards", 429, times=None)
     with pytest.raises(RateLimited, match="rate-limiting"):
-        list(connect(trello, max_retries=2).fetch(None))
+        list(connect(trello, http=HttpOptions(max_retries=2, sleep=lambda _seconds: None)).fetch(None))
     assert trello.count("/boards") == 3
 
 
@@ -370,14 +373,32 @@ def test_store_resumes_a_killed_sync_and_its_metrics_equal_the_same_events_as_a_
         items = {item.item_id: item for batch in batches for item in batch.items}
         for batch in batches:
             for event in batch.events:
-                if event["item_id"] in gone:
+                if event.item_id in gone:
                     continue  # the store hides removed items; the file leaves them out
-                name = event.get("to_status_name") or event.get("to_status") or ""
-                item = items[str(event["item_id"])]
-                stamp = event["timestamp"].isoformat()
-                writer.writerow([item.item_id, stamp, event["event"], "", name, item.title, item.url])
+                name = event.to_status_name or event.to_status or ""
+                item = items[event.item_id]
+                stamp = event.timestamp.isoformat()
+                writer.writerow([item.item_id, stamp, event.event, "", name, item.title, item.url])
     from_file = read_event_log(path, workflow).events
     asof = pd.Timestamp("2026-01-20T00:00Z")
     stored_metrics = board_metrics(stored, workflow, asof)
     assert metrics_document(stored_metrics) == metrics_document(board_metrics(from_file, workflow, asof))
     assert stored_metrics.throughput_total == 10
+
+
+# Written by the connector before cursors shared one base (commit a464682), as stored boards hold them.
+OLD_CURSOR = (
+    '{"version":1,"since":"5f1a0000000000000000aaaa","newest":"5f1b0000000000000000bbbb",'
+    '"before":"5f1a8000000000000000cccc"}'
+)
+
+
+def test_a_cursor_stored_by_earlier_versions_reads_back_the_same_and_is_written_the_same():
+    """Same run position from an old cursor, and the same bytes written back."""
+    state = ActionCursor.load(OLD_CURSOR)
+    assert (state.since, state.newest, state.before) == (
+        "5f1a0000000000000000aaaa", "5f1b0000000000000000bbbb", "5f1a8000000000000000cccc"
+    )  # fmt: skip
+    assert state.dump() == OLD_CURSOR
+    assert ActionCursor().dump() == '{"version":1,"since":null,"newest":null,"before":null}'
+    assert ActionCursor.load("{") == ActionCursor()

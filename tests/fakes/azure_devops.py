@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 import re
 import threading
 import uuid
@@ -35,7 +34,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.fakes.server import LocalHttpServer
+from tests.fakes.server import FakeAnswers, LocalHttpServer
 
 # Agile process states: (name, colour, category)
 AGILE_STATES = (
@@ -330,13 +329,9 @@ def error(message: str, type_key: str) -> dict[str, Any]:
     }
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(FakeAnswers, BaseHTTPRequestHandler):
     ado: FakeAzureDevOps
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: tests read ``ado.requests``."""
+    content_type = "application/json; charset=utf-8; api-version=7.1"
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
@@ -372,22 +367,6 @@ class Handler(BaseHTTPRequestHandler):
             return False
         _, _, password = base64.b64decode(header[6:]).decode().partition(":")
         return password == self.ado.pat
-
-    def _send(
-        self,
-        status: int,
-        payload: Any,
-        headers: dict[str, str] | None = None,
-        content_type: str = "application/json; charset=utf-8; api-version=7.1",
-    ) -> None:
-        data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
 
 
 def route(ado: FakeAzureDevOps, path: str, query: dict[str, str]) -> tuple[int, Any]:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 
-from tests.fakes.server import LocalHttpServer
+from tests.fakes.server import FakeAnswers, LocalHttpServer
 
 DEFAULT_OPTIONS = (
     ("f75ad846", "Todo"),
@@ -458,13 +458,8 @@ class FakeGitHub(LocalHttpServer):
         return {"data": {"node": {"id": issue.node_id, "timelineItems": timeline}}}
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(FakeAnswers, BaseHTTPRequestHandler):
     github: FakeGitHub
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: tests read ``github.requests`` instead."""
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -492,13 +487,3 @@ class _Handler(BaseHTTPRequestHandler):
                 str(body.get("operationName")), str(body.get("query")), dict(body.get("variables") or {})
             )
         self._send(200, answer)
-
-    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import json
 import re
 import threading
 import time
@@ -29,7 +28,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
-from tests.fakes.server import LocalHttpServer
+from tests.fakes.server import FakeAnswers, LocalHttpServer
 
 API = "/api/v4"
 DEFAULT_LABELS = ("Todo", "Doing", "Review", "Done")
@@ -386,13 +385,8 @@ def stamp(at: dt.datetime) -> str:
     return at.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(FakeAnswers, BaseHTTPRequestHandler):
     gitlab: FakeGitLab
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: tests read ``gitlab.requests`` instead."""
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
@@ -407,10 +401,10 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             refusal = self._refusal()
             if refusal is not None:
-                self._send(*refusal)
+                self._answer(*refusal)
                 return
             status, payload, headers = _route(fake, path, {k: v[-1] for k, v in query.items()})
-        self._send(status, payload, headers)
+        self._answer(status, payload, headers)
 
     def _refusal(self) -> tuple[int, Any] | None:
         fake = self.gitlab
@@ -443,22 +437,14 @@ class _Handler(BaseHTTPRequestHandler):
         body: Any = {"message": f"{fault.status} scripted"}
         if fault.status == 429:
             body = "Retry later\n"  # GitLab's Rack::Attack answers 429 in plain text
-        self._send(fault.status, body, headers, now=now)
+        self._answer(fault.status, body, headers, now=now)
 
-    def _send(
+    def _answer(
         self, status: int, payload: Any, headers: dict[str, str] | None = None, now: float | None = None
     ) -> None:
-        data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
-        self.send_response_only(status)
-        # Date from the same clock as RateLimit-Reset, so the wait a client computes is exact.
-        self.send_header("Date", email.utils.formatdate(now if now is not None else time.time(), usegmt=True))
         kind = "text/plain" if isinstance(payload, str) else "application/json"
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        # Dated by the same clock as RateLimit-Reset, so the wait a client computes is exact.
+        self._send(status, payload, headers, kind, date=now if now is not None else time.time())
 
 
 def _route(fake: FakeGitLab, path: str, arg: dict[str, str]) -> tuple[int, Any, dict[str, str]]:

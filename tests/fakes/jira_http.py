@@ -9,6 +9,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fakes.server import FakeAnswers
+
 if TYPE_CHECKING:
     from tests.fakes.jira import FakeJira
 
@@ -23,14 +25,9 @@ class JqlError(ValueError):
     """A query outside the JQL subset the fake understands; answered with 400 like Jira's JQL errors."""
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(FakeAnswers, BaseHTTPRequestHandler):
     jira: FakeJira
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in two writes; with Nagle on, each keep-alive response waits ~40 ms for an ACK.
-    disable_nagle_algorithm = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: tests read ``jira.requests`` instead."""
+    content_type = "application/json;charset=UTF-8"
 
     def do_GET(self) -> None:
         self._handle("GET")
@@ -64,16 +61,6 @@ class Handler(BaseHTTPRequestHandler):
         jira = self.jira
         basic = base64.b64encode(f"{jira.email}:{jira.token}".encode()).decode()
         return header in (f"Bearer {jira.token}", f"Basic {basic}")
-
-    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=UTF-8")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
 
 
 def _token(offset: int) -> str:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.fakes.server import LocalHttpServer
+from tests.fakes.server import FakeAnswers, LocalHttpServer
 
 NAMESPACE = uuid.UUID("6f1c2a52-5d0e-4d4b-9a3e-2f5b8c1d7e90")
 
@@ -424,13 +424,8 @@ def _error(message: str, code: str, kind: str, presentable: str) -> dict[str, An
     return {"errors": [{"message": message, "extensions": extensions}]}
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(FakeAnswers, BaseHTTPRequestHandler):
     linear: FakeLinear
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # see tests/fakes/jira_http.py: each keep-alive answer would wait ~40 ms
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: tests read ``linear.requests`` instead."""
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -478,13 +473,3 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, answer | {"data": None})
                 return
         self._send(200, {"data": data})
-
-    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)

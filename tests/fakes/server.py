@@ -2,9 +2,55 @@
 
 from __future__ import annotations
 
+import email.utils
+import json
 import threading
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Self
+from typing import Any, ClassVar, Self
+
+
+class FakeAnswers:
+    """What every fake vendor's request handler shares: keep-alive, no request log, and how to answer.
+
+    A mixin before ``BaseHTTPRequestHandler`` (``class Handler(FakeAnswers, BaseHTTPRequestHandler)``), so
+    its settings win. ``content_type`` is the vendor's JSON content type, sent with every answer not a text.
+    """
+
+    content_type: ClassVar[str] = "application/json; charset=utf-8"
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle on, each keep-alive response waits ~40 ms for an ACK.
+    disable_nagle_algorithm = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: tests read the fake's recorded requests instead."""
+
+    def _send(
+        self,
+        status: int,
+        payload: Any,
+        headers: Mapping[str, str] | None = None,
+        content_type: str | None = None,
+        date: float | None = None,
+    ) -> None:
+        """Answer ``payload``: a text as it is (``text/plain`` unless told), anything else as JSON.
+
+        ``date`` (Unix seconds) dates the answer by the fake's own clock instead of the machine's.
+        """
+        text = isinstance(payload, str)
+        data = payload.encode() if text else json.dumps(payload).encode()
+        if date is None:
+            self.send_response(status)
+        else:
+            self.send_response_only(status)
+            self.send_header("Date", email.utils.formatdate(date, usegmt=True))
+        kind = content_type or ("text/plain; charset=utf-8" if text else self.content_type)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
 
 
 class LocalHttpServer:

@@ -25,7 +25,6 @@ requests instead; 429 comes without Retry-After, like Trello's.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import threading
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.fakes.server import LocalHttpServer
+from tests.fakes.server import FakeAnswers, LocalHttpServer
 
 RATE_LIMITED = {"error": "API_TOKEN_LIMIT_EXCEEDED", "message": "Rate limit exceeded"}
 MAX_LIMIT = 1000
@@ -327,13 +326,8 @@ def _bound(value: str, action: dict[str, Any]) -> str:
     return str(action["id"] if re.fullmatch(r"[0-9a-f]{24}", value) else action["date"])
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(FakeAnswers, BaseHTTPRequestHandler):
     trello: FakeTrello
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: tests read ``trello.requests`` instead."""
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
@@ -394,14 +388,3 @@ class Handler(BaseHTTPRequestHandler):
         if since := arg.get("since"):
             found = [a for a in found if _bound(since, a) > since]
         return 200, found[:limit]
-
-    def _send(self, status: int, payload: Any) -> None:
-        text = isinstance(payload, str)
-        data = payload.encode() if text else json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header(
-            "Content-Type", "text/plain; charset=utf-8" if text else "application/json; charset=utf-8"
-        )
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)

@@ -1,17 +1,11 @@
-"""The sync both Jira connectors run: search pages → batches, incremental by ``updated``, a periodic sweep.
+"""The shared base of the Jira Cloud and Data Center connectors: search pages → batches, a periodic sweep.
 
-Each search page becomes one :class:`Batch` whose cursor (a JSON :class:`SyncState`) already counts that
-page, so the sync engine commits page by page and a killed sync resumes after the last committed page.
-Searches are ordered by ``updated`` ascending, so "everything up to the newest ``updated`` seen" is exactly
-what has been delivered; the next sync asks for ``updated >=`` that time minus an overlap, which absorbs
-Jira's eventually consistent search index and the minute precision of JQL dates. Issues the overlap
-brings back unchanged are skipped before any changelog is read, so a sync with nothing changed costs one
-search request.
-
-Deleted issues and issues moved to another project never show up in an ``updated`` search, so every
-``sweep_every`` the sync lists the board's keys (cheap: one field, large pages), reports the keys that
-vanished in ``Batch.removed``, and fetches any key it has never delivered (an offset page can skip an issue
-when another one is updated mid-sync).
+The sync is ``sweeping``'s: each search page is one batch whose cursor (a JSON :class:`SyncState`) counts
+that page. Searches are ordered by ``updated`` ascending; the next sync asks for ``updated >=`` the newest
+``updated`` seen minus an overlap, which absorbs Jira's eventually consistent search index and the minute
+precision of JQL dates, so a sync with nothing changed costs one search request. The sweep lists the
+board's keys cheaply (one field, large pages); an offset page can skip an issue updated mid-sync, and the
+sweep then fetches it.
 
 Subclasses say how to page a search and where histories come from; see ``jira_cloud`` and ``jira_dc``.
 """
@@ -20,50 +14,51 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import httpx
 
-from bot.connectors.base import Batch, ClosesOnExit, ProgressCallback, SourceStatus
+from bot.connectors.base import SourceStatus
+from bot.connectors.cursor import Mark
 from bot.connectors.errors import BadCredentials, ConnectorError, NoPermission, NotFound, UnexpectedResponse
-from bot.connectors.http import HttpClient
+from bot.connectors.http import HttpClient, HttpOptions
 from bot.connectors.jira_common import (
     ISSUE_FIELDS,
     BoardColumn,
-    KeySet,
     SyncState,
     base_jql,
-    chunks,
     columns_from,
     events_from,
     item_from,
     jql_since,
+    mark,
     statuses_from,
     zone_of,
 )
 from bot.connectors.jira_projects import JiraProject
+from bot.connectors.sweeping import Delivery, Issue, SweepingConnector
 
-log = logging.getLogger("flowcoach.jira")
-Issue = Mapping[str, Any]
 PAGE_SIZE = 100
 SWEEP_PAGE_SIZE = 1000  # the sweep asks for one field; Jira allows far larger pages for that
 OVERLAP = dt.timedelta(minutes=15)
 SWEEP_EVERY = dt.timedelta(hours=24)
 
 
-class JiraConnector(ClosesOnExit):
+class JiraConnector(SweepingConnector[SyncState]):
     """Shared behaviour of :class:`JiraCloudConnector` and :class:`JiraDataCenterConnector`.
 
-    Keyword options (tests and benchmarks set them; boards use the defaults): ``transport``, ``sleep``,
-    ``max_retries``, ``backoff`` and ``timeout`` go to :class:`HttpClient`; ``clock`` returns the aware
-    current time (for the sweep schedule); ``page_size`` issues per search page and batch; ``overlap``
-    re-read at each incremental sync; ``sweep_every`` how often deleted and moved issues are looked for.
+    Keyword options (tests and benchmarks set them; boards use the defaults): ``http`` how the HTTP client
+    waits and retries; ``clock`` returns the aware current time (for the sweep schedule); ``page_size``
+    issues per search page and batch; ``overlap`` re-read at each incremental sync; ``sweep_every`` how often
+    deleted and moved issues are looked for.
     """
 
     flavour: ClassVar[str]
     api: ClassVar[str]
+    cursor_type = SyncState
+    service = "Jira"
+    log = logging.getLogger("flowcoach.jira")
 
     def __init__(
         self,
@@ -74,30 +69,16 @@ class JiraConnector(ClosesOnExit):
         board_id: int | None,
         auth: httpx.Auth | tuple[str, str],
         refused: str,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        http: HttpOptions = HttpOptions(),
         clock: Callable[[], dt.datetime] | None = None,
         page_size: int = PAGE_SIZE,
         overlap: dt.timedelta = OVERLAP,
         sweep_every: dt.timedelta = SWEEP_EVERY,
-        max_retries: int = 5,
-        backoff: float = 1.0,
-        timeout: float = 30.0,
     ) -> None:
+        super().__init__(clock=clock, page_size=page_size, overlap=overlap, sweep_every=sweep_every)
         self.site, self.project, self.jql, self.board_id = site, project, jql, board_id
-        self.page_size, self.overlap, self.sweep_every = page_size, overlap, sweep_every
         self._refused = refused
-        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
-        self.http = HttpClient(
-            site,
-            service=self.flavour,
-            auth=auth,
-            transport=transport,
-            sleep=sleep,
-            max_retries=max_retries,
-            backoff=backoff,
-            timeout=timeout,
-        )
+        self.http = HttpClient(site, service=self.flavour, auth=auth, options=http)
 
     def close(self) -> None:
         self.http.close()
@@ -184,35 +165,46 @@ class JiraConnector(ClosesOnExit):
             return []
         return columns_from(self.http.get_json(f"/rest/agile/1.0/board/{self.board_id}/configuration"))
 
-    def fetch(self, cursor: str | None, progress: ProgressCallback | None = None) -> Iterator[Batch]:
-        """Batches of issues updated since the cursor (all issues without one), then a sweep when due."""
-        state = SyncState.load(cursor)
-        now = self._clock()
+    # -- the sync (see ``sweeping``) -----------------------------------------------------------------------
+
+    def _updated_pages(self, state: SyncState) -> Iterator[tuple[Sequence[Issue], int | None]]:
         total: int | None = None
         if state.updated is None:
-            state.swept_at = state.swept_at or now  # a backfill delivers every key: as good as a sweep
             jql = self._scope_jql(None)
             total = self._count(base_jql(self.project, self.jql))
         else:
             jql = self._scope_jql(state.updated - self.overlap, zone_of(self._myself()))
-        last, done = cursor, 0
         for issues, page_total in self._search_pages(jql, ISSUE_FIELDS, self.page_size, with_history=True):
-            batch = self._batch(issues, state)
-            if batch is not None:
-                last = batch.cursor
-                yield batch
-            done += len(issues)
-            if progress is not None:
-                progress(done, page_total if page_total is not None else total)
-        if state.swept_at is None or now - state.swept_at >= self.sweep_every:
-            for batch in self._sweep(state, now):
-                last = batch.cursor
-                yield batch
-        final = state.dump()
-        if final != last:
-            yield Batch(items=(), events=(), cursor=final)
+            yield issues, page_total if page_total is not None else total
 
-    # -- the sync --------------------------------------------------------------------------------------
+    def _mark(self, issue: Issue) -> Mark:
+        return mark(issue)
+
+    def _window(self) -> dt.timedelta:
+        return self.overlap + dt.timedelta(minutes=1)  # a minute more: the JQL floors its date to the minute
+
+    def _deliver(self, fresh: Sequence[Issue]) -> Delivery:
+        histories = self._histories(fresh)
+        items = tuple(item_from(issue, self.site) for issue in fresh)
+        events = tuple(
+            event for issue in fresh for event in events_from(issue, histories.get(str(issue["key"]), []))
+        )
+        return items, events, ()
+
+    def _board_keys(self) -> dict[str, str]:
+        listing = self._search_pages(
+            f"({self._scope()}) ORDER BY key ASC", ("updated",), SWEEP_PAGE_SIZE, with_history=False
+        )
+        return {str(issue["key"]): str(issue["key"]) for page, _ in listing for issue in page}
+
+    def _issues_by(self, handles: Sequence[str]) -> Iterator[Sequence[Issue]]:
+        # Keys come from Jira's own listing (letters, digits, a dash), so they need no quoting.
+        query = f"key in ({', '.join(handles)}) ORDER BY key ASC"
+        for issues, _ in self._search_pages(query, ISSUE_FIELDS, self.page_size, with_history=True):
+            yield issues
+
+    def _scope(self) -> str:
+        return base_jql(self.project, self.jql)
 
     def _myself(self) -> Mapping[str, Any]:
         me: Mapping[str, Any] = self.http.get_json(f"{self.api}/myself")
@@ -220,46 +212,3 @@ class JiraConnector(ClosesOnExit):
 
     def _scope_jql(self, since: dt.datetime | None, zone: dt.tzinfo = dt.UTC) -> str:
         return jql_since(base_jql(self.project, self.jql), since, zone)
-
-    def _batch(self, issues: Sequence[Issue], state: SyncState) -> Batch | None:
-        """The batch for one search page, or ``None`` when the overlap brought back only delivered issues."""
-        fresh = [issue for issue in issues if not state.delivered(issue)]
-        if not fresh:
-            state.observe(issues, self.overlap)
-            return None
-        histories = self._histories(fresh)
-        items = tuple(item_from(issue, self.site) for issue in fresh)
-        events = tuple(
-            event for issue in fresh for event in events_from(issue, histories.get(str(issue["key"]), []))
-        )
-        state.observe(issues, self.overlap)
-        return Batch(items=items, events=events, cursor=state.dump())
-
-    def _sweep(self, state: SyncState, now: dt.datetime) -> Iterator[Batch]:
-        """Report the keys that left the board, and deliver any key that was never delivered."""
-        scope = base_jql(self.project, self.jql)
-        listing = self._search_pages(
-            f"({scope}) ORDER BY key ASC", ("updated",), SWEEP_PAGE_SIZE, with_history=False
-        )
-        current = {str(issue["key"]) for page, _ in listing for issue in page}
-        known = state.known.keys()
-        missing = sorted(current - known)
-        for chunk in chunks(missing, self.page_size):
-            # Keys come from Jira's own listing (letters, digits, a dash), so they need no quoting.
-            query = f"key in ({', '.join(chunk)}) ORDER BY key ASC"
-            for issues, _ in self._search_pages(query, ISSUE_FIELDS, self.page_size, with_history=True):
-                batch = self._batch(issues, state)
-                if batch is not None:
-                    yield batch
-        removed = tuple(sorted(known - current))
-        log.info(
-            "Jira sweep of %s: %d issues, %d gone, %d never seen",
-            scope,
-            len(current),
-            len(removed),
-            len(missing),
-        )
-        state.known = KeySet(current)
-        state.recent = {key: stamp for key, stamp in state.recent.items() if key in current}
-        state.swept_at = now
-        yield Batch(items=(), events=(), cursor=state.dump(), removed=removed)
