@@ -8,7 +8,6 @@ from slack_sdk.errors import SlackApiError
 
 from bot.errors import FlowcoachError
 from bot.slack import texts
-from bot.slack.grammar import CommandError
 from bot.slack.lookup import NoBoardHere, SeveralBoardsHere
 
 log = logging.getLogger("flowcoach.slack")
@@ -16,10 +15,14 @@ log = logging.getLogger("flowcoach.slack")
 NOT_IN_CHANNEL_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 
 
+class Misunderstood(FlowcoachError):
+    """A command that could not be read; ``str(error)`` is the whole reply: the problem, then the usage."""
+
+
 def friendly_message(error: BaseException) -> str:
     """The message for a failed request; unknown errors are logged here with their traceback."""
-    if isinstance(error, CommandError):
-        return texts.usage_reply(error.problem, error.subcommand)
+    if isinstance(error, Misunderstood):
+        return str(error)
     if isinstance(error, NoBoardHere):
         return texts.NO_BOARD_HERE
     if isinstance(error, SeveralBoardsHere):
