@@ -1,5 +1,5 @@
-"""The `/flow` registry drives the grammar, help, usage replies and the mention dispatch; the
-acknowledgement needs nothing but the registry."""
+"""The `/flow` registry drives the grammar, help, usage replies and the mention dispatch, and the README's
+`/flow` line is held to it; the acknowledgement needs nothing but the registry."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from bot.slack.grammar import CommandError, help_topic, no_arguments, parse_flow
 from bot.slack.runtime import Runtime
 from bot.slack.subcommands import SUBCOMMANDS, Subcommand, Subcommands
 from tests.slack.conftest import FLOW_CHANNEL, RunningApp
+
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def answer_ping(runtime: Runtime, ask: Ask) -> None:
@@ -66,6 +68,14 @@ def test_help_lists_exactly_the_registry(app: RunningApp):
     assert help_names(body["text"]) == SUBCOMMANDS.names
     assert body["text"].splitlines() == [entry.help_line for entry in SUBCOMMANDS]
     assert all(line in json.dumps(body["blocks"], ensure_ascii=False) for line in body["text"].splitlines())
+
+
+def test_the_readme_lists_exactly_the_registry():
+    """The README's "`/flow help` lists everything" line shows every subcommand's usage, and nothing else."""
+    readme = README.read_text(encoding="utf-8")
+    [line] = re.findall(r"`/flow help` lists everything: `([^`]+)`", readme)
+    usages = " | ".join(entry.usage for entry in SUBCOMMANDS)
+    assert " ".join(line.split()) == " ".join(f"/flow [board] {usages}".split())
 
 
 def test_a_subcommand_added_to_the_registry_is_helped_parsed_and_answered(start_app, sqlite_url):
