@@ -25,7 +25,7 @@ from bot.logs import ContextThreadPool, log_context
 from bot.slack import texts
 from bot.slack.commands import register_commands
 from bot.slack.delivery import web_client
-from bot.slack.errors import friendly_message
+from bot.slack.errors import report_error
 from bot.slack.home import register_home
 from bot.slack.installations import EncryptedInstallationStore
 from bot.slack.mentions import register_mentions
@@ -78,7 +78,7 @@ def create_app(runtime: Runtime, subcommands: Subcommands = SUBCOMMANDS) -> App:
     app.middleware(_in_request_context)  # first, so every line logged for the request carries its id
     if runtime.single_team_id is not None:
         app.middleware(_only_team(runtime.single_team_id))
-    app.error(_report_error)
+    app.error(report_error)
     register_commands(app, runtime, subcommands)
     register_mentions(app, runtime, subcommands)
     register_home(app, runtime)
@@ -213,10 +213,3 @@ def _only_team(team_id: str) -> Callable[..., Any]:
         return next()
 
     return middleware
-
-
-def _report_error(error: Exception, body: dict[str, Any], respond: Any = None) -> BoltResponse | None:
-    message = friendly_message(error)
-    if respond is not None and body.get("response_url"):
-        respond(text=message, response_type="ephemeral")
-    return None

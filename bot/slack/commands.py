@@ -11,13 +11,10 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.slack import texts
 from bot.slack.answers import Ask
-from bot.slack.blocks.replies import no_board_blocks
-from bot.slack.errors import friendly_message
+from bot.slack.errors import friendly_message, reported
 from bot.slack.grammar import HELP
-from bot.slack.lookup import NoBoardHere
-from bot.slack.reply_to import response_url
+from bot.slack.reply_to import at_response_url, response_url
 from bot.slack.runtime import Runtime
 from bot.slack.subcommands import Subcommands
 
@@ -37,6 +34,7 @@ def register_commands(app: App, runtime: Runtime, subcommands: Subcommands) -> N
             return
         ack()
 
+    @reported(at_response_url)
     def answer(command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         try:
             parsed = subcommands.parse(command.get("text", ""))
@@ -53,11 +51,6 @@ def register_commands(app: App, runtime: Runtime, subcommands: Subcommands) -> N
             reply_to=response_url(respond),
             trigger_id=command.get("trigger_id", ""),
         )
-        try:
-            subcommands.answer(runtime, ask)
-        except NoBoardHere:
-            respond(blocks=no_board_blocks(), text=texts.NO_BOARD_HERE, response_type="ephemeral")
-        except Exception as error:
-            respond(text=friendly_message(error), response_type="ephemeral")
+        subcommands.answer(runtime, ask)
 
     app.command("/flow")(ack=acknowledge, lazy=[answer])

@@ -12,12 +12,9 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.slack import texts
 from bot.slack.answers import Ask
-from bot.slack.blocks.replies import no_board_blocks
-from bot.slack.errors import friendly_message
-from bot.slack.lookup import NoBoardHere
-from bot.slack.reply_to import mention_thread
+from bot.slack.errors import reported
+from bot.slack.reply_to import in_mention_thread, mention_thread
 from bot.slack.runtime import Runtime
 from bot.slack.subcommands import Subcommands
 from bot.store.claims import claim
@@ -29,30 +26,25 @@ def register_mentions(app: App, runtime: Runtime, subcommands: Subcommands) -> N
     def ack_now(ack: Ack) -> None:
         ack()
 
+    @reported(in_mention_thread)
     def on_mention(
         event: dict[str, Any], body: dict[str, Any], client: WebClient, context: dict[str, Any]
     ) -> None:
         # Slack re-delivers an event it thinks we missed; answer each mention once.
         if not claim(runtime.sessions, f"event:{body.get('event_id') or event.get('ts')}"):
             return
-        reply_to = mention_thread(client, event)
-        try:
-            command = subcommands.parse(MENTION.sub(" ", event.get("text", "")).strip())
-            if command.name not in subcommands.mention_names:
-                asked = ", ".join(sorted(subcommands.mention_names))
-                raise subcommands.misunderstood(f"in a mention I answer {asked}")
-            ask = Ask(
-                command=command,
-                team_id=context.get("team_id"),
-                channel_id=event["channel"],
-                user_id=event.get("user", ""),
-                client=client,
-                reply_to=reply_to,
-            )
-            subcommands.answer(runtime, ask)
-        except NoBoardHere:
-            reply_to(text=texts.NO_BOARD_HERE, blocks=no_board_blocks())
-        except Exception as error:
-            reply_to(text=friendly_message(error))
+        command = subcommands.parse(MENTION.sub(" ", event.get("text", "")).strip())
+        if command.name not in subcommands.mention_names:
+            asked = ", ".join(sorted(subcommands.mention_names))
+            raise subcommands.misunderstood(f"in a mention I answer {asked}")
+        ask = Ask(
+            command=command,
+            team_id=context.get("team_id"),
+            channel_id=event["channel"],
+            user_id=event.get("user", ""),
+            client=client,
+            reply_to=mention_thread(client, event),
+        )
+        subcommands.answer(runtime, ask)
 
     app.event("app_mention")(ack=ack_now, lazy=[on_mention])
