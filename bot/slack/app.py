@@ -25,7 +25,7 @@ from bot.logs import ContextThreadPool, log_context
 from bot.slack import texts
 from bot.slack.commands import register_commands
 from bot.slack.delivery import web_client
-from bot.slack.errors import friendly_message
+from bot.slack.errors import report_error
 from bot.slack.home import register_home
 from bot.slack.installations import EncryptedInstallationStore
 from bot.slack.mentions import register_mentions
@@ -33,6 +33,7 @@ from bot.slack.nudges import register_nudge_actions
 from bot.slack.onboarding import register_onboarding
 from bot.slack.runtime import Runtime
 from bot.slack.settings_modal import register_settings
+from bot.slack.subcommands import SUBCOMMANDS, Subcommands
 
 log = logging.getLogger("flowcoach.slack")
 
@@ -55,8 +56,11 @@ OAUTH_STATE_SECONDS = 600
 ANSWER_THREADS = 2
 
 
-def create_app(runtime: Runtime) -> App:
-    """The Bolt app with every listener, for a single workspace or for OAuth installs."""
+def create_app(runtime: Runtime, subcommands: Subcommands = SUBCOMMANDS) -> App:
+    """The Bolt app with every listener, for a single workspace or for OAuth installs.
+
+    ``subcommands`` is what `/flow` and mentions understand: the registry, unless a test extends it.
+    """
     settings = runtime.settings
     if settings.slack_signing_secret is None and settings.slack_app_token is None:
         raise FlowcoachError("SLACK_SIGNING_SECRET: required to verify requests from Slack (HTTP mode)")
@@ -74,9 +78,9 @@ def create_app(runtime: Runtime) -> App:
     app.middleware(_in_request_context)  # first, so every line logged for the request carries its id
     if runtime.single_team_id is not None:
         app.middleware(_only_team(runtime.single_team_id))
-    app.error(_report_error)
-    register_commands(app, runtime)
-    register_mentions(app, runtime)
+    app.error(report_error)
+    register_commands(app, runtime, subcommands)
+    register_mentions(app, runtime, subcommands)
     register_home(app, runtime)
     register_onboarding(app, runtime)
     register_settings(app, runtime)
@@ -209,10 +213,3 @@ def _only_team(team_id: str) -> Callable[..., Any]:
         return next()
 
     return middleware
-
-
-def _report_error(error: Exception, body: dict[str, Any], respond: Any = None) -> BoltResponse | None:
-    message = friendly_message(error)
-    if respond is not None and body.get("response_url"):
-        respond(text=message, response_type="ephemeral")
-    return None

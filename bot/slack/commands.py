@@ -6,265 +6,51 @@ stays far inside Slack's 3 seconds; everything that reads the database or draws 
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject
-from sqlalchemy.orm import Session
 
-from analytics.charts.board import CHART_FILES, ChartKind, render_chart
-from analytics.workflow import Workflow
-from bot.errors import FlowcoachError
-from bot.services.metrics import metrics_now, sync_info
-from bot.services.reports import board_digest, board_review
-from bot.slack import texts
-from bot.slack.blocks.charts import (
-    aging_blocks,
-    cfd_blocks,
-    chart_comment,
-    chart_title,
-    cycle_blocks,
-    throughput_blocks,
-)
-from bot.slack.blocks.forecast import forecast_blocks, forecast_text
-from bot.slack.blocks.replies import help_blocks, help_text, limits_blocks, no_board_blocks
-from bot.slack.blocks.review import review_blocks, review_text
-from bot.slack.blocks.status import status_blocks, status_text
-from bot.slack.delivery import direct_message_channel, upload_png
-from bot.slack.errors import friendly_message
-from bot.slack.forecasts import FORECAST_WINDOW_DAYS, forecast_for
-from bot.slack.grammar import BOARD_LIMIT_NAMES, FlowCommand, parse_flow
-from bot.slack.lookup import NoBoardHere, resolve_board
-from bot.slack.notifier import post_digest
-from bot.slack.onboarding import open_connect_modal
+from bot.slack.answers import Ask
+from bot.slack.errors import friendly_message, reported
+from bot.slack.grammar import HELP
+from bot.slack.reply_to import at_response_url, response_url
 from bot.slack.runtime import Runtime
-from bot.slack.settings_modal import open_settings_modal
-from bot.slack.snooze import snooze_reply
-from bot.store.board_settings import BOARD_LIMIT_KEY, load_board_settings
-from bot.store.boards import board_workflow
-from bot.store.models import Board
-
-log = logging.getLogger("flowcoach.slack")
-
-CHART_BLOCKS: dict[ChartKind, Callable[..., list[Block]]] = {
-    "aging": aging_blocks,
-    "cycle": cycle_blocks,
-    "throughput": throughput_blocks,
-    "cfd": cfd_blocks,
-}
+from bot.slack.subcommands import Subcommands
 
 
-@dataclass(frozen=True)
-class Ask:
-    """One `/flow` request as the answers need it."""
-
-    command: FlowCommand
-    team_id: str
-    channel_id: str
-    user_id: str
-    trigger_id: str
-    respond: Respond
-    client: WebClient
-
-    @property
-    def response_type(self) -> str:
-        return "in_channel" if self.command.share else "ephemeral"
-
-    def reply(self, blocks: list[Block], text: str) -> None:
-        self.respond(blocks=blocks, text=text, response_type=self.response_type)
-
-
-def register_commands(app: App, runtime: Runtime) -> None:
-    """Attach `/flow` to the app."""
+def register_commands(app: App, runtime: Runtime, subcommands: Subcommands) -> None:
+    """Attach `/flow` to the app, understanding ``subcommands``."""
 
     def acknowledge(ack: Ack, command: dict[str, Any]) -> None:
         try:
-            parsed = parse_flow(command.get("text", ""))
+            parsed = subcommands.parse(command.get("text", ""))
         except Exception as error:  # a usage problem: the reply is the usage
             ack(text=friendly_message(error), response_type="ephemeral")
             return
-        if parsed.name == "help":
-            ack(
-                blocks=help_blocks(parsed.help_topic),
-                text=help_text(),
-                response_type="in_channel" if parsed.share else "ephemeral",
-            )
+        if parsed.name == HELP:  # it needs nothing but the registry
+            blocks, text = subcommands.help_reply(parsed.help_topic)
+            ack(blocks=blocks, text=text, response_type="in_channel" if parsed.share else "ephemeral")
             return
         ack()
 
+    @reported(at_response_url)
     def answer(command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         try:
-            parsed = parse_flow(command.get("text", ""))
+            parsed = subcommands.parse(command.get("text", ""))
         except Exception:
             return  # the acknowledgement already showed the usage
-        if parsed.name == "help":
+        if parsed.name == HELP:
             return
         ask = Ask(
             command=parsed,
             team_id=command.get("team_id", ""),
             channel_id=command.get("channel_id", ""),
             user_id=command.get("user_id", ""),
-            trigger_id=command.get("trigger_id", ""),
-            respond=respond,
             client=client,
+            reply_to=response_url(respond),
+            trigger_id=command.get("trigger_id", ""),
         )
-        try:
-            ANSWERS[parsed.name](runtime, ask)
-        except NoBoardHere:
-            respond(blocks=no_board_blocks(), text=texts.NO_BOARD_HERE, response_type="ephemeral")
-        except Exception as error:
-            respond(text=friendly_message(error), response_type="ephemeral")
+        subcommands.answer(runtime, ask)
 
     app.command("/flow")(ack=acknowledge, lazy=[answer])
-
-
-def _board(runtime: Runtime, ask: Ask, session: Session) -> Board:
-    return resolve_board(session, runtime.workspace_key(ask.team_id), ask.channel_id, ask.command.board)
-
-
-def answer_status(runtime: Runtime, ask: Ask) -> None:
-    now = runtime.clock()
-    with runtime.sessions() as session:
-        board = _board(runtime, ask, session)
-        metrics = metrics_now(session, board, now, cache=runtime.metrics_cache)
-        sync = sync_info(session, board, now)
-    ask.reply(status_blocks(metrics, sync), status_text(metrics))
-
-
-def answer_chart(runtime: Runtime, ask: Ask) -> None:
-    kind: ChartKind = ask.command.name  # type: ignore[assignment]
-    now = runtime.clock()
-    with runtime.sessions() as session:
-        board = _board(runtime, ask, session)
-        metrics = metrics_now(session, board, now, ask.command.window_days or 30, runtime.metrics_cache)
-    png = render_chart(kind, metrics)
-    title = chart_title(kind, metrics)
-    if ask.command.share:
-        ask.reply(CHART_BLOCKS[kind](metrics), title)
-        comment = (
-            chart_comment(kind, metrics) + "\n" + texts.CHART_SHARED_BY.format(chart=title, user=ask.user_id)
-        )
-        upload_png(ask.client, ask.channel_id, png, filename=CHART_FILES[kind], title=title, comment=comment)
-        return
-    # An uploaded file is visible to everyone in the channel it lands in; a private answer goes to a DM.
-    upload_png(
-        ask.client,
-        direct_message_channel(ask.client, ask.user_id),
-        png,
-        filename=CHART_FILES[kind],
-        title=title,
-        comment=chart_comment(kind, metrics),
-    )
-    ask.reply([*CHART_BLOCKS[kind](metrics), *_context(texts.CHART_IN_DM)], title)
-
-
-def answer_forecast(runtime: Runtime, ask: Ask) -> None:
-    now = runtime.clock()
-    with runtime.sessions() as session:
-        board = _board(runtime, ask, session)
-        metrics = metrics_now(session, board, now, FORECAST_WINDOW_DAYS, runtime.metrics_cache)
-    result = forecast_for(metrics, ask.command)
-    ask.reply(forecast_blocks(result), forecast_text(result))
-
-
-def answer_health(runtime: Runtime, ask: Ask) -> None:
-    with runtime.sessions() as session:
-        board = _board(runtime, ask, session)
-        review = board_review(session, board, runtime.clock())
-    ask.reply(
-        review_blocks(review.diagnosis, review.trends, review.metrics),
-        review_text(review.diagnosis, review.metrics),
-    )
-
-
-def answer_digest(runtime: Runtime, ask: Ask) -> None:
-    with runtime.sessions() as session:
-        board = _board(runtime, ask, session)
-        digest = board_digest(session, board, runtime.clock())
-    post_digest(ask.client, ask.channel_id, digest)
-
-
-def answer_limits(runtime: Runtime, ask: Ask) -> None:
-    now = runtime.clock()
-    with runtime.sessions() as session:
-        board = _board(runtime, ask, session)
-        if ask.command.sets_limit:
-            _set_limit(board, ask)
-            session.commit()
-        metrics = metrics_now(session, board, now, cache=runtime.metrics_cache)
-        workflow = board_workflow(board)
-    if ask.command.sets_limit:
-        stage = _limit_stage_name(workflow, ask.command.limit_stage or "")
-        message = texts.LIMIT_SET if ask.command.limit_value is not None else texts.LIMIT_REMOVED
-        text = message.format(stage=stage, board=board.name, limit=ask.command.limit_value, user=ask.user_id)
-        # A changed limit is a team agreement: say it where the team sees it.
-        ask.respond(text=text, response_type="in_channel")
-        return
-    ask.reply(
-        limits_blocks(board.name, workflow, metrics.wip_by_stage), texts.LIMITS_TITLE.format(board=board.name)
-    )
-
-
-def _limit_stage_name(workflow: Workflow, asked: str) -> str:
-    if asked.casefold() in BOARD_LIMIT_NAMES:
-        return texts.BOARD_LIMIT_NAME
-    for stage in workflow.stages:
-        if stage.kind.is_wip and stage.name.casefold() == asked.casefold():
-            return str(stage.name)
-    raise _unknown_stage(workflow, asked)
-
-
-def _unknown_stage(workflow: Workflow, asked: str) -> Exception:
-    stages = ", ".join(stage.name for stage in workflow.stages if stage.kind.is_wip)
-    return FlowcoachError(texts.UNKNOWN_STAGE.format(board=workflow.name, stage=asked, stages=stages))
-
-
-def _set_limit(board: Board, ask: Ask) -> None:
-    workflow = board_workflow(board)
-    asked = ask.command.limit_stage or ""
-    name = _limit_stage_name(workflow, asked)
-    key = BOARD_LIMIT_KEY if name == texts.BOARD_LIMIT_NAME else name
-    settings = load_board_settings(board.coaching_settings)
-    settings.wip_limits[key] = ask.command.limit_value
-    board.coaching_settings = settings.to_json()
-
-
-def answer_connect(runtime: Runtime, ask: Ask) -> None:
-    open_connect_modal(runtime, ask.client, ask.trigger_id, channel_id=ask.channel_id)
-
-
-def answer_settings(runtime: Runtime, ask: Ask) -> None:
-    with runtime.sessions() as session:
-        board = _board(runtime, ask, session)
-        open_settings_modal(ask.client, ask.trigger_id, board)
-
-
-def answer_snooze(runtime: Runtime, ask: Ask) -> None:
-    text = snooze_reply(
-        runtime, runtime.workspace_key(ask.team_id), ask.channel_id, ask.user_id, ask.command.snooze_for
-    )
-    ask.respond(text=text, response_type="in_channel" if ask.command.snooze_for is not None else "ephemeral")
-
-
-def _context(text: str) -> list[Block]:
-    return [ContextBlock(elements=[MarkdownTextObject(text=text)])]
-
-
-ANSWERS: dict[str, Callable[[Runtime, Ask], None]] = {
-    "status": answer_status,
-    "aging": answer_chart,
-    "cycle": answer_chart,
-    "throughput": answer_chart,
-    "cfd": answer_chart,
-    "forecast": answer_forecast,
-    "health": answer_health,
-    "digest": answer_digest,
-    "limits": answer_limits,
-    "connect": answer_connect,
-    "settings": answer_settings,
-    "snooze": answer_snooze,
-}

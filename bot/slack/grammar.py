@@ -1,7 +1,8 @@
 """The `/flow` command grammar (``spec/slack.md``): ``/flow [board] <subcommand> [args] [share]``.
 
 Parsing is pure and strict: anything it does not understand raises :class:`CommandError` naming the
-subcommand, so the reply can be that subcommand's usage rather than a guess.
+subcommand, so the reply can be that subcommand's usage rather than a guess. Which subcommands exist, and
+which argument parser reads each, is the registry's to say (``bot.slack.subcommands``); the parsers are here.
 """
 
 from __future__ import annotations
@@ -10,30 +11,14 @@ import dataclasses
 import datetime as dt
 import re
 import shlex
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import FlowcoachError
 
-# In the order `/flow help` lists them.
-SUBCOMMANDS = (
-    "help",
-    "status",
-    "aging",
-    "cycle",
-    "throughput",
-    "cfd",
-    "forecast",
-    "health",
-    "digest",
-    "limits",
-    "connect",
-    "settings",
-    "snooze",
-)
-BOARD_FREE = frozenset({"help", "connect", "snooze"})  # subcommands that need no board
+HELP = "help"  # what an empty `/flow` asks for
 MAX_WINDOW_DAYS = 730
-DEFAULT_WINDOW_DAYS = {"cycle": 30, "throughput": 84, "cfd": 30}
 MAX_FORECAST_ITEMS = 10_000
 MAX_SNOOZE = dt.timedelta(days=30)
 BOARD_LIMIT_NAMES = frozenset({"board", "total", "system"})
@@ -47,6 +32,9 @@ _DURATION_UNITS = {
     "d": dt.timedelta(days=1),
     "w": dt.timedelta(weeks=1),
 }
+
+# Reads the words after a subcommand's name into FlowCommand fields, or raises CommandError naming it.
+ArgumentParser = Callable[[str, list[str]], dict[str, Any]]
 
 
 class CommandError(FlowcoachError):
@@ -78,16 +66,16 @@ class FlowCommand:
     help_topic: str | None = None
 
     @property
-    def needs_board(self) -> bool:
-        return self.name not in BOARD_FREE
-
-    @property
     def sets_limit(self) -> bool:
         return self.limit_stage is not None
 
 
-def parse_flow(text: str) -> FlowCommand:
-    """Parse the text after ``/flow``; an empty text means ``help``."""
+def parse_flow(text: str, arguments: Mapping[str, ArgumentParser]) -> FlowCommand:
+    """Parse the text after ``/flow``; an empty text means ``help``.
+
+    ``arguments`` maps each subcommand's name to the parser of its arguments (the registry's entries); a help
+    topic must be one of those names.
+    """
     try:
         words = shlex.split(text.replace("“", '"').replace("”", '"'))
     except ValueError:
@@ -95,46 +83,56 @@ def parse_flow(text: str) -> FlowCommand:
     share = any(word.lower() == "share" for word in words)
     words = [word for word in words if word.lower() != "share"]
     if not words:
-        return FlowCommand("help", share=share)
+        return FlowCommand(HELP, share=share)
     board: str | None = None
-    if words[0].lower() not in SUBCOMMANDS:
+    if words[0].lower() not in arguments:
         if len(words) == 1:
             raise CommandError(f"unknown subcommand '{words[0]}'")
         board, words = words[0], words[1:]
-        if words[0].lower() not in SUBCOMMANDS:
+        if words[0].lower() not in arguments:
             raise CommandError(f"unknown subcommand '{words[0]}'")
     name, args = words[0].lower(), words[1:]
-    parsed = _ARGUMENTS[name](name, args)
+    parsed = arguments[name](name, args)
+    topic = parsed.get("help_topic")
+    if topic is not None and topic not in arguments:
+        raise CommandError(f"no help on `{' '.join(args)}`", name)
     return dataclasses.replace(FlowCommand(name, board=board, share=share), **parsed)
 
 
-def _help(name: str, args: list[str]) -> dict[str, Any]:
+def help_topic(name: str, args: list[str]) -> dict[str, Any]:
+    """``help`` or ``help <subcommand>`` (``parse_flow`` checks that the topic is a subcommand)."""
     if not args:
         return {}
-    if len(args) > 1 or args[0].lower() not in SUBCOMMANDS:
+    if len(args) > 1:
         raise CommandError(f"no help on `{' '.join(args)}`", name)
     return {"help_topic": args[0].lower()}
 
 
-def _no_arguments(name: str, args: list[str]) -> dict[str, Any]:
+def no_arguments(name: str, args: list[str]) -> dict[str, Any]:
     if args:
         raise CommandError(f"`{name}` takes no arguments", name)
     return {}
 
 
-def _window(name: str, args: list[str]) -> dict[str, Any]:
-    if not args:
-        return {"window_days": DEFAULT_WINDOW_DAYS[name]}
-    match = _WINDOW.match(" ".join(args).lower())
-    if len(args) > 2 or match is None:
-        raise CommandError(f"`{' '.join(args)}` is not a window such as 30d or 12w", name)
-    days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
-    if not 1 <= days <= MAX_WINDOW_DAYS:
-        raise CommandError(f"the window must be between 1 and {MAX_WINDOW_DAYS} days", name)
-    return {"window_days": days}
+def window(default_days: int) -> ArgumentParser:
+    """A window such as ``30d`` or ``12w``, ``default_days`` when none is given."""
+
+    def parse(name: str, args: list[str]) -> dict[str, Any]:
+        if not args:
+            return {"window_days": default_days}
+        match = _WINDOW.match(" ".join(args).lower())
+        if len(args) > 2 or match is None:
+            raise CommandError(f"`{' '.join(args)}` is not a window such as 30d or 12w", name)
+        days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
+        if not 1 <= days <= MAX_WINDOW_DAYS:
+            raise CommandError(f"the window must be between 1 and {MAX_WINDOW_DAYS} days", name)
+        return {"window_days": days}
+
+    return parse
 
 
-def _forecast(name: str, args: list[str]) -> dict[str, Any]:
+def forecast_question(name: str, args: list[str]) -> dict[str, Any]:
+    """``20`` (when will 20 items be done) or ``by 2026-12-31`` (how many by then)."""
     if len(args) == 1 and args[0].isdigit():
         items = int(args[0])
         if not 1 <= items <= MAX_FORECAST_ITEMS:
@@ -148,7 +146,8 @@ def _forecast(name: str, args: list[str]) -> dict[str, Any]:
     raise CommandError("say how many items, or by which date", name)
 
 
-def _limits(name: str, args: list[str]) -> dict[str, Any]:
+def wip_limit(name: str, args: list[str]) -> dict[str, Any]:
+    """Nothing (show the limits), or a stage and its new limit: a number from 1 to 999, or ``off``."""
     if not args:
         return {}
     if len(args) < 2:
@@ -162,7 +161,8 @@ def _limits(name: str, args: list[str]) -> dict[str, Any]:
     return {"limit_stage": stage, "limit_value": int(value_text)}
 
 
-def _snooze(name: str, args: list[str]) -> dict[str, Any]:
+def snooze_duration(name: str, args: list[str]) -> dict[str, Any]:
+    """Nothing (show the snooze), ``off`` (end it), or how long: ``30m``, ``2h``, ``1d``, ``1w``."""
     if not args:
         return {}
     text = " ".join(args).lower()
@@ -175,20 +175,3 @@ def _snooze(name: str, args: list[str]) -> dict[str, Any]:
     if not dt.timedelta(minutes=1) <= duration <= MAX_SNOOZE:
         raise CommandError("snooze for at least a minute and at most 30 days", name)
     return {"snooze_for": duration}
-
-
-_ARGUMENTS = {
-    "help": _help,
-    "status": _no_arguments,
-    "aging": _no_arguments,
-    "cycle": _window,
-    "throughput": _window,
-    "cfd": _window,
-    "forecast": _forecast,
-    "health": _no_arguments,
-    "digest": _no_arguments,
-    "limits": _limits,
-    "connect": _no_arguments,
-    "settings": _no_arguments,
-    "snooze": _snooze,
-}

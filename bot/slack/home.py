@@ -12,10 +12,11 @@ from bot.services.metrics import metrics_now, sync_info
 from bot.slack.blocks.home import HomeBoard, home_view
 from bot.slack.blocks.status import status_blocks, status_text
 from bot.slack.delivery import post_message
-from bot.slack.errors import friendly_message
+from bot.slack.errors import friendly_message, reported
 from bot.slack.ids import OPEN_CONNECT, OPEN_SETTINGS, POST_STATUS
 from bot.slack.lookup import board_in_workspace
 from bot.slack.onboarding import open_connect_modal
+from bot.slack.reply_to import at_response_url, nowhere
 from bot.slack.runtime import Runtime
 from bot.slack.settings_modal import open_settings_modal
 from bot.store.boards import list_boards
@@ -49,6 +50,7 @@ def register_home(app: App, runtime: Runtime) -> None:
     def ack_now(ack: Ack) -> None:
         ack()
 
+    @reported(nowhere)
     def on_home_opened(event: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return
@@ -56,6 +58,7 @@ def register_home(app: App, runtime: Runtime) -> None:
 
     app.event("app_home_opened")(ack=ack_now, lazy=[on_home_opened])
 
+    @reported(at_response_url)
     def post_status(body: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
         now = runtime.clock()
         workspace = runtime.workspace_key(context.get("team_id"))

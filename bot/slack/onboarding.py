@@ -42,6 +42,7 @@ from bot.slack.blocks.onboarding_mapping import (
     mapping_view,
     mapping_yaml_view,
 )
+from bot.slack.errors import reported
 from bot.slack.first_sync import announce_first_sync
 from bot.slack.onboarding_flow import (
     ConnectState,
@@ -59,6 +60,7 @@ from bot.slack.onboarding_flow import (
     slack_connectors,
 )
 from bot.slack.onboarding_mapping import mapped_workflow, workflow_yaml
+from bot.slack.reply_to import nowhere
 from bot.slack.runtime import Runtime
 from bot.store.boards import add_board
 
@@ -98,6 +100,7 @@ def register_onboarding(app: App, runtime: Runtime) -> None:
             return
         ack(response_action="update", view=checking_view(credentials.kind))
 
+    @reported(nowhere)
     def check_source(body: dict[str, Any], client: WebClient) -> None:
         started = time.monotonic()
         try:

@@ -3,6 +3,9 @@
 It is a catalogue, not logic, and longer than the house limit for modules on purpose: one place to read,
 translate or reword everything a team sees. Sections follow the surfaces: results, `/flow` itself, modals.
 
+One exception: each `/flow` subcommand's usage and help line are in its registry entry
+(``bot.slack.subcommands``), so that a subcommand is declared in one place; the frame around them is here.
+
 The Block Kit builders in ``bot.slack.blocks`` arrange blocks; the words, units and markers come from here.
 Arguments that end up in mrkdwn arrive already escaped (names, titles, links): these functions only put words
 and numbers in order. Numbers arrive formatted with ``bot.formatting``'s helpers (``7.1 d``, ``85%``) so the
@@ -12,6 +15,7 @@ terminal and Slack read alike.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 # --- Shared: markers, lists, sync state -------------------------------------------------------------------
 
@@ -280,28 +284,6 @@ HOME_MORE_BOARDS_HINT = "For these boards, use `/flow [board] status`."
 
 COMMAND = "/flow"
 
-# subcommand → (usage, what it answers with); the order of `/flow help`.
-USAGE: dict[str, tuple[str, str]] = {
-    "status": ("status", "WIP by stage against limits, blocked and aging items, last sync"),
-    "aging": ("aging", "aging-WIP chart and the items past 70 % of recent cycle times"),
-    "cycle": ("cycle [30d]", "cycle-time percentiles and scatterplot over a window (default 30 days)"),
-    "throughput": ("throughput [12w]", "throughput run chart and weekly numbers (default 12 weeks)"),
-    "cfd": ("cfd [30d]", "cumulative flow diagram with arrivals and departures per stage"),
-    "forecast": (
-        "forecast 20  |  forecast by 2026-12-31",
-        "Monte Carlo: when will 20 items be done, or how many by a date (50/85/95 %)",
-    ),
-    "health": ("health", "push, pull or flow? The diagnosis of the last 4 weeks, with its evidence"),
-    "digest": ("digest", "the daily digest, now, in this channel"),
-    "limits": (
-        "limits [stage n|off]",
-        "show the WIP limits, or set one (`limits Review 3`, `limits board 12`)",
-    ),
-    "connect": ("connect", "connect a board: tracker, credentials, project, status → stage mapping"),
-    "settings": ("settings", "channel, time zone, working days and hours, digest time, coach thresholds"),
-    "snooze": ("snooze [2h|1d|off]", "silence this channel's nudges for a while (no duration: show)"),
-    "help": ("help [subcommand]", "this help"),
-}
 HELP_TITLE = "flowcoach: your team's flow, where you talk"
 HELP_INTRO = (
     f"Use `{COMMAND} [board] <subcommand>`. The board may be left out when the channel has one. "
@@ -310,18 +292,20 @@ HELP_INTRO = (
 HELP_FOOTER = "Limit WIP, finish before starting, and watch the oldest items: flow beats busyness."
 
 
-def usage_line(subcommand: str) -> str:
-    usage, _ = USAGE[subcommand]
-    return f"`{COMMAND} {usage}`"
+def help_line(usage: str, meaning: str) -> str:
+    """One subcommand in the help: ``usage`` is what follows `/flow`, ``meaning`` what it answers with."""
+    return f"`{COMMAND} {usage}` — {meaning}"
 
 
-def usage_reply(problem: str, subcommand: str | None) -> str:
-    """A bad command: the problem, then the usage of that subcommand (or all of them)."""
-    if subcommand is None:
-        listed = ", ".join(f"`{name}`" for name in USAGE)
-        return f":warning: {problem}. Subcommands: {listed}. Try `{COMMAND} help`."
-    _, meaning = USAGE[subcommand]
-    return f":warning: {problem}.\nUsage: {usage_line(subcommand)} — {meaning}"
+def usage_reply(problem: str, usage: str, meaning: str) -> str:
+    """A bad command: the problem, then the usage of the subcommand it names."""
+    return f":warning: {problem}.\nUsage: {help_line(usage, meaning)}"
+
+
+def subcommands_reply(problem: str, names: Sequence[str]) -> str:
+    """A command naming no subcommand flowcoach knows: the problem, then every subcommand's name."""
+    listed = ", ".join(f"`{name}`" for name in names)
+    return f":warning: {problem}. Subcommands: {listed}. Try `{COMMAND} help`."
 
 
 NO_BOARD_HERE = (

@@ -21,6 +21,7 @@ from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
 from bot.services.sync import sync_board
 from bot.slack.app import create_app
 from bot.slack.runtime import Runtime
+from bot.slack.subcommands import SUBCOMMANDS, Subcommands
 from bot.slack.web import wsgi_app
 from bot.store.boards import LOCAL_WORKSPACE, add_board
 from bot.store.db import make_engine, session_factory, upgrade
@@ -84,7 +85,8 @@ def sqlite_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def start_app(slack: SlackEmulator, tmp_path: Path) -> Iterator[Callable[..., RunningApp]]:
-    """Start the app on a database with the given settings; every app started is stopped afterwards.
+    """Start the app on a database with the given settings (and `/flow` subcommands, the registry's unless
+    a test extends it); every app started is stopped afterwards.
 
     Its import folder (``FLOWCOACH_IMPORT_DIR``, where `/flow connect` may read files) holds a copy of the
     sample board's event log as ``events.csv``.
@@ -94,7 +96,13 @@ def start_app(slack: SlackEmulator, tmp_path: Path) -> Iterator[Callable[..., Ru
     imports.mkdir(exist_ok=True)
     (imports / "events.csv").write_bytes(SAMPLE_EVENTS_PATH.read_bytes())
 
-    def start(database_url: str, *, clock: Callable[[], Any] | None = None, **overrides: Any) -> RunningApp:
+    def start(
+        database_url: str,
+        *,
+        clock: Callable[[], Any] | None = None,
+        subcommands: Subcommands = SUBCOMMANDS,
+        **overrides: Any,
+    ) -> RunningApp:
         settings = app_settings(database_url, slack, **({"FLOWCOACH_IMPORT_DIR": str(imports)} | overrides))
         engine = make_engine(settings.database_url)
         upgrade(engine)
@@ -106,7 +114,7 @@ def start_app(slack: SlackEmulator, tmp_path: Path) -> Iterator[Callable[..., Ru
         server = make_server(
             "127.0.0.1",
             0,
-            wsgi_app(create_app(runtime), runtime),
+            wsgi_app(create_app(runtime, subcommands), runtime),
             server_class=_ThreadingWSGIServer,
             handler_class=_QuietHandler,
         )

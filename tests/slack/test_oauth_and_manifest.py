@@ -11,6 +11,7 @@ import yaml
 from sqlalchemy import text
 
 from bot.slack.app import BOT_SCOPES, EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH
+from bot.slack.subcommands import SUBCOMMANDS
 from bot.store.boards import add_board
 from tests.fakes.slack_requests import SlackSender
 from tests.slack.conftest import SIGNING_SECRET, RunningApp
@@ -101,3 +102,11 @@ def test_the_manifest_declares_what_the_app_serves(start_app, sqlite_url):
         assert sent.status_code == 200, event
     assert sender.event({"type": "reaction_added", "user": "U0000USER1"}).status_code == 404
     assert features["app_home"]["home_tab_enabled"] is True
+
+
+def test_the_manifest_usage_hint_names_every_subcommand():
+    """The manifest's usage hint for `/flow` names the registry's subcommands in help's order, no others."""
+    [command] = yaml.safe_load(MANIFEST.read_text())["features"]["slash_commands"]
+    alternatives = command["usage_hint"].removeprefix("[board] ").split(" | ")
+    named = list(dict.fromkeys(alternative.split()[0] for alternative in alternatives))
+    assert named == SUBCOMMANDS.names

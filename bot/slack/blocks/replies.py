@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -17,21 +19,18 @@ from analytics.workflow import Workflow
 from bot.slack import ids, texts
 
 
-def help_blocks(topic: str | None = None) -> list[Block]:
-    """Every subcommand with its usage, or one subcommand's."""
-    names = [topic] if topic else list(texts.USAGE)
-    lines = [f"{texts.usage_line(name)} — {texts.USAGE[name][1]}" for name in names]
-    blocks: list[Block] = [HeaderBlock(text=texts.HELP_TITLE)] if topic is None else []
-    if topic is None:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=texts.HELP_INTRO)))
+def help_blocks(lines: Sequence[str], *, overview: bool) -> list[Block]:
+    """Subcommands' help lines; the ``overview`` (all of them) also has the title, the intro and a footer."""
+    blocks: list[Block] = []
+    if overview:
+        blocks += [
+            HeaderBlock(text=texts.HELP_TITLE),
+            SectionBlock(text=MarkdownTextObject(text=texts.HELP_INTRO)),
+        ]
     blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(lines))))
-    if topic is None:
+    if overview:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=texts.HELP_FOOTER)]))
     return blocks
-
-
-def help_text() -> str:
-    return "\n".join(f"{texts.usage_line(name)} — {meaning}" for name, (_, meaning) in texts.USAGE.items())
 
 
 def no_board_blocks() -> list[Block]:
