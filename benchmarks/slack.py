@@ -53,7 +53,7 @@ def main() -> None:
             [
                 sys.executable,
                 "-m",
-                "bot.cli.main",
+                "bot.cli",
                 "serve",
                 "--workers",
                 str(args.workers),
