@@ -202,12 +202,14 @@ def _what(body: dict[str, Any]) -> str:
 
 
 def _only_team(team_id: str) -> Callable[..., Any]:
-    """Refuse requests from any team but the bot token's: its boards are not theirs to read."""
+    """Refuse requests from any team but the bot token's, or from no team: its boards are not theirs."""
 
     def middleware(context: dict[str, Any], next: Callable[[], BoltResponse], body: dict[str, Any]) -> Any:
         request_team = context.get("team_id")
-        if request_team is not None and request_team != team_id:
-            log.warning("refused a request from another team")
+        if request_team != team_id:  # another team's, or no team at all: bound to no workspace, refused
+            log.warning(
+                "refused a request from another team" if request_team else "refused a request without a team"
+            )
             # A slash command shows the body as its reply; a modal or button wants an empty answer.
             return BoltResponse(status=200, body=texts.WRONG_TEAM if "command" in body else "")
         return next()

@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from bot.slack.app import EVENTS_PATH
 from bot.slack.runtime import Runtime
+from bot.slack.verification import verified_only
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -29,7 +30,10 @@ WsgiApp = Callable[["WSGIEnvironment", "StartResponse"], Iterable[bytes]]
 
 def wsgi_app(app: App, runtime: Runtime) -> WsgiApp:
     """Bolt at ``/slack/events`` (and the OAuth paths when configured), ``GET /healthz`` for probes."""
-    bolt = SlackRequestHandler(app, path=EVENTS_PATH)
+    bolt_handler = SlackRequestHandler(app, path=EVENTS_PATH)
+    secret = runtime.settings.slack_signing_secret
+    # Requests to the events endpoint are Slack's, signed; the OAuth pages (GET) are the browser's.
+    signed_bolt = bolt_handler if secret is None else verified_only(bolt_handler, secret.get_secret_value())
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
@@ -38,7 +42,9 @@ def wsgi_app(app: App, runtime: Runtime) -> WsgiApp:
             status = "200 OK" if healthy else "503 Service Unavailable"
             start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
-        return bolt(environ, start_response)
+        if environ.get("PATH_INFO") == EVENTS_PATH and environ.get("REQUEST_METHOD") == "POST":
+            return signed_bolt(environ, start_response)
+        return bolt_handler(environ, start_response)
 
     return application
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import http.server
 import logging
+import threading
 import time
+from urllib.parse import urlencode
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from bot.store.models import Board
@@ -73,3 +77,95 @@ def test_health_check_answers(sample_app: RunningApp):
     """`GET /healthz` is 200 while the database answers."""
     response = httpx.get(sample_app.base_url + "/healthz")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("timestamp", ["abc", "1e9", "", "1700000000.5", "+1700000000", "-5"])
+def test_a_malformed_timestamp_is_refused_and_nothing_is_sent_anywhere(
+    sample_app: RunningApp, timestamp: str, caplog
+):
+    """A non-numeric timestamp used to make the verifier raise: 500, the body logged, and "something went
+    wrong" POSTed to the response_url of the unverified body. Now: 401, nothing sent, nothing of it logged."""
+    caplog.set_level(logging.DEBUG)
+    listener = Listener()
+    with listener:
+        body = urlencode(
+            {
+                "command": "/flow",
+                "text": "status secret-words",
+                "team_id": "T0000TEAM1",
+                "channel_id": "C0000FLOW1",
+                "user_id": "U0000USER1",
+                "response_url": listener.url,
+                "trigger_id": "1.2.3",
+            }
+        )
+        response = httpx.post(
+            sample_app.events_url,
+            content=body,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Slack-Request-Timestamp": timestamp,
+                "X-Slack-Signature": sample_app.sender.sign(body.encode(), int(time.time())),
+            },
+        )
+        time.sleep(0.5)  # a lazy answer, had one started, would have posted by now
+    assert response.status_code == 401
+    assert listener.requests == []
+    assert sample_app.slack.responses == []
+    assert "secret-words" not in caplog.text and listener.url not in caplog.text
+
+
+def test_a_bad_signature_is_logged_as_refused_never_with_its_body(sample_app: RunningApp, caplog):
+    caplog.set_level(logging.DEBUG)
+    sent = sample_app.sender.slash_command("status private-words", signature="v0=" + "1" * 64)
+    assert sent.status_code == 401
+    assert "refused a request that is not signed by Slack" in caplog.text
+    assert "private-words" not in caplog.text
+
+
+def test_a_signed_command_without_a_team_is_refused(sample_app: RunningApp):
+    """Signed, but bound to no workspace: it may neither read nor change the boards."""
+    fields = {
+        "command": "/flow",
+        "text": "limits Review 9",
+        "channel_id": "C0000FLOW1",
+        "user_id": "U0000USER1",
+        "response_url": sample_app.slack.response_url(),
+        "trigger_id": "1.2.3",
+    }
+    response = sample_app.sender.post(urlencode(fields).encode(), "application/x-www-form-urlencoded")
+    assert response.status_code == 200 and "another workspace" in response.text
+    time.sleep(0.5)
+    assert sample_app.slack.responses == []
+    with sample_app.sessions() as session:
+        settings = session.scalars(select(Board.coaching_settings)).one()
+    assert "9" not in str(settings or "")
+
+
+class Listener:
+    """A local HTTP server that records any request made to it (it must receive none)."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        listener = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                listener.requests.append(self.path)
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_port}/hook"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Listener:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
