@@ -28,6 +28,7 @@ from bot.slack.blocks.charts import (
     cycle_blocks,
     throughput_blocks,
 )
+from bot.slack.blocks.common import escape
 from bot.slack.blocks.forecast import forecast_blocks, forecast_text
 from bot.slack.blocks.replies import limits_blocks
 from bot.slack.blocks.review import review_blocks, review_text
@@ -155,12 +156,15 @@ def answer_limits(runtime: Runtime, ask: Ask) -> None:
     if ask.command.sets_limit:
         stage = _limit_stage_name(workflow, ask.command.limit_stage or "")
         message = texts.LIMIT_SET if ask.command.limit_value is not None else texts.LIMIT_REMOVED
-        text = message.format(stage=stage, board=board.name, limit=ask.command.limit_value, user=ask.user_id)
+        text = message.format(
+            stage=escape(stage), board=escape(board.name), limit=ask.command.limit_value, user=ask.user_id
+        )
         # A changed limit is a team agreement: say it where the team sees it.
         ask.reply_to(text=text, in_channel=True)
         return
     ask.reply(
-        limits_blocks(board.name, workflow, metrics.wip_by_stage), texts.LIMITS_TITLE.format(board=board.name)
+        limits_blocks(board.name, workflow, metrics.wip_by_stage),
+        texts.LIMITS_TITLE.format(board=escape(board.name)),
     )
 
 

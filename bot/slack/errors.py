@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.errors import FlowcoachError
 from bot.slack import texts
+from bot.slack.blocks.common import escape
 from bot.slack.blocks.replies import no_board_blocks
 from bot.slack.lookup import NoBoardHere, SeveralBoardsHere
 from bot.slack.reply_to import ReplyTo, response_url_of
@@ -46,7 +47,7 @@ def known_message(error: BaseException) -> str | None:
     if isinstance(error, SeveralBoardsHere):
         return texts.SEVERAL_BOARDS_HERE.format(names=", ".join(error.names), first=error.names[0])
     if isinstance(error, FlowcoachError):
-        return texts.SOMETHING_FAILED.format(problem=str(error))
+        return texts.SOMETHING_FAILED.format(problem=escape(str(error)))  # it may quote what a user typed
     if isinstance(error, SlackApiError) and error.response.get("error") in NOT_IN_CHANNEL_ERRORS:
         return texts.NOT_IN_CHANNEL
     return None

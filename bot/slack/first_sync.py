@@ -19,7 +19,7 @@ from bot.services.connections import board_connector
 from bot.services.metrics import metrics_now
 from bot.services.sync import sync_board
 from bot.slack import texts
-from bot.slack.blocks.common import context
+from bot.slack.blocks.common import context, escape
 from bot.slack.blocks.onboarding import ready_blocks, source_name, sync_failed_blocks
 from bot.slack.delivery import direct_message_channel, post_message
 from bot.slack.onboarding_flow import secret_key
@@ -59,7 +59,7 @@ def first_sync_report(runtime: Runtime, board_id: int) -> tuple[list[Block], str
             log.error("the first sync of board %s failed", name, exc_info=error)
         problem = str(error) if isinstance(error, FlowcoachError) else texts.CONNECT_SYNC_FAILED_UNKNOWN
         return sync_failed_blocks(board=name, problem=problem), texts.CONNECT_SYNC_FAILED_TEXT.format(
-            board=name
+            board=escape(name)
         )
     with runtime.sessions() as session:
         board = session.get_one(Board, board_id)
@@ -78,7 +78,7 @@ def first_sync_report(runtime: Runtime, board_id: int) -> tuple[list[Block], str
         wip_by_stage=wip,
         finished=finished,
     )
-    return blocks, texts.CONNECT_READY_TEXT.format(board=name, items=items)
+    return blocks, texts.CONNECT_READY_TEXT.format(board=escape(name), items=items)
 
 
 def _post(client: WebClient, channel: str | None, user_id: str, blocks: list[Block], text: str) -> None:

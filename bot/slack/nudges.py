@@ -18,7 +18,7 @@ from bot.coach.wording import nudge_text
 from bot.services.coaching import alert_for_button
 from bot.services.metrics import metrics_now
 from bot.slack import ids, texts
-from bot.slack.blocks.common import item_link
+from bot.slack.blocks.common import escape, item_link
 from bot.slack.blocks.nudges import local_when, nudge_blocks
 from bot.slack.delivery import update_message
 from bot.slack.lookup import board_in_workspace
@@ -87,9 +87,9 @@ def register_nudge_actions(app: App, runtime: Runtime) -> None:
             metrics = metrics_now(session, board, runtime.clock(), cache=runtime.metrics_cache)
         items = metrics.wip_items.loc[metrics.wip_items["stage"] == alert.subject]
         if items.empty:
-            text = texts.NUDGE_NO_ITEMS.format(stage=alert.subject)
+            text = texts.NUDGE_NO_ITEMS.format(stage=escape(alert.subject))
         else:
-            lines = [texts.NUDGE_ITEMS_IN.format(stage=alert.subject)]
+            lines = [texts.NUDGE_ITEMS_IN.format(stage=escape(alert.subject))]
             for item_id, item in items.head(MAX_ITEMS_SHOWN).iterrows():
                 url = item.get("url")
                 link = item_link(str(item_id), str(url) if isinstance(url, str) else None)

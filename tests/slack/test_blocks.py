@@ -296,3 +296,12 @@ def test_home_stays_within_a_hundred_blocks(sample, count):
     text = json.dumps(view.to_dict())
     if count == 30:
         assert "more boards" in text and "Board 29" in text
+
+
+def test_item_links_are_links_only_for_web_addresses():
+    """A tracker's URL becomes a link only when it is http(s); anything else shows the id as text."""
+    from bot.slack.blocks.common import item_link
+
+    assert item_link("PAY-1", "https://jira.example/browse/PAY-1") == "<https://jira.example/browse/PAY-1|PAY-1>"
+    assert item_link("PAY-1", "javascript:alert(1)") == "PAY-1"
+    assert item_link("<b>", "slack://open") == "&lt;b&gt;"

@@ -148,6 +148,16 @@ def test_a_limit_on_an_unknown_stage_names_the_stages(sample_app):
     assert "no WIP stage called 'Deploy'" in body["text"] and "Review" in body["text"]
 
 
+def test_names_people_chose_cannot_ping_or_link_in_the_channel(app):
+    """A board named `<!channel>` (any member may name one in /flow connect) and a stage typed as
+    `<@U1>`: the in-channel limits notice and the error quote them as text, never as mentions."""
+    add_sample_board(app, name="<!channel> & co")
+    body = answer(app, '"<!channel> & co" limits review 4')
+    assert body["response_type"] == "in_channel"
+    assert "&lt;!channel&gt; &amp; co" in body["text"] and "<!channel>" not in body["text"]
+    error = answer(app, "limits <@U0000USER1> 3")["text"]
+    assert "&lt;@U0000USER1&gt;" in error and "<@U0000USER1>" not in error
+
 def test_snooze_silences_the_channel_until_ended(sample_app):
     """`snooze 2h` records the silence, `snooze` shows it, `snooze off` ends it."""
     assert "snoozed until" in answer(sample_app, "snooze 2h")["text"]

@@ -72,10 +72,10 @@ def escape(text: str) -> str:
 
 
 def item_link(item_id: str, url: str | None) -> str:
-    """``<url|ID>``, or the plain (escaped) ID when the item has no URL."""
+    """``<url|ID>``, or the plain (escaped) ID when the item has no http(s) URL."""
     label = escape(item_id)
-    if not url:
-        return label
+    if not url or not url.lower().startswith(("https://", "http://")):
+        return label  # a javascript:, slack: or relative "link" from a tracker is shown as text only
     # Inside <…|…> a "|" or ">" in the URL would end it early; percent-encoding keeps the URL equivalent.
     safe_url = url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
     return f"<{safe_url}|{label}>"
