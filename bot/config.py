@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     slack_client_id: str | None = Field(default=None, validation_alias="SLACK_CLIENT_ID")
     slack_client_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_CLIENT_SECRET")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
+    host: str = Field(default="0.0.0.0", min_length=1, validation_alias="HOST")  # noqa: S104  # containers
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PORT")
     # The only folder `/flow connect` may read event-log files from; unset, Slack offers no file boards.
     import_dir: Path | None = Field(default=None, validation_alias="FLOWCOACH_IMPORT_DIR")

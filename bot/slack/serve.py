@@ -60,13 +60,16 @@ def run_serve(args: argparse.Namespace, out: TextIO) -> int:
         handler.start()  # type: ignore[no-untyped-call]
         return 0
 
-    from bot.slack.web import serve_with_gunicorn, wsgi_app
+    from bot.slack.web import WsgiApp, serve_with_gunicorn, wsgi_app
 
-    def build() -> object:
+    def build() -> WsgiApp:
         runtime = build_runtime(settings)
         return wsgi_app(create_app(runtime), runtime)
 
-    out.write(f"flowcoach: serving Slack on port {settings.port} (POST /slack/events, GET /healthz)\n")
+    where = f"{settings.host}:{settings.port}"
+    out.write(f"flowcoach: serving Slack on {where} (POST /slack/events, GET /healthz)\n")
     out.flush()
-    serve_with_gunicorn(build, port=settings.port, workers=args.workers, threads=args.threads)  # type: ignore[arg-type]
+    serve_with_gunicorn(
+        build, host=settings.host, port=settings.port, workers=args.workers, threads=args.threads
+    )
     return 0

@@ -59,14 +59,16 @@ def _database_answers(runtime: Runtime) -> bool:
         return False
 
 
-def serve_with_gunicorn(build: Callable[[], WsgiApp], *, port: int, workers: int, threads: int) -> None:
-    """Run the app under gunicorn on ``0.0.0.0:port`` until stopped."""
+def serve_with_gunicorn(
+    build: Callable[[], WsgiApp], *, host: str, port: int, workers: int, threads: int
+) -> None:
+    """Run the app under gunicorn on ``host:port`` until stopped (an IPv6 host in brackets: ``[::1]``)."""
     from gunicorn.app.base import BaseApplication
 
     class FlowcoachServer(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             options: dict[str, Any] = {
-                "bind": f"0.0.0.0:{port}",
+                "bind": f"{host}:{port}",
                 "workers": workers,
                 "threads": threads,
                 "worker_class": "gthread",

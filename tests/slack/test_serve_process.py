@@ -21,6 +21,9 @@ from tests.slack.conftest import SECRET_KEY, SIGNING_SECRET
 FLOWCOACH = [sys.executable, "-m", "bot.cli"]
 
 
+HOST = "127.0.0.2"  # another loopback address: proves serve binds $HOST, not 0.0.0.0
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -35,6 +38,7 @@ def serve_env(tmp_path: Path, slack: SlackEmulator, port: int) -> dict[str, str]
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.api_url,
         "FLOWCOACH_SECRET_KEY": SECRET_KEY,
+        "HOST": HOST,
         "PORT": str(port),
     }
     return env
@@ -65,7 +69,7 @@ def served(tmp_path: Path, slack: SlackEmulator) -> Iterator[tuple[str, subproce
         stderr=subprocess.STDOUT,
         text=True,
     )
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://{HOST}:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -88,8 +92,11 @@ def served(tmp_path: Path, slack: SlackEmulator) -> Iterator[tuple[str, subproce
 
 
 def test_serve_answers_a_signed_command_under_gunicorn(served, slack):
-    """The production server acknowledges `/flow status` and the answer reaches the response URL."""
+    """The production server, bound to $HOST only, acknowledges `/flow status` and the answer reaches the
+    response URL."""
     base, _ = served
+    with pytest.raises(httpx.TransportError):
+        httpx.get(base.replace(HOST, "127.0.0.1") + "/healthz")  # bound to $HOST, not every address
     sender = SlackSender(base + "/slack/events", SIGNING_SECRET, emulator=slack)
     sent = sender.slash_command("status")
     assert sent.status_code == 200
