@@ -8,6 +8,7 @@ import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.connectors.guard import AddressPolicy
 from bot.errors import FlowcoachError
 
 
@@ -36,6 +37,8 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PORT")
     # The only folder `/flow connect` may read event-log files from; unset, Slack offers no file boards.
     import_dir: Path | None = Field(default=None, validation_alias="FLOWCOACH_IMPORT_DIR")
+    # Private hosts, domains or networks that boards connected from Slack may reach (an intranet's Jira).
+    allowed_hosts: str = Field(default="", validation_alias="FLOWCOACH_ALLOWED_HOSTS")
 
     @field_validator("database_url")
     @classmethod
@@ -52,6 +55,17 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL such as https://slack.com/api/")
         return value if value.endswith("/") else value + "/"  # slack_sdk joins method names onto it
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _allowed_hosts(cls, value: str) -> str:
+        AddressPolicy.parse(value)  # a typo must stop the process, not silently allow or refuse
+        return value
+
+    @property
+    def address_policy(self) -> AddressPolicy:
+        """What boards connected from Slack may reach beyond the public internet."""
+        return AddressPolicy.parse(self.allowed_hosts)
 
     @property
     def oauth_enabled(self) -> bool:

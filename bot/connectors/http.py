@@ -39,6 +39,7 @@ from bot.connectors.errors import (
     UnexpectedResponse,
     Unreachable,
 )
+from bot.connectors.guard import AddressPolicy, GuardedTransport
 
 log = logging.getLogger("flowcoach.http")
 T = TypeVar("T")
@@ -165,6 +166,8 @@ class HttpOptions:
     backoff: float = 1.0
     max_backoff: float = 60.0
     timeout: float = 30.0
+    # Set for addresses typed in Slack: connections only to public addresses and the operator's allow-list.
+    guard: AddressPolicy | None = None
 
     def __post_init__(self) -> None:
         if self.max_retries < 0 or self.backoff < 0 or self.max_backoff < 0 or self.timeout <= 0:
@@ -176,7 +179,15 @@ class HttpOptions:
         For sources whose error answers need rewriting before the client's retry loop sees them (Linear's
         and GitHub's rate limits): the wrapper then also applies to a test's injected transport.
         """
-        return replace(self, transport=wrap(self.transport or httpx.HTTPTransport(verify=tls_context())))
+        return replace(self, transport=wrap(self.network()))
+
+    def network(self) -> httpx.BaseTransport:
+        """The transport requests go through: a test's, else the network (guarded when ``guard`` is set)."""
+        if self.transport is not None:
+            return self.transport
+        if self.guard is not None:
+            return GuardedTransport(self.guard, verify=tls_context())
+        return httpx.HTTPTransport(verify=tls_context())
 
 
 class HttpClient:
@@ -214,7 +225,7 @@ class HttpClient:
             timeout=options.timeout,
             follow_redirects=False,
             verify=tls_context(),
-            transport=options.transport,
+            transport=options.network(),
         )
 
     def __enter__(self) -> Self:

@@ -14,6 +14,7 @@ from bot.connectors.base import Connector
 from bot.connectors.file import FileConnector, FileSettings
 from bot.connectors.github import GitHubConnector, GitHubSettings
 from bot.connectors.gitlab import GitLabConnector, GitLabSettings
+from bot.connectors.http import HttpOptions
 from bot.connectors.jira_cloud import JiraCloudConnector, JiraCloudSettings
 from bot.connectors.jira_dc import JiraDataCenterConnector, JiraDataCenterSettings
 from bot.connectors.linear import LinearConnector, LinearSettings
@@ -28,8 +29,17 @@ class ConnectorKind:
     name: str
     description: str
     settings_model: type[BaseModel]
-    build: Callable[[Any, Workflow | None], Connector]
+    build: Callable[..., Connector]  # (settings, workflow, *, http=HttpOptions) → the connector
     proposes_workflow: bool = False  # the source has status categories to propose a first workflow from
+    over_http: bool = True  # reads a web API (every source but files): takes ``http=`` options
+
+    def connect(
+        self, settings: BaseModel, workflow: Workflow | None, http: HttpOptions | None = None
+    ) -> Connector:
+        """The connector for ``settings``, with ``http`` options when given (guarded, from Slack)."""
+        if http is None or not self.over_http:
+            return self.build(settings, workflow)
+        return self.build(settings, workflow, http=http)
 
     @property
     def secret_fields(self) -> tuple[str, ...]:
@@ -70,7 +80,7 @@ _SECRET_TYPES = (SecretStr, SecretStr | None)
 
 CONNECTORS: dict[str, ConnectorKind] = {
     "file": ConnectorKind(
-        "file", "an event-log file (CSV, JSON Lines, wide CSV)", FileSettings, FileConnector
+        "file", "an event-log file (CSV, JSON Lines, wide CSV)", FileSettings, FileConnector, over_http=False
     ),
     "jira": ConnectorKind(
         "jira", "Jira Cloud", JiraCloudSettings, JiraCloudConnector, proposes_workflow=True
@@ -113,6 +123,8 @@ def connector_kind(name: str) -> ConnectorKind:
         ) from None
 
 
-def build_connector(name: str, values: Mapping[str, Any], workflow: Workflow) -> Connector:
+def build_connector(
+    name: str, values: Mapping[str, Any], workflow: Workflow, http: HttpOptions | None = None
+) -> Connector:
     kind = connector_kind(name)
-    return kind.build(kind.settings(values), workflow)
+    return kind.connect(kind.settings(values), workflow, http)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from bot.connectors.base import Connector
+from bot.connectors.http import HttpOptions
 from bot.connectors.registry import build_connector
 from bot.store.boards import board_workflow
 from bot.store.crypto import decrypt_secrets
 from bot.store.models import Board
 
 
-def board_connector(board: Board, secret_key: str | None) -> Connector:
-    """Build the board's connector from its settings and its secrets decrypted with ``secret_key``."""
+def board_connector(board: Board, secret_key: str | None, http: HttpOptions | None = None) -> Connector:
+    """Build the board's connector from its settings and its secrets decrypted with ``secret_key``;
+    ``http`` when its requests need other options (guarded, for a board connected from Slack)."""
     values = dict(board.connector_settings)
     if board.connector_secrets:
         values |= decrypt_secrets(board.connector_secrets, secret_key)
-    return build_connector(board.connector, values, board_workflow(board))
+    return build_connector(board.connector, values, board_workflow(board), http)

@@ -49,7 +49,9 @@ def first_sync_report(runtime: Runtime, board_id: int) -> tuple[list[Block], str
         name, source = board.name, source_name(connector_kind(board.connector))
     try:
         with runtime.sessions() as session:
-            connector = board_connector(session.get_one(Board, board_id), secret_key(runtime))
+            connector = board_connector(
+                session.get_one(Board, board_id), secret_key(runtime), runtime.tracker_http()
+            )
         try:
             result = sync_board(runtime.sessions, board_id, connector)
         finally:

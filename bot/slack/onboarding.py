@@ -154,7 +154,7 @@ def view_after_check(runtime: Runtime, credentials: Credentials, timezone: str) 
     key = secret_key(runtime)
     again = replace(credentials.state, sealed=seal(credentials, key))  # nothing to type twice
     try:
-        found = ask_source(credentials, timezone)
+        found = ask_source(credentials, timezone, runtime.tracker_http())
     except Exception as error:
         return credentials_view(
             credentials.kind,

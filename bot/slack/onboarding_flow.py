@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from analytics.workflow import Stage, StageKind, Workflow
 from bot.connectors.base import SourceStatus
+from bot.connectors.http import HttpOptions
 from bot.connectors.jira_common import BoardColumn
 from bot.connectors.jira_projects import JiraProject
 from bot.connectors.registry import CONNECTORS, ConnectorKind, connector_kind
@@ -203,13 +204,15 @@ def provisional_workflow(name: str, timezone: str) -> Workflow:
     return Workflow(name=name or "board", stages=(Stage("Done", (), StageKind.DONE),), timezone=timezone)
 
 
-def ask_source(credentials: Credentials, timezone: str) -> SourceFacts | list[JiraProject]:
+def ask_source(
+    credentials: Credentials, timezone: str, http: HttpOptions | None = None
+) -> SourceFacts | list[JiraProject]:
     """Check the credentials and read statuses (and columns), or list the projects to choose from.
 
     Raises the connector's errors, whose messages say what to do (e.g. the token was refused).
     """
     workflow = provisional_workflow(credentials.state.name, timezone)
-    connector = credentials.kind.build(credentials.settings, workflow)
+    connector = credentials.kind.connect(credentials.settings, workflow, http)
     try:
         if credentials.list_projects:
             projects: list[JiraProject] = connector.projects()  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
+from bot.connectors.http import HttpOptions
 from bot.services.metrics_cache import MetricsCache
 from bot.store.boards import LOCAL_WORKSPACE
 
@@ -33,6 +34,11 @@ class Runtime:
     clock: Callable[[], dt.datetime] = utc_now
     single_team_id: str | None = None
     metrics_cache: MetricsCache = field(default_factory=MetricsCache)
+
+    def tracker_http(self) -> HttpOptions:
+        """How requests to an address a Slack member typed go out: only to public addresses and those the
+        operator allowed (``FLOWCOACH_ALLOWED_HOSTS``), checked when each connection opens."""
+        return HttpOptions(guard=self.settings.address_policy)
 
     def workspace_key(self, team_id: str | None) -> str:
         """The store's workspace for a Slack team."""

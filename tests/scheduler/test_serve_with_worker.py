@@ -18,7 +18,7 @@ from tests.fakes.slack_api import SlackEmulator
 from tests.fakes.slack_requests import SlackSender
 from tests.scheduler.conftest import wait_for
 from tests.slack.conftest import SIGNING_SECRET
-from tests.slack.test_serve_process import FLOWCOACH, free_port, serve_env
+from tests.slack.test_serve_process import FLOWCOACH, HOST, free_port, serve_env
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def test_serve_with_worker_answers_commands_and_schedules_in_the_same_process(
         )
     engine = make_engine(env["DATABASE_URL"])
     sessions: sessionmaker[Session] = session_factory(engine)
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://{HOST}:{port}"
     try:
 
         def healthy() -> bool:

@@ -67,6 +67,8 @@ def app_settings(database_url: str, slack: SlackEmulator, **overrides: Any) -> S
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.api_url,
         "FLOWCOACH_SECRET_KEY": SECRET_KEY,
+        # The fake trackers listen on loopback: allowed as an operator allows an intranet's Jira.
+        "FLOWCOACH_ALLOWED_HOSTS": "127.0.0.1",
     }
     values.update(overrides)
     return Settings(_env_file=None, **{key: value for key, value in values.items() if value is not None})

@@ -255,3 +255,26 @@ def test_without_an_import_folder_slack_offers_no_file_boards(start_app, sqlite_
     assert offered == ["jira", "jira-dc", "github", "linear", "trello", "azure-devops", "gitlab"]
     answer = submit(app, first, {CONNECTOR_BLOCK: "file", NAME_BLOCK: "Forged"})
     assert answer["response_action"] == "errors" and CONNECTOR_BLOCK in answer["errors"]
+
+
+@pytest.mark.parametrize("address", ["{url}", "{localhost}"])
+def test_a_tracker_address_on_a_private_network_is_refused_from_slack(
+    start_app, sqlite_url, jira: FakeJira, address: str
+):
+    """Any channel member could make the server fetch an internal address with `/flow connect`. Without
+    the operator's allow-list, loopback (by address or by a name resolving to it) is refused where the
+    connection opens: not one request reaches the listener, and step 2 says why and what to do."""
+    app = start_app(sqlite_url, FLOWCOACH_ALLOWED_HOSTS=None)
+    url = address.format(url=jira.url, localhost=jira.url.replace("127.0.0.1", "localhost"))
+    again = credentials(app, choose(app, "jira"), jira_values(jira, url=url))
+    assert again["callback_id"] == ids.CONNECT_CREDENTIALS
+    assert "FLOWCOACH_ALLOWED_HOSTS" in shown(again)
+    assert jira.requests == []
+
+
+def test_the_operators_allow_list_lets_an_intranet_tracker_through(start_app, sqlite_url, jira: FakeJira):
+    """A network in FLOWCOACH_ALLOWED_HOSTS is reachable from Slack, plain http:// included."""
+    app = start_app(sqlite_url, FLOWCOACH_ALLOWED_HOSTS="10.0.0.0/8, 127.0.0.0/8")
+    step3 = credentials(app, choose(app, "jira"), jira_values(jira))
+    assert step3["callback_id"] == ids.CONNECT_MAPPING
+    assert jira.requests
