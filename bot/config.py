@@ -63,6 +63,11 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def secret_key_text(self) -> str | None:
+        """``FLOWCOACH_SECRET_KEY`` as the crypto functions take it (None when unset)."""
+        return self.secret_key.get_secret_value() if self.secret_key is not None else None
+
+    @property
     def address_policy(self) -> AddressPolicy:
         """What boards connected from Slack may reach beyond the public internet."""
         return AddressPolicy.parse(self.allowed_hosts)

@@ -235,8 +235,7 @@ def _ask(label: str, choices: list[str] | None, interactive: bool, option: str) 
 
 
 def _secret_key() -> str | None:
-    key = load_settings().secret_key
-    return key.get_secret_value() if key is not None else None
+    return load_settings().secret_key_text
 
 
 def run_board_list(args: argparse.Namespace, out: TextIO) -> int:

@@ -45,8 +45,7 @@ def default_bodies(sessions: sessionmaker[Session], settings: Settings) -> JobBo
     from bot.services.jobs import BoardJobs
     from bot.slack.notifier import SlackNotifier
 
-    secret_key = settings.secret_key.get_secret_value() if settings.secret_key is not None else None
-    return BoardJobs(sessions, SlackNotifier(settings, sessions), secret_key=secret_key)
+    return BoardJobs(sessions, SlackNotifier(settings, sessions), secret_key=settings.secret_key_text)
 
 
 def run_worker_command(args: argparse.Namespace, out: TextIO) -> int:

@@ -36,9 +36,8 @@ class AddressPolicy:
     """
 
     def __init__(self, entries: Iterable[str] = ()) -> None:
-        self.names: tuple[str, ...] = ()
-        self.networks: tuple[Network, ...] = ()
-        names, networks = [], []
+        names: list[str] = []
+        networks: list[Network] = []
         for raw in entries:
             entry = raw.strip().lower()
             if not entry:
@@ -50,7 +49,8 @@ class AddressPolicy:
                 if not name or not all(label.replace("-", "").isalnum() for label in name.split(".")):
                     raise ValueError(f"'{raw.strip()}' is not a host name, a domain or a network") from None
                 names.append(name)
-        self.names, self.networks = tuple(names), tuple(networks)
+        self.names: tuple[str, ...] = tuple(names)
+        self.networks: tuple[Network, ...] = tuple(networks)
 
     @classmethod
     def parse(cls, text: str | None) -> AddressPolicy:

@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final, Protocol, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,6 +28,7 @@ from bot.store.claims import claim
 from bot.store.models import Board, Workspace
 
 log = logging.getLogger("flowcoach.jobs")
+Report = TypeVar("Report")
 
 SYNC: Final = "sync"
 CHECK: Final = "check"
@@ -112,32 +113,37 @@ class BoardJobs:
         return decisions
 
     def digest(self, board_id: int, slot: str) -> None:
-        board = self._deliverable(DIGEST, board_id, slot)
-        if board is not None:
-            with self._sessions() as session:
-                digest = board_digest(session, session.get_one(Board, board_id), self._clock())
-            self._notifier.digest(board, digest)
+        self._deliver_slot(DIGEST, board_id, slot, board_digest, self._notifier.digest)
 
     def weekly_review(self, board_id: int, slot: str) -> None:
-        board = self._deliverable(WEEKLY_REVIEW, board_id, slot)
-        if board is not None:
-            with self._sessions() as session:
-                review = board_review(session, session.get_one(Board, board_id), self._clock())
-            self._notifier.review(board, review)
+        self._deliver_slot(WEEKLY_REVIEW, board_id, slot, board_review, self._notifier.review)
 
-    def _deliverable(self, job: str, board_id: int, slot: str) -> BoardAddress | None:
-        """The board's address when the slot can be delivered and this caller claimed it."""
-        board = self._address(board_id)
-        if board.channel is None or not self._notifier.reaches(board):
-            log.info("job=%s board=%s: no channel or no Slack token for its workspace", job, board_id)
-            return None
-        if not claimed(self._sessions, job, board_id, slot):
-            log.info("job=%s board=%s slot=%s: already delivered", job, board_id, slot)
-            return None
-        return board
+    def _deliver_slot(
+        self,
+        job: str,
+        board_id: int,
+        slot: str,
+        report: Callable[[Session, Board, dt.datetime], Report],
+        deliver: Callable[[BoardAddress, Report], None],
+    ) -> None:
+        """Compute and deliver one slot's report, when it can arrive and this caller claimed the slot."""
+        with self._sessions() as session:
+            board = session.get_one(Board, board_id)
+            address = _address_of(session, board)
+            if address.channel is None or not self._notifier.reaches(address):
+                log.info("job=%s board=%s: no channel or no Slack token for its workspace", job, board_id)
+                return
+            if not claimed(self._sessions, job, board_id, slot):
+                log.info("job=%s board=%s slot=%s: already delivered", job, board_id, slot)
+                return
+            data = report(session, board, self._clock())
+        deliver(address, data)
 
     def _address(self, board_id: int) -> BoardAddress:
         with self._sessions() as session:
-            board = session.get_one(Board, board_id)
-            workspace = session.get_one(Workspace, board.workspace_id).slack_team_id
-            return BoardAddress(board_id, board.name, workspace, board.channel_id)
+            return _address_of(session, session.get_one(Board, board_id))
+
+
+def _address_of(session: Session, board: Board) -> BoardAddress:
+    workspace = session.get_one(Workspace, board.workspace_id).slack_team_id
+    return BoardAddress(board.id, board.name, workspace, board.channel_id)

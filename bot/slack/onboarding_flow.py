@@ -91,8 +91,7 @@ class ConnectState:
 
 
 def secret_key(runtime: Runtime) -> str | None:
-    key = runtime.settings.secret_key
-    return key.get_secret_value() if key is not None else None
+    return runtime.settings.secret_key_text
 
 
 def board_name_taken(runtime: Runtime, workspace: str, name: str) -> bool:
