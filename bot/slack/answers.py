@@ -33,7 +33,7 @@ from bot.slack.blocks.forecast import forecast_blocks, forecast_text
 from bot.slack.blocks.replies import limits_blocks
 from bot.slack.blocks.review import review_blocks, review_text
 from bot.slack.blocks.status import status_blocks, status_text
-from bot.slack.delivery import direct_message_channel, upload_png
+from bot.slack.delivery import delete_file, direct_message_channel, upload_png
 from bot.slack.forecasts import FORECAST_WINDOW_DAYS, forecast_for
 from bot.slack.grammar import BOARD_LIMIT_NAMES, FlowCommand
 from bot.slack.lookup import resolve_board
@@ -100,11 +100,19 @@ def answer_chart(runtime: Runtime, ask: Ask) -> None:
     png = render_chart(kind, metrics)
     title = chart_title(kind, metrics)
     if ask.command.share:
-        ask.reply(CHART_BLOCKS[kind](metrics), title)
         comment = (
             chart_comment(kind, metrics) + "\n" + texts.CHART_SHARED_BY.format(chart=title, user=ask.user_id)
         )
-        upload_png(ask.client, ask.channel_id, png, filename=CHART_FILES[kind], title=title, comment=comment)
+        # Both or neither: the chart first, as only it can be refused (files need the bot in the channel;
+        # the summary goes through the response URL); a summary that then fails takes the chart back.
+        file_id = upload_png(
+            ask.client, ask.channel_id, png, filename=CHART_FILES[kind], title=title, comment=comment
+        )
+        try:
+            ask.reply(CHART_BLOCKS[kind](metrics), title)
+        except Exception:
+            delete_file(ask.client, file_id)
+            raise
         return
     # An uploaded file is visible to everyone in the channel it lands in; a private answer goes to a DM.
     upload_png(

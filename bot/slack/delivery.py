@@ -16,6 +16,7 @@ from typing import Any
 from urllib.error import URLError
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
@@ -26,6 +27,8 @@ log = logging.getLogger("flowcoach.slack")
 
 # Methods whose repetition creates something new; everything else we call is idempotent.
 NOT_REPEATABLE = ("chat.postMessage", "chat.postEphemeral", "files.completeUploadExternal", "oauth.v2.access")
+# What Slack answers a bot that is not in a channel, or cannot see it.
+NOT_IN_CHANNEL_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 RATE_LIMIT_RETRIES = 3
 CONNECTION_RETRIES = 2
 
@@ -64,11 +67,27 @@ def web_client(base_url: str, token: str | None = None) -> WebClient:
 
 def upload_png(
     client: WebClient, channel_id: str, png: bytes, *, filename: str, title: str, comment: str | None = None
-) -> None:
-    """Upload a chart as a PNG file into a channel (or a direct message), with an optional comment."""
-    client.files_upload_v2(
+) -> str:
+    """Upload a chart as a PNG file into a channel (or a direct message), with an optional comment; returns
+    the file's id.
+
+    Sharing a file needs the bot in the channel (chat:write.public covers messages only): Slack answers
+    ``not_in_channel`` otherwise, and nothing is shared.
+    """
+    uploaded = client.files_upload_v2(
         channel=channel_id, content=png, filename=filename, title=title, initial_comment=comment
     )
+    return str(uploaded["files"][0]["id"])
+
+
+def delete_file(client: WebClient, file_id: str) -> None:
+    """Take back a file the bot shared (and the message that shared it)."""
+    client.files_delete(file=file_id)
+
+
+def is_not_in_channel(error: BaseException) -> bool:
+    """Whether Slack refused because the bot is not a member of the channel (or cannot see it)."""
+    return isinstance(error, SlackApiError) and error.response.get("error") in NOT_IN_CHANNEL_ERRORS
 
 
 def post_ephemeral(client: WebClient, channel: str, user: str, *, text: str) -> None:
@@ -121,14 +140,32 @@ def post_thread(
 
 
 def post_with_charts(
-    client: WebClient, channel: str, *, text: str, blocks: Sequence[Block], charts: Sequence[Chart]
+    client: WebClient,
+    channel: str,
+    *,
+    text: str,
+    blocks: Sequence[Block],
+    charts: Sequence[Chart],
+    charts_need_membership: str,
 ) -> str:
-    """A message, then PNG charts as files in its thread; returns the message's timestamp."""
+    """A message, then PNG charts as files in its thread; returns the message's timestamp.
+
+    When the bot may post but not share files in the channel, ``charts_need_membership`` replaces the
+    charts in the thread.
+    """
     ts = post_message(client, channel, text=text, blocks=blocks)
     for chart in charts:
-        client.files_upload_v2(
-            channel=channel, thread_ts=ts, content=chart.png, filename=chart.filename, title=chart.title
-        )
+        try:
+            client.files_upload_v2(
+                channel=channel, thread_ts=ts, content=chart.png, filename=chart.filename, title=chart.title
+            )
+        except SlackApiError as refused:
+            if not is_not_in_channel(refused):
+                raise
+            # The message could go out (chat:write.public) but files need the bot in the channel: say so
+            # once, where the charts would have been, rather than failing the whole message.
+            post_message(client, channel, text=charts_need_membership, thread_ts=ts)
+            break
     return ts
 
 

@@ -14,18 +14,17 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Args, Respond
-from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block
 
 from bot.errors import FlowcoachError
 from bot.slack import texts
 from bot.slack.blocks.common import escape
 from bot.slack.blocks.replies import no_board_blocks
+from bot.slack.delivery import is_not_in_channel
 from bot.slack.lookup import NoBoardHere, SeveralBoardsHere
 from bot.slack.reply_to import ReplyTo, response_url_of
 
 log = logging.getLogger("flowcoach.slack")
-
-NOT_IN_CHANNEL_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 
 # What Bolt can hand a listener by name (the ``args`` object has one attribute for each).
 BOLT_ARGUMENTS = frozenset(Args.__annotations__)
@@ -48,7 +47,7 @@ def known_message(error: BaseException) -> str | None:
         return texts.SEVERAL_BOARDS_HERE.format(names=", ".join(error.names), first=error.names[0])
     if isinstance(error, FlowcoachError):
         return texts.SOMETHING_FAILED.format(problem=escape(str(error)))  # it may quote what a user typed
-    if isinstance(error, SlackApiError) and error.response.get("error") in NOT_IN_CHANNEL_ERRORS:
+    if is_not_in_channel(error):
         return texts.NOT_IN_CHANNEL
     return None
 
@@ -60,6 +59,16 @@ def friendly_message(error: BaseException) -> str:
         log.error("request failed", exc_info=error)
         return texts.INTERNAL_ERROR
     return message
+
+
+def error_reply(error: BaseException) -> dict[str, Any]:
+    """The ``text`` (and, for a channel without a board, the ``blocks`` with the button that connects one)
+    telling the user about a failed request."""
+    return {"text": friendly_message(error), "blocks": _blocks_for(error)}
+
+
+def _blocks_for(error: BaseException) -> list[Block] | None:
+    return no_board_blocks() if isinstance(error, NoBoardHere) else None
 
 
 def reported(where: Where) -> Callable[[Listener], Callable[[Args], None]]:
@@ -111,9 +120,6 @@ def _report(error: Exception, reply_to: ReplyTo | None, listener: str) -> None:
             log.info("%s: %s", listener, known)
         return
     try:
-        reply_to(
-            text=texts.INTERNAL_ERROR if known is None else known,
-            blocks=no_board_blocks() if isinstance(error, NoBoardHere) else None,
-        )
+        reply_to(text=texts.INTERNAL_ERROR if known is None else known, blocks=_blocks_for(error))
     except Exception:
         log.exception("%s: could not report its failure", listener)

@@ -161,4 +161,5 @@ def post_review(client: WebClient, channel: str, review: Review) -> str:
         text=review_text(review.diagnosis, review.metrics),
         blocks=review_blocks(review.diagnosis, review.trends, review.metrics),
         charts=charts,
+        charts_need_membership=texts.CHARTS_NEED_MEMBERSHIP,
     )

@@ -17,6 +17,10 @@ from slack_sdk.models.blocks import Block
 from bot.slack.delivery import post_message
 
 
+class ReplyRefused(Exception):
+    """Slack did not take a reply (the response URL answered an error, e.g. after its 30 minutes)."""
+
+
 class ReplyTo(Protocol):
     def __call__(self, *, text: str, blocks: Sequence[Block] | None = None, in_channel: bool = False) -> None:
         """Show ``text`` (the notification line) and ``blocks``; only to the asker unless ``in_channel``."""
@@ -26,7 +30,9 @@ def response_url(respond: Respond) -> ReplyTo:
     """Through a response URL: ephemeral unless ``in_channel``."""
 
     def reply(*, text: str, blocks: Sequence[Block] | None = None, in_channel: bool = False) -> None:
-        respond(text=text, blocks=blocks, response_type="in_channel" if in_channel else "ephemeral")
+        answer = respond(text=text, blocks=blocks, response_type="in_channel" if in_channel else "ephemeral")
+        if answer.status_code >= 300:  # the webhook client reports a refusal, it does not raise it
+            raise ReplyRefused(f"the response URL answered HTTP {answer.status_code}")
 
     return reply
 

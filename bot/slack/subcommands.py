@@ -59,6 +59,7 @@ class Subcommand:
     arguments: ArgumentParser
     answer: Answer | None
     in_mentions: bool = False
+    opens_modal: bool = False  # answered in the acknowledgement: the trigger id lives 3 s
 
     @property
     def help_line(self) -> str:
@@ -195,6 +196,7 @@ SUBCOMMANDS = Subcommands(
             meaning="connect a board: tracker, credentials, project, status → stage mapping",
             arguments=no_arguments,
             answer=answer_connect,
+            opens_modal=True,
         ),
         Subcommand(
             "settings",
@@ -202,6 +204,7 @@ SUBCOMMANDS = Subcommands(
             meaning="channel, time zone, working days and hours, digest time, coach thresholds",
             arguments=no_arguments,
             answer=answer_settings,
+            opens_modal=True,
         ),
         Subcommand(
             "snooze",

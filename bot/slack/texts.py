@@ -316,6 +316,9 @@ CONNECT_BUTTON = "Connect a board"
 SEVERAL_BOARDS_HERE = "This channel has several boards ({names}): say which, e.g. `/flow {first} status`."
 BOARD_NOT_FOUND = "{problem}"
 NOT_IN_CHANNEL = "I'm not in this channel yet: invite me with `/invite @flowcoach`, then try again."
+CHARTS_NEED_MEMBERSHIP = (
+    "The charts are missing: I can share files only where I'm a member. Invite me with `/invite @flowcoach`."
+)
 SOMETHING_FAILED = "Sorry, that didn't work: {problem}"
 INTERNAL_ERROR = "Sorry, something went wrong on my side. It has been logged; please try again in a minute."
 WRONG_TEAM = "This flowcoach serves another workspace."

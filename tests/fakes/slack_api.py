@@ -57,6 +57,7 @@ __all__ = ["ApiCall", "Channel", "ResponsePost", "SlackEmulator", "Team", "Uploa
 # Form fields that carry JSON: slack_sdk (and Slack's docs) send these as JSON strings inside forms.
 JSON_FIELDS = frozenset({"blocks", "attachments", "view", "files", "metadata", "user_auth_blocks"})
 TS_START = 1_764_000_000_000_100  # microseconds: the first ts is "1764000000.000100"
+TRIGGER_SECONDS = 3.0  # how long Slack accepts a trigger id after the click or command that carried it
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,7 @@ class SlackEmulator(LocalHttpServer):
         self.home_ids: dict[tuple[str, str], str] = {}
         self.triggers_used: set[str] = set()
         self.triggers_expired: set[str] = set()
+        self.trigger_lifetime = TRIGGER_SECONDS
         self.files: dict[str, PendingFile] = {}  # by file id, from files.getUploadURLExternal
         self.codes: dict[str, OAuthCode] = {}
         self._faults: dict[str, list[_Fault]] = {}
@@ -176,7 +178,7 @@ class SlackEmulator(LocalHttpServer):
             return channel
 
     def add_user(
-        self, user_id: str, name: str, *, tz: str = "Europe/Zurich", team_id: str = "T0000TEAM1"
+        self, user_id: str, name: str, *, tz: str | None = "Europe/Zurich", team_id: str = "T0000TEAM1"
     ) -> User:
         with self._lock:
             self.users[user_id] = user = User(user_id, name, tz, team_id)
@@ -215,6 +217,14 @@ class SlackEmulator(LocalHttpServer):
         """``views.open``/``views.push`` with this trigger answer ``expired_trigger_id``."""
         with self._lock:
             self.triggers_expired.add(trigger_id)
+
+    def trigger_age(self, trigger_id: str) -> float:
+        """Seconds since the request that carried ``trigger_id`` (see ``slack_requests.new_trigger_id``);
+        0 for ids that do not say when they were issued."""
+        issued = trigger_id.split(".")[1] if trigger_id.count(".") >= 2 else ""
+        if not issued.isdigit() or len(issued) < 13:  # not epoch milliseconds
+            return 0.0
+        return time.time() - int(issued) / 1000
 
     def team_for(self, team_id: str) -> Team | None:
         with self._lock:
@@ -270,6 +280,14 @@ class SlackEmulator(LocalHttpServer):
 
     def store_message(self, channel_id: str, message: dict[str, Any]) -> None:
         self._messages.setdefault(channel_id, []).append(message)
+
+    def drop_file_messages(self, file_id: str) -> None:
+        """Remove the messages that shared a deleted file."""
+        with self._lock:
+            for channel_id, messages in self._messages.items():
+                self._messages[channel_id] = [
+                    m for m in messages if not any(f.get("id") == file_id for f in m.get("files") or [])
+                ]
 
     def find_message(self, channel_id: str, ts: str) -> dict[str, Any] | None:
         return next((m for m in self._messages.get(channel_id, []) if m["ts"] == ts), None)

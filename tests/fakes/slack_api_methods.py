@@ -62,7 +62,7 @@ class Channel:
 class User:
     id: str
     name: str
-    tz: str = "Europe/Zurich"
+    tz: str | None = "Europe/Zurich"  # None: Slack leaves ``tz`` out (e.g. for some guests and bots)
     team_id: str = "T0000TEAM1"
     is_bot: bool = False
 
@@ -265,25 +265,37 @@ def _postable(slack: SlackEmulator, request: Request, ref: Any, *, ids_only: boo
     return channel
 
 
+def _member_of(slack: SlackEmulator, request: Request, ref: Any) -> Channel:
+    """A channel the bot is in: sharing a file needs membership, chat:write.public does not cover it."""
+    channel = _channel(slack, request, ref, ids_only=True)
+    if not channel.is_member:
+        raise SlackError("channel_not_found" if channel.is_private else "not_in_channel")
+    return channel
+
+
 def _user(slack: SlackEmulator, user_id: Any) -> dict[str, Any]:
     user = slack.users.get(str(user_id or ""))
     if user is None:
         raise SlackError("user_not_found")
-    zone = zoneinfo.ZoneInfo(user.tz)
-    offset = dt.datetime.now(zone).utcoffset() or dt.timedelta()
-    return {
+    answer: dict[str, Any] = {
         "id": user.id,
         "team_id": user.team_id,
         "name": user.name,
         "deleted": False,
         "real_name": user.name.title(),
-        "tz": user.tz,
-        "tz_label": dt.datetime.now(zone).tzname(),
-        "tz_offset": int(offset.total_seconds()),
         "is_bot": user.is_bot,
         "is_admin": False,
         "profile": {"real_name": user.name.title(), "display_name": user.name, "team": user.team_id},
     }
+    if user.tz is not None:
+        zone = zoneinfo.ZoneInfo(user.tz)
+        offset = dt.datetime.now(zone).utcoffset() or dt.timedelta()
+        answer |= {
+            "tz": user.tz,
+            "tz_label": dt.datetime.now(zone).tzname(),
+            "tz_offset": int(offset.total_seconds()),
+        }
+    return answer
 
 
 # -- methods ----------------------------------------------------------------------------------------
@@ -442,7 +454,7 @@ def files_complete_upload(slack: SlackEmulator, request: Request) -> dict[str, A
     channels = [slack.dm_id(request.bot.id, c) if c in slack.users else c for c in channels]  # user ids too
     if request.arg("channel_id"):
         channels.insert(0, str(request.arg("channel_id")))
-    targets = [_postable(slack, request, c, ids_only=True).id for c in channels]
+    targets = [_member_of(slack, request, c).id for c in channels]
     pending = [slack.files.get(str(f["id"])) for f in files]
     if any(p is None or p.team_id != request.bot.id or p.content is None for p in pending):
         raise SlackError("file_not_found")
@@ -491,10 +503,21 @@ def files_complete_upload(slack: SlackEmulator, request: Request) -> dict[str, A
     return {"files": answer}
 
 
+def files_delete(slack: SlackEmulator, request: Request) -> dict[str, Any]:
+    """Delete a file the bot uploaded: gone from every channel it was shared to, with its share message."""
+    file_id = str(request.need("file"))
+    shared = [u for u in slack.uploads if u.file_id == file_id and u.team_id == request.bot.id]
+    if not shared:
+        raise SlackError("file_not_found")
+    slack.uploads[:] = [u for u in slack.uploads if u not in shared]
+    slack.drop_file_messages(file_id)
+    return {}
+
+
 def _use_trigger(slack: SlackEmulator, trigger_id: str) -> None:
     if not trigger_id:
         raise SlackError("invalid_trigger_id")
-    if trigger_id in slack.triggers_expired:
+    if trigger_id in slack.triggers_expired or slack.trigger_age(trigger_id) > slack.trigger_lifetime:
         raise SlackError("expired_trigger_id")
     if trigger_id in slack.triggers_used:
         raise SlackError("exchanged_trigger_id")
@@ -654,6 +677,7 @@ METHODS: dict[str, tuple[Method, bool]] = {
     "bots.info": (bots_info, True),
     "files.getUploadURLExternal": (files_get_upload_url, True),
     "files.completeUploadExternal": (files_complete_upload, True),
+    "files.delete": (files_delete, True),
     "views.open": (views_open, True),
     "views.push": (views_push, True),
     "views.update": (views_update, True),

@@ -76,7 +76,7 @@ class Sent:
 
 def new_trigger_id() -> str:
     """A fresh id in the shape of Slack's (``13345224609.738474920.8088930838d88f008e0``)."""
-    return f"{next(_counter)}.{int(time.time())}.{secrets.token_hex(16)}"
+    return f"{next(_counter)}.{int(time.time() * 1000)}.{secrets.token_hex(16)}"
 
 
 def _option(element: dict[str, Any] | None, value: Any) -> dict[str, Any]:
