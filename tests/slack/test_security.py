@@ -169,3 +169,50 @@ class Listener:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def test_a_signed_request_replayed_within_five_minutes_changes_nothing(sample_app: RunningApp):
+    """A captured `limits Review 1` sent again after the team chose 3 does not undo their choice, and its
+    notice is not posted again: each signature is answered once (across server processes: a database claim).
+    """
+    fields = {
+        "command": "/flow",
+        "text": "Payments limits Review 1",
+        "team_id": "T0000TEAM1",
+        "channel_id": "C0000FLOW1",
+        "user_id": "U0000USER1",
+        "response_url": sample_app.slack.response_url("captured"),
+        "trigger_id": "1.2.3",
+    }
+    body, timestamp = urlencode(fields).encode(), int(time.time())
+    first = sample_app.sender.post(body, "application/x-www-form-urlencoded", timestamp=timestamp)
+    assert first.status_code == 200
+    sample_app.slack.wait_for_response("captured")
+    sample_app.sender.slash_command("Payments limits Review 3")
+    sample_app.slack.wait_for_response(count=2)
+
+    for _ in range(2):
+        replay = sample_app.sender.post(body, "application/x-www-form-urlencoded", timestamp=timestamp)
+        assert (replay.status_code, replay.text) == (200, "")
+    time.sleep(0.5)  # a replayed answer, if one were (wrongly) started, would have arrived by now
+    assert len([post for post in sample_app.slack.responses if post.key == "captured"]) == 1
+    with sample_app.sessions() as session:
+        assert session.scalar(select(Board)).coaching_settings["wip_limits"] == {"Review": 3}
+
+
+def test_old_request_claims_are_forgotten(sample_app: RunningApp):
+    """Signatures are remembered only as long as Slack's five-minute window could accept them again."""
+    import datetime as dt
+
+    from bot.store.claims import claim, forget_claims
+    from bot.store.models import DeliveryClaim
+
+    sessions = sample_app.runtime.sessions
+    assert claim(sessions, "request:v0=old") and claim(sessions, "digest:1:old")
+    with sessions.begin() as session:
+        for row in session.scalars(select(DeliveryClaim)):
+            row.claimed_at = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    assert claim(sessions, "request:v0=new")
+    assert forget_claims(sessions, "request:", older_than=dt.timedelta(minutes=10)) == 1
+    with sessions() as session:
+        assert sorted(session.scalars(select(DeliveryClaim.key))) == ["digest:1:old", "request:v0=new"]
