@@ -20,7 +20,7 @@ from bot.connectors.registry import CONNECTORS, ConnectorKind, connector_kind
 from bot.errors import FlowcoachError, UsageError
 from bot.formatting import freshness
 from bot.services.connections import board_connector
-from bot.services.proposal import proposed_workflow
+from bot.services.proposal import proposed_workflow, status_facts
 from bot.services.sync import sync_board
 from bot.store import boards as store
 from bot.store import db as store_db
@@ -172,12 +172,11 @@ def _read_workflow(path: Path) -> str:
 
 
 def _propose_workflow(name: str, connector: Connector, out: TextIO) -> str:
-    """Check the credentials, read statuses (and board columns), print the proposal and what it leaves out."""
+    """Check the credentials, ask what the source knows of its statuses, print the proposal and its gaps."""
     try:
         out.write(f"connected: {connector.check()}\n")
-        columns_of = getattr(connector, "columns", None)
-        columns = columns_of() if callable(columns_of) else []
-        text, unmapped = proposed_workflow(name, connector.statuses(), columns)
+        facts = status_facts(connector)
+        text, unmapped = proposed_workflow(name, facts.statuses, facts.columns, paths=facts.paths)
     finally:
         connector.close()
     out.write(

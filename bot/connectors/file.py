@@ -14,6 +14,7 @@ from analytics.workflow import Workflow
 from bot.connectors.base import Batch, ProgressCallback, SourceEvent, SourceItem, SourceStatus
 from bot.connectors.errors import ConnectorError, NotFound, UnexpectedResponse
 from bot.connectors.files import read_event_log
+from bot.connectors.mapping import status_paths
 
 EVENTS_PER_BATCH = 20_000
 
@@ -47,6 +48,12 @@ class FileConnector:
         events = self._read()
         names = sorted(events["to_status"].dropna().unique())
         return [SourceStatus(id=str(name), name=str(name), category="indeterminate") for name in names]
+
+    def status_paths(self) -> dict[tuple[str, ...], int]:
+        """The statuses each item went through, in time order: what a first workflow is proposed from."""
+        events = self._read()
+        moves = events.loc[events["to_status"].notna()].sort_values("timestamp", kind="stable")
+        return status_paths(zip(moves["item_id"], moves["to_status"], strict=True))
 
     def fetch(self, cursor: str | None, progress: ProgressCallback | None = None) -> Iterator[Batch]:
         self.check()

@@ -14,6 +14,11 @@ CONNECT_CHECKING = "flow_connect_checking"  # interim view while the source is a
 CONNECT_MAPPING = "flow_connect_mapping"  # step 3: status → stage mapping, kinds, WIP limits
 SETTINGS = "flow_settings"
 
+# Inside the connect modal's mapping step: they edit the list of stages in place (views.update)
+CONNECT_STAGE_MENU = "flow_connect_stage_menu"  # a stage's ⋯ menu; option value "<op>:<stage key>"
+CONNECT_ADD_STAGE = "flow_connect_add_stage"  # appends an empty stage
+CONNECT_EDIT_YAML = "flow_connect_edit_yaml"  # the mapping so far as workflow YAML
+
 # Nudge buttons (value: the alert's id)
 ALERT_SNOOZE_HOUR = "flow_alert_snooze_hour"
 ALERT_SNOOZE_TOMORROW = "flow_alert_snooze_tomorrow"

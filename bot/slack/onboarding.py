@@ -23,7 +23,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
-from bot.connectors.mapping import default_stages, unmapped_statuses
+from bot.connectors.mapping import stage_statuses, unmapped_statuses
 from bot.connectors.registry import connector_kind
 from bot.errors import FlowcoachError
 from bot.slack import ids, texts
@@ -37,13 +37,16 @@ from bot.slack.blocks.onboarding import (
 )
 from bot.slack.blocks.onboarding_mapping import (
     MAX_INPUT_TEXT,
+    connected_blocks,
+    drafts_of,
     mapping_fits,
-    mapping_groups,
     mapping_view,
     mapping_yaml_view,
+    status_choices,
 )
 from bot.slack.errors import reported
 from bot.slack.first_sync import announce_first_sync
+from bot.slack.onboarding_editor import register_stage_editing
 from bot.slack.onboarding_flow import (
     ConnectState,
     Credentials,
@@ -132,6 +135,7 @@ def register_onboarding(app: App, runtime: Runtime) -> None:
     app.view(ids.CONNECT_CHOOSE)(choose)
     app.view(ids.CONNECT_CREDENTIALS)(ack=acknowledge_credentials, lazy=[check_source])
     app.view(ids.CONNECT_MAPPING)(create)
+    register_stage_editing(app)
 
 
 def _values(body: dict[str, Any]) -> dict[str, Any]:
@@ -182,37 +186,43 @@ def view_after_check(runtime: Runtime, credentials: Credentials, timezone: str) 
 
 
 def mapping_step(credentials: Credentials, facts: SourceFacts, key: str | None, timezone: str) -> View:
-    """Step 3: the form when the statuses and stages fit in one, else the proposed workflow as YAML."""
-    stages = default_stages(facts.statuses, facts.columns)
-    unmapped = unmapped_statuses(facts.statuses, stages)
+    """Step 3: the proposed stages as a form to edit when they fit in one, else as workflow YAML."""
+    stages = facts.known.proposed_stages()
     name, source = credentials.state.name, source_name(credentials.kind)
-    if mapping_fits(facts.statuses, len(stages)):
-        state = checked_state(credentials, key, timezone, mapping_groups(len(stages)) or 0)
+    lead = connected_blocks(facts.connected, facts.known.basis)
+    # Menus list statuses in the proposal's flow order, the unmapped ones last.
+    position = {
+        status: (at, within)
+        for at, stage in enumerate(stages)
+        for within, status in enumerate(stage_statuses(stage))
+    }
+    statuses = sorted(facts.statuses, key=lambda status: position.get(status.id, (len(stages), 0)))
+    if mapping_fits(statuses, len(stages)):
+        state = checked_state(credentials, key, timezone, len(stages))
         return mapping_view(
             state.metadata(),
+            lead=lead,
             board_name=name,
-            connected=facts.connected,
-            statuses=facts.statuses,
-            stages=stages,
-            unmapped=unmapped,
+            choices=status_choices(statuses),
+            drafts=drafts_of(stages),
         )
     state = checked_state(credentials, key, timezone, 0)
-    names = {status.id: status.name for status in facts.statuses}
+    names = {status.id: status.name for status in statuses}
     text = workflow_yaml(name, timezone, stages, names)
     if len(text) > MAX_INPUT_TEXT:
         text = workflow_yaml(name, timezone, stages, names, comments=False)
     reason = (
-        texts.CONNECT_TOO_MANY_STATUSES.format(source=source, count=len(facts.statuses))
-        if len(facts.statuses) > MAX_OPTIONS
+        texts.CONNECT_TOO_MANY_STATUSES.format(source=source, count=len(statuses))
+        if len(statuses) > MAX_OPTIONS
         else texts.CONNECT_TOO_MANY_STAGES.format(count=len(stages))
     )
     return mapping_yaml_view(
         state.metadata(),
+        lead=lead,
         board_name=name,
-        connected=facts.connected,
         reason=reason,
         workflow_yaml=text if len(text) <= MAX_INPUT_TEXT else None,
-        unmapped=unmapped,
+        unmapped=[status.name for status in unmapped_statuses(statuses, stages)],
         connector=credentials.kind.name,
     )
 

@@ -21,10 +21,10 @@ from pydantic import BaseModel, ValidationError
 from analytics.workflow import Stage, StageKind, Workflow
 from bot.connectors.base import SourceStatus
 from bot.connectors.http import HttpOptions
-from bot.connectors.jira_common import BoardColumn
 from bot.connectors.jira_projects import JiraProject
 from bot.connectors.registry import CONNECTORS, ConnectorKind, connector_kind
 from bot.errors import FlowcoachError
+from bot.services.proposal import StatusFacts, status_facts
 from bot.slack import texts
 from bot.slack.blocks.inputs import input_value
 from bot.slack.blocks.onboarding import (
@@ -62,7 +62,9 @@ class ConnectState:
     timezone: str = "UTC"
     plain: dict[str, Any] = field(default_factory=dict)
     sealed: str | None = None
-    groups: int = 0  # stage groups in the mapping form (0: the YAML form)
+    # The mapping form's stage keys in display order (none: the YAML form), and the key a new stage takes.
+    stages: tuple[int, ...] = ()
+    next_key: int = 0
 
     def metadata(self) -> str:
         data = {
@@ -72,7 +74,8 @@ class ConnectState:
             "tz": self.timezone,
             "plain": self.plain,
             "sealed": self.sealed,
-            "groups": self.groups,
+            "stages": list(self.stages),
+            "next": self.next_key,
         }
         return json.dumps({k: v for k, v in data.items() if v}, separators=(",", ":"))
 
@@ -86,7 +89,9 @@ class ConnectState:
             timezone=str(data.get("tz") or "UTC"),
             plain=dict(data.get("plain") or {}),
             sealed=data.get("sealed"),
-            groups=int(data.get("groups") or 0),
+            # "groups": a form opened before stages could be edited, its keys 0 … groups - 1.
+            stages=tuple(int(key) for key in data.get("stages") or range(int(data.get("groups") or 0))),
+            next_key=int(data.get("next") or data.get("groups") or 0),
         )
 
 
@@ -191,11 +196,14 @@ def seal(credentials: Credentials, key: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class SourceFacts:
-    """What the source said: who we are there, its statuses, the board's columns (if one was named)."""
+    """What the source said: who we are there, and its statuses (with columns and history if it has them)."""
 
     connected: str
-    statuses: list[SourceStatus]
-    columns: list[BoardColumn]
+    known: StatusFacts
+
+    @property
+    def statuses(self) -> list[SourceStatus]:
+        return self.known.statuses
 
 
 def provisional_workflow(name: str, timezone: str) -> Workflow:
@@ -206,7 +214,7 @@ def provisional_workflow(name: str, timezone: str) -> Workflow:
 def ask_source(
     credentials: Credentials, timezone: str, http: HttpOptions | None = None
 ) -> SourceFacts | list[JiraProject]:
-    """Check the credentials and read statuses (and columns), or list the projects to choose from.
+    """Check the credentials and read statuses (columns, history), or list the projects to choose from.
 
     Raises the connector's errors, whose messages say what to do (e.g. the token was refused).
     """
@@ -217,15 +225,13 @@ def ask_source(
             projects: list[JiraProject] = connector.projects()  # type: ignore[attr-defined]
             return projects
         connected = connector.check()
-        statuses = connector.statuses()
-        columns_of = getattr(connector, "columns", None)
-        columns = columns_of() if callable(columns_of) else []
+        known = status_facts(connector)
     finally:
         connector.close()
-    return SourceFacts(connected, statuses, list(columns))
+    return SourceFacts(connected, known)
 
 
-def checked_state(credentials: Credentials, key: str | None, timezone: str, groups: int) -> ConnectState:
+def checked_state(credentials: Credentials, key: str | None, timezone: str, stages: int) -> ConnectState:
     """The state step 3 carries: the settings as the store keeps them, the secrets sealed."""
     plain, _ = credentials.kind.split(credentials.settings)
     return replace(
@@ -233,7 +239,8 @@ def checked_state(credentials: Credentials, key: str | None, timezone: str, grou
         timezone=timezone,
         plain={name: value for name, value in plain.items() if value is not None},
         sealed=seal(credentials, key),
-        groups=groups,
+        stages=tuple(range(stages)),
+        next_key=stages,
     )
 
 

@@ -1,4 +1,5 @@
-"""Step 3 of `/flow connect` read back: the stage groups (or the edited YAML) become a valid workflow file.
+"""Step 3 of `/flow connect` read back: the stage groups (or the edited YAML) become a valid workflow file;
+and the edits of the list of stages (move, add, remove) made before it is submitted.
 
 Slack shows one message per input block, so problems are placed next to the input they concern: the form is
 first checked in its own terms (a stage without a name, a status in two stages, no done stage), then what
@@ -70,7 +71,7 @@ def mapped_workflow(
     name = input_value(values, NAME_BLOCK)
     if not name:
         raise FormErrors({NAME_BLOCK: texts.CONNECT_NAME_BLANK})
-    if state.groups == 0:
+    if not state.stages:
         text = input_value(values, YAML_BLOCK) or ""
         try:
             parse_workflow(text, source="workflow")
@@ -78,7 +79,9 @@ def mapped_workflow(
             raise FormErrors({YAML_BLOCK: clip("; ".join(error.problems), MAX_ERROR)}) from None
         return name, text
     names = status_names(blocks)
-    drafts = [draft for draft in read_stage_drafts(values, state.groups) if not draft.blank]
+    drafts = [draft for draft in read_stage_drafts(values, state.stages) if not draft.blank]
+    if not drafts:
+        raise FormErrors({stage_block(state.stages[0], "statuses"): texts.CONNECT_NO_STAGES})
     stages = _stages(drafts, names)
     text = workflow_yaml(name, state.timezone, list(stages.values()), names)
     try:
@@ -89,16 +92,14 @@ def mapped_workflow(
 
 
 def _stages(drafts: Sequence[StageDraft], names: Mapping[str, str]) -> dict[int, dict[str, Any]]:
-    """The filled-in groups as workflow stages by group index, or every problem of the form at once."""
-    if not drafts:
-        raise FormErrors({stage_block(0, "name"): texts.CONNECT_NO_STAGES})
+    """The filled-in groups as workflow stages by stage key, or every problem of the form at once."""
     errors: dict[str, str] = {}
     stages: dict[int, dict[str, Any]] = {}
     stage_of: dict[str, str] = {}  # status id → the stage that has it
     for draft in drafts:
 
-        def block(part: str, index: int = draft.index) -> str:
-            return stage_block(index, part)
+        def block(part: str, key: int = draft.key) -> str:
+            return stage_block(key, part)
 
         if not draft.name:
             errors[block("name")] = texts.CONNECT_STAGE_NEEDS_NAME
@@ -119,7 +120,7 @@ def _stages(drafts: Sequence[StageDraft], names: Mapping[str, str]) -> dict[int,
             errors[block("wip")] = texts.CONNECT_LIMIT_NOT_NUMBER
         elif limit is not None and draft.kind not in WIP_KINDS:
             errors[block("wip")] = texts.CONNECT_LIMIT_NOT_WIP
-        stages[draft.index] = {
+        stages[draft.key] = {
             "name": draft.name or "",
             "kind": draft.kind,
             "statuses": list(draft.statuses),
@@ -128,7 +129,7 @@ def _stages(drafts: Sequence[StageDraft], names: Mapping[str, str]) -> dict[int,
     if errors:
         raise FormErrors(errors)
     kinds = [stage["kind"] for stage in stages.values()]
-    last = stage_block(drafts[-1].index, "kind")
+    last = stage_block(drafts[-1].key, "kind")
     if "done" not in kinds:
         raise FormErrors({last: texts.CONNECT_NO_DONE})
     if not any(kind in WIP_KINDS for kind in kinds):
@@ -146,14 +147,52 @@ def _limit(text: str | None) -> int | None:
 
 def _placed(problems: Sequence[str], stages: Mapping[int, Mapping[str, Any]]) -> dict[str, str]:
     """``parse_workflow``'s problems next to the stage input they name; others by the first stage's name."""
-    index_of = {str(stage["name"]): index for index, stage in stages.items()}
-    first = stage_block(min(stages), "name")
+    key_of = {str(stage["name"]): key for key, stage in stages.items()}
+    first = stage_block(next(iter(stages)), "name")
     errors: dict[str, str] = {}
     for problem in problems:
         match = STAGE_PROBLEM.match(problem)
-        if match and match["stage"] in index_of:
-            where = stage_block(index_of[match["stage"]], FIELD_PART.get(match["field"], "name"))
+        if match and match["stage"] in key_of:
+            where = stage_block(key_of[match["stage"]], FIELD_PART.get(match["field"], "name"))
             errors.setdefault(where, match["message"])
         else:
             errors.setdefault(first, problem)
     return errors
+
+
+def edited_drafts(drafts: Sequence[StageDraft], op: str, key: int | None, new_key: int) -> list[StageDraft]:
+    """The stages after one edit: ``up``/``down`` swap the stage ``key`` with its neighbour, ``add`` puts
+    an empty stage (keyed ``new_key``) below it, or last when ``key`` is None; ``remove`` drops it.
+
+    An edit that no longer applies (a stage removed meanwhile, a move past either end) changes nothing.
+    """
+    edited = list(drafts)
+    keys = [draft.key for draft in edited]
+    if op == "add" and key is None:
+        return [*edited, StageDraft(new_key)]
+    if key not in keys:
+        return edited
+    at = keys.index(key)
+    if op == "up" and at > 0:
+        edited[at - 1], edited[at] = edited[at], edited[at - 1]
+    elif op == "down" and at < len(edited) - 1:
+        edited[at], edited[at + 1] = edited[at + 1], edited[at]
+    elif op == "add":
+        edited.insert(at + 1, StageDraft(new_key))
+    elif op == "remove" and len(edited) > 1:
+        del edited[at]
+    return edited
+
+
+def drafts_yaml(name: str, timezone: str, drafts: Sequence[StageDraft], names: Mapping[str, str]) -> str:
+    """The form as it stands, as workflow YAML to go on editing: blank stages left out, nothing checked."""
+    stages = [
+        {
+            "name": draft.name or f"Stage {number}",
+            "kind": draft.kind or "active",
+            "statuses": list(draft.statuses),
+            "wip_limit": _limit(draft.wip_limit),
+        }
+        for number, draft in enumerate((d for d in drafts if not d.blank), start=1)
+    ]
+    return workflow_yaml(name, timezone, stages, names)

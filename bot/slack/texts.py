@@ -443,12 +443,28 @@ CONNECT_MAPPING_INTRO = (
     "*backlog* (not started), *queue* (started, waiting), *active* (being worked on), *done*, "
     "*discarded* (abandoned). WIP limits are optional; `/flow limits` changes them later."
 )
-CONNECT_STAGE_LABEL = "Stage {number}"
-CONNECT_EXTRA_STAGE_LABEL = "Stage {number} (optional: fill in to add a stage)"
-CONNECT_STATUSES_LABEL = "Statuses of stage {number}"
+CONNECT_MAPPING_EDIT = (
+    "Use a stage's ⋯ menu to move it, remove it or add one below it. Proposed from {basis}: check it."
+)
+CONNECT_BASIS = {
+    "history": "the order items went through the statuses",
+    "columns": "the board's columns",
+    "categories": "the statuses' categories and names",
+}
+CONNECT_STAGE_HEADING = "*Stage {number}*"
+CONNECT_STAGE_NAME_LABEL = "Name"
+CONNECT_STATUSES_LABEL = "Statuses"
 CONNECT_STATUSES_PLACEHOLDER = "Choose statuses"
-CONNECT_KIND_LABEL = "Kind of stage {number}"
-CONNECT_WIP_LABEL = "WIP limit of stage {number} (items)"
+CONNECT_KIND_LABEL = "Kind"
+CONNECT_WIP_LABEL = "WIP limit (items)"
+CONNECT_STAGE_UP = "Move up"
+CONNECT_STAGE_DOWN = "Move down"
+CONNECT_STAGE_ADD_BELOW = "Add a stage below"
+CONNECT_STAGE_REMOVE = "Remove this stage"
+CONNECT_ADD_STAGE = "Add a stage"
+CONNECT_EDIT_YAML = "Edit as YAML"
+CONNECT_STAGES_FULL = "This form holds {count} stages at most; for more, edit the workflow as YAML."
+CONNECT_YAML_ASKED = "The mapping as workflow YAML, to edit (the format is in the README)."
 CONNECT_KIND_NAMES = {
     "backlog": "Backlog — not started",
     "queue": "Queue — started, waiting",

@@ -190,6 +190,37 @@ def block_problems(blocks: list[Any], limit: int, pointer: str) -> list[str]:
             problems += _text_problems(block.get("label"), f"{here}/label", 2000, plain=True)
             if not isinstance(block.get("element"), dict):
                 problems.append(f"[ERROR] missing required field: element [json-pointer:{here}]")
+        for name in ("element", "accessory"):
+            if isinstance(block.get(name), dict):
+                problems += _option_problems(block[name], f"{here}/{name}")
+        for j, element in enumerate(block.get("elements") or [] if kind == "actions" else []):
+            if isinstance(element, dict):
+                problems += _option_problems(element, f"{here}/elements/{j}")
+    return problems
+
+
+# Menus: how many options Slack takes (overflow menus hold 2 to 5), and the length of each option's parts.
+OPTION_COUNTS = {"overflow": (2, 5), "checkboxes": (1, 10), "radio_buttons": (1, 10)}
+CHOICE_ELEMENTS = ("checkboxes", "radio_buttons")  # their options may be mrkdwn
+MOST_OPTIONS = 100
+OPTION_TEXT, OPTION_VALUE = 75, 150
+
+
+def _option_problems(element: dict[str, Any], here: str) -> list[str]:
+    """What Slack rejects in a menu: too many (or too few) options, option text or value too long."""
+    options = element.get("options")
+    if not isinstance(options, list):
+        return []
+    least, most = OPTION_COUNTS.get(str(element.get("type")), (1, MOST_OPTIONS))
+    problems = []
+    if not least <= len(options) <= most:
+        problems.append(f"[ERROR] must have between {least} and {most} items [json-pointer:{here}/options]")
+    for k, option in enumerate(options):
+        plain = element.get("type") not in CHOICE_ELEMENTS
+        problems += _text_problems(option.get("text"), f"{here}/options/{k}/text", OPTION_TEXT, plain=plain)
+        if not 0 < len(str(option.get("value") or "")) <= OPTION_VALUE:
+            pointer = f"{here}/options/{k}/value"
+            problems.append(f"[ERROR] must be 1 to {OPTION_VALUE} characters [json-pointer:{pointer}]")
     return problems
 
 

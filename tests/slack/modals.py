@@ -34,19 +34,40 @@ def initial_values(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return values
 
 
-def submit(
-    app: RunningApp, view: dict[str, Any], changes: dict[str, Any] | None = None, **options: Any
-) -> dict[str, Any]:
-    """Submit ``view`` with its initial values, some changed (block id → value); Slack's answer as JSON."""
+def entered(view: dict[str, Any], changes: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """What the inputs of ``view`` hold: their initial values, some changed (block id → value)."""
     values = initial_values(view)
     for block_id, value in (changes or {}).items():
         action_id = next(
             block["element"]["action_id"] for block in view["blocks"] if block.get("block_id") == block_id
         )
         values[block_id] = {action_id: value}
-    sent = app.sender.view_submission(view, values, **options)
+    return values
+
+
+def submit(
+    app: RunningApp, view: dict[str, Any], changes: dict[str, Any] | None = None, **options: Any
+) -> dict[str, Any]:
+    """Submit ``view`` with its initial values, some changed (block id → value); Slack's answer as JSON."""
+    sent = app.sender.view_submission(view, entered(view, changes), **options)
     assert sent.status_code == 200, sent.text
     return sent.json() if sent.text.startswith("{") else {}
+
+
+def click(
+    app: RunningApp,
+    view: dict[str, Any],
+    action_id: str,
+    value: Any = None,
+    changes: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A click on ``action_id`` (a button, or an overflow menu's option ``value``) in a modal whose inputs
+    hold their initial values, some changed; the view Slack shows once the app has updated it."""
+    before = len(app.slack.calls_to("views.update"))
+    sent = app.sender.block_action(action_id, value, view=view, values=entered(view, changes))
+    assert sent.status_code == 200, sent.text
+    app.slack.wait_for("views.update", count=before + 1)
+    return copy.deepcopy(app.slack.views[view["id"]])
 
 
 def updated(view: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:

@@ -19,9 +19,19 @@ from bot.slack.blocks.onboarding_mapping import YAML_BLOCK, stage_block
 from bot.store.models import Board
 from tests.fakes.jira import FakeJira, FakeStatus
 from tests.slack.conftest import FLOW_CHANNEL, RunningApp, add_sample_board
-from tests.slack.modals import block, current, initial_values, opened, shown, submit, updated
+from tests.slack.connect_steps import (
+    SAMPLE_PROPOSAL,
+    TOKEN,
+    choose,
+    credentials,
+    file_step3,
+    jira_values,
+    proposed,
+    ready_message,
+    stored_stages,
+)
+from tests.slack.modals import block, current, initial_values, opened, shown, submit
 
-TOKEN = "tok-Zq81-do-not-leak-4711"
 START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
 
 
@@ -35,33 +45,6 @@ def jira() -> Iterator[FakeJira]:
                 moves.append((created + dt.timedelta(days=1), "Done"))
             fake.add_issue(created, moves)
         yield fake
-
-
-def choose(app: RunningApp, connector: str, name: str = "Team") -> dict[str, Any]:
-    """Step 1 submitted: `/flow connect` in #team-flow, then the source and the board's name."""
-    app.sender.slash_command("connect", channel_id=FLOW_CHANNEL)
-    first = opened(app.slack, ids.CONNECT_CHOOSE)
-    answer = submit(app, first, {CONNECTOR_BLOCK: connector, NAME_BLOCK: name})
-    return updated(first, answer)
-
-
-def credentials(app: RunningApp, view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-    """Step 2 submitted: answered at once with the "checking" view; the next step once the source answered."""
-    before = len(app.slack.calls_to("views.update"))
-    answer = submit(app, view, {field_block(name): value for name, value in values.items()})
-    assert updated(view, answer)["callback_id"] == ids.CONNECT_CHECKING
-    call = app.slack.wait_for("views.update", count=before + 1)[-1]
-    assert call.params["view_id"] == view["id"]
-    return app.slack.views[view["id"]]
-
-
-def jira_values(jira: FakeJira, **changes: str) -> dict[str, str]:
-    return {"url": jira.url, "email": jira.email, "token": TOKEN, "project": "PAY"} | changes
-
-
-def ready_message(app: RunningApp) -> dict[str, Any]:
-    calls = app.slack.wait_for("chat.postMessage", predicate=lambda c: c.params["channel"] == FLOW_CHANNEL)
-    return calls[0].params
 
 
 def test_connect_opens_the_first_step(app: RunningApp):
@@ -84,7 +67,7 @@ def test_jira_cloud_end_to_end(app: RunningApp, jira: FakeJira, caplog: pytest.L
     assert prefilled[stage_block(0, "name")]["value"] == "Backlog"
     assert prefilled[stage_block(1, "statuses")]["value"] == ["3", "10001"]
     assert prefilled[stage_block(2, "kind")]["value"] == "done"
-    assert stage_block(4, "name") in {b.get("block_id") for b in step3["blocks"]}  # two empty extra stages
+    assert ids.CONNECT_ADD_STAGE in shown(step3)  # stages are added with a button, not empty groups
     assert submit(app, step3, {stage_block(1, "wip"): "3"}) == {"response_action": "clear"}
 
     message = ready_message(app)
@@ -137,41 +120,37 @@ def test_a_board_name_in_use_is_refused(sample_app: RunningApp):
 
 @pytest.fixture
 def file_mapping(app: RunningApp) -> dict[str, Any]:
-    """The file connector's step 3 for the sample event log (no project step: the path is all it needs)."""
-    step2 = choose(app, "file", name="Sample")
-    assert [b["block_id"] for b in step2["blocks"] if b["type"] == "input"] == [field_block("path")]
-    return credentials(app, step2, {"path": "events.csv"})
+    """Step 3 for the bundled sample event log."""
+    return file_step3(app)
 
 
-def test_a_workflow_without_a_done_stage_is_refused(app: RunningApp, file_mapping: dict[str, Any]):
-    """A file has no status categories: submitting the single proposed stage asks for a done stage."""
-    answer = submit(app, file_mapping)
-    assert answer["response_action"] == "errors"
-    assert "Done" in answer["errors"][stage_block(0, "kind")]
+def test_the_file_proposal_follows_the_history(app: RunningApp, file_mapping: dict[str, Any]):
+    """The sample event log has no categories: names and the order items went through the statuses give
+    the sample's own seven stages (Triage, which its workflow leaves out, joins the backlog)."""
+    assert proposed(file_mapping) == SAMPLE_PROPOSAL
+    assert "order items went through the statuses" in shown(file_mapping)
+    assert "Every status is mapped" in shown(file_mapping)
+    options = block(file_mapping, stage_block(0, "statuses"))["element"]["options"]
+    assert [o["value"] for o in options][:4] == ["Backlog", "To Do", "Triage", "Selected for Development"]
 
 
 def test_the_file_connector_end_to_end(app: RunningApp, file_mapping: dict[str, Any]):
-    """A file board: statuses split into a work stage and an added done stage, then synced and announced."""
-    done = ["Done", "Closed"]
-    statuses = initial_values(file_mapping)[stage_block(0, "statuses")]["value"]
-    answer = submit(
-        app,
-        file_mapping,
-        {
-            stage_block(0, "name"): "Work",
-            stage_block(0, "statuses"): [s for s in statuses if s not in done],
-            stage_block(1, "name"): "Done",
-            stage_block(1, "statuses"): done,
-            stage_block(1, "kind"): "done",
-        },
-    )
-    assert answer == {"response_action": "clear"}
+    """A file board submitted as proposed: stored with the proposed workflow, synced and announced."""
+    assert submit(app, file_mapping) == {"response_action": "clear"}
     assert "events loaded from Event-log file" in json.dumps(ready_message(app)["blocks"])
+    assert [stage[:3] for stage in stored_stages(app, "Sample")] == SAMPLE_PROPOSAL
     with app.sessions() as session:
         board = session.scalar(select(Board).where(Board.name == "Sample"))
         imported = app.runtime.settings.import_dir / "events.csv"
         assert board.connector_settings == {"path": str(imported.resolve())}
         assert board.connector_secrets is None
+
+
+def test_a_workflow_without_a_done_stage_is_refused(app: RunningApp, file_mapping: dict[str, Any]):
+    """The done stage turned into an active one: the form asks for a done stage, next to the last kind."""
+    answer = submit(app, file_mapping, {stage_block(5, "kind"): "active"})
+    assert answer["response_action"] == "errors"
+    assert "Done" in answer["errors"][stage_block(6, "kind")]
 
 
 def test_a_failed_first_sync_is_explained_in_the_channel(app: RunningApp):
@@ -180,14 +159,7 @@ def test_a_failed_first_sync_is_explained_in_the_channel(app: RunningApp):
     events.write_bytes(SAMPLE_EVENTS_PATH.read_bytes())
     step3 = credentials(app, choose(app, "file", name="Gone"), {"path": "gone.csv"})
     events.unlink()
-    done = {
-        stage_block(1, "name"): "Done",
-        stage_block(1, "statuses"): ["Done"],
-        stage_block(1, "kind"): "done",
-    }
-    statuses = initial_values(step3)[stage_block(0, "statuses")]["value"]
-    work = {stage_block(0, "statuses"): [s for s in statuses if s != "Done"]}
-    assert submit(app, step3, done | work) == {"response_action": "clear"}
+    assert submit(app, step3) == {"response_action": "clear"}
     shown_text = json.dumps(ready_message(app)["blocks"])
     assert "first sync failed" in shown_text and "no such file" in shown_text
     assert "flowcoach board remove Gone" in shown_text
@@ -195,17 +167,11 @@ def test_a_failed_first_sync_is_explained_in_the_channel(app: RunningApp):
 
 def test_a_status_in_two_stages_and_a_name_taken_meanwhile(app: RunningApp, file_mapping: dict[str, Any]):
     """Errors land on the offending inputs: a status mapped twice, a board name another user just took."""
-    twice = {
-        stage_block(1, "name"): "Closed",
-        stage_block(1, "statuses"): ["Closed"],
-        stage_block(1, "kind"): "done",
-    }
+    twice = {stage_block(0, "statuses"): ["Backlog", "To Do", "Triage", "Closed"]}
     answer = submit(app, file_mapping, twice)
-    assert "already in stage" in answer["errors"][stage_block(1, "statuses")]
+    assert "Closed is already in stage Backlog" in answer["errors"][stage_block(5, "statuses")]
     add_sample_board(app, name="Sample")
-    statuses = initial_values(file_mapping)[stage_block(0, "statuses")]["value"]
-    fixed = twice | {stage_block(0, "statuses"): [s for s in statuses if s != "Closed"]}
-    answer = submit(app, file_mapping, fixed)
+    answer = submit(app, file_mapping)
     assert list(answer["errors"]) == [NAME_BLOCK]
 
 
