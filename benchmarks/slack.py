@@ -1,12 +1,16 @@
 """Benchmark `/flow` acknowledgement latency under load, against `flowcoach serve` as a real process.
 
-Usage: ``python benchmarks/slack.py [--rate 50] [--seconds 30] [--workers 2] [--threads 8] [--mix status]``
+Usage: ``python benchmarks/slack.py [--rate 50] [--seconds 30] [--workers 2] [--threads 8] [--mix status]
+[--modal-every 5]``
 
 `flowcoach serve` (gunicorn) runs on a SQLite file holding the sample board, talking to the Slack Web API
 emulator (``tests/fakes/slack_api.py``) in this process. A second process sends signed slash commands at a
 fixed rate on loopback (open loop: a slow answer does not slow the sender) and measures the time to each
 HTTP acknowledgement. The lazy answers (database, metrics, Block Kit) run in the server meanwhile; the
 script also reports how many reached the response URL and how long the last one took to arrive.
+
+Every ``--modal-every`` seconds a `/flow connect` or `/flow settings` (alternately) goes out among the load;
+the emulator holds trigger ids to Slack's 3 s, and the script reports how many modals opened.
 """
 
 from __future__ import annotations
@@ -34,7 +38,11 @@ MIXES = {
     "status": ["status"],
     # What a team does in a day, roughly: mostly status and help, some charts and forecasts.
     "mixed": ["status"] * 5 + ["help"] * 2 + ["forecast 20", "cycle 30d", "limits"],
+    # The worst case for modals: most requests draw a chart (PNG, uploaded to a direct message).
+    "charts": ["cycle 30d", "aging", "throughput 12w", "cfd 30d", "status"],
 }
+MODALS = ("connect", "settings")
+NOT_THROUGH_RESPONSE_URL = ("help", *MODALS)  # answered in the acknowledgement
 
 
 def main() -> None:
@@ -44,6 +52,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--mix", choices=sorted(MIXES), default="status")
+    parser.add_argument(
+        "--modal-every", type=float, default=0, help="seconds between `connect`/`settings` commands (0: none)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="flowcoach-slack-bench-") as tmp, SlackEmulator() as slack:
         port = _free_port()
@@ -69,14 +80,17 @@ def main() -> None:
             _wait_healthy(base, server)
             response_urls = [slack.response_url(f"r{i}") for i in range(int(args.rate * args.seconds))]
             texts = [MIXES[args.mix][i % len(MIXES[args.mix])] for i in range(len(response_urls))]
+            modal_at = round(args.modal_every * args.rate) if args.modal_every > 0 else 0
+            for n, index in enumerate(range(modal_at // 2, len(texts), modal_at or len(texts) + 1)):
+                texts[index] = MODALS[n % len(MODALS)]
             started = time.monotonic()
             with multiprocessing.get_context("spawn").Pool(1) as pool:
                 latencies, errors = pool.apply(
                     _load, (base + "/slack/events", response_urls, texts, args.rate, slack.api_url)
                 )
             sent_for = time.monotonic() - started
-            # `help` is answered in the acknowledgement itself; every other command through its response URL.
-            lazy = sum(text != "help" for text in texts) - errors
+            # `help` and the modals are answered in the acknowledgement; the rest through the response URL.
+            lazy = sum(text not in NOT_THROUGH_RESPONSE_URL for text in texts) - errors
             answered = _wait_answers(slack, lazy, timeout=120)
             drained = time.monotonic() - started
         finally:
@@ -90,6 +104,12 @@ def main() -> None:
     print(f"mean {statistics.fmean(latencies) * 1000:.1f} ms; errors (non-200 or transport): {errors}")
     print(f"lazy answers delivered to the response URL: {answered} of {lazy}, "
           f"the last {drained - sent_for:.1f} s after the last request")  # fmt: skip
+    modals = sum(text in MODALS for text in texts)
+    if modals:
+        opened = slack.calls_to("views.open")
+        refused = sorted({str(call.error) for call in opened if call.error})
+        print(f"modals: {sum(not call.error for call in opened)} of {modals} opened"
+              + (f"; refused: {', '.join(refused)}" if refused else ""))  # fmt: skip
 
 
 def _load(

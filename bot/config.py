@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.connectors.guard import AddressPolicy
+from bot.connectors.http import HttpOptions
 from bot.errors import FlowcoachError
 
 
@@ -71,6 +72,12 @@ class Settings(BaseSettings):
     def address_policy(self) -> AddressPolicy:
         """What boards connected from Slack may reach beyond the public internet."""
         return AddressPolicy.parse(self.allowed_hosts)
+
+    @property
+    def slack_tracker_http(self) -> HttpOptions:
+        """How requests to a tracker address a Slack member typed go out: only to public addresses and those
+        the operator allowed, checked when each connection opens (at connect time and on every sync)."""
+        return HttpOptions(guard=self.address_policy)
 
     @property
     def oauth_enabled(self) -> bool:

@@ -45,7 +45,12 @@ def default_bodies(sessions: sessionmaker[Session], settings: Settings) -> JobBo
     from bot.services.jobs import BoardJobs
     from bot.slack.notifier import SlackNotifier
 
-    return BoardJobs(sessions, SlackNotifier(settings, sessions), secret_key=settings.secret_key_text)
+    return BoardJobs(
+        sessions,
+        SlackNotifier(settings, sessions),
+        secret_key=settings.secret_key_text,
+        slack_http=settings.slack_tracker_http,
+    )
 
 
 def run_worker_command(args: argparse.Namespace, out: TextIO) -> int:

@@ -13,13 +13,16 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpcore
 import httpx
 
 from bot.connectors.errors import ConnectorError
 
+RESOLVE_SECONDS = 1.0  # how long a person's form waits for a name to resolve before the check moves on
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -77,10 +80,47 @@ class AddressPolicy:
         return self.allows_name(host)
 
 
+    def url_problem(self, url: str, *, resolve_within: float = RESOLVE_SECONDS) -> str | None:
+        """Why connecting to ``url`` would be refused, judged now: for an error on the form's address field.
+
+        The name is resolved with a time limit, as this runs while a person waits; a name that does not
+        resolve in time is let through here, since every connection is judged again when it opens.
+        """
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+        if not host or parts.scheme not in ("http", "https"):
+            return None  # not an address: the connector's own validation words that
+        if parts.scheme != "https" and not self.allows_plain_http(host):
+            return plain_http_refusal(host)
+        addresses = _resolved(host, parts.port or (443 if parts.scheme == "https" else 80), resolve_within)
+        if addresses and not all(self.allows(host, address) for address in addresses):
+            return refusal(host)
+        return None
+
+
+_resolver = ThreadPoolExecutor(max_workers=2, thread_name_prefix="flowcoach-resolve")
+
+
+def _resolved(host: str, port: int, within: float) -> list[Address]:
+    """The addresses ``host`` resolves to; none when it does not resolve within ``within`` seconds."""
+    try:
+        found = _resolver.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM).result(within)
+    except (OSError, TimeoutError):
+        return []
+    return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in found]
+
+
 def _public(address: Address) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     return address.is_global and not (address.is_multicast or address.is_reserved)
+
+
+def plain_http_refusal(host: str) -> str:
+    return (
+        f"{host}: use an https:// address (plain http:// is only for hosts whoever runs flowcoach allowed "
+        "in FLOWCOACH_ALLOWED_HOSTS)"
+    )
 
 
 def refusal(host: str) -> str:
@@ -131,10 +171,7 @@ class GuardedTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if request.url.scheme != "https" and not self._policy.allows_plain_http(request.url.host):
-            raise RefusedAddress(
-                f"{request.url.host}: use an https:// address (plain http:// is only for hosts whoever "
-                "runs flowcoach allowed in FLOWCOACH_ALLOWED_HOSTS)"
-            )
+            raise RefusedAddress(plain_http_refusal(request.url.host))
         return self._inner.handle_request(request)
 
     def close(self) -> None:

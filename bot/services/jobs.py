@@ -20,6 +20,7 @@ from typing import Final, Protocol, TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.coach.digest import DigestData
+from bot.connectors.http import HttpOptions
 from bot.services.coaching import Decision, evaluate_board
 from bot.services.connections import board_connector
 from bot.services.reports import Review, board_digest, board_review
@@ -88,17 +89,23 @@ class BoardJobs:
         notifier: Notifier,
         *,
         secret_key: str | None,
+        slack_http: HttpOptions | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         self._sessions = sessions
         self._notifier = notifier
         self._secret_key = secret_key
+        self._slack_http = slack_http
         self._clock = clock
 
     def sync(self, board_id: int) -> None:
         """Pull the board's changes, then check its rules once on the fresh data."""
         with self._sessions() as session:
-            connector = board_connector(session.get_one(Board, board_id), self._secret_key)
+            board = session.get_one(Board, board_id)
+            # An address a Slack member typed is checked on every sync, not only when it was connected:
+            # where a name points can change (DNS), and so can the operator's allow-list.
+            http = self._slack_http if board.connected_in_slack else None
+            connector = board_connector(board, self._secret_key, http)
         try:
             sync_board(self._sessions, board_id, connector)
         finally:

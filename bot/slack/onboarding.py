@@ -97,7 +97,12 @@ def register_onboarding(app: App, runtime: Runtime) -> None:
 
     def acknowledge_credentials(ack: Ack, body: dict[str, Any]) -> None:
         try:
-            credentials = read_credentials(body["view"], secret_key(runtime), runtime.settings.import_dir)
+            credentials = read_credentials(
+                body["view"],
+                secret_key(runtime),
+                runtime.settings.import_dir,
+                runtime.settings.address_policy,
+            )
         except FormErrors as problem:
             ack(response_action="errors", errors=problem.errors)
             return
@@ -107,7 +112,12 @@ def register_onboarding(app: App, runtime: Runtime) -> None:
     def check_source(body: dict[str, Any], client: WebClient) -> None:
         started = time.monotonic()
         try:
-            credentials = read_credentials(body["view"], secret_key(runtime), runtime.settings.import_dir)
+            credentials = read_credentials(
+                body["view"],
+                secret_key(runtime),
+                runtime.settings.import_dir,
+                runtime.settings.address_policy,
+            )
         except FormErrors:
             return  # the acknowledgement showed these errors; nothing was checked
         try:
@@ -245,6 +255,7 @@ def create_board(runtime: Runtime, team_id: str | None, view: dict[str, Any]) ->
                 workflow_yaml=workflow,
                 channel_id=state.channel,
                 team_id=workspace,
+                connected_in_slack=True,
             )
             return board.id
     except FlowcoachError:  # another user took the name in the meantime

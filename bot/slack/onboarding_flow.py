@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from analytics.workflow import Stage, StageKind, Workflow
 from bot.connectors.base import SourceStatus
+from bot.connectors.guard import AddressPolicy
 from bot.connectors.http import HttpOptions
 from bot.connectors.jira_projects import JiraProject
 from bot.connectors.registry import CONNECTORS, ConnectorKind, connector_kind
@@ -150,8 +151,14 @@ class Credentials:
     list_projects: bool  # neither project nor JQL given: offer the account's projects first
 
 
-def read_credentials(view: Mapping[str, Any], key: str | None, import_dir: Path | None) -> Credentials:
-    """The submitted step 2, validated field by field; secrets left empty come from the sealed copy."""
+def read_credentials(
+    view: Mapping[str, Any], key: str | None, import_dir: Path | None, policy: AddressPolicy | None = None
+) -> Credentials:
+    """The submitted step 2, validated field by field; secrets left empty come from the sealed copy.
+
+    With ``policy``, an address typed in a field that the policy would refuse is an error on that field
+    (connections are judged again when they open: this is for the person, not the defence).
+    """
     state = ConnectState.from_metadata(view.get("private_metadata", ""))
     kind = connector_kind(state.connector)
     values = view.get("state", {}).get("values", {})
@@ -176,6 +183,14 @@ def read_credentials(view: Mapping[str, Any], key: str | None, import_dir: Path 
         settings = kind.settings_model.model_validate(candidate)
     except ValidationError as error:
         raise FormErrors(_field_errors(kind, error)) from None
+    if policy is not None:
+        refused = {
+            field_block(name): problem
+            for name, value in entered.items()
+            if value and name not in kind.secret_fields and (problem := policy.url_problem(str(value)))
+        }
+        if refused:
+            raise FormErrors(refused)
     plain = {name: str(value) for name, value in entered.items() if value and name not in kind.secret_fields}
     return Credentials(state, kind, plain, settings, {k: v for k, v in secrets.items() if v}, listing)
 

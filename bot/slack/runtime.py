@@ -38,7 +38,7 @@ class Runtime:
     def tracker_http(self) -> HttpOptions:
         """How requests to an address a Slack member typed go out: only to public addresses and those the
         operator allowed (``FLOWCOACH_ALLOWED_HOSTS``), checked when each connection opens."""
-        return HttpOptions(guard=self.settings.address_policy)
+        return self.settings.slack_tracker_http
 
     def workspace_key(self, team_id: str | None) -> str:
         """The store's workspace for a Slack team."""

@@ -40,8 +40,13 @@ def add_board(
     workflow_yaml: str,
     channel_id: str | None = None,
     team_id: str = LOCAL_WORKSPACE,
+    connected_in_slack: bool = False,
 ) -> Board:
-    """Register a board; the name must be new in the workspace and the workflow valid."""
+    """Register a board; the name must be new in the workspace and the workflow valid.
+
+    ``connected_in_slack``: its settings (the tracker's address) were typed by a Slack member, so every
+    later sync is held to the operator's address rules too.
+    """
     parse_workflow(workflow_yaml, source=f"workflow of board '{name}'")
     space = workspace(session, team_id)
     if session.scalar(select(Board.id).where(Board.workspace_id == space.id, Board.name == name)) is not None:
@@ -54,6 +59,7 @@ def add_board(
         connector_secrets=encrypted_secrets,
         workflow_yaml=workflow_yaml,
         channel_id=channel_id,
+        connected_in_slack=connected_in_slack,
     )
     session.add(board)
     session.flush()

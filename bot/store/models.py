@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     TypeDecorator,
     Unicode,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -99,6 +101,8 @@ class Board(Base):
     connector_secrets: Mapped[str | None] = mapped_column(Text, nullable=True)
     workflow_yaml: Mapped[str] = mapped_column(Text)
     channel_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Its tracker address was typed by a Slack member (untrusted): every sync goes through the address guard.
+    connected_in_slack: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     coaching_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     sync_cursor: Mapped[str | None] = mapped_column(Text, nullable=True)
     last_synced_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)

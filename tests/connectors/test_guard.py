@@ -55,3 +55,21 @@ def test_the_guarded_client_never_connects_to_loopback_unless_allowed():
         with HttpClient(jira.url, service="Jira", auth=(jira.email, "t"), options=allowed) as client:
             client.get_json("/rest/api/3/myself")
         assert jira.requests
+
+
+def test_a_typed_address_is_judged_up_front_for_the_forms_field_error():
+    """``url_problem`` words the refusal before anything connects: plain http, loopback by address or by
+    name, metadata addresses; public and allowed addresses pass, as do texts that are not addresses."""
+    strict, intranet = AddressPolicy(), AddressPolicy.parse("127.0.0.0/8 .corp.example")
+    assert "https://" in str(strict.url_problem("http://93.184.216.34/jira"))
+    for url in ("https://127.0.0.1:8443", "https://localhost/", "https://169.254.169.254/latest", "https://[::1]/"):
+        assert "FLOWCOACH_ALLOWED_HOSTS" in str(strict.url_problem(url)), url
+    assert strict.url_problem("https://93.184.216.34/") is None
+    assert intranet.url_problem("http://127.0.0.1:8080") is None
+    assert intranet.url_problem("http://jira.corp.example") is None  # allowed by name, resolved or not
+    assert strict.url_problem("PAY") is None and strict.url_problem("") is None
+
+
+def test_a_name_that_does_not_resolve_in_time_is_left_to_the_connection_check():
+    """A slow resolver never holds the person's form: the guard at connection time still judges it."""
+    assert AddressPolicy().url_problem("https://no-such-host.invalid/", resolve_within=0.001) is None

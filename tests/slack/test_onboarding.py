@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -228,14 +229,18 @@ def test_a_tracker_address_on_a_private_network_is_refused_from_slack(
     start_app, sqlite_url, jira: FakeJira, address: str
 ):
     """Any channel member could make the server fetch an internal address with `/flow connect`. Without
-    the operator's allow-list, loopback (by address or by a name resolving to it) is refused where the
-    connection opens: not one request reaches the listener, and step 2 says why and what to do."""
+    the operator's allow-list, loopback (by address or by a name resolving to it) is refused: an error on
+    the address field saying what to do, and not one request reaches the listener."""
     app = start_app(sqlite_url, FLOWCOACH_ALLOWED_HOSTS=None)
     url = address.format(url=jira.url, localhost=jira.url.replace("127.0.0.1", "localhost"))
-    again = credentials(app, choose(app, "jira"), jira_values(jira, url=url))
-    assert again["callback_id"] == ids.CONNECT_CREDENTIALS
-    assert "FLOWCOACH_ALLOWED_HOSTS" in shown(again)
+    step2 = choose(app, "jira")
+    answer = submit(app, step2, {field_block(k): v for k, v in jira_values(jira, url=url).items()})
+    assert answer["response_action"] == "errors"
+    assert list(answer["errors"]) == [field_block("url")]
+    assert "FLOWCOACH_ALLOWED_HOSTS" in answer["errors"][field_block("url")]
+    time.sleep(0.5)  # the check after the acknowledgement, if it (wrongly) ran, would have called by now
     assert jira.requests == []
+    assert app.slack.calls_to("views.update") == []
 
 
 def test_the_operators_allow_list_lets_an_intranet_tracker_through(start_app, sqlite_url, jira: FakeJira):
@@ -244,3 +249,50 @@ def test_the_operators_allow_list_lets_an_intranet_tracker_through(start_app, sq
     step3 = credentials(app, choose(app, "jira"), jira_values(jira))
     assert step3["callback_id"] == ids.CONNECT_MAPPING
     assert jira.requests
+
+
+def test_scheduled_syncs_of_a_board_connected_in_slack_keep_to_the_address_rules(
+    app: RunningApp, jira: FakeJira
+):
+    """The worker checks a Slack-typed address on every sync: once the operator no longer allows the
+    intranet tracker, its syncs are refused before any request, and the reason is kept; a board the
+    operator added on the command line, at the same address, still syncs."""
+    from bot.services.jobs import BoardJobs
+    from bot.slack.notifier import SlackNotifier
+    from bot.store.boards import add_board
+    from bot.store.models import SyncRun
+    from tests.slack.conftest import app_settings
+
+    step3 = credentials(app, choose(app, "jira"), jira_values(jira))
+    assert submit(app, step3) == {"response_action": "clear"}
+    ready_message(app)
+    with app.sessions() as session:
+        slack_board = session.scalar(select(Board).where(Board.name == "Team"))
+        assert slack_board.connected_in_slack
+        copied = {
+            "connector": slack_board.connector,
+            "settings": slack_board.connector_settings,
+            "encrypted_secrets": slack_board.connector_secrets,
+            "workflow_yaml": slack_board.workflow_yaml,
+        }
+        slack_id = slack_board.id
+    with app.runtime.sessions.begin() as session:
+        operator_id = add_board(session, "Operator's", **copied).id
+
+    strict = app_settings(app.runtime.settings.database_url, app.slack, FLOWCOACH_ALLOWED_HOSTS="")
+    jobs = BoardJobs(
+        app.runtime.sessions,
+        SlackNotifier(strict, app.runtime.sessions),
+        secret_key=strict.secret_key_text,
+        slack_http=strict.slack_tracker_http,
+    )
+    jira.clear_requests()
+    with pytest.raises(Exception, match=r"127\.0\.0\.1"):
+        jobs.sync(slack_id)
+    assert jira.requests == []
+    jobs.sync(operator_id)
+    assert jira.requests
+    with app.sessions() as session:
+        runs = {run.board_id: run for run in session.scalars(select(SyncRun))}
+    assert runs[slack_id].status == "failed" and "127.0.0.1" in str(runs[slack_id].error)
+    assert runs[operator_id].status == "ok"
