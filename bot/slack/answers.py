@@ -52,7 +52,8 @@ from bot.store.models import Board
 class Ask:
     """One question, from `/flow` or a mention, as the answers need it.
 
-    ``trigger_id`` (only commands have one) lets an answer open a modal.
+    ``trigger_id`` (only commands have one) lets an answer open a modal; ``thread_ts`` (only mentions have
+    one) is the thread a shared chart goes to.
     """
 
     command: FlowCommand
@@ -62,6 +63,7 @@ class Ask:
     client: WebClient
     reply_to: ReplyTo
     trigger_id: str = ""
+    thread_ts: str | None = None
 
     def reply(self, blocks: Sequence[Block], text: str) -> None:
         """The answer: only for the asker, unless they added `share`."""
@@ -104,7 +106,15 @@ def answer_chart(runtime: Runtime, ask: Ask) -> None:
         comment = (
             chart_comment(kind, metrics) + "\n" + texts.CHART_SHARED_BY.format(chart=title, user=ask.user_id)
         )
-        upload_png(ask.client, ask.channel_id, png, filename=CHART_FILES[kind], title=title, comment=comment)
+        upload_png(
+            ask.client,
+            ask.channel_id,
+            png,
+            filename=CHART_FILES[kind],
+            title=title,
+            comment=comment,
+            thread_ts=ask.thread_ts,
+        )
         return
     # An uploaded file is visible to everyone in the channel it lands in; a private answer goes to a DM.
     upload_png(

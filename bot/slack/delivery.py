@@ -63,11 +63,24 @@ def web_client(base_url: str, token: str | None = None) -> WebClient:
 
 
 def upload_png(
-    client: WebClient, channel_id: str, png: bytes, *, filename: str, title: str, comment: str | None = None
+    client: WebClient,
+    channel_id: str,
+    png: bytes,
+    *,
+    filename: str,
+    title: str,
+    comment: str | None = None,
+    thread_ts: str | None = None,
 ) -> None:
-    """Upload a chart as a PNG file into a channel (or a direct message), with an optional comment."""
+    """Upload a chart as a PNG file into a channel (or a direct message, or a thread), with an optional
+    comment."""
     client.files_upload_v2(
-        channel=channel_id, content=png, filename=filename, title=title, initial_comment=comment
+        channel=channel_id,
+        content=png,
+        filename=filename,
+        title=title,
+        initial_comment=comment,
+        thread_ts=thread_ts,
     )
 
 

@@ -345,15 +345,31 @@ def subcommands_reply(problem: str, names: Sequence[str]) -> str:
     return f":warning: {problem}. Subcommands: {listed}. Try `{COMMAND} help`."
 
 
+MENTION = "@flowcoach"
+MENTION_HELP_INTRO = "I didn't catch a question there. Ask me, in your own words, for example:"
+MENTION_HELP_FOOTER = (
+    "Changes (WIP limits, snooze, settings, connecting a board) are made with `/flow`: see `/flow help`."
+)
+
+
+def mention_example(examples: Sequence[str], meaning: str) -> str:
+    """One question a mention may ask: ways to ask it, then what it answers with."""
+    asked = " or ".join(f"`{MENTION} {example}`" for example in examples)
+    return f"• {asked} — {meaning}"
+
+
+def mention_help(examples: Sequence[str]) -> str:
+    """What a mention that could not be read is answered with: what can be asked, and where the rest is."""
+    return "\n".join([MENTION_HELP_INTRO, *examples, MENTION_HELP_FOOTER])
+
+
 NO_BOARD_HERE = (
     "This channel has no board yet. Connect one with `/flow connect`: pick your tracker, give flowcoach "
     "read access, and map its statuses to stages. It takes about two minutes."
 )
 CONNECT_BUTTON = "Connect a board"
 SEVERAL_BOARDS_HERE = "This channel has several boards ({names}): say which, e.g. `{example}`."
-UNKNOWN_BOARD = (
-    "This workspace has no board named '{name}'. Its boards: {names}. Name one, e.g. `{example}`."
-)
+UNKNOWN_BOARD = "This workspace has no board named '{name}'. Its boards: {names}. Name one, e.g. `{example}`."
 UNKNOWN_BOARD_NONE_YET = (
     "This workspace has no board named '{name}', nor any other yet. Connect one with `/flow connect`."
 )
