@@ -236,15 +236,21 @@ def run_metrics(args: argparse.Namespace, out: TextIO) -> int:
 
 def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
     from bot.cli.forecast_output import forecast_document, forecast_text
-    from bot.services.forecasting import forecast_how_many, forecast_when
+    from bot.services.forecasting import DateNotAhead, ItemsNotPositive, forecast_how_many, forecast_when
 
     board = load_board(args)
     metrics = metrics_for(args, board)
-    if args.items is not None:
-        result = forecast_when(metrics, args.items, trials=args.trials, seed=args.seed)
-    else:
-        by = parse_date(args.by, option="--by")
-        result = forecast_how_many(metrics, by, trials=args.trials, seed=args.seed)
+    # The service says what is wrong; on a terminal, the flag to change is named first.
+    try:
+        if args.items is not None:
+            result = forecast_when(metrics, args.items, trials=args.trials, seed=args.seed)
+        else:
+            by = parse_date(args.by, option="--by")
+            result = forecast_how_many(metrics, by, trials=args.trials, seed=args.seed)
+    except ItemsNotPositive as error:
+        raise UsageError(f"--items: {error}") from None
+    except DateNotAhead as error:
+        raise UsageError(f"--by: {error}") from None
     _emit(out, args.format, lambda: forecast_document(result), lambda: forecast_text(result))
     return 0
 

@@ -1,4 +1,9 @@
-"""Monte Carlo forecasts for a board: the questions a team asks, answered with calendar dates."""
+"""Monte Carlo forecasts for a board: the questions a team asks, answered with calendar dates.
+
+A question that cannot be answered raises a :class:`ForecastRefused` carrying the facts (how many items,
+which dates, the recent pace), not a sentence for one audience: the command line words it with its flags,
+Slack with its `/flow` commands. ``str()`` of each is a plain fallback naming neither.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,63 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analytics.forecast import HowManyForecast, WhenForecast, how_many_by, when_done
+from analytics.forecast import CannotForecast, HowManyForecast, WhenForecast, how_many_by, when_done
 from analytics.measures import BoardMetrics, throughput_sample
-from bot.errors import UsageError
+from bot.errors import FlowcoachError
 
 DEFAULT_TRIALS = 10_000
+HORIZON_DAYS = 3650  # about ten years: a date further out is no plan, and simulating it costs time
+SUGGESTION_DAYS = 91  # a counter-proposal of a quarter's work: far enough to plan, near enough to trust
+
+
+class ForecastRefused(FlowcoachError):
+    """A forecast question with no answer; subclasses carry why, as fields, for each edge to word."""
+
+
+class ItemsNotPositive(ForecastRefused):
+    """Asked when fewer than one item will be done."""
+
+    def __init__(self, items: int) -> None:
+        super().__init__("give the number of items to forecast, 1 or more")
+        self.items = items
+
+
+class DateNotAhead(ForecastRefused):
+    """Asked how many by a date that is not after the day forecasts start from."""
+
+    def __init__(self, by: dt.date, start: dt.date) -> None:
+        super().__init__(f"{by.isoformat()} must be after {start.isoformat()}, the date forecasts start from")
+        self.by, self.start = by, start
+
+    @property
+    def suggested_by(self) -> dt.date:
+        """A date that can be asked instead: a quarter after the start."""
+        return self.start + dt.timedelta(days=SUGGESTION_DAYS)
+
+
+class NoThroughput(ForecastRefused, CannotForecast):
+    """Nothing was finished in the history window, so there is no pace to draw futures from.
+
+    Also a :class:`CannotForecast`, which callers of the analytics core already catch.
+    """
+
+    def __init__(self, reason: str, window_days: int) -> None:
+        super().__init__(reason)
+        self.window_days = window_days
+
+
+class BeyondHorizon(ForecastRefused, CannotForecast):
+    """So many items that too few simulated futures finish them within ``horizon_days`` to give a date.
+
+    ``per_week`` is the recent pace; ``suggested_items`` (``None`` when no smaller number would do) is about
+    what that pace finishes in a quarter, a question that can be answered.
+    """
+
+    def __init__(self, reason: str, items: int, horizon_days: int, per_week: float) -> None:
+        super().__init__(reason)
+        self.items, self.horizon_days, self.per_week = items, horizon_days, per_week
+        quarter = max(1, round(per_week / 7 * SUGGESTION_DAYS))
+        self.suggested_items: int | None = quarter if quarter < items else None
 
 
 @dataclass(frozen=True)
@@ -29,24 +86,37 @@ class ForecastResult:
     @property
     def start_date(self) -> dt.date:
         """Day counts are counted from the board-local date of ``asof``."""
-        return pd.Timestamp(self.metrics.asof).tz_convert(self.metrics.timezone).date()
+        return forecast_start(self.metrics)
+
+
+def forecast_start(metrics: BoardMetrics) -> dt.date:
+    """The board-local date of ``asof``: day 1 of a forecast is the day after it."""
+    return pd.Timestamp(metrics.asof).tz_convert(metrics.timezone).date()
 
 
 def forecast_when(metrics: BoardMetrics, items: int, *, trials: int, seed: int | None) -> ForecastResult:
-    """When will the next ``items`` items be done? Raises ``CannotForecast`` with no throughput."""
+    """When will the next ``items`` items be done? Raises :class:`ForecastRefused` when it cannot say."""
     if items < 1:
-        raise UsageError("--items: give the number of items to forecast, 1 or more")
-    forecast = when_done(throughput_sample(metrics), items, np.random.default_rng(seed), trials=trials)
+        raise ItemsNotPositive(items)
+    sample = throughput_sample(metrics)
+    try:
+        forecast = when_done(sample, items, np.random.default_rng(seed), trials=trials, max_days=HORIZON_DAYS)
+    except CannotForecast as error:
+        if not sample.any():
+            raise NoThroughput(str(error), len(sample)) from None
+        raise BeyondHorizon(str(error), items, HORIZON_DAYS, float(sample.mean()) * 7) from None
     return ForecastResult(metrics, trials, seed, when=forecast)
 
 
 def forecast_how_many(metrics: BoardMetrics, by: dt.date, *, trials: int, seed: int | None) -> ForecastResult:
     """How many items will be done by the end of ``by``? Counts whole days after the date of ``asof``."""
-    start = pd.Timestamp(metrics.asof).tz_convert(metrics.timezone).date()
+    start = forecast_start(metrics)
     days = (by - start).days
     if days < 1:
-        raise UsageError(
-            f"--by: {by.isoformat()} must be after {start.isoformat()}, the date forecasts start from"
-        )
-    forecast = how_many_by(throughput_sample(metrics), days, np.random.default_rng(seed), trials=trials)
+        raise DateNotAhead(by, start)
+    sample = throughput_sample(metrics)
+    try:
+        forecast = how_many_by(sample, days, np.random.default_rng(seed), trials=trials)
+    except CannotForecast as error:  # over a positive number of days, only an empty history is refused
+        raise NoThroughput(str(error), len(sample)) from None
     return ForecastResult(metrics, trials, seed, how_many=forecast, by_date=by)

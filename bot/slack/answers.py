@@ -52,7 +52,8 @@ from bot.store.models import Board
 class Ask:
     """One question, from `/flow` or a mention, as the answers need it.
 
-    ``trigger_id`` (only commands have one) lets an answer open a modal.
+    ``trigger_id`` (only commands have one) lets an answer open a modal; ``thread_ts`` (only mentions have
+    one) is the thread a shared chart goes to.
     """
 
     command: FlowCommand
@@ -62,6 +63,7 @@ class Ask:
     client: WebClient
     reply_to: ReplyTo
     trigger_id: str = ""
+    thread_ts: str | None = None
 
     def reply(self, blocks: Sequence[Block], text: str) -> None:
         """The answer: only for the asker, unless they added `share`."""
@@ -106,7 +108,13 @@ def answer_chart(runtime: Runtime, ask: Ask) -> None:
         # Both or neither: the chart first, as only it can be refused (files need the bot in the channel;
         # the summary goes through the response URL); a summary that then fails takes the chart back.
         file_id = upload_png(
-            ask.client, ask.channel_id, png, filename=CHART_FILES[kind], title=title, comment=comment
+            ask.client,
+            ask.channel_id,
+            png,
+            filename=CHART_FILES[kind],
+            title=title,
+            comment=comment,
+            thread_ts=ask.thread_ts,
         )
         try:
             ask.reply(CHART_BLOCKS[kind](metrics), title)

@@ -66,16 +66,28 @@ def web_client(base_url: str, token: str | None = None) -> WebClient:
 
 
 def upload_png(
-    client: WebClient, channel_id: str, png: bytes, *, filename: str, title: str, comment: str | None = None
+    client: WebClient,
+    channel_id: str,
+    png: bytes,
+    *,
+    filename: str,
+    title: str,
+    comment: str | None = None,
+    thread_ts: str | None = None,
 ) -> str:
-    """Upload a chart as a PNG file into a channel (or a direct message), with an optional comment; returns
-    the file's id.
+    """Upload a chart as a PNG file into a channel (or a direct message, or a thread), with an optional
+    comment; returns the file's id.
 
     Sharing a file needs the bot in the channel (chat:write.public covers messages only): Slack answers
     ``not_in_channel`` otherwise, and nothing is shared.
     """
     uploaded = client.files_upload_v2(
-        channel=channel_id, content=png, filename=filename, title=title, initial_comment=comment
+        channel=channel_id,
+        content=png,
+        filename=filename,
+        title=title,
+        initial_comment=comment,
+        thread_ts=thread_ts,
     )
     return str(uploaded["files"][0]["id"])
 

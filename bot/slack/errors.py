@@ -13,7 +13,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Args, Respond
+from slack_bolt import Args, BoltResponse, Respond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
 from bot.errors import FlowcoachError
@@ -21,10 +22,15 @@ from bot.slack import texts
 from bot.slack.blocks.common import escape
 from bot.slack.blocks.replies import no_board_blocks
 from bot.slack.delivery import is_not_in_channel
-from bot.slack.lookup import NoBoardHere, SeveralBoardsHere
-from bot.slack.reply_to import ReplyTo, response_url_of
+from bot.slack.lookup import NoBoardHere, SeveralBoardsHere, UnknownBoard
+from bot.slack.reply_to import ReplyTo
 
 log = logging.getLogger("flowcoach.slack")
+
+# What chat.update answers for a message that was deleted (or that is no longer the app's to edit)...
+MESSAGE_NOT_FOUND_ERRORS = frozenset({"message_not_found", "cant_update_message"})
+# ... and for one whose channel was archived or deleted: to a button on it, the message is gone all the same.
+MESSAGE_GONE_ERRORS = MESSAGE_NOT_FOUND_ERRORS | {"channel_not_found", "is_archived"}
 
 # What Bolt can hand a listener by name (the ``args`` object has one attribute for each).
 BOLT_ARGUMENTS = frozenset(Args.__annotations__)
@@ -33,23 +39,42 @@ Listener = Callable[..., None]
 Where = Callable[[Args], ReplyTo | None]
 
 
-class Misunderstood(FlowcoachError):
+class Refused(FlowcoachError):
+    """A question with no answer, already in Slack's words with a next step that works in Slack;
+    ``str(error)`` is the whole reply. Where a service's error carries facts rather than a sentence (a
+    forecast that cannot be given), the answer words it and raises this."""
+
+
+class Misunderstood(Refused):
     """A command that could not be read; ``str(error)`` is the whole reply: the problem, then the usage."""
 
 
 def known_message(error: BaseException) -> str | None:
     """The wording of an error the user can act on; ``None`` for an unexpected one."""
-    if isinstance(error, Misunderstood):
+    if isinstance(error, Refused):
         return str(error)
     if isinstance(error, NoBoardHere):
         return texts.NO_BOARD_HERE
     if isinstance(error, SeveralBoardsHere):
-        return texts.SEVERAL_BOARDS_HERE.format(names=", ".join(error.names), first=error.names[0])
+        return texts.SEVERAL_BOARDS_HERE.format(
+            names=_names(error.names), example=texts.flow_command(escape(error.names[0]), "status")
+        )
+    if isinstance(error, UnknownBoard):
+        if not error.names:
+            return texts.UNKNOWN_BOARD_NONE_YET.format(name=escape(error.name))
+        example = texts.flow_command(escape(error.names[0]), "status")
+        return texts.UNKNOWN_BOARD.format(name=escape(error.name), names=_names(error.names), example=example)
     if isinstance(error, FlowcoachError):
         return texts.SOMETHING_FAILED.format(problem=escape(str(error)))  # it may quote what a user typed
+    if isinstance(error, SlackApiError) and error.response.get("error") in MESSAGE_NOT_FOUND_ERRORS:
+        return texts.MESSAGE_GONE
     if is_not_in_channel(error):
         return texts.NOT_IN_CHANNEL
     return None
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(escape(name) for name in names)  # boards are named by whoever connected them
 
 
 def friendly_message(error: BaseException) -> str:
@@ -100,15 +125,26 @@ def reported(where: Where) -> Callable[[Listener], Callable[[Args], None]]:
     return decorate
 
 
-def report_error(error: Exception, body: dict[str, Any], respond: Respond | None = None) -> None:
-    """Bolt's error handler, for listeners that fail before acknowledging (buttons, modal submissions).
+def report_error(
+    error: Exception, body: dict[str, Any], respond: Respond | None = None
+) -> BoltResponse | None:
+    """Bolt's error handler, for listeners that run before acknowledging or in the request (buttons, modal
+    submissions).
 
     It takes ``body`` and ``respond`` rather than ``args``: Bolt cannot build ``args`` for an error handler.
+    A button is answered 200 even so: the user is told here, through the response URL, and a 500 would only
+    add Slack's own warning on the button (or, for a click acknowledged already, contradict the ack).
     """
-    reply_to = response_url_of(body, respond)
     message = friendly_message(error)
-    if reply_to is not None:
-        reply_to(text=message)
+    if respond is not None and body.get("response_url"):
+        try:
+            # Not in place of the message the button is on (a response URL's default for a click there).
+            respond(text=message, response_type="ephemeral", replace_original=False)
+        except Exception:
+            log.exception("could not report a failure")
+    if body.get("type") == "block_actions":
+        return BoltResponse(status=200, body="")
+    return None
 
 
 def _report(error: Exception, reply_to: ReplyTo | None, listener: str) -> None:

@@ -1,19 +1,65 @@
-"""A `forecast` subcommand's question, answered: the same for `/flow` and for mentions."""
+"""A `forecast` subcommand's question, answered: the same for `/flow` and for mentions.
+
+The forecasting service refuses a question with the facts of why (:class:`ForecastRefused`); here they become
+a sentence a team member understands, with a `/flow` question that can be answered instead.
+"""
 
 from __future__ import annotations
 
 from analytics.measures import BoardMetrics
-from bot.services.forecasting import ForecastResult, forecast_how_many, forecast_when
+from bot.services.forecasting import (
+    BeyondHorizon,
+    DateNotAhead,
+    ForecastRefused,
+    ForecastResult,
+    ItemsNotPositive,
+    NoThroughput,
+    forecast_how_many,
+    forecast_when,
+)
+from bot.slack import texts
+from bot.slack.blocks.common import escape
+from bot.slack.errors import Refused
 from bot.slack.grammar import FlowCommand
 
 FORECAST_WINDOW_DAYS = 30  # as the CLI: recent throughput predicts the near future best
 FORECAST_TRIALS = 10_000
+EXAMPLE_ITEMS = 20
 
 
 def forecast_for(metrics: BoardMetrics, command: FlowCommand) -> ForecastResult:
-    """ "When will N items be done" or "how many by DATE", with a fresh random seed each time."""
-    if command.forecast_items is not None:
-        return forecast_when(metrics, command.forecast_items, trials=FORECAST_TRIALS, seed=None)
-    if command.forecast_by is None:
-        raise ValueError("a forecast command without a question")
-    return forecast_how_many(metrics, command.forecast_by, trials=FORECAST_TRIALS, seed=None)
+    """ "When will N items be done" or "how many by DATE", with a fresh random seed each time; a question
+    that cannot be answered raises :class:`Refused` in Slack's words."""
+    try:
+        if command.forecast_items is not None:
+            return forecast_when(metrics, command.forecast_items, trials=FORECAST_TRIALS, seed=None)
+        if command.forecast_by is None:
+            raise ValueError("a forecast command without a question")
+        return forecast_how_many(metrics, command.forecast_by, trials=FORECAST_TRIALS, seed=None)
+    except ForecastRefused as refused:
+        raise Refused(refusal_text(refused, command.board)) from None
+
+
+def refusal_text(refused: ForecastRefused, board: str | None = None) -> str:
+    """Why the forecast cannot be given and what to ask instead, naming ``board`` as the question did."""
+
+    def ask(words: str) -> str:
+        return texts.flow_command(None if board is None else escape(board), words)
+
+    if isinstance(refused, DateNotAhead):
+        return texts.forecast_date_not_ahead(
+            refused.by, refused.start, ask(f"forecast by {refused.suggested_by.isoformat()}")
+        )
+    if isinstance(refused, NoThroughput):
+        return texts.forecast_no_throughput(refused.window_days, ask("throughput"))
+    if isinstance(refused, BeyondHorizon):
+        suggested = refused.suggested_items
+        return texts.forecast_beyond_horizon(
+            refused.items,
+            refused.per_week,
+            refused.horizon_days // 365,
+            None if suggested is None else ask(f"forecast {suggested}"),
+        )
+    if isinstance(refused, ItemsNotPositive):
+        return texts.forecast_items_not_positive(ask(f"forecast {EXAMPLE_ITEMS}"))
+    return texts.SOMETHING_FAILED.format(problem=escape(str(refused)))

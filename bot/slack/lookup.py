@@ -5,12 +5,21 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from bot.errors import FlowcoachError
-from bot.store.boards import get_board, list_boards
+from bot.store.boards import list_boards
 from bot.store.models import Board
 
 
 class NoBoardHere(FlowcoachError):
     """The channel has no board and none was named: the reply guides to `/flow connect`."""
+
+
+class UnknownBoard(FlowcoachError):
+    """The board named is not one of the workspace's; ``names`` are those that are."""
+
+    def __init__(self, name: str, names: list[str]) -> None:
+        super().__init__(f"no board named '{name}'")
+        self.name = name
+        self.names = names
 
 
 class SeveralBoardsHere(FlowcoachError):
@@ -28,7 +37,7 @@ def resolve_board(session: Session, workspace: str, channel_id: str | None, name
         for board in boards:
             if board.name.casefold() == name.casefold():
                 return board
-        return get_board(session, name, workspace)  # raises BoardNotFound listing the workspace's boards
+        raise UnknownBoard(name, [board.name for board in boards])
     here = [board for board in boards if board.channel_id == channel_id]
     if len(here) == 1:
         return here[0]

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
 
 from analytics.workhours import WorkCalendar, next_working_time
@@ -21,6 +22,7 @@ from bot.slack import ids, texts
 from bot.slack.blocks.common import escape, item_link
 from bot.slack.blocks.nudges import local_when, nudge_blocks
 from bot.slack.delivery import update_message
+from bot.slack.errors import MESSAGE_GONE_ERRORS
 from bot.slack.lookup import board_in_workspace
 from bot.slack.runtime import Runtime
 from bot.store.boards import board_workflow
@@ -45,14 +47,17 @@ def snoozed_until(kind: str, now: pd.Timestamp, calendar: WorkCalendar) -> pd.Ti
 
 
 def register_nudge_actions(app: App, runtime: Runtime) -> None:
-    def act(ack: Ack, body: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
+    def act(
+        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: dict[str, Any]
+    ) -> None:
         ack()
         action = body["actions"][0]
         now = pd.Timestamp(runtime.clock())
         user = body["user"]["id"]
         with runtime.sessions.begin() as session:
             found = alert_for_button(session, action.get("value"))
-            if found is None:
+            if found is None:  # its board was removed, or the alert pruned: say so rather than do nothing
+                respond(text=texts.NUDGE_GONE, response_type="ephemeral", replace_original=False)
                 return
             row, alert = found
             board = session.get_one(Board, row.board_id)
@@ -73,7 +78,15 @@ def register_nudge_actions(app: App, runtime: Runtime) -> None:
         if channel and ts:
             noted = ContextBlock(elements=[MarkdownTextObject(text=note)])
             blocks = [*nudge_blocks(alert, name, alert_id), noted]
-            update_message(client, channel, ts, text=nudge_text(alert), blocks=blocks)
+            try:
+                update_message(client, channel, ts, text=nudge_text(alert), blocks=blocks)
+            except SlackApiError as error:
+                if error.response.get("error") not in MESSAGE_GONE_ERRORS:
+                    raise
+                # Deleted (or its channel archived) after the click left: the choice stands, the note
+                # cannot be shown on the message, so the clicker reads it instead.
+                text = texts.NUDGE_MESSAGE_GONE.format(note=note)
+                respond(text=text, response_type="ephemeral", replace_original=False)
 
     def show_items(ack: Ack, body: dict[str, Any], respond: Respond, context: dict[str, Any]) -> None:
         ack()

@@ -50,7 +50,8 @@ class Subcommand:
     """One `/flow` subcommand.
 
     ``usage`` is what follows `/flow` in its help line, ``meaning`` what it answers with. ``answer`` is
-    ``None`` only for help, which the registry answers itself: it lists the registry.
+    ``None`` only for help, which the registry answers itself: it lists the registry. ``in_mentions``: a
+    mention may ask it, in its own words (``bot.slack.mention_words``); only questions that change nothing.
     """
 
     name: str
@@ -138,6 +139,7 @@ SUBCOMMANDS = Subcommands(
             meaning="aging-WIP chart and the items past 70 % of recent cycle times",
             arguments=no_arguments,
             answer=answer_chart,
+            in_mentions=True,
         ),
         Subcommand(
             "cycle",
@@ -145,6 +147,7 @@ SUBCOMMANDS = Subcommands(
             meaning="cycle-time percentiles and scatterplot over a window (default 30 days)",
             arguments=window(30),
             answer=answer_chart,
+            in_mentions=True,
         ),
         Subcommand(
             "throughput",
@@ -152,6 +155,7 @@ SUBCOMMANDS = Subcommands(
             meaning="throughput run chart and weekly numbers (default 12 weeks)",
             arguments=window(84),
             answer=answer_chart,
+            in_mentions=True,
         ),
         Subcommand(
             "cfd",
@@ -159,6 +163,7 @@ SUBCOMMANDS = Subcommands(
             meaning="cumulative flow diagram with arrivals and departures per stage",
             arguments=window(30),
             answer=answer_chart,
+            in_mentions=True,
         ),
         Subcommand(
             "forecast",
@@ -189,6 +194,7 @@ SUBCOMMANDS = Subcommands(
             meaning="show the WIP limits, or set one (`limits Review 3`, `limits board 12`)",
             arguments=wip_limit,
             answer=answer_limits,
+            in_mentions=True,  # to show them: a mention never sets one (mention_words reads no arguments)
         ),
         Subcommand(
             "connect",

@@ -224,6 +224,34 @@ def forecast_how_many_line(level: int, count: int, days: int) -> str:
     return f"*{level}%* chance: at least *{count} items* (in {days} days)"
 
 
+def forecast_items_not_positive(example: str) -> str:
+    return f"I can only forecast when 1 item or more will be done: try `{example}`."
+
+
+def forecast_date_not_ahead(by: dt.date, start: dt.date, example: str) -> str:
+    return (
+        f"I can't forecast up to {short_date(by)}: forecasts start from {short_date(start)}, so ask about a "
+        f"later day, e.g. `{example}`."
+    )
+
+
+def forecast_no_throughput(window_days: int, example: str) -> str:
+    return (
+        f"I can't forecast yet: no item was finished in the last {window_days} days, so there is no pace to "
+        f"forecast from. Ask again once items finish; `{example}` shows the weeks before."
+    )
+
+
+def forecast_beyond_horizon(items: int, per_week: float, years: int, example: str | None) -> str:
+    problem = (
+        f"I can't forecast {items:,} items: at the recent pace of {per_week:.1f} items a week, they are more "
+        f"than I can put a date on with confidence within {years} years."
+    )
+    if example is None:
+        return f"{problem} Ask how many will be done by a date instead: `{COMMAND} forecast by YYYY-MM-DD`."
+    return f"{problem} Try `{example}`, about a quarter's work."
+
+
 def forecast_basis(trials: int, window_days: int, finished: int, asof: str) -> str:
     return (
         f"Based on {trials:,} simulations of the daily throughput of the last {window_days} days "
@@ -292,6 +320,15 @@ HELP_INTRO = (
 HELP_FOOTER = "Limit WIP, finish before starting, and watch the oldest items: flow beats busyness."
 
 
+def flow_command(board: str | None, words: str) -> str:
+    """`/flow [board] words` as a user would type it: a board name with spaces in quotes (the grammar reads
+    it so); ``board`` arrives escaped."""
+    if board is None:
+        return f"{COMMAND} {words}"
+    named = f'"{board}"' if any(character.isspace() for character in board) else board
+    return f"{COMMAND} {named} {words}"
+
+
 def help_line(usage: str, meaning: str) -> str:
     """One subcommand in the help: ``usage`` is what follows `/flow`, ``meaning`` what it answers with."""
     return f"`{COMMAND} {usage}` — {meaning}"
@@ -308,18 +345,44 @@ def subcommands_reply(problem: str, names: Sequence[str]) -> str:
     return f":warning: {problem}. Subcommands: {listed}. Try `{COMMAND} help`."
 
 
+MENTION = "@flowcoach"
+MENTION_HELP_INTRO = "I didn't catch a question there. Ask me, in your own words, for example:"
+MENTION_HELP_FOOTER = (
+    "Changes (WIP limits, snooze, settings, connecting a board) are made with `/flow`: see `/flow help`."
+)
+
+
+def mention_example(examples: Sequence[str], meaning: str) -> str:
+    """One question a mention may ask: ways to ask it, then what it answers with."""
+    asked = " or ".join(f"`{MENTION} {example}`" for example in examples)
+    return f"• {asked} — {meaning}"
+
+
+def mention_help(examples: Sequence[str]) -> str:
+    """What a mention that could not be read is answered with: what can be asked, and where the rest is."""
+    return "\n".join([MENTION_HELP_INTRO, *examples, MENTION_HELP_FOOTER])
+
+
 NO_BOARD_HERE = (
     "This channel has no board yet. Connect one with `/flow connect`: pick your tracker, give flowcoach "
     "read access, and map its statuses to stages. It takes about two minutes."
 )
 CONNECT_BUTTON = "Connect a board"
-SEVERAL_BOARDS_HERE = "This channel has several boards ({names}): say which, e.g. `/flow {first} status`."
+SEVERAL_BOARDS_HERE = "This channel has several boards ({names}): say which, e.g. `{example}`."
+UNKNOWN_BOARD = "This workspace has no board named '{name}'. Its boards: {names}. Name one, e.g. `{example}`."
+UNKNOWN_BOARD_NONE_YET = (
+    "This workspace has no board named '{name}', nor any other yet. Connect one with `/flow connect`."
+)
 BOARD_NOT_FOUND = "{problem}"
 NOT_IN_CHANNEL = "I'm not in this channel yet: invite me with `/invite @flowcoach`, then try again."
 CHARTS_NEED_MEMBERSHIP = (
     "The charts are missing: I can share files only where I'm a member. Invite me with `/invite @flowcoach`."
 )
 SOMETHING_FAILED = "Sorry, that didn't work: {problem}"
+MESSAGE_GONE = (
+    "That message is gone (deleted, or its channel archived), so there is nothing to change on it. "
+    "Ask `/flow status` for the board as it is now."
+)
 INTERNAL_ERROR = "Sorry, something went wrong on my side. It has been logged; please try again in a minute."
 WRONG_TEAM = "This flowcoach serves another workspace."
 
@@ -485,8 +548,9 @@ CONNECT_TOO_MANY_STAGES = (
 CONNECT_YAML_LABEL = "Workflow (YAML)"
 CONNECT_YAML_HINT = "Stages list status ids; the comments give their names."
 CONNECT_YAML_TOO_LONG = (
-    "The proposed workflow is longer than a Slack field holds. Add this board from the command line instead: "
-    "`flowcoach board add NAME --connector {connector} --workflow FILE`."
+    "The proposed workflow is longer than a Slack field holds, so this board cannot be connected from here. "
+    "Ask whoever runs flowcoach to add it from its command line, with the workflow as a file (the README "
+    "says how)."
 )
 CONNECT_STAGE_NEEDS_NAME = "Give this stage a name, or clear its statuses."
 CONNECT_STAGE_NEEDS_STATUSES = "Choose at least one status for this stage."
@@ -516,8 +580,8 @@ CONNECT_READY_NEXT = (
 CONNECT_SYNC_FAILED = ":warning: *{board}* is saved, but its first sync failed: {problem}"
 CONNECT_SYNC_FAILED_TEXT = "{board} is saved, but its first sync failed."
 CONNECT_SYNC_FAILED_NEXT = (
-    "flowcoach tries again at its next scheduled sync. If the credentials or the project are wrong, remove "
-    "the board (`flowcoach board remove {board}`) and connect it again with `/flow connect`."
+    "flowcoach tries again at its next scheduled sync. If the credentials or the project are wrong, ask "
+    "whoever runs flowcoach to remove the board, then connect it again with `/flow connect`."
 )
 CONNECT_SYNC_FAILED_UNKNOWN = "an unexpected error (the details are in flowcoach's log)"
 CONNECT_POSTED_HERE_INSTEAD = "I could not post in <#{channel}>: invite me there with `/invite @flowcoach`."
@@ -592,11 +656,18 @@ NUDGE_ACKNOWLEDGE = "Acknowledge"
 NUDGE_SHOW_ITEMS = "Show items"
 NUDGE_ITEMS_IN = "*Items in {stage}*, oldest first:"
 NUDGE_NO_ITEMS = "No items in {stage} right now."
+NUDGE_MESSAGE_GONE = (
+    "That message is gone (deleted, or its channel archived), so I could not mark it there. "
+    "What you chose still holds: {note}"
+)
 NUDGE_OVERFLOW = (
     ":information_source: More flow signals today than this channel's daily budget of {budget}: "
     "the rest are in this thread."
 )
-NUDGE_GONE = "This alert is no longer open."
+NUDGE_GONE = (
+    "This alert is gone (its board was removed, or the alert was cleared): there is nothing left to do on "
+    "it. Ask `/flow status` for the board as it is now."
+)
 
 
 # === Daily digest, weekly flow review, push / pull / flow diagnosis ===

@@ -126,7 +126,7 @@ def test_forecast_by_a_date_answers_how_many(sample_app):
 def test_forecast_by_a_past_date_is_a_friendly_error(sample_app):
     """A date before today cannot be forecast: the reply says why, without a traceback."""
     body = answer(sample_app, "forecast by 2026-01-01")
-    assert "must be after" in body["text"] and "Traceback" not in body["text"]
+    assert "forecasts start from" in body["text"] and "Traceback" not in body["text"]
 
 
 def test_limits_are_shown_and_set_for_the_team(sample_app):

@@ -163,7 +163,7 @@ def test_a_failed_first_sync_is_explained_in_the_channel(app: RunningApp):
     assert submit(app, step3) == {"response_action": "clear"}
     shown_text = json.dumps(ready_message(app)["blocks"])
     assert "first sync failed" in shown_text and "no such file" in shown_text
-    assert "flowcoach board remove Gone" in shown_text
+    assert "connect it again with `/flow connect`" in shown_text and "flowcoach board" not in shown_text
 
 
 def test_a_status_in_two_stages_and_a_name_taken_meanwhile(app: RunningApp, file_mapping: dict[str, Any]):

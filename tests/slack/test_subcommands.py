@@ -15,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 from bot.slack import texts
 from bot.slack.answers import Ask
 from bot.slack.grammar import CommandError, help_topic, no_arguments, parse_flow
+from bot.slack.mentions import mention_help
 from bot.slack.runtime import Runtime
 from bot.slack.subcommands import SUBCOMMANDS, Subcommand, Subcommands
 from tests.slack.conftest import FLOW_CHANNEL, RunningApp
@@ -57,7 +58,9 @@ def test_the_registry_declares_each_subcommand_once_with_help_last():
         "status", "aging", "cycle", "throughput", "cfd", "forecast", "health", "digest", "limits", "connect",
         "settings", "snooze", "help",
     ]  # fmt: skip
-    assert SUBCOMMANDS.mention_names == ["status", "forecast", "health", "help"]
+    assert SUBCOMMANDS.mention_names == [
+        "status", "aging", "cycle", "throughput", "cfd", "forecast", "health", "limits", "help",
+    ]  # fmt: skip
     with pytest.raises(ValueError, match="distinct"):
         Subcommands((*SUBCOMMANDS, PING, PING))
 
@@ -97,13 +100,12 @@ def test_a_subcommand_added_to_the_registry_is_helped_parsed_and_answered(start_
 
 
 def test_a_mention_may_ask_only_what_the_registry_allows(app: RunningApp):
-    """`@flowcoach limits` is answered, in its thread, with what mentions may ask and every subcommand."""
-    app.sender.app_mention("<@U0BOT0001> limits", channel_id=FLOW_CHANNEL, ts="1764000000.000400")
+    """`@flowcoach snooze 2h` is not for mentions: answered, in its thread, with what mentions may ask."""
+    app.sender.app_mention("<@U0BOT0001> snooze 2h", channel_id=FLOW_CHANNEL, ts="1764000000.000400")
     posted = app.slack.wait_for("chat.postMessage")[0].params
     assert posted["thread_ts"] == "1764000000.000400"
-    assert posted["text"] == texts.subcommands_reply(
-        "in a mention I answer forecast, health, help, status", SUBCOMMANDS.names
-    )
+    assert posted["text"] == mention_help(SUBCOMMANDS)
+    assert all(f"`@flowcoach {name}" not in posted["text"] for name in ("snooze", "connect", "settings"))
 
 
 def test_help_and_usage_are_acknowledged_without_the_database(app: RunningApp, tmp_path: Path):
