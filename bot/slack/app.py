@@ -31,6 +31,7 @@ from bot.slack.installations import EncryptedInstallationStore
 from bot.slack.mentions import register_mentions
 from bot.slack.nudges import register_nudge_actions
 from bot.slack.onboarding import register_onboarding
+from bot.slack.once import each_action_once
 from bot.slack.runtime import Runtime
 from bot.slack.settings_modal import register_settings
 from bot.slack.subcommands import SUBCOMMANDS, Subcommands
@@ -78,6 +79,7 @@ def create_app(runtime: Runtime, subcommands: Subcommands = SUBCOMMANDS) -> App:
     app.middleware(_in_request_context)  # first, so every line logged for the request carries its id
     if runtime.single_team_id is not None:
         app.middleware(_only_team(runtime.single_team_id))
+    app.middleware(each_action_once(runtime, subcommands))  # after the team check: only ours are claimed
     app.error(report_error)
     register_commands(app, runtime, subcommands)
     register_mentions(app, runtime, subcommands)

@@ -8,7 +8,7 @@ entry here and, unless an existing one fits, its answer in ``bot.slack.answers``
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from slack_sdk.models.blocks import Block
@@ -61,6 +61,9 @@ class Subcommand:
     answer: Answer | None
     in_mentions: bool = False
     opens_modal: bool = False  # answered in the acknowledgement: the trigger id lives 3 s
+    # Whether answering this command changes something or speaks to the whole channel, so that a repeat of
+    # the same request would do it again (see ``Subcommands.acts``).
+    acts: Callable[[FlowCommand], bool] = lambda command: False
 
     @property
     def help_line(self) -> str:
@@ -108,6 +111,15 @@ class Subcommands:
             return Misunderstood(texts.subcommands_reply(problem, self.names))
         entry = self.named(subcommand)
         return Misunderstood(texts.usage_reply(problem, entry.usage, entry.meaning))
+
+    def acts(self, text: str) -> bool:
+        """Whether `/flow text` changes something or speaks to the channel (``share``, a limit set, the
+        digest posted…): such a request must be answered once, even if it is sent again."""
+        try:
+            command = self.parse(text)
+        except Misunderstood:
+            return False
+        return command.share or self.named(command.name).acts(command)
 
     def help_reply(self, topic: str | None = None) -> tuple[list[Block], str]:
         """The help's blocks (every subcommand, or the ``topic``'s) and its notification text."""
@@ -187,6 +199,7 @@ SUBCOMMANDS = Subcommands(
             meaning="the daily digest, now, in this channel",
             arguments=no_arguments,
             answer=answer_digest,
+            acts=lambda command: True,
         ),
         Subcommand(
             "limits",
@@ -194,6 +207,7 @@ SUBCOMMANDS = Subcommands(
             meaning="show the WIP limits, or set one (`limits Review 3`, `limits board 12`)",
             arguments=wip_limit,
             answer=answer_limits,
+            acts=lambda command: command.sets_limit,
             in_mentions=True,  # to show them: a mention never sets one (mention_words reads no arguments)
         ),
         Subcommand(
@@ -218,6 +232,7 @@ SUBCOMMANDS = Subcommands(
             meaning="silence this channel's nudges for a while (no duration: show)",
             arguments=snooze_duration,
             answer=answer_snooze,
+            acts=lambda command: command.snooze_for is not None,
         ),
         Subcommand(
             HELP,

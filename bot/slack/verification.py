@@ -41,19 +41,11 @@ def is_signed_by_slack(
     return hmac.compare_digest(expected, signature)
 
 
-def verified_only(
-    inner: WsgiApp,
-    secret: str,
-    clock: Callable[[], float] = time.time,
-    first_time: Callable[[str], bool] = lambda signature: True,
-) -> WsgiApp:
+def verified_only(inner: WsgiApp, secret: str, clock: Callable[[], float] = time.time) -> WsgiApp:
     """``inner`` behind the signature check: refused requests get 401 and never reach it.
 
-    A correctly signed request stays valid for five minutes, so a captured one could be sent again and
-    change a limit or answer a button twice. Slack never sends the same signature twice (its retries are
-    signed afresh and carry ``X-Slack-Retry-Num``; mentions are also de-duplicated by event id), so
-    ``first_time(signature)`` (a claim shared by every process) lets each signature through once; a repeat
-    gets an empty 200 and runs nothing.
+    A correctly signed request stays valid for five minutes; that a repeat of one changes nothing is the
+    app's to ensure (``bot.slack.once``).
     """
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -68,10 +60,6 @@ def verified_only(
         if not signed or body is None:
             log.warning("refused a request that is not signed by Slack")  # never what it said
             start_response("401 Unauthorized", [("Content-Type", "text/plain"), ("Content-Length", "0")])
-            return [b""]
-        if not first_time(str(environ["HTTP_X_SLACK_SIGNATURE"])):
-            log.warning("ignored a repeated request (same signature as one already answered)")
-            start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "0")])
             return [b""]
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))

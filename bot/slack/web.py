@@ -7,30 +7,23 @@ off), so no connection is ever shared between processes.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
-import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.slack.app import EVENTS_PATH
 from bot.slack.runtime import Runtime
-from bot.slack.verification import MAX_AGE_S, verified_only
-from bot.store.claims import claim, forget_claims
+from bot.slack.verification import verified_only
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
 
 log = logging.getLogger("flowcoach.web")
-REQUEST_CLAIM = "request:"
-REQUEST_CLAIM_AGE = dt.timedelta(seconds=MAX_AGE_S * 2)  # beyond the window either side of Slack's clock
-PRUNE_EVERY_S = 60
 HEALTH_PATH = "/healthz"
 WsgiApp = Callable[["WSGIEnvironment", "StartResponse"], Iterable[bytes]]
 
@@ -40,11 +33,7 @@ def wsgi_app(app: App, runtime: Runtime) -> WsgiApp:
     bolt_handler = SlackRequestHandler(app, path=EVENTS_PATH)
     secret = runtime.settings.slack_signing_secret
     # Requests to the events endpoint are Slack's, signed; the OAuth pages (GET) are the browser's.
-    signed_bolt = (
-        bolt_handler
-        if secret is None
-        else verified_only(bolt_handler, secret.get_secret_value(), first_time=_first_time(runtime))
-    )
+    signed_bolt = bolt_handler if secret is None else verified_only(bolt_handler, secret.get_secret_value())
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
@@ -58,29 +47,6 @@ def wsgi_app(app: App, runtime: Runtime) -> WsgiApp:
         return bolt_handler(environ, start_response)
 
     return application
-
-
-def _first_time(runtime: Runtime) -> Callable[[str], bool]:
-    """Whether a request signature is new: claimed in the database, so every server process agrees.
-
-    Claims older than any request Slack's five-minute window still accepts are pruned now and then.
-    """
-    pruned_at = [0.0]
-
-    def first_time(signature: str) -> bool:
-        now = time.monotonic()
-        if now - pruned_at[0] > PRUNE_EVERY_S:
-            pruned_at[0] = now
-            forget_claims(runtime.sessions, REQUEST_CLAIM, older_than=REQUEST_CLAIM_AGE)
-        try:
-            return claim(runtime.sessions, REQUEST_CLAIM + signature)
-        except SQLAlchemyError:
-            # Without the database a replay can change nothing (every state lives there), while help and
-            # usage replies, which need no database, should still be answered.
-            log.warning("could not record a request signature: the database does not answer")
-            return True
-
-    return first_time
 
 
 def _database_answers(runtime: Runtime) -> bool:

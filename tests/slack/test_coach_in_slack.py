@@ -224,3 +224,39 @@ def test_one_sync_job_checks_once_and_a_check_due_with_it_posts_nothing_twice(ap
         if call.params.get("blocks") and call.params["blocks"][-1].get("block_id", "").startswith("alert_")
     ]
     assert posted and len(posted) == len(set(posted))
+
+
+def test_a_replayed_button_click_changes_nothing(app: RunningApp):
+    """The same signed "snooze a week" click sent again after the team acknowledged the nudge does not
+    snooze it again: a request that acts is answered once."""
+    import time
+
+    board_id = add_sample_board(app)
+    run_check(app, board_id)
+    message = posted_alerts(app)[0]
+    value = next(
+        element["value"]
+        for block in message["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == ids.ALERT_SNOOZE_WEEK
+    )
+    stamp = int(time.time())
+    snooze = app.sender.block_action(
+        ids.ALERT_SNOOZE_WEEK,
+        value,
+        user_id=USER,
+        channel_id=FLOW_CHANNEL,
+        message_ts=message["ts"],
+        timestamp=stamp,
+    )
+    app.slack.wait_for("chat.update")
+    click(app, message, ids.ALERT_ACKNOWLEDGE)
+    app.slack.wait_for("chat.update", count=2)
+    replay = app.sender.interaction(snooze.payload, timestamp=stamp)
+    assert (replay.status_code, replay.text) == (200, "")
+    time.sleep(0.5)  # a replayed click, if it (wrongly) ran, would have updated the message by now
+    assert len(app.slack.calls_to("chat.update")) == 2
+    with app.sessions() as session:
+        row = session.scalar(select(AlertState).where(AlertState.message_ts == message["ts"]))
+        assert row.state == "acknowledged"

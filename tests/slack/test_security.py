@@ -216,3 +216,25 @@ def test_old_request_claims_are_forgotten(sample_app: RunningApp):
     assert forget_claims(sessions, "request:", older_than=dt.timedelta(minutes=10)) == 1
     with sessions() as session:
         assert sorted(session.scalars(select(DeliveryClaim.key))) == ["digest:1:old", "request:v0=new"]
+
+
+def test_only_requests_that_act_are_remembered(sample_app: RunningApp):
+    """Commands that change something or speak to the channel are claimed; questions are not (no write on
+    the busiest path), nor is anything the acknowledgement refused."""
+    from bot.slack.subcommands import SUBCOMMANDS
+    from bot.store.models import DeliveryClaim
+
+    acting = ["limits Review 3", "limits Review off", "snooze 2h", "snooze off", "digest", "status share",
+              "Payments cycle 30d share", "help share"]  # fmt: skip
+    asking = ["status", "limits", "snooze", "cycle 30d", "forecast 20", "help", "dance", "limits Review x"]
+    assert [text for text in acting if not SUBCOMMANDS.acts(text)] == []
+    assert [text for text in asking if SUBCOMMANDS.acts(text)] == []
+
+    for text in ("status", "forecast 20", "limits"):
+        sample_app.sender.slash_command(text)
+    sample_app.slack.wait_for_response(count=3)
+    with sample_app.sessions() as session:
+        assert session.scalars(select(DeliveryClaim.key)).all() == []
+    sample_app.sender.slash_command("snooze 2h")
+    with sample_app.sessions() as session:
+        assert [key[:11] for key in session.scalars(select(DeliveryClaim.key))] == ["request:v0="]
