@@ -296,3 +296,13 @@ def test_scheduled_syncs_of_a_board_connected_in_slack_keep_to_the_address_rules
         runs = {run.board_id: run for run in session.scalars(select(SyncRun))}
     assert runs[slack_id].status == "failed" and "127.0.0.1" in str(runs[slack_id].error)
     assert runs[operator_id].status == "ok"
+
+
+@pytest.mark.parametrize(("zone", "expected"), [("America/New_York", "America/New_York"), (None, "UTC")])
+def test_a_new_board_takes_the_time_zone_of_whoever_connects_it(app: RunningApp, zone, expected):
+    """From `users.info`; Slack may leave `tz` out (the emulator does too, for such a user): then UTC."""
+    app.slack.users["U0000USER1"].tz = zone
+    assert submit(app, file_step3(app)) == {"response_action": "clear"}
+    with app.sessions() as session:
+        workflow = session.scalar(select(Board.workflow_yaml).where(Board.name == "Sample"))
+    assert f"timezone: \"{expected}\"" in workflow
