@@ -124,6 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_coach_commands(commands, common)
 
+    from bot.cli.backtest import add_backtest_command
+
+    add_backtest_command(commands, common, add_board_source)
+
     serve = commands.add_parser(
         "serve",
         parents=[common],
@@ -157,11 +161,7 @@ def _run_serve(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _add_source(parser: argparse.ArgumentParser, default_window: int) -> None:
-    source = parser.add_argument_group("board data (--board, or --events with --workflow)")
-    source.add_argument("--board", metavar="NAME", help="a board registered with `flowcoach board add`")
-    source.add_argument("--events", type=Path, metavar="FILE", help="event log: .csv or .jsonl")
-    source.add_argument("--workflow", type=Path, metavar="FILE", help="workflow YAML file")
-    source.add_argument("--lenient", action="store_true", help="skip malformed event rows, reporting them")
+    add_board_source(parser)
     window = parser.add_argument_group("time")
     window.add_argument("--asof", metavar="TIME", help="evaluate at this instant (ISO 8601; default now)")
     window.add_argument(
@@ -171,6 +171,15 @@ def _add_source(parser: argparse.ArgumentParser, default_window: int) -> None:
         metavar="DAYS",
         help=f"window length in days (default {default_window})",
     )
+
+
+def add_board_source(parser: argparse.ArgumentParser) -> None:
+    """``--board``, or ``--events`` with ``--workflow`` (and ``--lenient``): what :func:`load_board` reads."""
+    source = parser.add_argument_group("board data (--board, or --events with --workflow)")
+    source.add_argument("--board", metavar="NAME", help="a board registered with `flowcoach board add`")
+    source.add_argument("--events", type=Path, metavar="FILE", help="event log: .csv or .jsonl")
+    source.add_argument("--workflow", type=Path, metavar="FILE", help="workflow YAML file")
+    source.add_argument("--lenient", action="store_true", help="skip malformed event rows, reporting them")
 
 
 def _add_format(parser: argparse.ArgumentParser) -> None:
