@@ -9,7 +9,8 @@ a **hit** when that count is at least the forecast's "``c`` %: at least N". The 
 the origins that could be forecast; a calibrated forecast hits about ``c`` % of the time.
 
 An origin whose window has no throughput, too few days with throughput or too few finished items (the same
-guards as every forecast, :func:`forecast_refusal`) is kept with no forecast and left out of the hit rates.
+guards as every forecast, :func:`~analytics.forecast.history_shortfall`) is kept with no forecast and left
+out of the hit rates.
 
 Pure: the finish instants and the board's time zone in, numbers out. Finish instants are those of the board as
 known now; an item finished before ``t`` and reopened later is not counted at ``t`` (rare, and the price of
@@ -26,10 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from analytics.calendar import local_midnights
-from analytics.forecast import CONFIDENCE_LEVELS, how_many_by
-
-MIN_DAYS_WITH_THROUGHPUT = 5
-MIN_FINISHED_ITEMS = 10
+from analytics.forecast import CONFIDENCE_LEVELS, history_shortfall, how_many_by
 
 IntArray = npt.NDArray[np.int64]
 
@@ -79,17 +77,6 @@ def origin_seed(date: dt.date, seed: int | None = None) -> int:
     return date.toordinal() + (seed or 0) * 1_000_000
 
 
-def forecast_refusal(sample: IntArray) -> str | None:
-    """Why a window's daily throughput cannot support a forecast; ``None`` when it can."""
-    if not sample.any():
-        return "no items finished in the window"
-    if int(np.count_nonzero(sample)) < MIN_DAYS_WITH_THROUGHPUT:
-        return f"items finished on fewer than {MIN_DAYS_WITH_THROUGHPUT} days of the window"
-    if int(sample.sum()) < MIN_FINISHED_ITEMS:
-        return f"fewer than {MIN_FINISHED_ITEMS} items finished in the window"
-    return None
-
-
 def backtest(
     finished_at_ns: npt.ArrayLike,
     timezone: str,
@@ -122,7 +109,7 @@ def backtest(
         index = (date - first_date).days
         sample = daily[index - window_days : index]
         actual = int(cumulative[index + horizon_days] - cumulative[index])
-        refused = forecast_refusal(sample)
+        refused = history_shortfall(sample)
         if refused is not None:
             origins.append(Origin(date, None, actual, refused))
             continue

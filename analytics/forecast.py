@@ -26,11 +26,15 @@ __all__ = [
     "CannotForecast",
     "HowManyForecast",
     "WhenForecast",
+    "history_shortfall",
     "how_many_by",
     "when_done",
 ]
 
 CONFIDENCE_LEVELS: tuple[int, ...] = (50, 70, 85, 95)
+# The least history a forecast is made from: fewer days or items than this is a guess, not a forecast.
+MIN_DAYS_WITH_THROUGHPUT = 5
+MIN_FINISHED_ITEMS = 10
 
 # Upper bound on the (active trials x days) block drawn at once by `when_done`: about 16 MB per int64 matrix,
 # so a large item count or a sparse series costs more iterations instead of memory.
@@ -200,6 +204,22 @@ def _durations(
     return durations
 
 
+def history_shortfall(daily_throughput: npt.ArrayLike) -> str | None:
+    """Why a window's daily throughput is too little to forecast from (in a few words); ``None`` if enough.
+
+    A forecast needs items finished on at least ``MIN_DAYS_WITH_THROUGHPUT`` days and at least
+    ``MIN_FINISHED_ITEMS`` items: with less, the simulation only replays a handful of days.
+    """
+    series = _validated_series(daily_throughput)
+    if not series.any():
+        return "no items finished in the window"
+    if int(np.count_nonzero(series)) < MIN_DAYS_WITH_THROUGHPUT:
+        return f"items finished on fewer than {MIN_DAYS_WITH_THROUGHPUT} days of the window"
+    if int(series.sum()) < MIN_FINISHED_ITEMS:
+        return f"fewer than {MIN_FINISHED_ITEMS} items finished in the window"
+    return None
+
+
 def _rank(level: int, trials: int) -> int:
     """How many trials make up ``level`` % of ``trials``, rounded up (integer arithmetic, no float error)."""
     return -(-level * trials // 100)
@@ -241,7 +261,8 @@ def _validated_levels(confidence: Sequence[int]) -> list[int]:
     levels = sorted({_non_negative_int(c, "confidence level") for c in confidence})
     if not levels:
         raise ValueError("at least one confidence level is needed")
-    # 0 % says nothing and "100 %" would claim certainty that a finite sample of the past cannot give.
+    # 0 % says nothing and "100 %" would claim certainty that a finite sample of the past cannot give. (What
+    # the product states stops at 95 %: CONFIDENCE_LEVELS.)
     if levels[0] < 1 or levels[-1] > 99:
         raise ValueError(f"confidence levels are percentages from 1 to 99, got {levels}")
     return levels

@@ -11,10 +11,20 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from analytics.backtest import Backtest, backtest
-from analytics.forecast import CannotForecast, HowManyForecast, WhenForecast, how_many_by, when_done
+from analytics.forecast import (
+    MIN_DAYS_WITH_THROUGHPUT,
+    MIN_FINISHED_ITEMS,
+    CannotForecast,
+    HowManyForecast,
+    WhenForecast,
+    history_shortfall,
+    how_many_by,
+    when_done,
+)
 from analytics.measures import BoardMetrics, throughput_sample
 from analytics.timeline import build_timeline, utc_ns
 from analytics.workflow import Workflow
@@ -75,6 +85,25 @@ class BeyondHorizon(ForecastRefused, CannotForecast):
         self.suggested_items: int | None = quarter if quarter < items else None
 
 
+class TooLittleHistory(ForecastRefused, CannotForecast):
+    """Some throughput, but too little to forecast from: items finished on fewer than
+    ``MIN_DAYS_WITH_THROUGHPUT`` days, or fewer than ``MIN_FINISHED_ITEMS`` items, in the window."""
+
+    def __init__(self, reason: str, window_days: int, days_with_throughput: int, finished: int) -> None:
+        super().__init__(f"too little history to forecast from: {reason}")
+        self.window_days, self.finished = window_days, finished
+        self.days_with_throughput = days_with_throughput
+        self.min_days, self.min_items = MIN_DAYS_WITH_THROUGHPUT, MIN_FINISHED_ITEMS
+
+
+def _enough_history(sample: npt.NDArray[np.int64]) -> None:
+    """Refuse to forecast from an empty or too thin window, with the facts of what is missing."""
+    shortfall = history_shortfall(sample)
+    if shortfall is None or not sample.any():  # nothing at all: the simulation says so, as NoThroughput
+        return
+    raise TooLittleHistory(shortfall, len(sample), int(np.count_nonzero(sample)), int(sample.sum()))
+
+
 @dataclass(frozen=True)
 class ForecastResult:
     """A forecast with what it was computed from, ready to print or serialise."""
@@ -102,6 +131,7 @@ def forecast_when(metrics: BoardMetrics, items: int, *, trials: int, seed: int |
     if items < 1:
         raise ItemsNotPositive(items)
     sample = throughput_sample(metrics)
+    _enough_history(sample)
     try:
         forecast = when_done(sample, items, np.random.default_rng(seed), trials=trials, max_days=HORIZON_DAYS)
     except CannotForecast as error:
@@ -118,6 +148,7 @@ def forecast_how_many(metrics: BoardMetrics, by: dt.date, *, trials: int, seed: 
     if days < 1:
         raise DateNotAhead(by, start)
     sample = throughput_sample(metrics)
+    _enough_history(sample)
     try:
         forecast = how_many_by(sample, days, np.random.default_rng(seed), trials=trials)
     except CannotForecast as error:  # over a positive number of days, only an empty history is refused

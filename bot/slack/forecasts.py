@@ -14,6 +14,7 @@ from bot.services.forecasting import (
     ForecastResult,
     ItemsNotPositive,
     NoThroughput,
+    TooLittleHistory,
     forecast_how_many,
     forecast_when,
 )
@@ -52,6 +53,10 @@ def refusal_text(refused: ForecastRefused, board: str | None = None) -> str:
         )
     if isinstance(refused, NoThroughput):
         return texts.forecast_no_throughput(refused.window_days, ask("throughput"))
+    if isinstance(refused, TooLittleHistory):
+        return texts.forecast_too_little_history(
+            refused.finished, refused.days_with_throughput, refused.window_days, ask("throughput")
+        )
     if isinstance(refused, BeyondHorizon):
         suggested = refused.suggested_items
         return texts.forecast_beyond_horizon(

@@ -17,6 +17,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from analytics.forecast import MIN_DAYS_WITH_THROUGHPUT, MIN_FINISHED_ITEMS
+
+YEAR_DAYS = 365  # forecasts further out say "more than a year" rather than a date
+
 # --- Shared: markers, lists, sync state -------------------------------------------------------------------
 
 OVER_LIMIT = "▲ over limit"  # the same triangle as the terminal report, so the two read alike
@@ -209,7 +213,7 @@ def cfd_comment(piling: list[tuple[str, int, int]], window_days: int) -> str:
 
 
 def forecast_when_question(board: str, items: int) -> str:
-    return f"{board}: when will the next {items} items be done?"
+    return f"{board}: when will the next {_count(items, 'item')} be done?"
 
 
 def forecast_how_many_question(board: str, by: dt.date) -> str:
@@ -217,11 +221,13 @@ def forecast_how_many_question(board: str, by: dt.date) -> str:
 
 
 def forecast_when_line(level: int, date: dt.date, days: int) -> str:
-    return f"*{level}%* chance: on or before *{short_date(date)}* (within {days} days)"
+    if days > YEAR_DAYS:  # a date that far out is no plan: the simulated past says only "not this year"
+        return f"*{level}%* chance: *more than a year* from now"
+    return f"*{level}%* chance: on or before *{short_date(date)}* (within {_count(days, 'day')})"
 
 
 def forecast_how_many_line(level: int, count: int, days: int) -> str:
-    return f"*{level}%* chance: at least *{count} items* (in {days} days)"
+    return f"*{level}%* chance: at least *{_count(count, 'item')}* (in {_count(days, 'day')})"
 
 
 def forecast_items_not_positive(example: str) -> str:
@@ -242,6 +248,19 @@ def forecast_no_throughput(window_days: int, example: str) -> str:
     )
 
 
+def forecast_too_little_history(finished: int, days: int, window_days: int, example: str) -> str:
+    return (
+        f"I can't forecast yet: in the last {window_days} days {_count(finished, 'item')} finished, on "
+        f"{_count(days, 'day')}. A forecast needs at least {MIN_FINISHED_ITEMS} items finished on at least "
+        f"{MIN_DAYS_WITH_THROUGHPUT} different days, or it only replays a handful of days. Ask again once "
+        f"more items finish; `{example}` shows the pace so far."
+    )
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def forecast_beyond_horizon(items: int, per_week: float, years: int, example: str | None) -> str:
     problem = (
         f"I can't forecast {items:,} items: at the recent pace of {per_week:.1f} items a week, they are more "
@@ -255,7 +274,7 @@ def forecast_beyond_horizon(items: int, per_week: float, years: int, example: st
 def forecast_basis(trials: int, window_days: int, finished: int, asof: str) -> str:
     return (
         f"Based on {trials:,} simulations of the daily throughput of the last {window_days} days "
-        f"({finished} items finished), as of {asof}."
+        f"({_count(finished, 'item')} finished), as of {asof}."
     )
 
 

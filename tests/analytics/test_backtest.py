@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.backtest import backtest, forecast_refusal, origin_seed
-from analytics.forecast import how_many_by
+from analytics.backtest import backtest, origin_seed
+from analytics.forecast import history_shortfall, how_many_by
 
 ZONE = "Europe/Zurich"
 DAY0 = dt.date(2026, 1, 5)
@@ -54,10 +54,10 @@ def test_an_origin_without_enough_history_has_no_forecast_and_no_vote():
 
 
 def test_guards_say_what_is_missing():
-    assert forecast_refusal(np.zeros(30, dtype=np.int64)) == "no items finished in the window"
+    assert history_shortfall(np.zeros(30, dtype=np.int64)) == "no items finished in the window"
     four_days = np.array([5, 5, 5, 5] + [0] * 26, dtype=np.int64)
-    assert forecast_refusal(four_days) == "items finished on fewer than 5 days of the window"
-    assert forecast_refusal(np.array([1] * 10 + [0] * 20, dtype=np.int64)) is None
+    assert history_shortfall(four_days) == "items finished on fewer than 5 days of the window"
+    assert history_shortfall(np.array([1] * 10 + [0] * 20, dtype=np.int64)) is None
 
 
 def test_each_origin_is_the_forecast_flowcoach_would_have_made_then():

@@ -66,6 +66,19 @@ def events_file(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def steady_file(tmp_path: Path) -> Path:
+    """20 items finished on 20 days of January: enough history to forecast from (10 items, 5 days)."""
+    rows = ["item_id,timestamp,event,to_status"]
+    for n in range(20):
+        day = 2 + n
+        rows.append(f"S-{n},2026-01-{day:02d}T09:00:00+01:00,status,In Progress")
+        rows.append(f"S-{n},2026-01-{day:02d}T15:00:00+01:00,status,Done")
+    path = tmp_path / "steady.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main([str(arg) for arg in args])
     captured = capsys.readouterr()
@@ -168,10 +181,10 @@ def test_bad_arguments_get_one_clear_line(capsys, events_file, args, message):
     assert message in err and err.count("\n") == 1
 
 
-def test_forecast_when_json(capsys, events_file):
+def test_forecast_when_json(capsys, steady_file):
     """`forecast --items` answers with dates per confidence level, later for higher confidence."""
     code, out, err = run(
-        capsys, "forecast", *source(events_file), "--items", "3", "--seed", "7", "--format", "json"
+        capsys, "forecast", *source(steady_file), "--items", "3", "--seed", "7", "--format", "json"
     )
     assert code == 0, err
     document = json.loads(out)
@@ -182,15 +195,25 @@ def test_forecast_when_json(capsys, events_file):
     assert document["forecast"][0]["date"] > "2026-01-31"
 
 
-def test_forecast_how_many_is_repeatable_with_a_seed(capsys, events_file):
+def test_forecast_how_many_is_repeatable_with_a_seed(capsys, steady_file):
     """`forecast --by` gives at-least counts that don't grow with confidence; a seed repeats the answer."""
-    args = ["forecast", *source(events_file), "--by", "2026-03-01", "--seed", "1", "--format", "json"]
+    args = ["forecast", *source(steady_file), "--by", "2026-03-01", "--seed", "1", "--format", "json"]
     first = json.loads(run(capsys, *args)[1])
     second = json.loads(run(capsys, *args)[1])
     assert first == second
     counts = [row["at_least"] for row in first["forecast"]]
     assert counts == sorted(counts, reverse=True)
     assert first["days"] == 29
+
+
+def test_a_forecast_from_too_little_history_says_what_is_missing(capsys, events_file):
+    """Two items finished in the window: not enough to forecast from; one line says what is missing."""
+    code, out, err = run(capsys, "forecast", *source(events_file), "--items", "3")
+    assert code == 1 and out == ""
+    assert err.strip() == (
+        "flowcoach: error: too little history to forecast from: items finished on fewer than 5 days of "
+        "the window"
+    )
 
 
 def test_forecast_without_throughput_says_it_cannot(capsys, events_file):
@@ -290,3 +313,12 @@ def test_sample_board_document_has_every_spec_key(capsys):
     assert document["sle"]["days"] > 0
     assert len(document["throughput"]["daily"]) == len(document["cfd"]) == 31
     assert document["data_quality"]["unmapped_statuses"]
+
+
+def test_a_date_beyond_a_year_is_said_so_and_numbers_have_thousands_separators(capsys, steady_file):
+    """20 items in January: 1,500 more take years. No made-up date a year out; "1,500", not "1500"."""
+    code, out, err = run(capsys, "forecast", *source(steady_file), "--items", "1500", "--seed", "1")
+    assert code == 0, err
+    assert "when will the next 1,500 items be done?" in out
+    assert out.count("more than a year from now") == 4
+    assert "(20 items finished)" in out
