@@ -127,17 +127,18 @@ def queue_growing(signals: BoardSignals, context: Context, open_subjects: Collec
 
 
 def stage_starving(signals: BoardSignals, context: Context, open_subjects: Collection[str]) -> RuleResult:
-    """A started stage empty for ``starving_after`` working hours while earlier started stages hold work;
-    clears when the stage receives an item. Names the upstream stage holding most work."""
+    """An ``active`` stage that starved for ``starving_after`` working hours (``StageSignal.starving_hours``:
+    it and its queue empty while earlier started stages held work) and still has work upstream to name;
+    clears when the stage or its queue receives an item. Names the upstream stage holding most work."""
     firing, cleared = [], set()
     for stage in _wip_stages(signals):
-        if stage.wip:
+        hours = stage.starving_hours
+        if hours is None:
             if stage.name in open_subjects:
-                cleared.add(stage.name)
+                cleared.add(stage.name)  # it or its queue holds an item (or the stage can no longer starve)
             continue
-        if stage.empty_since is None or stage.upstream_wip <= 0:
-            continue
-        hours = context.working_hours_since(stage.empty_since, signals.asof)
+        if stage.upstream_heaviest is None:
+            continue  # nothing upstream now: no constraint to name, and nothing it could be given
         if hours >= context.thresholds.starving_after_hours:
             firing.append(
                 Finding(
