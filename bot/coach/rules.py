@@ -25,6 +25,7 @@ BOARD_SUBJECT = "Whole board"  # the subject of the board-wide WIP limit
 RULES = ("wip_limit_exceeded", "queue_growing", "stage_starving", "item_aging", "item_blocked")
 CHANGE_RULES = frozenset({"queue_growing", "stage_starving"})  # held back while the data is stale
 STAGE_RULES = frozenset({"wip_limit_exceeded", "queue_growing", "stage_starving"})
+JUST_PULLED_FALLBACK = pd.Timedelta(minutes=15)  # the worker's evaluation interval
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,19 @@ class RuleResult:
 
 @dataclass(frozen=True)
 class Context:
-    """What the rules need besides the signals: thresholds, and working time since an instant."""
+    """What the rules need besides the signals: thresholds, working time since an instant, and the previous
+    evaluation's instant (``None`` when unknown: then only an arrival within one evaluation interval, 15
+    minutes, counts as "just pulled in")."""
 
     thresholds: Thresholds
     working_hours_since: Callable[[pd.Timestamp, pd.Timestamp], float]  # (since, now) → hours
+    previous_evaluation: pd.Timestamp | None = None
+
+    def since_previous(self, now: pd.Timestamp) -> pd.Timestamp:
+        """Where "since the previous evaluation" begins at ``now``."""
+        if self.previous_evaluation is not None and self.previous_evaluation < now:
+            return pd.Timestamp(self.previous_evaluation)
+        return pd.Timestamp(now) - JUST_PULLED_FALLBACK
 
 
 def wip_limit_exceeded(signals: BoardSignals, context: Context, open_subjects: Collection[str]) -> RuleResult:
@@ -64,10 +74,7 @@ def wip_limit_exceeded(signals: BoardSignals, context: Context, open_subjects: C
             continue
         if stage.wip > stage.wip_limit:
             holding.add(stage.name)
-            newest = stage.newest_arrival
-            pulled: tuple[str, ...] = (
-                (newest,) if newest is not None and _still_in(signals, newest, stage.name) else ()
-            )
+            pulled = _just_pulled(signals, stage, context.since_previous(signals.asof))
             firing.append(
                 Finding(
                     "wip_limit_exceeded",
@@ -228,6 +235,15 @@ def evaluate(
         subjects = [subject for open_rule, subject in open_alerts if open_rule == rule]
         results[rule] = function(signals, context, subjects)
     return results
+
+
+def _just_pulled(signals: BoardSignals, stage: StageSignal, since: pd.Timestamp) -> tuple[str, ...]:
+    """The stage's newest arrival, if it entered after ``since`` (the previous evaluation) and is still
+    there: naming a move days old as "just pulled in" blames the wrong item (``spec/coaching.md``)."""
+    newest, at = stage.newest_arrival, stage.newest_arrival_at
+    if newest is None or at is None or at <= since or not _still_in(signals, newest, stage.name):
+        return ()
+    return (newest,)
 
 
 def _still_in(signals: BoardSignals, item: str | None, stage: str) -> bool:

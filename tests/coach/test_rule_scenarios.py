@@ -40,7 +40,7 @@ def test_wip_limit_fires_at_the_first_evaluation_after_the_fifth_item_and_names_
     rows = [*four_in_development("2026-11-16"), ("PAY-5", "2026-11-16T10:07", "In Progress")]
     rows.append(("PAY-1", "2026-11-16T11:02", "In Review"))
     [nudge] = only(nudges(rows, "2026-11-16T09:00", "2026-11-16T12:00"), "wip_limit_exceeded")
-    assert nudge.alert.subject == "Development" and nudge.alert.items == ("PAY-5",)
+    assert nudge.alert.subject == "Development" and nudge.items == ("PAY-5",)  # as posted
     assert nudge.alert.detected_at == local("2026-11-16T10:15")
     assert nudge.alert.posted_at == local("2026-11-16T10:15")
     assert nudge.alert.resolved_at == local("2026-11-16T11:15")
