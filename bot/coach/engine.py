@@ -43,7 +43,8 @@ class Coach:
         return self.working_hours(since, now) >= self.thresholds.cooldown_hours
 
     def context(self, previous_evaluation: pd.Timestamp | None = None) -> Context:
-        return Context(self.thresholds, self.working_hours, previous_evaluation)
+        day_hours = self.calendar.day_seconds / HOUR
+        return Context(self.thresholds, self.working_hours, previous_evaluation, day_hours)
 
     def local_date(self, moment: pd.Timestamp) -> object:
         return pd.Timestamp(moment).tz_convert(self.calendar.timezone).date()

@@ -58,6 +58,7 @@ class Context:
     thresholds: Thresholds
     working_hours_since: Callable[[pd.Timestamp, pd.Timestamp], float]  # (since, now) → hours
     previous_evaluation: pd.Timestamp | None = None
+    day_hours: float | None = None  # a working day's length, to say "10.8 working days", not "97 hours"
 
     def since_previous(self, now: pd.Timestamp) -> pd.Timestamp:
         """Where "since the previous evaluation" begins at ``now``."""
@@ -86,6 +87,9 @@ def wip_limit_exceeded(signals: BoardSignals, context: Context, open_subjects: C
                         "limit": stage.wip_limit,
                         "pulled": pulled[0] if pulled else None,
                         "pulled_url": optional_text(signals.aging.loc[pulled[0]].get("url"))
+                        if pulled
+                        else None,
+                        "pulled_title": optional_text(signals.aging.loc[pulled[0]].get("title"))
                         if pulled
                         else None,
                     },
@@ -154,6 +158,7 @@ def stage_starving(signals: BoardSignals, context: Context, open_subjects: Colle
                     hours,
                     facts={
                         "hours": hours,
+                        "day_hours": context.day_hours,
                         "upstream": stage.upstream_heaviest,
                         "upstream_wip": stage.upstream_heaviest_wip,
                     },
@@ -187,7 +192,7 @@ def item_blocked(signals: BoardSignals, context: Context, open_subjects: Collect
         "item_blocked",
         long_blocked,
         "blocked_working_hours",
-        lambda row: {"hours": float(row["blocked_working_hours"])},
+        lambda row: {"hours": float(row["blocked_working_hours"]), "day_hours": context.day_hours},
     )
     return RuleResult(firing, cleared)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import threading
 
 from sqlalchemy import select
@@ -87,13 +88,14 @@ def test_acknowledge_and_snooze_act_in_place_and_record_who(app: RunningApp):
 
 
 def test_show_items_lists_the_stage_items_privately(app: RunningApp):
-    """ "Show items" on a stage alert answers the clicker alone with the stage's items and their ages."""
+    """ "Show items" on a stage alert answers the clicker alone with the stage's items, titles and ages."""
     board_id = add_sample_board(app)
     run_check(app, board_id)
     stage_alert = next(m for m in posted_alerts(app) if ids.ALERT_SHOW_ITEMS in json.dumps(m["blocks"]))
     sent = click(app, stage_alert, ids.ALERT_SHOW_ITEMS)
     answer = app.slack.wait_for_response(sent.response_url.rsplit("/", 1)[-1])[0].body
     assert answer["response_type"] == "ephemeral" and "PAY-" in answer["text"]
+    assert re.search(r"\|PAY-\d+> \S.* · \d+\.\d d", answer["text"]), answer["text"]  # id, title, age
 
 
 def test_flow_digest_posts_a_parent_with_its_details_in_the_thread(sample_app: RunningApp):
