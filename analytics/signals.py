@@ -29,6 +29,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from analytics.timeline import NOT_SET, NS_PER_DAY, BoolArray, IntArray, Timeline
+from analytics.wip_history import StarvingTime, starving_time, wip_stays
 from analytics.workflow import StageKind
 from analytics.workhours import WorkCalendar, working_seconds_many
 
@@ -50,7 +51,11 @@ class StageSignal:
     starve); ``None`` when the stage holds items or holds no WIP. ``newest_arrival`` / ``newest_arrival_at``:
     the item that most recently entered the stage at or before ``t`` and when (``None`` if none ever did).
     ``upstream_wip``: WIP in the earlier WIP stages; ``upstream_heaviest``: the one of them holding most
-    (the nearest on a tie), ``None`` when they hold nothing; ``upstream_heaviest_wip``: its WIP (0 then)."""
+    (the nearest on a tie), ``None`` when they hold nothing; ``upstream_heaviest_wip``: its WIP (0 then).
+    ``starving_hours``: for a stage that can starve (``analytics.wip_history.starvable_stages``) while it and
+    its queue are empty at ``t``, the working hours it starved (``analytics.wip_history.starving_time``)
+    since they last held an item; ``None`` for other stages and while it or its queue holds items.
+    ``empty_since`` is only when the stage last emptied: it also spans time when nothing was upstream."""
 
     name: str
     kind: StageKind
@@ -66,6 +71,7 @@ class StageSignal:
     upstream_wip: int
     upstream_heaviest: str | None
     upstream_heaviest_wip: int = 0
+    starving_hours: float | None = None
 
     @property
     def over_limit(self) -> bool:
@@ -124,15 +130,17 @@ def signals_at(
     board = _Board(timeline)
     sle_since = _days_before(stamps, timeline.workflow.sle.window_days, timeline.workflow.timezone)
     fields, aging_rows, spans = [], [], []
-    for t, since in zip(stamps, sle_since, strict=True):
+    nows = np.array([t.value for t in stamps], dtype=np.int64)
+    starving = board.starving_hours(nows)
+    for position, (t, since) in enumerate(zip(stamps, sle_since, strict=True)):
         start = _utc(window(t))
         if start > t:
             raise ValueError(f"the window for {t} starts after it ({start})")
-        instant, wip_rows = board.at(t, start, int(since))
+        hours = {stage: float(values[position]) for stage, values in starving.items()}
+        instant, wip_rows = board.at(t, start, int(since), hours)
         fields.append(instant)
         aging_rows.append(wip_rows[np.lexsort((board.item[wip_rows], board.started[wip_rows]))])
         spans.append(board.blocked_spans(wip_rows, int(t.value)))
-    nows = np.array([t.value for t in stamps], dtype=np.int64)
     aging = _slices(board.aging_frame(aging_rows, nows), [len(rows) for rows in aging_rows])
     blocked = _slices(board.blocked_frame(spans, nows), [len(positions) for positions, _ in spans])
     return [BoardSignals(**f, aging=a, blocked=b) for f, a, b in zip(fields, aging, blocked, strict=True)]
@@ -167,9 +175,36 @@ class _Board:
             s.kind.is_wip and i >= workflow.start_index for i, s in enumerate(workflow.stages)
         )
         self.sle_cache: dict[bytes, float | None] = {}
+        # Starving over the whole history, once: each instant then reads its spell from cumulative sums.
+        wip = wip_stays(timeline)
+        first = int(wip["entered_at"].min()) if len(wip) else timeline.asof_ns
+        self.starving: StarvingTime = starving_time(workflow, wip, first, timeline.asof_ns + 1, self.calendar)
 
-    def at(self, t: pd.Timestamp, start: pd.Timestamp, sle_since: int) -> tuple[dict[str, Any], IntArray]:
-        """The scalar fields of the signals at ``t``, and the positions of the WIP items' current stays."""
+    def starving_hours(self, nows: IntArray) -> dict[int, npt.NDArray[np.float64]]:
+        """Per stage that can starve: its starving hours in its current spell at each of ``nows`` (NaN while
+        it or its queue holds an item). A spell begins when they last held one; only starving time counts."""
+        time = self.starving
+        cuts, pieces = time.cuts, len(time.cuts) - 1
+        piece = np.searchsorted(cuts, nows, side="right") - 1  # -1: before the first event, nothing starved
+        known = piece >= 0
+        at = np.clip(piece, 0, pieces - 1)
+        partial = working_seconds_many(cuts[at], nows, self.calendar)  # from the piece's start to t
+        positions = np.arange(pieces)
+        result = {}
+        for row, candidate in enumerate(time.stages):
+            starving, waiting = time.starving[row], time.waiting[row]
+            before = np.r_[0.0, np.cumsum(np.where(starving, time.seconds, 0.0))]  # up to each piece
+            spell = np.maximum.accumulate(np.where(waiting, positions + 1, 0))  # first piece after a wait
+            seconds = before[at] - before[spell[at]] + np.where(starving[at], partial, 0.0)
+            hours = np.where(known, seconds / _SECONDS_PER_HOUR, 0.0)
+            result[candidate.stage] = np.where(known & waiting[at], np.nan, hours)
+        return result
+
+    def at(
+        self, t: pd.Timestamp, start: pd.Timestamp, sle_since: int, starving: dict[int, float]
+    ) -> tuple[dict[str, Any], IntArray]:
+        """The scalar fields of the signals at ``t``, and the positions of the WIP items' current stays
+        (``starving``: the starving hours at ``t`` of the stages that can starve, NaN while they wait)."""
         now, since = int(t.value), int(start.value)
         workflow = self.workflow
         n = len(workflow.stages)
@@ -192,7 +227,7 @@ class _Board:
             "window_start": start,
             "wip_total": len(wip_rows),
             "wip_limit": workflow.wip_limit,
-            "stages": self._stages(counts, start),
+            "stages": self._stages(counts, start, starving),
             "sle_days": self._sle_days(recent),
         }
         return fields, wip_rows
@@ -206,7 +241,9 @@ class _Board:
             self.sle_cache[key] = float(np.percentile(days, percentile)) if len(days) else None
         return self.sle_cache[key]
 
-    def _stages(self, counts: dict[str, IntArray], window_start: pd.Timestamp) -> tuple[StageSignal, ...]:
+    def _stages(
+        self, counts: dict[str, IntArray], window_start: pd.Timestamp, starving: dict[int, float]
+    ) -> tuple[StageSignal, ...]:
         workflow = self.workflow
         signals = []
         upstream, heaviest, heaviest_wip = 0, None, 0  # over the WIP stages passed so far
@@ -218,6 +255,7 @@ class _Board:
             empty_since = None
             if wip == 0:
                 empty_since = _stamp(self.exited[self.by_exit[offset + exits - 1]]) if exits else window_start
+            starved = starving.get(index, np.nan)
             signals.append(
                 StageSignal(
                     name=spec.name,
@@ -234,6 +272,7 @@ class _Board:
                     upstream_wip=upstream,
                     upstream_heaviest=heaviest if upstream else None,
                     upstream_heaviest_wip=heaviest_wip if upstream else 0,
+                    starving_hours=None if np.isnan(starved) else starved,
                 )
             )
             if wip:

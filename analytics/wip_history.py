@@ -7,8 +7,10 @@ leaving WIP into a done stage is a *departure*. Returns to the backlog and disca
 departing, and an item that skips straight from the backlog to done never holds WIP.
 
 WIP is a step function that changes only where a stay begins or ends, so counts at any set of instants come
-from one cumulative sum over stays (as the CFD does), with no per-item work. A stage *starves* while it is
-empty and an earlier WIP stage holds work (``spec/coaching.md``); starving time is counted in working hours.
+from one cumulative sum over stays (as the CFD does), with no per-item work. An ``active`` stage *starves*
+while it and the ``queue`` right before it are empty and an earlier started stage holds work
+(``spec/coaching.md``); a queue never starves, since nobody waits there. :func:`starving_time` is that
+definition, the one the nudge rule, the digest and the diagnosis share; starving time is in working hours.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ import numpy.typing as npt
 import pandas as pd
 
 from analytics.timeline import NS_PER_DAY, Timeline
-from analytics.workflow import StageKind
+from analytics.workflow import StageKind, Workflow
 from analytics.workhours import WorkCalendar, working_seconds_many
 
 IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 _INT_COLUMNS = ("item", "stage", "entered_at", "exited_at", "started_at")
 
 
@@ -77,7 +81,8 @@ def wip_stays(timeline: Timeline) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Starving:
-    """A WIP stage's starving time: empty while an earlier WIP stage held work.
+    """A stage's starving time (:func:`starving_time`): it and its queue empty while earlier started stages
+    held work.
 
     ``share`` = ``hours`` / ``working_hours`` of the period (``None`` without working hours);
     ``constraint`` is the earlier stage that held the most work (item-hours) while it starved.
@@ -131,35 +136,99 @@ def average_wip_and_age(wip: pd.DataFrame, low: int, high: int) -> tuple[float |
     return item_days / ((high - low) / NS_PER_DAY), average_age
 
 
-def stage_starving(
-    timeline: Timeline, wip: pd.DataFrame, start: int, end: int, calendar: WorkCalendar
-) -> tuple[Starving, ...]:
-    """Per WIP stage after the first (which has no earlier WIP stage): its starving time in ``[start, end)``.
+@dataclass(frozen=True)
+class Starvable:
+    """An ``active`` started stage with started stages before it: it can starve.
 
-    ``start``/``end`` are int64 UTC ns, ``wip`` a frame from :func:`wip_stays` of ``timeline``. The WIP step
-    function changes only where a stay begins or ends, so the period is cut there and each
+    ``feeder``: the ``queue`` stage right before it (``None`` when the stage before is not a queue); while
+    the feeder holds items the stage has work waiting. ``upstream``: the started WIP stages before it,
+    the feeder excluded (it is empty whenever the stage starves).
+    """
+
+    stage: int
+    feeder: int | None
+    upstream: tuple[int, ...]
+
+
+def starvable_stages(workflow: Workflow) -> tuple[Starvable, ...]:
+    """The stages that can starve, in flow order (``spec/coaching.md``: only stages where people work)."""
+    started = [i for i, s in enumerate(workflow.stages) if s.kind.is_wip and i >= workflow.start_index]
+    result = []
+    for stage in started:
+        if workflow.stages[stage].kind is not StageKind.ACTIVE:
+            continue
+        before = stage - 1
+        feeder = before if before >= 0 and workflow.stages[before].kind is StageKind.QUEUE else None
+        upstream = tuple(i for i in started if i < stage and i != feeder)
+        if upstream:
+            result.append(Starvable(stage, feeder, upstream))
+    return tuple(result)
+
+
+@dataclass(frozen=True)
+class StarvingTime:
+    """WIP cut into pieces over which nothing changes, and which starvable stage starved in each piece.
+
+    ``cuts``: the k + 1 piece boundaries (int64 UTC ns); piece i is ``[cuts[i], cuts[i + 1])`` and holds the
+    state from ``cuts[i]`` on. ``seconds``: each piece's working seconds. ``counts``: stages × k WIP.
+    ``stages``: the starvable stages; ``starving``: for each of them (rows in that order), whether it
+    starved in each piece; ``waiting``: whether it or its feeder held an item (the spell ends there).
+    """
+
+    cuts: IntArray
+    seconds: FloatArray
+    counts: IntArray
+    stages: tuple[Starvable, ...]
+    starving: BoolArray
+    waiting: BoolArray
+
+
+def starving_time(
+    workflow: Workflow, wip: pd.DataFrame, start: int, end: int, calendar: WorkCalendar
+) -> StarvingTime:
+    """Which starvable stage starved when in ``[start, end)`` (int64 UTC ns; ``wip`` from :func:`wip_stays`).
+
+    The WIP step function changes only where a stay begins or ends, so the period is cut there and each
     piece's working seconds come from :func:`analytics.workhours.working_seconds_many`.
     """
     changes = np.r_[wip["entered_at"].to_numpy(), wip["exited_at"].to_numpy()]
-    cuts = np.unique(np.r_[start, changes[(changes > start) & (changes < end)], end])
-    counts = wip_at(wip, cuts[:-1], len(timeline.workflow.stages))
+    cuts = np.unique(np.r_[start, changes[(changes > start) & (changes < end)], end]).astype(np.int64)
+    counts = wip_at(wip, cuts[:-1], len(workflow.stages))
     seconds = working_seconds_many(cuts[:-1], cuts[1:], calendar).astype(np.float64)
+    stages = starvable_stages(workflow)
+    waiting = np.zeros((len(stages), len(cuts) - 1), dtype=bool)
+    starving = np.zeros_like(waiting)
+    for row, candidate in enumerate(stages):
+        fed = counts[candidate.feeder] > 0 if candidate.feeder is not None else False
+        waiting[row] = (counts[candidate.stage] > 0) | fed
+        starving[row] = ~waiting[row] & (counts[list(candidate.upstream)].sum(axis=0) > 0)
+    return StarvingTime(cuts, seconds, counts, stages, starving, waiting)
+
+
+def stage_starving(
+    timeline: Timeline, wip: pd.DataFrame, start: int, end: int, calendar: WorkCalendar
+) -> tuple[Starving, ...]:
+    """Per stage that can starve (:func:`starvable_stages`): its starving time in ``[start, end)``.
+
+    ``start``/``end`` are int64 UTC ns, ``wip`` a frame from :func:`wip_stays` of ``timeline``.
+    """
+    time = starving_time(timeline.workflow, wip, start, end, calendar)
+    seconds = time.seconds
     total = float(seconds.sum())
-    order = timeline.workflow.wip_stage_indexes
     names = timeline.workflow.stage_names
     result = []
-    for position, stage in enumerate(order[1:], start=1):
-        upstream = counts[list(order[:position])]
-        starving = (counts[stage] == 0) & (upstream.sum(axis=0) > 0)
+    for row, candidate in enumerate(time.stages):
+        starving = time.starving[row]
+        upstream = time.counts[list(candidate.upstream)]
         held = (upstream * np.where(starving, seconds, 0.0)).sum(axis=1)
         hours = float(seconds[starving].sum()) / 3600
         result.append(
             Starving(
-                stage=names[stage],
+                stage=names[candidate.stage],
                 hours=hours,
                 working_hours=total / 3600,
                 share=hours * 3600 / total if total > 0 else None,
-                constraint=names[order[int(np.argmax(held))]] if hours > 0 else None,
+                constraint=names[candidate.upstream[int(np.argmax(held))]] if hours > 0 else None,
             )
         )
     return tuple(result)

@@ -35,6 +35,23 @@ def shorten(text: str, width: int) -> str:
     return cut.rstrip(" ,;:-") + "…"
 
 
+TITLE_WIDTH = 60  # an item's title next to its id: enough to recognise it, short enough for one line
+
+
+def item_title(title: object) -> str | None:
+    """An item's title shortened to ``TITLE_WIDTH`` characters (``None`` when it has none)."""
+    if not isinstance(title, str) or not title.strip():
+        return None
+    return shorten(title, TITLE_WIDTH)
+
+
+def working_time(hours: float, day_hours: float | None) -> str:
+    """``6 working hours``, or beyond one working day (``day_hours`` long) ``10.8 working days``."""
+    if day_hours and hours >= day_hours:
+        return f"{hours / day_hours:.1f} working days"
+    return f"{hours:.0f} working hours"
+
+
 def freshness(last_synced_at: dt.datetime | None, now: dt.datetime) -> str:
     """``never synced``, ``synced 5 min ago``, ``synced 3 h ago``, ``synced 2 days ago``."""
     if last_synced_at is None:

@@ -42,8 +42,9 @@ class Coach:
     def cooldown_over(self, since: pd.Timestamp, now: pd.Timestamp) -> bool:
         return self.working_hours(since, now) >= self.thresholds.cooldown_hours
 
-    def context(self) -> Context:
-        return Context(self.thresholds, self.working_hours)
+    def context(self, previous_evaluation: pd.Timestamp | None = None) -> Context:
+        day_hours = self.calendar.day_seconds / HOUR
+        return Context(self.thresholds, self.working_hours, previous_evaluation, day_hours)
 
     def local_date(self, moment: pd.Timestamp) -> object:
         return pd.Timestamp(moment).tz_convert(self.calendar.timezone).date()
@@ -67,11 +68,16 @@ class Coach:
 
 
 def evaluate_at(
-    coach: Coach, signals: BoardSignals, alerts: MutableMapping[tuple[str, str], Alert], policy: Policy
+    coach: Coach,
+    signals: BoardSignals,
+    alerts: MutableMapping[tuple[str, str], Alert],
+    policy: Policy,
+    previous_evaluation: pd.Timestamp | None = None,
 ) -> list[Action]:
-    """Run every rule on the signals and step the alerts' lifecycle; the actions to carry out."""
+    """Run every rule on the signals and step the alerts' lifecycle; the actions to carry out.
+    ``previous_evaluation``: the evaluation before this one (what "just pulled in" is measured from)."""
     open_keys = [key for key, alert in alerts.items() if alert.is_open]
-    results = evaluate(signals, coach.context(), open_keys)
+    results = evaluate(signals, coach.context(previous_evaluation), open_keys)
     return step(alerts, results, pd.Timestamp(signals.asof), policy)
 
 

@@ -54,11 +54,13 @@ def replay(
     alerts: dict[tuple[str, str], Alert] = {}
     nudges: dict[int, Nudge] = {}
     posts: dict[object, int] = {}
+    previous: pd.Timestamp | None = None
     for signals in signals_at(timeline, moments, window=coach.window_start):
         now = pd.Timestamp(signals.asof)
         day = coach.local_date(now)
         policy = coach.policy(now, stale=False, posts_today=posts.get(day, 0))
-        actions = evaluate_at(coach, signals, alerts, policy)
+        actions = evaluate_at(coach, signals, alerts, policy, previous)
+        previous = now
         posts[day] = policy.posts_today
         for alert in alerts.values():
             nudge = nudges.setdefault(id(alert), Nudge(alert))

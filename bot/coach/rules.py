@@ -25,6 +25,7 @@ BOARD_SUBJECT = "Whole board"  # the subject of the board-wide WIP limit
 RULES = ("wip_limit_exceeded", "queue_growing", "stage_starving", "item_aging", "item_blocked")
 CHANGE_RULES = frozenset({"queue_growing", "stage_starving"})  # held back while the data is stale
 STAGE_RULES = frozenset({"wip_limit_exceeded", "queue_growing", "stage_starving"})
+JUST_PULLED_FALLBACK = pd.Timedelta(minutes=15)  # the worker's evaluation interval
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,20 @@ class RuleResult:
 
 @dataclass(frozen=True)
 class Context:
-    """What the rules need besides the signals: thresholds, and working time since an instant."""
+    """What the rules need besides the signals: thresholds, working time since an instant, and the previous
+    evaluation's instant (``None`` when unknown: then only an arrival within one evaluation interval, 15
+    minutes, counts as "just pulled in")."""
 
     thresholds: Thresholds
     working_hours_since: Callable[[pd.Timestamp, pd.Timestamp], float]  # (since, now) → hours
+    previous_evaluation: pd.Timestamp | None = None
+    day_hours: float | None = None  # a working day's length, to say "10.8 working days", not "97 hours"
+
+    def since_previous(self, now: pd.Timestamp) -> pd.Timestamp:
+        """Where "since the previous evaluation" begins at ``now``."""
+        if self.previous_evaluation is not None and self.previous_evaluation < now:
+            return pd.Timestamp(self.previous_evaluation)
+        return pd.Timestamp(now) - JUST_PULLED_FALLBACK
 
 
 def wip_limit_exceeded(signals: BoardSignals, context: Context, open_subjects: Collection[str]) -> RuleResult:
@@ -64,10 +75,7 @@ def wip_limit_exceeded(signals: BoardSignals, context: Context, open_subjects: C
             continue
         if stage.wip > stage.wip_limit:
             holding.add(stage.name)
-            newest = stage.newest_arrival
-            pulled: tuple[str, ...] = (
-                (newest,) if newest is not None and _still_in(signals, newest, stage.name) else ()
-            )
+            pulled = _just_pulled(signals, stage, context.since_previous(signals.asof))
             firing.append(
                 Finding(
                     "wip_limit_exceeded",
@@ -79,6 +87,9 @@ def wip_limit_exceeded(signals: BoardSignals, context: Context, open_subjects: C
                         "limit": stage.wip_limit,
                         "pulled": pulled[0] if pulled else None,
                         "pulled_url": optional_text(signals.aging.loc[pulled[0]].get("url"))
+                        if pulled
+                        else None,
+                        "pulled_title": optional_text(signals.aging.loc[pulled[0]].get("title"))
                         if pulled
                         else None,
                     },
@@ -127,17 +138,18 @@ def queue_growing(signals: BoardSignals, context: Context, open_subjects: Collec
 
 
 def stage_starving(signals: BoardSignals, context: Context, open_subjects: Collection[str]) -> RuleResult:
-    """A started stage empty for ``starving_after`` working hours while earlier started stages hold work;
-    clears when the stage receives an item. Names the upstream stage holding most work."""
+    """An ``active`` stage that starved for ``starving_after`` working hours (``StageSignal.starving_hours``:
+    it and its queue empty while earlier started stages held work) and still has work upstream to name;
+    clears when the stage or its queue receives an item. Names the upstream stage holding most work."""
     firing, cleared = [], set()
     for stage in _wip_stages(signals):
-        if stage.wip:
+        hours = stage.starving_hours
+        if hours is None:
             if stage.name in open_subjects:
-                cleared.add(stage.name)
+                cleared.add(stage.name)  # it or its queue holds an item (or the stage can no longer starve)
             continue
-        if stage.empty_since is None or stage.upstream_wip <= 0:
-            continue
-        hours = context.working_hours_since(stage.empty_since, signals.asof)
+        if stage.upstream_heaviest is None:
+            continue  # nothing upstream now: no constraint to name, and nothing it could be given
         if hours >= context.thresholds.starving_after_hours:
             firing.append(
                 Finding(
@@ -146,6 +158,7 @@ def stage_starving(signals: BoardSignals, context: Context, open_subjects: Colle
                     hours,
                     facts={
                         "hours": hours,
+                        "day_hours": context.day_hours,
                         "upstream": stage.upstream_heaviest,
                         "upstream_wip": stage.upstream_heaviest_wip,
                     },
@@ -179,7 +192,7 @@ def item_blocked(signals: BoardSignals, context: Context, open_subjects: Collect
         "item_blocked",
         long_blocked,
         "blocked_working_hours",
-        lambda row: {"hours": float(row["blocked_working_hours"])},
+        lambda row: {"hours": float(row["blocked_working_hours"]), "day_hours": context.day_hours},
     )
     return RuleResult(firing, cleared)
 
@@ -227,6 +240,15 @@ def evaluate(
         subjects = [subject for open_rule, subject in open_alerts if open_rule == rule]
         results[rule] = function(signals, context, subjects)
     return results
+
+
+def _just_pulled(signals: BoardSignals, stage: StageSignal, since: pd.Timestamp) -> tuple[str, ...]:
+    """The stage's newest arrival, if it entered after ``since`` (the previous evaluation) and is still
+    there: naming a move days old as "just pulled in" blames the wrong item (``spec/coaching.md``)."""
+    newest, at = stage.newest_arrival, stage.newest_arrival_at
+    if newest is None or at is None or at <= since or not _still_in(signals, newest, stage.name):
+        return ()
+    return (newest,)
 
 
 def _still_in(signals: BoardSignals, item: str | None, stage: str) -> bool:

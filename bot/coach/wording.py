@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from bot.coach.lifecycle import Alert
 from bot.coach.rules import BOARD_SUBJECT
+from bot.formatting import item_title, working_time
 
 WHAT_BOARD = "The whole board is at *{wip}/{limit}* WIP{pulled}."
 WHAT = {
@@ -20,11 +21,11 @@ WHAT = {
         "*{subject}* is growing: {arrivals} in, {departures} out over the last {days} working days "
         "({wip_before} → {wip} waiting)."
     ),
-    "stage_starving": "*{subject}* has been empty for {hours:.0f} working hours while {upstream} holds "
-    "{upstream_wip} items.",
+    "stage_starving": "*{subject}* has had nothing to pull for {duration} while {upstream} holds "
+    "{upstream_items}.",
     "item_aging": "{item} has been in progress for *{age_days:.1f} days* in {stage}, past the SLE of "
     "{sle_days:.1f} days.",
-    "item_blocked": "{item} has been blocked for *{hours:.0f} working hours* in {stage}.",
+    "item_blocked": "{item} has been blocked for *{duration}* in {stage}.",
 }
 PULLED = " ({item} was just pulled in)"
 NEXT_BOARD = "Stop starting, start finishing: finish something before pulling anything new."
@@ -63,19 +64,34 @@ class Markup:
 PLAIN = Markup(escape=lambda text: text, link=lambda item_id, _url: item_id, bold=False)
 
 
+def _named(item_id: str, url: object, title: object, markup: Markup) -> str:
+    """An item as a nudge names it: its id (linked) and its title, shortened, so readers know which it is."""
+    link = markup.link(item_id, str(url) if url else None)
+    short = item_title(title)
+    return f"{link} “{markup.escape(short)}”" if short else link
+
+
 def _fields(alert: Alert, markup: Markup) -> dict[str, object]:
     facts = dict(alert.facts)
     pulled = facts.get("pulled")
     if pulled:
-        url = facts.get("pulled_url")
-        pulled = markup.link(str(pulled), str(url) if url else None)
+        pulled = _named(str(pulled), facts.get("pulled_url"), facts.get("pulled_title"), markup)
     facts["pulled"] = PULLED.format(item=pulled) if pulled else ""
     facts["subject"] = markup.escape(alert.subject)
-    url = facts.get("url")
-    facts["item"] = markup.link(alert.subject, str(url) if url else None)
+    facts["item"] = _named(alert.subject, facts.get("url"), facts.get("title"), markup)
+    hours, day_hours = _number(facts.get("hours")), _number(facts.get("day_hours"))
+    if hours is not None:
+        facts["duration"] = working_time(hours, day_hours)
+    count = int(_number(facts.get("upstream_wip")) or 0)
+    facts["upstream_items"] = f"{count} item" if count == 1 else f"{count} items"
     facts["upstream"] = markup.escape(str(facts.get("upstream") or "earlier stages"))
     facts["stage"] = markup.escape(str(facts.get("stage") or ""))
     return facts
+
+
+def _number(value: object) -> float | None:
+    """A fact read back as a number (facts come back from the database as JSON)."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _marked(text: str, markup: Markup) -> str:

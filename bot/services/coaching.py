@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from analytics.signals import board_signals
@@ -82,7 +82,9 @@ def evaluate_board(sessions: sessionmaker[Session], board_id: int, now: dt.datet
         alerts, rows = load_alerts(session, board_id)
         timeline = build_timeline(load_events(session, board_id, workflow), workflow, moment)
         signals = board_signals(timeline, moment, coach.window_start(moment))
-        actions = evaluate_at(coach, signals, alerts, policy)
+        previous = None if board.last_evaluated_at is None else pd.Timestamp(board.last_evaluated_at)
+        actions = evaluate_at(coach, signals, alerts, policy, previous)
+        _remember_evaluation(session, board, now)
         folded = {id(action.alert) for action in actions if action.kind == "fold"}
         saved = {
             key: save_alert(session, board_id, alert, rows.get(key), folded=id(alert) in folded)
@@ -100,6 +102,19 @@ def evaluate_board(sessions: sessionmaker[Session], board_id: int, now: dt.datet
             )
             for action in actions
         ]
+
+
+def _remember_evaluation(session: Session, board: Board, now: dt.datetime) -> None:
+    """Store this evaluation's instant for the next one, keeping ``updated_at``: it versions the metrics
+    cache, and an evaluation changes no metrics. Never moves back (a late retry of an older instant)."""
+    if board.last_evaluated_at is not None and board.last_evaluated_at >= now:
+        return
+    session.execute(
+        update(Board)
+        .where(Board.id == board.id)
+        .values(last_evaluated_at=now, updated_at=Board.updated_at)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _lock_of(board_id: int) -> threading.Lock:

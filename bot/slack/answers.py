@@ -31,9 +31,9 @@ from bot.slack.blocks.charts import (
 from bot.slack.blocks.common import escape
 from bot.slack.blocks.forecast import forecast_blocks, forecast_text
 from bot.slack.blocks.replies import limits_blocks
-from bot.slack.blocks.review import review_blocks, review_text
+from bot.slack.blocks.review import health_blocks, health_detail_blocks, review_text
 from bot.slack.blocks.status import status_blocks, status_text
-from bot.slack.delivery import delete_file, direct_message_channel, upload_png
+from bot.slack.delivery import delete_file, direct_message_channel, post_thread, upload_png
 from bot.slack.forecasts import FORECAST_WINDOW_DAYS, forecast_for
 from bot.slack.grammar import BOARD_LIMIT_NAMES, FlowCommand
 from bot.slack.lookup import resolve_board
@@ -147,10 +147,18 @@ def answer_health(runtime: Runtime, ask: Ask) -> None:
     with runtime.sessions() as session:
         board = _board(runtime, ask, session)
         review = board_review(session, board, runtime.clock())
-    ask.reply(
-        review_blocks(review.diagnosis, review.trends, review.metrics),
-        review_text(review.diagnosis, review.metrics),
-    )
+    # The verdict and its three strongest numbers first; the rest in the thread. A shared answer to a
+    # command posts in the channel (chat.postMessage) so it can have a thread. A private answer (response
+    # URL: ephemeral messages have no threads) and a mention (already in a thread) get the rest as a second
+    # message right under the first.
+    text = review_text(review.diagnosis, review.metrics)
+    lead = health_blocks(review.diagnosis, review.metrics)
+    details = health_detail_blocks(review.diagnosis, review.trends, review.metrics)
+    if ask.command.share and ask.thread_ts is None:
+        post_thread(ask.client, ask.channel_id, text=text, parent=lead, replies=[details])
+        return
+    ask.reply(lead, text)
+    ask.reply(details, text)
 
 
 def answer_digest(runtime: Runtime, ask: Ask) -> None:

@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
 
 from analytics.workhours import WorkCalendar, next_working_time
 from bot.coach.wording import nudge_text
+from bot.formatting import item_title
 from bot.services.coaching import alert_for_button
 from bot.services.metrics import metrics_now
 from bot.slack import ids, texts
@@ -106,7 +107,9 @@ def register_nudge_actions(app: App, runtime: Runtime) -> None:
             for item_id, item in items.head(MAX_ITEMS_SHOWN).iterrows():
                 url = item.get("url")
                 link = item_link(str(item_id), str(url) if isinstance(url, str) else None)
-                lines.append(f"• {link} · {item['age_days']:.1f} d")
+                title = item_title(item.get("title"))
+                named = f"{link} {escape(title)}" if title else link
+                lines.append(f"• {named} · {item['age_days']:.1f} d")
             if len(items) > MAX_ITEMS_SHOWN:
                 lines.append(texts.more(len(items) - MAX_ITEMS_SHOWN))
             text = "\n".join(lines)

@@ -755,6 +755,7 @@ def digest_starving(stages: list[str]) -> str:
 
 
 DIGEST_NOTHING_STARVING = "No stage is starving."
+HEALTH_MORE = "The strongest numbers behind the verdict; every criterion, the bottleneck and trends follow."
 DIGEST_NOTHING_STUCK = "Nothing blocked, nothing near or past the SLE."
 
 

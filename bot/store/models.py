@@ -106,6 +106,9 @@ class Board(Base):
     coaching_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     sync_cursor: Mapped[str | None] = mapped_column(Text, nullable=True)
     last_synced_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The coach's previous evaluation: a WIP nudge names only an item pulled in since then. Written without
+    # touching ``updated_at``, which versions the metrics cache (an evaluation changes no metrics).
+    last_evaluated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -17,15 +17,23 @@ from analytics.diagnosis import Diagnosis, diagnose, weekly_trends
 from analytics.eventlog import events_from_records
 from analytics.timeline import build_timeline
 from analytics.wip_history import wip_at, wip_stays
+from analytics.workflow import Workflow, parse_workflow
 from analytics.workhours import WorkCalendar
-from tests.analytics.builders import at, events, timeline, workflow
+from tests.analytics.builders import WORKFLOW_YAML, at, events, timeline, workflow
 
 ASOF = "2026-03-02T00:00Z"
 CALENDAR = WorkCalendar.of(workflow())
 
 
-def run(rows: list[tuple[str, ...]], asof: str = ASOF) -> Diagnosis:
-    line = timeline(rows, asof)
+def with_test(timezone: str = "UTC") -> Workflow:
+    """The builders' board with a Test stage (active) after Review (its queue): a stage that can starve."""
+    review = "  - {{name: Review, statuses: [In Review], kind: queue, wip_limit: 3}}\n"
+    test = "  - {{name: Test, statuses: [In Test], kind: active}}\n"
+    return parse_workflow(WORKFLOW_YAML.replace(review, review + test).format(timezone=timezone))
+
+
+def run(rows: list[tuple[str, ...]], asof: str = ASOF, board: Workflow | None = None) -> Diagnosis:
+    line = timeline(rows, asof) if board is None else build_timeline(events(rows), board, at(asof))
     return diagnose(line, asof=at(asof), calendar=CALENDAR)
 
 
@@ -55,7 +63,8 @@ def push_board() -> list[tuple[str, ...]]:
 
 
 def starved_board() -> list[tuple[str, ...]]:
-    """One item a week: Ready Mon 09-10, Development until Fri 16:00, Review one hour, Done Fri 17:00."""
+    """One item a week (``with_test``): Ready Mon 09-10, Development until Fri 15:00, Review one hour,
+    Test one hour, Done Fri 17:00."""
     rows: list[tuple[str, ...]] = []
     for week, monday in enumerate(pd.date_range("2026-01-26", periods=5, freq="7D")):
         friday = monday + pd.Timedelta(days=4)
@@ -63,7 +72,8 @@ def starved_board() -> list[tuple[str, ...]]:
             f"W{week}",
             (f"{monday:%Y-%m-%d}T09:00", "Selected"),
             (f"{monday:%Y-%m-%d}T10:00", "In Progress"),
-            (f"{friday:%Y-%m-%d}T16:00", "In Review"),
+            (f"{friday:%Y-%m-%d}T15:00", "In Review"),
+            (f"{friday:%Y-%m-%d}T16:00", "In Test"),
             (f"{friday:%Y-%m-%d}T17:00", "Done"),
         )
     return rows
@@ -91,29 +101,28 @@ def test_push_board_arrivals_far_above_departures_and_limits_exceeded_every_day(
     # F1: 48 h of cycle, 46 of them in Development (active).
     assert result.flow_efficiency == pytest.approx(46 / 48)
     assert not evidence(result, "flow_efficiency").holds
-    # Review never had an item while Ready and Development always did: starving, but push wins.
-    review = next(s for s in result.starving if s.stage == "Review")
-    assert (review.hours, review.working_hours, review.share) == (180.0, 180.0, 1.0)
-    assert review.constraint == "Development"
-    assert evidence(result, "starving", "Review").holds
+    # Review never had an item, but it is a queue: nobody waits there, so nothing starves.
+    assert result.starving == ()
     assert not evidence(result, "balance").holds
 
 
-def test_starved_board_review_empty_most_working_hours_while_development_holds_work():
-    """Review is empty 43 of every 45 working hours while work sits in Ready or Development."""
-    result = run(starved_board())
+def test_starved_board_test_starves_most_working_hours_while_development_holds_work():
+    """Test and its queue (Review) are empty Mon 09:00 – Fri 15:00 while the week's item sits in Ready or
+    Development: 42 of every 45 working hours, 4 weeks, 168 of 180. Friday 17-18 (nothing upstream) does not
+    count. Development cannot starve: the only stage before it is its own queue."""
+    result = run(starved_board(), board=with_test())
     assert result.verdict == "starved_pull"
     assert (result.arrivals, result.departures) == (4, 4)
     assert evidence(result, "arrival_ratio").value == pytest.approx(1.0)
     assert (result.days_over_limit, result.working_days) == (0, 20)
+    # 104 calendar hours of cycle: 101 in Development (Mon 10:00 – Fri 15:00) and 1 in Test are active.
     assert result.flow_efficiency == pytest.approx(102 / 104)
-    review = next(s for s in result.starving if s.stage == "Review")
-    assert review.hours == pytest.approx(172.0)
-    assert review.share == pytest.approx(172 / 180)
-    assert review.constraint == "Development"
-    development = next(s for s in result.starving if s.stage == "Development")
-    assert development.hours == pytest.approx(4.0)  # Monday 09-10, while the new item waits in Ready
-    assert not evidence(result, "starving", "Development").holds
+    [test] = result.starving
+    assert test.stage == "Test"
+    assert test.hours == pytest.approx(168.0)
+    assert test.share == pytest.approx(168 / 180)
+    assert test.constraint == "Development"
+    assert evidence(result, "starving", "Test").holds
     assert [e.name for e in result.evidence if e.supports == "push" and e.holds] == []
 
 
@@ -141,7 +150,9 @@ def test_flow_board_balanced_stable_and_littles_law_holds():
 def test_days_and_working_hours_follow_the_board_time_zone_across_dst():
     """Zurich over the spring change: 28 local days, 20 working days of 9 h, WIP still 3 at every instant."""
     asof = "2026-04-06T00:00+02:00"
-    line = timeline(flow_board("2026-02-25T09:00"), asof, timezone="Europe/Zurich")
+    line = build_timeline(
+        events(flow_board("2026-02-25T09:00"), "Europe/Zurich"), with_test("Europe/Zurich"), at(asof)
+    )
     result = diagnose(line, asof=at(asof), calendar=WorkCalendar.of(workflow("Europe/Zurich")))
     assert result.verdict == "flow"
     assert (result.start, result.end) == (at("2026-03-09T00:00+01:00"), at(asof))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import threading
 
 from sqlalchemy import select
@@ -87,13 +88,14 @@ def test_acknowledge_and_snooze_act_in_place_and_record_who(app: RunningApp):
 
 
 def test_show_items_lists_the_stage_items_privately(app: RunningApp):
-    """ "Show items" on a stage alert answers the clicker alone with the stage's items and their ages."""
+    """ "Show items" on a stage alert answers the clicker alone with the stage's items, titles and ages."""
     board_id = add_sample_board(app)
     run_check(app, board_id)
     stage_alert = next(m for m in posted_alerts(app) if ids.ALERT_SHOW_ITEMS in json.dumps(m["blocks"]))
     sent = click(app, stage_alert, ids.ALERT_SHOW_ITEMS)
     answer = app.slack.wait_for_response(sent.response_url.rsplit("/", 1)[-1])[0].body
     assert answer["response_type"] == "ephemeral" and "PAY-" in answer["text"]
+    assert re.search(r"\|PAY-\d+> \S.* · \d+\.\d d", answer["text"]), answer["text"]  # id, title, age
 
 
 def test_flow_digest_posts_a_parent_with_its_details_in_the_thread(sample_app: RunningApp):
@@ -108,14 +110,36 @@ def test_flow_digest_posts_a_parent_with_its_details_in_the_thread(sample_app: R
     assert replies and all(reply.params.get("thread_ts") == ts for reply in replies)
 
 
-def test_flow_health_answers_with_the_diagnosis_and_its_evidence(sample_app: RunningApp):
-    """`/flow health` gives the push / pull / flow verdict with numbers, privately."""
+def marks(text: str) -> int:
+    """How many criteria a text states (each line starts with ✓ or ✗)."""
+    return text.count("✓") + text.count("✗")
+
+
+def test_flow_health_leads_privately_with_the_verdict_and_three_numbers(sample_app: RunningApp):
+    """`/flow health` answers privately with the verdict and its three strongest numbers; every criterion,
+    the bottleneck and the trends follow in a second private message (ephemeral messages have no thread)."""
     sent = sample_app.sender.slash_command("health")
-    answer = sample_app.slack.wait_for_response(sent.response_url.rsplit("/", 1)[-1])[0].body
-    shown = json.dumps(answer["blocks"])
-    assert answer["response_type"] == "ephemeral"
-    assert "Push" in shown or "Starved pull" in shown or "Flow" in shown or "No clear pattern" in shown
-    assert "%" in shown
+    lead, rest = (r.body for r in sample_app.slack.wait_for_response(sent.response_url.rsplit("/", 1)[-1], 2))
+    assert lead["response_type"] == rest["response_type"] == "ephemeral"
+    shown = json.dumps(lead["blocks"], ensure_ascii=False)
+    assert (
+        "*Push:*" in shown or "*Starved pull:*" in shown or "*Flow:*" in shown or "No clear pattern" in shown
+    )
+    assert marks(shown) == 3 and "%" in shown
+    details = json.dumps(rest["blocks"], ensure_ascii=False)
+    assert marks(details) > 3 and "Bottleneck" in details and "Throughput" in details
+
+
+def test_flow_health_share_posts_the_verdict_in_the_channel_and_the_evidence_in_its_thread(
+    sample_app: RunningApp,
+):
+    """With `share`, the verdict and three numbers are one channel message, the rest a reply in its thread."""
+    sample_app.sender.slash_command("health share")
+    parent, reply = sample_app.slack.wait_for("chat.postMessage", count=2)
+    assert parent.params["channel"] == FLOW_CHANNEL and "thread_ts" not in parent.params
+    assert reply.params["thread_ts"] == parent.response["ts"]
+    assert marks(json.dumps(parent.params["blocks"], ensure_ascii=False)) == 3
+    assert "Bottleneck" in json.dumps(reply.params["blocks"], ensure_ascii=False)
 
 
 def test_a_mention_can_ask_for_health(sample_app: RunningApp):

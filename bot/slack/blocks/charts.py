@@ -30,6 +30,7 @@ from bot.slack.blocks.common import (
     section,
     sle_summary,
 )
+from bot.store.board_settings import Thresholds
 
 if TYPE_CHECKING:  # only the name: importing the charts at run time would load matplotlib
     from analytics.charts.board import ChartKind
@@ -168,5 +169,15 @@ def _past_pace(metrics: BoardMetrics) -> list[WipItem]:
     return [item for item in aging_items(metrics) if item.pace is not None and item.pace >= PACE_AGING]
 
 
+# "Piling up" needs a real difference: 35 in and 34 out is noise, not a queue growing. The coach's default
+# queue_min_net: a queue that took in that many more than it let out is one it would nudge about.
+PILING_MIN_NET = Thresholds().queue_min_net
+
+
 def _piling_up(metrics: BoardMetrics) -> list[StageFlow]:
-    return [flow for flow in metrics.stages if flow.kind.is_wip and flow.arrivals > flow.departures]
+    return [flow for flow in metrics.stages if flow.kind.is_wip and piling_up(flow.arrivals, flow.departures)]
+
+
+def piling_up(arrivals: int, departures: int) -> bool:
+    """Whether a stage took in clearly more than it let out (see ``PILING_MIN_NET``)."""
+    return arrivals - departures >= PILING_MIN_NET

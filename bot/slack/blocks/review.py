@@ -47,6 +47,49 @@ def review_blocks(diagnosis: Diagnosis, trends: Trends, metrics: BoardMetrics) -
     return blocks
 
 
+HEALTH_NUMBERS = 3  # `/flow health` leads with the verdict and its three strongest numbers
+
+
+def health_blocks(diagnosis: Diagnosis, metrics: BoardMetrics) -> list[Block]:
+    """`/flow health`'s lead: the verdict and its strongest numbers (:func:`strongest_evidence`)."""
+    local_end = pd.Timestamp(diagnosis.end).tz_convert(metrics.timezone)
+    lines = [_evidence_line(evidence, diagnosis) for evidence in strongest_evidence(diagnosis)]
+    return [
+        header(texts.review_header(metrics.board, local_end.date())),
+        section(texts.REVIEW_VERDICT[diagnosis.verdict]),
+        *([section("\n".join(lines))] if lines else []),
+        context(texts.HEALTH_MORE),
+    ]
+
+
+def health_detail_blocks(diagnosis: Diagnosis, trends: Trends, metrics: BoardMetrics) -> list[Block]:
+    """The rest of the review, for the thread (or the follow-up) of `/flow health`: every criterion,
+    the bottleneck, the trends and one next step."""
+    return review_blocks(diagnosis, trends, metrics)[2:-1]  # without the header, verdict and charts note
+
+
+def strongest_evidence(diagnosis: Diagnosis, count: int = HEALTH_NUMBERS) -> list[Evidence]:
+    """The criteria that argue most for the verdict: those of the verdict's group that hold, farthest past
+    their threshold first, then the others that hold, then the rest (numbers without data last)."""
+
+    def margin(evidence: Evidence) -> float:
+        if evidence.value is None:
+            return -1.0
+        if evidence.supports == "flow":
+            return evidence.threshold - abs(evidence.value - 1)  # the closer to 1, the stronger
+        if evidence.name == "flow_efficiency":
+            return (evidence.threshold - evidence.value) / evidence.threshold
+        return (evidence.value - evidence.threshold) / evidence.threshold
+
+    verdict = "flow" if diagnosis.verdict == "mixed" else diagnosis.verdict
+    ranked = sorted(
+        diagnosis.evidence,
+        key=lambda e: (e.holds and e.supports == verdict, e.holds, e.value is not None, margin(e)),
+        reverse=True,
+    )
+    return ranked[:count]
+
+
 def review_text(diagnosis: Diagnosis, metrics: BoardMetrics) -> str:
     """The notification line: board, review and verdict, without markup."""
     verdict = texts.REVIEW_VERDICT[diagnosis.verdict].replace("*", "")
