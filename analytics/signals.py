@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from analytics.exit_age import ExitAge, exit_ages_by_stage
 from analytics.timeline import NOT_SET, NS_PER_DAY, BoolArray, IntArray, Timeline
 from analytics.workflow import StageKind
 from analytics.workhours import WorkCalendar, working_seconds_many
@@ -50,7 +51,10 @@ class StageSignal:
     starve); ``None`` when the stage holds items or holds no WIP. ``newest_arrival`` / ``newest_arrival_at``:
     the item that most recently entered the stage at or before ``t`` and when (``None`` if none ever did).
     ``upstream_wip``: WIP in the earlier WIP stages; ``upstream_heaviest``: the one of them holding most
-    (the nearest on a tie), ``None`` when they hold nothing; ``upstream_heaviest_wip``: its WIP (0 then)."""
+    (the nearest on a tie), ``None`` when they hold nothing; ``upstream_heaviest_wip``: its WIP (0 then).
+    ``exit_age_p85`` / ``exit_age_count``: the 85th percentile of the age items had when they last left the
+    stage forward, over ``exit_age_count`` items finished in ``[t − sle.window_days, t)`` (``exit_age``
+    of ``analytics.measures`` at t; ``None`` / 0 for stages without WIP or without such items)."""
 
     name: str
     kind: StageKind
@@ -66,6 +70,8 @@ class StageSignal:
     upstream_wip: int
     upstream_heaviest: str | None
     upstream_heaviest_wip: int = 0
+    exit_age_p85: float | None = None
+    exit_age_count: int = 0
 
     @property
     def over_limit(self) -> bool:
@@ -167,6 +173,12 @@ class _Board:
             s.kind.is_wip and i >= workflow.start_index for i, s in enumerate(workflow.stages)
         )
         self.sle_cache: dict[bytes, float | None] = {}
+        self.exit_cache: dict[bytes, tuple[ExitAge, ...]] = {}
+        position = np.arange(len(self.item), dtype=np.int64)
+        new_item = np.r_[True, self.item[1:] != self.item[:-1]] if len(self.item) else np.zeros(0, dtype=bool)
+        self.item_first = (
+            np.maximum.accumulate(np.where(new_item, position, 0)) if len(position) else position
+        )
 
     def at(self, t: pd.Timestamp, start: pd.Timestamp, sle_since: int) -> tuple[dict[str, Any], IntArray]:
         """The scalar fields of the signals at ``t``, and the positions of the WIP items' current stays."""
@@ -192,7 +204,7 @@ class _Board:
             "window_start": start,
             "wip_total": len(wip_rows),
             "wip_limit": workflow.wip_limit,
-            "stages": self._stages(counts, start),
+            "stages": self._stages(counts, start, self._exit_ages(recent)),
             "sle_days": self._sle_days(recent),
         }
         return fields, wip_rows
@@ -206,7 +218,33 @@ class _Board:
             self.sle_cache[key] = float(np.percentile(days, percentile)) if len(days) else None
         return self.sle_cache[key]
 
-    def _stages(self, counts: dict[str, IntArray], window_start: pd.Timestamp) -> tuple[StageSignal, ...]:
+    def _exit_ages(self, finished_rows: IntArray) -> tuple[ExitAge, ...]:
+        """Exit ages per stage over the cycles these done stays end, remembered per set like the SLE.
+
+        Each done stay's cycle is the item's stays before it (contiguous: stays are in item and time order)
+        entered in [its start, its finish); gathered for all of them at once, no loop over items.
+        """
+        key = finished_rows.tobytes()
+        if key not in self.exit_cache:
+            first = self.item_first[finished_rows]
+            lengths = finished_rows - first
+            cycle = np.repeat(finished_rows, lengths)
+            rows = np.repeat(first - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+            entered = self.entered[rows]
+            inside = (entered >= self.started[cycle]) & (entered < self.finished[cycle])
+            self.exit_cache[key] = exit_ages_by_stage(
+                np.where(inside, cycle, -1),
+                self.stage[rows],
+                self.exited[rows],
+                self.stage[rows + 1],  # a stay before a done stay always has a next stay of its item
+                self.started[cycle],
+                np.array(self.wip_stages, dtype=bool),
+            )
+        return self.exit_cache[key]
+
+    def _stages(
+        self, counts: dict[str, IntArray], window_start: pd.Timestamp, exit_ages: tuple[ExitAge, ...]
+    ) -> tuple[StageSignal, ...]:
         workflow = self.workflow
         signals = []
         upstream, heaviest, heaviest_wip = 0, None, 0  # over the WIP stages passed so far
@@ -234,6 +272,8 @@ class _Board:
                     upstream_wip=upstream,
                     upstream_heaviest=heaviest if upstream else None,
                     upstream_heaviest_wip=heaviest_wip if upstream else 0,
+                    exit_age_p85=exit_ages[index].p85,
+                    exit_age_count=exit_ages[index].count,
                 )
             )
             if wip:
