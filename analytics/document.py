@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from analytics.calendar import to_local_iso
+from analytics.exit_age import ExitAge
 from analytics.measures import BoardMetrics, StageFlow
 
 DECIMALS = 4
@@ -50,11 +51,15 @@ def metrics_document(metrics: BoardMetrics) -> dict[str, Any]:
             "p85": _num(cycle.p85),
             "p95": _num(cycle.p95),
             "max": _num(cycle.max),
+            # Percentiles of fewer than ten items are a first guess (spec/coaching.md, "Guards").
+            "provisional": cycle.provisional,
         },
         "sle": {
             "percentile": _whole_if_integral(metrics.sle_percentile),
             "days": _num(metrics.sle_days),
             "window_days": metrics.sle_window_days,
+            "count": metrics.sle_cycle_time.count,
+            "provisional": metrics.sle_provisional,
         },
         "flow_efficiency": _num(metrics.flow_efficiency),
         "stages": [_stage(flow) for flow in metrics.stages],
@@ -80,6 +85,18 @@ def _stage(flow: StageFlow) -> dict[str, Any]:
         "arrivals": flow.arrivals,
         "departures": flow.departures,
         "time_in_stage": {"p50": _num(flow.time_in_stage_p50), "p85": _num(flow.time_in_stage_p85)},
+        "exit_age": _exit_age(flow.exit_age),
+    }
+
+
+def _exit_age(stats: ExitAge) -> dict[str, Any]:
+    return {
+        "p50": _num(stats.p50),
+        "p70": _num(stats.p70),
+        "p85": _num(stats.p85),
+        "p95": _num(stats.p95),
+        "count": stats.count,
+        "provisional": stats.provisional,
     }
 
 

@@ -13,10 +13,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from analytics.calendar import Window, days_before, window_ending
+from analytics.calendar import Window, days_before, to_local_iso, window_ending
 from analytics.cfd import cumulative_flow
+from analytics.exit_age import NO_EXITS, PROVISIONAL_BELOW, ExitAge, exit_ages_by_stage
 from analytics.timeline import NOT_SET, NS_PER_DAY, Timeline, build_timeline, utc_ns
 from analytics.workflow import StageKind, Workflow
+from analytics.workhours import WorkCalendar, working_seconds
 
 FloatArray = npt.NDArray[np.float64]
 CYCLE_PERCENTILES = (50, 70, 85, 95)
@@ -38,6 +40,11 @@ class CycleTimeStats:
     def percentiles(self) -> dict[int, float | None]:
         return {50: self.p50, 70: self.p70, 85: self.p85, 95: self.p95}
 
+    @property
+    def provisional(self) -> bool:
+        """Fewer than ten items: the percentiles are given, but as a first guess (``spec/coaching.md``)."""
+        return self.count < PROVISIONAL_BELOW
+
 
 @dataclass(frozen=True)
 class StageFlow:
@@ -52,6 +59,7 @@ class StageFlow:
     departures: int
     time_in_stage_p50: float | None
     time_in_stage_p85: float | None
+    exit_age: ExitAge = NO_EXITS  # ages at which items left it, over the SLE window (queue/active stages)
 
     @property
     def over_limit(self) -> bool:
@@ -99,6 +107,11 @@ class BoardMetrics:
     def throughput_per_week(self) -> float:
         return self.throughput_total / self.window.days * 7
 
+    @property
+    def sle_provisional(self) -> bool:
+        """The SLE rests on fewer than ten finished items."""
+        return self.sle_cycle_time.provisional
+
 
 def board_metrics(
     events: pd.DataFrame,
@@ -107,9 +120,70 @@ def board_metrics(
     *,
     window_days: int = 30,
     warnings: Sequence[str] = (),
+    stale_after_hours: float | None = None,
 ) -> BoardMetrics:
-    """Build the timeline at ``asof`` and compute every measure over ``[asof - window_days, asof)``."""
-    return compute_metrics(build_timeline(events, workflow, asof), window_days=window_days, warnings=warnings)
+    """Build the timeline at ``asof`` and compute every measure over ``[asof - window_days, asof)``.
+
+    ``warnings`` (the event log's) are followed by the data-quality warnings of :func:`data_quality_warnings`.
+    """
+    timeline = build_timeline(events, workflow, asof)
+    window = window_ending(timeline.asof, window_days, workflow.timezone)
+    found = data_quality_warnings(
+        events, workflow, timeline.asof, window, stale_after_hours=stale_after_hours
+    )
+    return compute_metrics(timeline, window_days=window_days, warnings=(*warnings, *found))
+
+
+def data_quality_warnings(
+    events: pd.DataFrame,
+    workflow: Workflow,
+    asof: pd.Timestamp,
+    window: Window,
+    *,
+    stale_after_hours: float | None = None,
+) -> tuple[str, ...]:
+    """Why the numbers may mislead, instead of letting them look sure (``spec/coaching.md``, "Guards").
+
+    An empty log; events dated after ``asof`` (ignored, as every measure ignores them); a last event older
+    than ``stale_after_hours`` of the board's *working* time (nights and weekends do not make a log stale,
+    or every Monday digest would warn); a window reaching back before the first event (its early days
+    count as quiet when nothing was recorded). ``None`` for ``stale_after_hours`` skips that check.
+    """
+    if len(events) == 0:
+        return ("the event log is empty: there is nothing to measure, every number below is empty",)
+    zone = workflow.timezone
+    stamps = utc_ns(events["timestamp"])
+    asof_ns = int(asof.value)
+    future = stamps > asof_ns
+    found = []
+    if future.any():
+        latest = pd.Timestamp(int(stamps[future].max()), tz="UTC")
+        found.append(
+            f"{int(future.sum())} events are dated after {to_local_iso(asof, zone)} (the latest "
+            f"{to_local_iso(latest, zone)}); they were ignored"
+        )
+    seen = stamps[~future]
+    if len(seen) == 0:
+        found.append(
+            f"no event is dated at or before {to_local_iso(asof, zone)}: there is nothing to measure"
+        )
+        return tuple(found)
+    last = pd.Timestamp(int(seen.max()), tz="UTC")
+    if stale_after_hours is not None:
+        idle = working_seconds(last, asof, WorkCalendar.of(workflow)) / 3600
+        if idle > stale_after_hours:
+            found.append(
+                f"the last event is from {to_local_iso(last, zone)}, {idle:.0f} working hours before "
+                f"{to_local_iso(asof, zone)} (stale after {stale_after_hours:g}): the data may be out of date"
+            )
+    first = int(seen.min())
+    if first > window.start_ns:
+        history = (asof_ns - first) / NS_PER_DAY
+        found.append(
+            f"the window of {window.days} days is longer than the history ({history:.1f} days since the "
+            f"first event, {to_local_iso(pd.Timestamp(first, tz='UTC'), zone)}): early days count as quiet"
+        )
+    return tuple(found)
 
 
 def compute_metrics(
@@ -144,7 +218,9 @@ def compute_metrics(
         sle_days=sle_days,
         sle_cycle_time=cycle_time_stats(recent),
         flow_efficiency=flow_efficiency(timeline, np.flatnonzero(in_window)),
-        stages=stage_flows(timeline, window, np.flatnonzero(in_window), wip_by_stage),
+        stages=stage_flows(
+            timeline, window, np.flatnonzero(in_window), wip_by_stage, stage_exit_ages(timeline)
+        ),
         wip_items=wip_items(timeline),
         finished=finished,
         cfd=cumulative_flow(timeline, window),
@@ -192,6 +268,47 @@ def sle_cycle_times(timeline: Timeline) -> FloatArray:
     return np.sort(items.loc[recent, "cycle_time_days"].to_numpy(dtype=np.float64))
 
 
+def finished_in_sle_window(timeline: Timeline) -> npt.NDArray[np.bool_]:
+    """Per item: finished in the SLE window ``[asof - sle.window_days, asof)``."""
+    items = timeline.items
+    finished_at_ns = utc_ns(items["finished_at"])
+    since = days_before(timeline.asof, timeline.workflow.sle.window_days, timeline.workflow.timezone).value
+    return np.asarray(
+        items["finished"].to_numpy() & (finished_at_ns >= since) & (finished_at_ns < timeline.asof_ns),
+        dtype=bool,
+    )
+
+
+def stage_exit_ages(timeline: Timeline) -> tuple[ExitAge, ...]:
+    """Per stage, the exit ages of items finished in the SLE window (``analytics.exit_age``).
+
+    Only stays inside an item's last cycle count (entered at or after ``started_at``, before ``finished_at``):
+    a stay before a return to the backlog belongs to a cycle that never finished.
+    """
+    workflow = timeline.workflow
+    items, stays = timeline.items, timeline.stays
+    item = stays["item"].to_numpy(dtype=np.int64)
+    stage = stays["stage"].to_numpy(dtype=np.int64)
+    entered = stays["entered_at"].to_numpy(dtype=np.int64)
+    started = utc_ns(items["started_at"])[item]
+    finished = utc_ns(items["finished_at"])[item]
+    in_cycle = finished_in_sle_window(timeline)[item] & (entered >= started) & (entered < finished)
+    same_item_next = np.r_[item[1:] == item[:-1], False]
+    next_stage = np.where(same_item_next, np.r_[stage[1:], -1], -1)
+    counted = np.array(
+        [spec.kind.is_wip and index >= workflow.start_index for index, spec in enumerate(workflow.stages)],
+        dtype=bool,
+    )
+    return exit_ages_by_stage(
+        np.where(in_cycle, item, -1),
+        stage,
+        stays["exited_at"].to_numpy(dtype=np.int64),
+        next_stage,
+        started,
+        counted,
+    )
+
+
 def wip_items(timeline: Timeline) -> pd.DataFrame:
     """WIP items oldest first, with stage name, age, pace and blocked state.
 
@@ -236,7 +353,11 @@ def flow_efficiency(timeline: Timeline, finished_positions: npt.NDArray[np.intp]
 
 
 def stage_flows(
-    timeline: Timeline, window: Window, finished_positions: npt.NDArray[np.intp], wip_by_stage: dict[str, int]
+    timeline: Timeline,
+    window: Window,
+    finished_positions: npt.NDArray[np.intp],
+    wip_by_stage: dict[str, int],
+    exit_ages: Sequence[ExitAge] | None = None,
 ) -> tuple[StageFlow, ...]:
     """Per stage: WIP and limit, items in it now, arrivals/departures in the window, time-in-stage p50/p85.
 
@@ -287,10 +408,10 @@ def stage_flows(
                 departures=int(departures[index]),
                 time_in_stage_p50=p50,
                 time_in_stage_p85=p85,
+                exit_age=exit_ages[index] if exit_ages is not None else NO_EXITS,
             )
         )
     return tuple(flows)
-
 
 
 def throughput_sample(metrics: BoardMetrics) -> npt.NDArray[np.int64]:

@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from analytics.exit_age import ExitAge, exit_ages_by_stage
 from analytics.timeline import NOT_SET, NS_PER_DAY, BoolArray, IntArray, Timeline
 from analytics.wip_history import StarvingTime, starving_time, wip_stays
 from analytics.workflow import StageKind
@@ -55,7 +56,10 @@ class StageSignal:
     ``starving_hours``: for a stage that can starve (``analytics.wip_history.starvable_stages``) while it and
     its queue are empty at ``t``, the working hours it starved (``analytics.wip_history.starving_time``)
     since they last held an item; ``None`` for other stages and while it or its queue holds items.
-    ``empty_since`` is only when the stage last emptied: it also spans time when nothing was upstream."""
+    ``empty_since`` is only when the stage last emptied: it also spans time when nothing was upstream.
+    ``exit_age_p85`` / ``exit_age_count``: the 85th percentile of the age items had when they last left the
+    stage forward, over ``exit_age_count`` items finished in ``[t − sle.window_days, t)`` (``exit_age``
+    of ``analytics.measures`` at t; ``None`` / 0 for stages without WIP or without such items)."""
 
     name: str
     kind: StageKind
@@ -72,6 +76,8 @@ class StageSignal:
     upstream_heaviest: str | None
     upstream_heaviest_wip: int = 0
     starving_hours: float | None = None
+    exit_age_p85: float | None = None
+    exit_age_count: int = 0
 
     @property
     def over_limit(self) -> bool:
@@ -179,6 +185,12 @@ class _Board:
         wip = wip_stays(timeline)
         first = int(wip["entered_at"].min()) if len(wip) else timeline.asof_ns
         self.starving: StarvingTime = starving_time(workflow, wip, first, timeline.asof_ns + 1, self.calendar)
+        self.exit_cache: dict[bytes, tuple[ExitAge, ...]] = {}
+        position = np.arange(len(self.item), dtype=np.int64)
+        new_item = np.r_[True, self.item[1:] != self.item[:-1]] if len(self.item) else np.zeros(0, dtype=bool)
+        self.item_first = (
+            np.maximum.accumulate(np.where(new_item, position, 0)) if len(position) else position
+        )
 
     def starving_hours(self, nows: IntArray) -> dict[int, npt.NDArray[np.float64]]:
         """Per stage that can starve: its starving hours in its current spell at each of ``nows`` (NaN while
@@ -227,7 +239,7 @@ class _Board:
             "window_start": start,
             "wip_total": len(wip_rows),
             "wip_limit": workflow.wip_limit,
-            "stages": self._stages(counts, start, starving),
+            "stages": self._stages(counts, start, starving, self._exit_ages(recent)),
             "sle_days": self._sle_days(recent),
         }
         return fields, wip_rows
@@ -241,8 +253,36 @@ class _Board:
             self.sle_cache[key] = float(np.percentile(days, percentile)) if len(days) else None
         return self.sle_cache[key]
 
+    def _exit_ages(self, finished_rows: IntArray) -> tuple[ExitAge, ...]:
+        """Exit ages per stage over the cycles these done stays end, remembered per set like the SLE.
+
+        Each done stay's cycle is the item's stays before it (contiguous: stays are in item and time order)
+        entered in [its start, its finish); gathered for all of them at once, no loop over items.
+        """
+        key = finished_rows.tobytes()
+        if key not in self.exit_cache:
+            first = self.item_first[finished_rows]
+            lengths = finished_rows - first
+            cycle = np.repeat(finished_rows, lengths)
+            rows = np.repeat(first - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+            entered = self.entered[rows]
+            inside = (entered >= self.started[cycle]) & (entered < self.finished[cycle])
+            self.exit_cache[key] = exit_ages_by_stage(
+                np.where(inside, cycle, -1),
+                self.stage[rows],
+                self.exited[rows],
+                self.stage[rows + 1],  # a stay before a done stay always has a next stay of its item
+                self.started[cycle],
+                np.array(self.wip_stages, dtype=bool),
+            )
+        return self.exit_cache[key]
+
     def _stages(
-        self, counts: dict[str, IntArray], window_start: pd.Timestamp, starving: dict[int, float]
+        self,
+        counts: dict[str, IntArray],
+        window_start: pd.Timestamp,
+        starving: dict[int, float],
+        exit_ages: tuple[ExitAge, ...],
     ) -> tuple[StageSignal, ...]:
         workflow = self.workflow
         signals = []
@@ -273,6 +313,8 @@ class _Board:
                     upstream_heaviest=heaviest if upstream else None,
                     upstream_heaviest_wip=heaviest_wip if upstream else 0,
                     starving_hours=None if np.isnan(starved) else starved,
+                    exit_age_p85=exit_ages[index].p85,
+                    exit_age_count=exit_ages[index].count,
                 )
             )
             if wip:

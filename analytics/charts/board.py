@@ -36,12 +36,17 @@ def render_chart(kind: ChartKind, metrics: BoardMetrics) -> bytes:
         )
     if kind == "aging":
         wip = metrics.wip_items.reset_index()[["item_id", "stage", "age_days", "blocked"]]
+        columns = [flow for flow in metrics.stages if flow.kind.is_wip]
+        # Each column against its own yardstick: the ages at which items left that stage (issue 14).
         return aging_wip_png(
             wip,
-            [flow.name for flow in metrics.stages if flow.kind.is_wip],
+            [flow.name for flow in columns],
             board=metrics.board,
             sle_days=metrics.sle_days,
             percentiles=metrics.sle_cycle_time.percentiles,
+            stage_percentiles=[flow.exit_age.percentiles for flow in columns],
+            stage_counts=[flow.exit_age.count for flow in columns],
+            sle_count=metrics.sle_cycle_time.count,
         )
     if kind == "cfd":
         shown_bands = [flow.name for flow in metrics.stages if flow.kind is not StageKind.DISCARDED]

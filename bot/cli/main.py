@@ -230,7 +230,12 @@ def _stored_board(name: str) -> LoadedBoard:
 def metrics_for(args: argparse.Namespace, board: LoadedBoard) -> BoardMetrics:
     asof = parse_instant(args.asof, board.workflow.timezone, option="--asof") if args.asof else now_utc()
     return board_metrics(
-        board.log.events, board.workflow, asof, window_days=args.window, warnings=board.log.warnings
+        board.log.events,
+        board.workflow,
+        asof,
+        window_days=args.window,
+        warnings=board.log.warnings,
+        stale_after_hours=board.thresholds.stale_after_hours,
     )
 
 

@@ -77,6 +77,8 @@ def _flow_numbers(metrics: BoardMetrics) -> str:
     if cycle.count:
         spread = " · ".join(f"{p}% ≤ {days(v)}" for p, v in cycle.percentiles.items())
         cycle_line = f"Cycle time:       {spread} · max {days(cycle.max)}  ({cycle.count} items)"
+        if cycle.provisional:
+            cycle_line += f" · provisional ({cycle.count} items)"
     else:
         cycle_line = "Cycle time:       no items finished in the window"
     pct = f"{metrics.sle_percentile:g}%"
@@ -87,13 +89,18 @@ def _flow_numbers(metrics: BoardMetrics) -> str:
             f"SLE:              {pct} of items finish within {days(metrics.sle_days)}"
             f" (last {metrics.sle_window_days} days)"
         )
+        if metrics.sle_provisional:
+            sle += f" · provisional ({metrics.sle_cycle_time.count} items)"
     efficiency = f"Flow efficiency:  {percent(metrics.flow_efficiency)} of cycle time spent actively worked"
     return "\n".join([throughput, cycle_line, sle, efficiency])
 
 
 def _stage_table(stages: tuple[StageFlow, ...], window_days: int) -> str:
     width = max(len(flow.name) for flow in stages)
-    header = f"  {'stage':<{width}}  {'now':>4}  {'in':>4}  {'out':>4}  time in stage p50 / p85"
+    header = (
+        f"  {'stage':<{width}}  {'now':>4}  {'in':>4}  {'out':>4}  time in stage p50 / p85"
+        "   left at age p50 / p85"
+    )
     lines = [f"Stages (in/out: last {window_days} days)", header]
     for flow in stages:
         time = (
@@ -101,8 +108,16 @@ def _stage_table(stages: tuple[StageFlow, ...], window_days: int) -> str:
             if flow.time_in_stage_p50 is not None
             else "—"
         )
+        exit_age = flow.exit_age
+        left = (
+            f"{days(exit_age.p50)} / {days(exit_age.p85)}"
+            + (f" · provisional ({exit_age.count} items)" if exit_age.provisional else "")
+            if exit_age.count
+            else "—"
+        )
         lines.append(
-            f"  {flow.name:<{width}}  {flow.count:>4}  {flow.arrivals:>4}  {flow.departures:>4}  {time}"
+            f"  {flow.name:<{width}}  {flow.count:>4}  {flow.arrivals:>4}  {flow.departures:>4}  {time:<23}"
+            f"  {left}"
         )
     return "\n".join(lines)
 

@@ -117,6 +117,7 @@ class DigestData:
     last_synced_at: dt.datetime | None
     unmapped_statuses: dict[str, int]
     warnings: tuple[str, ...]
+    sle_count: int | None = None  # finished items behind the SLE: under ten, it is provisional
 
     @property
     def weekly_average(self) -> float:
@@ -181,6 +182,7 @@ def digest_data(
         last_synced_at=last_synced_at,
         unmapped_statuses=dict(metrics.unmapped_statuses),
         warnings=tuple(metrics.warnings),
+        sle_count=metrics.sle_cycle_time.count,
     )
 
 

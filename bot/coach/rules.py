@@ -22,7 +22,15 @@ from bot.store.board_settings import Thresholds
 from bot.values import optional_text
 
 BOARD_SUBJECT = "Whole board"  # the subject of the board-wide WIP limit
-RULES = ("wip_limit_exceeded", "queue_growing", "stage_starving", "item_aging", "item_blocked")
+RULES = (
+    "wip_limit_exceeded",
+    "queue_growing",
+    "stage_starving",
+    "item_at_risk",
+    "item_aging",
+    "item_blocked",
+)
+AT_RISK_MIN_EXITS = 10  # fewer items left the stage: its p85 is provisional, too shaky to nudge on
 CHANGE_RULES = frozenset({"queue_growing", "stage_starving"})  # held back while the data is stale
 STAGE_RULES = frozenset({"wip_limit_exceeded", "queue_growing", "stage_starving"})
 JUST_PULLED_FALLBACK = pd.Timedelta(minutes=15)  # the worker's evaluation interval
@@ -182,6 +190,50 @@ def item_aging(signals: BoardSignals, context: Context, open_subjects: Collectio
     return RuleResult(firing, cleared)
 
 
+def item_at_risk(signals: BoardSignals, context: Context, open_subjects: Collection[str]) -> RuleResult:
+    """A WIP item older than 85 % of the items that left its current stage were when they left it.
+
+    Judged per stage (``stages[].exit_age.p85``, at least :data:`AT_RISK_MIN_EXITS` exits in the SLE
+    window), so an item stuck early in the flow is seen while swarming still helps, before it breaches the
+    SLE; past the SLE, ``item_aging`` speaks instead. Clears when the item finishes, is discarded, or moves
+    on to a stage where it is not at risk. The severity is the stage's place in flow order: an item that
+    moves on and is at risk again there got "materially worse", so the lifecycle re-posts it in the thread
+    (the message then names the new stage) rather than staying silent — once per item and stage.
+    """
+    aging = signals.aging
+    stages = {stage.name: stage for stage in signals.stages}
+    firing, at_risk = [], set()
+    for item_id, row in aging.to_dict("index").items():
+        stage = stages.get(str(row["stage"]))
+        if stage is None or stage.exit_age_p85 is None or stage.exit_age_count < AT_RISK_MIN_EXITS:
+            continue
+        age = float(row["age_days"])
+        if age <= stage.exit_age_p85:
+            continue
+        at_risk.add(str(item_id))
+        if signals.sle_days is not None and age > signals.sle_days:
+            continue  # the breach itself is item_aging's; an alert already open stays open
+        firing.append(
+            Finding(
+                "item_at_risk",
+                str(item_id),
+                float(stage.index),
+                (str(item_id),),
+                {
+                    "age_days": age,
+                    "p85_days": stage.exit_age_p85,
+                    "exits": stage.exit_age_count,
+                    "sle_days": signals.sle_days,
+                    "stage": stage.name,
+                    "title": optional_text(row.get("title")),
+                    "url": optional_text(row.get("url")),
+                },
+            )
+        )
+    cleared = frozenset(subject for subject in open_subjects if subject not in at_risk)
+    return RuleResult(tuple(firing), cleared)
+
+
 def item_blocked(signals: BoardSignals, context: Context, open_subjects: Collection[str]) -> RuleResult:
     """An item blocked for ``blocked_after`` working hours; cleared when it is unblocked (or leaves)."""
     blocked = signals.blocked
@@ -226,6 +278,7 @@ RULE_FUNCTIONS: dict[str, Rule] = {
     "wip_limit_exceeded": wip_limit_exceeded,
     "queue_growing": queue_growing,
     "stage_starving": stage_starving,
+    "item_at_risk": item_at_risk,
     "item_aging": item_aging,
     "item_blocked": item_blocked,
 }

@@ -23,6 +23,8 @@ WHAT = {
     ),
     "stage_starving": "*{subject}* has had nothing to pull for {duration} while {upstream} holds "
     "{upstream_items}.",
+    "item_at_risk": "{item} is *{age_days:.1f} days* old and still in {stage}: 85 % of recent items had left "
+    "{stage} by {p85_days:.1f} days.",
     "item_aging": "{item} has been in progress for *{age_days:.1f} days* in {stage}, past the SLE of "
     "{sle_days:.1f} days.",
     "item_blocked": "{item} has been blocked for *{duration}* in {stage}.",
@@ -33,6 +35,7 @@ WHY = {
     "wip_limit_exceeded": "More work in progress than agreed means every item waits longer.",
     "queue_growing": "A growing queue is where delivery time goes: items wait there, nobody works on them.",
     "stage_starving": "Idle capacity downstream of full stages: {upstream} is the likely constraint.",
+    "item_at_risk": "It is on course to miss the SLE; now, before it does, is when swarming still helps.",
     "item_aging": "Old work gets older: each day it waits, the odds it is still needed as built go down.",
     "item_blocked": "Blocked work still counts as WIP and hides the queue behind it.",
 }
@@ -40,6 +43,7 @@ NEXT = {
     "wip_limit_exceeded": "Stop starting, start finishing: who can help finish something in {subject}?",
     "queue_growing": "Find what holds items in {subject}, and pull from it before starting anything new.",
     "stage_starving": "Can people from {subject} help {upstream} finish, instead of starting new work?",
+    "item_at_risk": "Who can help move it out of {stage} today? If something holds it, say what.",
     "item_aging": "Swarm on it or split it; if it cannot move, say what is in the way.",
     "item_blocked": "Who can unblock it today? Escalate the dependency if it is outside the team.",
 }
@@ -47,6 +51,7 @@ TITLE = {
     "wip_limit_exceeded": "WIP limit exceeded",
     "queue_growing": "Queue growing",
     "stage_starving": "Stage starving",
+    "item_at_risk": "Item at risk",
     "item_aging": "Item past the SLE",
     "item_blocked": "Item blocked",
 }

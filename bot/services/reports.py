@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from analytics.calendar import window_ending
 from analytics.diagnosis import Diagnosis, Trends, diagnose, queue_waiting_days, weekly_trends
-from analytics.measures import BoardMetrics, compute_metrics
+from analytics.measures import BoardMetrics, compute_metrics, data_quality_warnings
 from analytics.signals import board_signals
 from analytics.timeline import Timeline, build_timeline
 from analytics.workflow import Workflow
@@ -41,7 +42,12 @@ def _state(
     events: pd.DataFrame, workflow: Workflow, thresholds: Thresholds, now: dt.datetime
 ) -> tuple[BoardMetrics, Timeline, Coach]:
     timeline = build_timeline(events, workflow, pd.Timestamp(now))
-    metrics = compute_metrics(timeline, window_days=DIGEST_WINDOW_DAYS)
+    window = window_ending(timeline.asof, DIGEST_WINDOW_DAYS, workflow.timezone)
+    # The digest tells what may mislead (spec/coaching.md, "Guards"), as the metrics document does.
+    warnings = data_quality_warnings(
+        events, workflow, timeline.asof, window, stale_after_hours=thresholds.stale_after_hours
+    )
+    metrics = compute_metrics(timeline, window_days=DIGEST_WINDOW_DAYS, warnings=warnings)
     return metrics, timeline, Coach.of(workflow, thresholds)
 
 

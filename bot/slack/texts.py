@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from analytics.exit_age import PROVISIONAL_BELOW
 from analytics.forecast import MIN_DAYS_WITH_THROUGHPUT, MIN_FINISHED_ITEMS
 
 YEAR_DAYS = 365  # forecasts further out say "more than a year" rather than a date
@@ -94,10 +95,17 @@ def aging_line(
     return f"• {link} {stage} · *{age}* old · pace {pace}{flags}{label}"
 
 
-def sle_summary(percentile: float, sle_days: str | None, window_days: int) -> str:
+def sle_summary(percentile: float, sle_days: str | None, window_days: int, count: int | None = None) -> str:
     if sle_days is None:
         return f"SLE: nothing finished in the last {window_days} days"
-    return f"SLE: {percentile:g}% within {sle_days}"
+    return f"SLE: {percentile:g}% within {sle_days}{provisional_note(count)}"
+
+
+def provisional_note(count: int | None) -> str:
+    """ " · provisional (n items)": a percentile from under ten finished items (coaching.md, Guards)."""
+    if count is None or count >= PROVISIONAL_BELOW:
+        return ""
+    return f" · provisional ({count} item{'s' if count != 1 else ''})"
 
 
 def throughput_summary(total: int, window_days: int, per_week: float) -> str:

@@ -340,3 +340,35 @@ def test_long_board_names_and_many_stages_stay_readable():
     assert title.count("\n") <= 1
     assert title.endswith("Aging work in progress")
     assert all("\n" in label.get_text().rsplit("\n", 1)[0] for label in fig.axes[0].get_xticklabels())
+
+
+def test_aging_chart_judges_each_item_by_its_own_stage_bands():
+    """Per-stage bands (ages at which items left each stage): 4 days in Development is past its 3-day p85
+    (red), 7 days in Test is under its 9-day p50 (green); a column of 4 exits is provisional, and says so."""
+    from analytics.charts.aging_wip import ABOVE_BANDS_DOT, DOT_COLOURS
+
+    bands = [
+        {50: 1.0, 70: 1.5, 85: 2.0},
+        {50: 1.5, 70: 2.0, 85: 3.0},
+        {50: 2.5, 70: 3.0, 85: 4.0},
+        {50: 9.0, 70: 10.0, 85: 11.0},
+    ]
+    wip = wip_items()
+    fig = aging_wip_figure(
+        wip,
+        STAGES,
+        board="B",
+        sle_days=11.0,
+        stage_percentiles=bands,
+        stage_counts=[20, 20, 20, 4],
+        sle_count=20,
+    )
+    colour_of = {}
+    for line in fig.axes[0].get_lines():
+        for y in line.get_ydata():
+            colour_of.setdefault(float(y), line.get_markerfacecolor())
+    assert colour_of[4.0] == ABOVE_BANDS_DOT  # PAY-7, Development
+    assert colour_of[7.0] == DOT_COLOURS[50]  # PAY-6, Test
+    assert colour_of[12.5] == ABOVE_BANDS_DOT  # PAY-1
+    subtitle = fig.axes[0].get_title(loc="left")
+    assert "age when items left each stage" in subtitle and "provisional (4 items)" in subtitle

@@ -155,7 +155,10 @@ def test_malformed_rows_are_all_reported_with_their_lines(capsys, tmp_path):
     assert "Traceback" not in err
     lenient_code, lenient_out, _ = run(capsys, "metrics", *source(path), "--lenient", "--format", "json")
     assert lenient_code == 0
-    assert len(json.loads(lenient_out)["data_quality"]["warnings"]) == 3
+    warnings = json.loads(lenient_out)["data_quality"]["warnings"]
+    # The three skipped rows, then what the guards add for a log this short and old (spec/coaching.md).
+    assert len([warning for warning in warnings if warning.endswith("(skipped)")]) == 3
+    assert any("longer than the history" in warning for warning in warnings)
 
 
 def test_workflow_errors_name_stage_and_field(capsys, tmp_path, events_file):

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.cli.main import main
+from bot.coach.rules import RULES as RULE_NAMES
 from bot.sample import SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
 
 # The sample workflow's calendar (bot/sample/workflow.yml), restated here so the test checks the output
@@ -30,7 +31,7 @@ FIRST_WEEK_END = dt.datetime(2026, 9, 8, tzinfo=ZONE)
 
 NUDGE_KEYS = {"rule", "subject", "items", "detected_at", "posted_at", "resolved_at", "held", "text"}
 HELD_REASONS = {None, "quiet_hours", "budget", "stale", "snoozed"}
-RULES = {"wip_limit_exceeded", "queue_growing", "stage_starving", "item_aging", "item_blocked"}
+RULES = set(RULE_NAMES)
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
@@ -97,7 +98,7 @@ def test_json_has_the_spec_document_shape(september: dict[str, Any]) -> None:
         assert detected.minute % 15 == 0 and detected.second == 0  # evaluated every 15 minutes
         if nudge["resolved_at"] is not None:
             assert local(nudge["resolved_at"]) > detected
-        if nudge["rule"] in ("item_aging", "item_blocked"):
+        if nudge["rule"] in ("item_at_risk", "item_aging", "item_blocked"):
             assert nudge["items"] == [nudge["subject"]]  # item rules: the subject is the item id
     detections = [local(n["detected_at"]) for n in nudges]
     assert detections == sorted(detections)

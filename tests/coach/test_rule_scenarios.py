@@ -92,3 +92,67 @@ def test_an_item_past_the_sle_fires_once_and_clears_when_it_finishes():
     [nudge] = only(nudges(rows, "2026-11-16T09:00", "2026-11-18T12:00"), "item_aging")
     assert nudge.alert.subject == "PAY-4" and nudge.alert.detected_at == local("2026-11-16T09:00")
     assert nudge.alert.resolved_at == local("2026-11-18T10:00")
+
+
+def history(items: int, first_day: str = "2026-10-01") -> list[tuple[str, ...]]:
+    """``items`` finished items, one started a day: a day in Ready, a day in Development, a day in Review.
+
+    Every exit age is the same: Ready 1 day, Development 2, Review 3 (= the SLE, 3 days of cycle time).
+    """
+    rows: list[tuple[str, ...]] = []
+    for n in range(items):
+        day = pd.Timestamp(first_day) + pd.Timedelta(days=n)
+        for offset, status in enumerate(("Selected", "In Progress", "In Review", "Done")):
+            rows.append((f"H-{n}", (day + pd.Timedelta(days=offset)).strftime("%Y-%m-%dT09:00"), status))
+    return rows
+
+
+def test_an_item_at_risk_fires_past_its_stage_p85_and_clears_when_it_moves_on():
+    """Ten items left Ready by an age of 1 day; PAY-1, in Ready since Monday 09:00, passes that at Tuesday
+    09:00: detected and posted at 09:15, long before the 3-day SLE; moving on at 11:00 clears it."""
+    rows = [
+        *history(10),
+        ("PAY-1", "2026-11-16T09:00", "Selected"),
+        ("PAY-1", "2026-11-17T11:00", "In Progress"),
+    ]
+    found = nudges(rows, "2026-11-16T09:00", "2026-11-17T12:00")
+    [nudge] = only(found, "item_at_risk")
+    assert nudge.alert.subject == "PAY-1" and nudge.alert.items == ("PAY-1",)
+    assert nudge.alert.detected_at == local("2026-11-17T09:15")
+    assert nudge.alert.posted_at == local("2026-11-17T09:15")
+    assert nudge.alert.resolved_at == local("2026-11-17T11:00")
+    assert nudge.text is not None and "still in Ready" in nudge.text and "by 1.0 days" in nudge.text
+    assert not only(found, "item_aging")
+
+
+def test_an_item_at_risk_clears_when_it_is_discarded():
+    rows = [
+        *history(10),
+        ("PAY-1", "2026-11-16T09:00", "Selected"),
+        ("PAY-1", "2026-11-17T10:00", "Won't Do"),
+    ]
+    [nudge] = only(nudges(rows, "2026-11-16T09:00", "2026-11-17T12:00"), "item_at_risk")
+    assert nudge.alert.resolved_at == local("2026-11-17T10:00")
+
+
+def test_no_item_at_risk_from_fewer_than_ten_exits():
+    """Nine items left Ready: their p85 is provisional, too shaky to nudge on."""
+    rows = [*history(9), ("PAY-1", "2026-11-16T09:00", "Selected")]
+    assert not only(nudges(rows, "2026-11-16T09:00", "2026-11-17T12:00"), "item_at_risk")
+
+
+def test_no_item_at_risk_below_the_stage_p85():
+    """PAY-1 leaves Ready at an age of 23 hours, under the 1-day p85: nothing to say."""
+    rows = [
+        *history(10),
+        ("PAY-1", "2026-11-16T09:00", "Selected"),
+        ("PAY-1", "2026-11-17T08:00", "In Progress"),
+    ]
+    assert not only(nudges(rows, "2026-11-16T09:00", "2026-11-17T12:00"), "item_at_risk")
+
+
+def test_a_steady_board_draws_no_nudge_at_all():
+    """An item a day enters Ready and spends a day in each stage: no limit, queue, starving, risk or age."""
+    rows = history(49)  # the last ones are still in progress on 18 November
+    rows = [row for row in rows if row[1] <= "2026-11-18T09:00"]
+    assert nudges(rows, "2026-11-16T09:00", "2026-11-18T12:00") == []

@@ -232,7 +232,9 @@ def aging_line(item: WipItem, metrics: BoardMetrics) -> str:
 
 def sle_summary(metrics: BoardMetrics) -> str:
     sle = days(metrics.sle_days) if metrics.sle_days is not None else None
-    return texts.sle_summary(metrics.sle_percentile, sle, metrics.sle_window_days)
+    return texts.sle_summary(
+        metrics.sle_percentile, sle, metrics.sle_window_days, metrics.sle_cycle_time.count
+    )
 
 
 def item_title(item: WipItem) -> str | None:

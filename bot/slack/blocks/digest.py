@@ -95,7 +95,11 @@ def _items_message(data: DigestData) -> list[Block]:
         return [section(texts.DIGEST_NOTHING_STUCK)]
     blocks: list[Block] = []
     if data.aging:
-        sle = days(data.sle_days) if data.sle_days is not None else None
+        sle = (
+            days(data.sle_days) + texts.provisional_note(data.sle_count)
+            if data.sle_days is not None
+            else None
+        )
         lines = [
             texts.aging_line(
                 _link(item),

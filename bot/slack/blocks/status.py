@@ -108,7 +108,11 @@ def _stuck_sections(metrics: BoardMetrics) -> list[Block]:
         ]
         sections.append(section(listing(texts.blocked_heading(len(blocked)), lines)))
     if aging:
-        sle = days(metrics.sle_days) if metrics.sle_days is not None else None
+        sle = (
+            days(metrics.sle_days) + texts.provisional_note(metrics.sle_cycle_time.count)
+            if metrics.sle_days is not None
+            else None
+        )
         lines = [aging_line(item, metrics) for item in aging]
         sections.append(section(listing(texts.aging_heading(len(aging), sle), lines)))
     return sections
