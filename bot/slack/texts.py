@@ -620,7 +620,7 @@ SETTINGS_THRESHOLD_LABELS = {
     "starving_after_hours": "Stage starving after (working hours)",
     "blocked_after_hours": "Blocked item alert after (working hours)",
     "cooldown_hours": "Repeat an alert after (working hours)",
-    "max_alerts_per_day": "Alerts per channel per day (at most)",
+    "max_alerts_per_day": "Alert messages per day, per board (at most)",
     "stale_after_hours": "Data stale after (hours)",
 }
 SETTINGS_CHANGE_NAMES = {
