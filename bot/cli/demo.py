@@ -133,22 +133,25 @@ def _post_to_slack(
     out: TextIO, client: WebClient, channel: str, digest: Any, open_alerts: list[Any], workflow: Workflow
 ) -> None:
     """The nudges still open and the digest, posted in ``channel`` for real."""
-    from bot.coach.wording import nudge_text
-    from bot.slack.blocks.nudges import nudge_blocks
+    from bot.slack.blocks.nudges import message_blocks, message_text
     from bot.slack.delivery import post_message
     from bot.slack.notifier import post_digest
 
     try:
-        for alert in open_alerts:
+        if open_alerts:  # what the coach sees now, as one message, as when a board is just connected
+            entries = [(None, alert) for alert in open_alerts]
             post_message(
-                client, channel, text=nudge_text(alert), blocks=nudge_blocks(alert, workflow.name, None)
+                client,
+                channel,
+                text=message_text(workflow.name, entries, first=True),
+                blocks=message_blocks(workflow.name, entries, first=True),
             )
         post_digest(client, channel, digest)
     except SlackApiError as refused:
         reason = refused.response.get("error", "an error")
         hint = SLACK_HINTS.get(reason, "")
         raise FlowcoachError(f"Slack refused to post in {channel} ({reason}){hint}") from None
-    out.write(f"\nPosted {len(open_alerts)} open nudges and the digest in {channel}.\n")
+    out.write(f"\nPosted {len(open_alerts)} open nudges as one message and the digest in {channel}.\n")
 
 
 def _indent(text: str) -> str:

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.coach.lifecycle import Alert
@@ -89,17 +89,25 @@ def save_alert(
         "facts": {key: value for key, value in alert.facts.items() if _json_safe(value)},
         "held": alert.held,
         "folded": folded or (bool(previous.get("folded")) and row.detected_at == _aware(alert.detected_at)),
-        "thread_ts": previous.get("thread_ts"),
+        # where this life's message went (a new life, its message not posted yet, has none)
+        "thread_ts": previous.get("thread_ts") if row.message_ts is not None else None,
+        "first_message": bool(previous.get("first_message")) and row.message_ts is not None,
     }
     return row
 
 
-def posts_in_channel_since(session: Session, channel_id: str, since: dt.datetime) -> int:
-    """Alert messages posted at the top of a channel since an instant (folded ones not counted)."""
+def messages_since(session: Session, board_id: int, channel_id: str, since: dt.datetime) -> int:
+    """Alert messages of a board posted at the top of its channel since an instant (folded ones not
+    counted). The alerts of one message were posted at one evaluation, so a message is one posting time;
+    alerts decided but not delivered yet (no channel recorded) count too."""
     rows = session.scalars(
-        select(AlertState).where(AlertState.channel_id == channel_id, AlertState.posted_at >= since)
+        select(AlertState).where(
+            AlertState.board_id == board_id,
+            or_(AlertState.channel_id == channel_id, AlertState.channel_id.is_(None)),
+            AlertState.posted_at >= since,
+        )
     )
-    return sum(1 for row in rows if not (row.details or {}).get("folded"))
+    return len({row.posted_at for row in rows if not (row.details or {}).get("folded")})
 
 
 def open_alert_count(session: Session, board_id: int) -> int:

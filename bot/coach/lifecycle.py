@@ -4,6 +4,10 @@ Pure: the caller loads the alerts (from the database live, from memory in replay
 results and the moment's policy (working time, snoozes, today's budget, stale data), and carries out the
 actions this returns (post, re-post in the thread, fold into the day's overflow thread, mark resolved). The
 alerts are changed in place so that the caller can store them.
+
+Everything that becomes due at one evaluation is one message (``bot/coach/message.py`` lays it out): the
+``post`` actions of one step are posted together, or, once the day's budget of messages is spent, the
+``fold`` actions are, in the board's "more flow signals" thread. The budget counts messages, not alerts.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Literal
 
 import pandas as pd
 
+from bot.coach.message import sections
 from bot.coach.rules import CHANGE_RULES, Finding, RuleResult
 
 Held = Literal["quiet_hours", "budget", "stale", "snoozed"]
@@ -60,8 +65,9 @@ class Action:
 class Policy:
     """The moment's circumstances, beyond the rules.
 
-    ``posts_today``: alert messages already posted in the board's channel on this local day (updated as
-    this step posts). ``cooldown_over(since, now)``: whether ``cooldown`` working hours passed since then.
+    ``posts_today``: alert messages of this board already posted at the top of its channel on this local day
+    (one more when this step posts a message). ``cooldown_over(since, now)``: whether ``cooldown`` working
+    hours passed since then.
     """
 
     working: bool
@@ -92,18 +98,21 @@ def step(
                 alert.state, alert.resolved_at = "resolved", now
                 if alert.posted_at is not None:
                     actions.append(Action("resolve", alert))
+    due: list[Alert] = []
+    reposts: list[Action] = []
     for alert in sorted(alerts.values(), key=lambda a: (a.detected_at, a.rule, a.subject)):
         if not alert.is_open:
             continue
         if alert.snoozed_until is not None and alert.snoozed_until <= now:
             alert.state, alert.snoozed_until = "open", None
         if alert.posted_at is None:
-            action = _first_post(alert, now, policy)
+            if _due(alert, now, policy):
+                due.append(alert)
         else:
             action = _repost_if_worse(alert, now, policy)
-        if action is not None:
-            actions.append(action)
-    return actions
+            if action is not None:
+                reposts.append(action)
+    return actions + _one_message(due, now, policy) + reposts
 
 
 def _observe(
@@ -143,18 +152,31 @@ def _hold_reason(alert: Alert, now: pd.Timestamp, policy: Policy) -> Held | None
     return None
 
 
-def _first_post(alert: Alert, now: pd.Timestamp, policy: Policy) -> Action | None:
+def _due(alert: Alert, now: pd.Timestamp, policy: Policy) -> bool:
+    """Whether an alert never posted may be posted now (if not, why it waits is recorded)."""
     held = _hold_reason(alert, now, policy)
     if held is not None:
         alert.held = alert.held or held  # the first reason it waited is the one worth reporting
-        return None
-    alert.posted_at = alert.last_posted_at = now
-    alert.posted_severity = alert.severity
-    if policy.posts_today >= policy.max_posts_per_day:
-        alert.held = alert.held or "budget"
-        return Action("fold", alert)
-    policy.posts_today += 1
-    return Action("post", alert)
+        return False
+    return True
+
+
+def _one_message(due: list[Alert], now: pd.Timestamp, policy: Policy) -> list[Action]:
+    """The alerts due now, posted together as one message, or folded together once the budget is spent."""
+    if not due:
+        return []
+    over_budget = policy.posts_today >= policy.max_posts_per_day
+    if not over_budget:
+        policy.posts_today += 1
+    actions = []
+    for section in sections(due, lambda alert: alert):
+        for alert in section:
+            alert.posted_at = alert.last_posted_at = now
+            alert.posted_severity = alert.severity
+            if over_budget:
+                alert.held = alert.held or "budget"
+            actions.append(Action("fold" if over_budget else "post", alert))
+    return actions
 
 
 def _repost_if_worse(alert: Alert, now: pd.Timestamp, policy: Policy) -> Action | None:

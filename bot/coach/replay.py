@@ -2,6 +2,8 @@
 
 The timeline is built once, as of ``until``; signals at each quarter hour only see what happened by then.
 Alerts live in memory; the budget is counted per local day; data is never stale (a replay has all of it).
+The nudges one evaluation posts together are one message (``spec/coaching.md``): each nudge names its
+message by a number shared by the nudges posted with it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class Nudge:
     alert: Alert
     text: str | None = None  # as it read when posted (or when last seen, if never posted)
     items: tuple[str, ...] = ()  # the items that text names; the alert's own move on with later findings
+    message: int | None = None  # the message it was posted in (1, 2, … in order), None if never posted
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ def replay(
     nudges: dict[int, Nudge] = {}
     posts: dict[object, int] = {}
     previous: pd.Timestamp | None = None
+    messages = 0
     for signals in signals_at(timeline, moments, window=coach.window_start):
         now = pd.Timestamp(signals.asof)
         day = coach.local_date(now)
@@ -66,10 +70,12 @@ def replay(
             nudge = nudges.setdefault(id(alert), Nudge(alert))
             if nudge.text is None or alert.posted_at is None:
                 nudge.text, nudge.items = nudge_text(alert), alert.items
-        for action in actions:
-            if action.kind in ("post", "fold"):
-                nudge = nudges[id(action.alert)]
-                nudge.text, nudge.items = nudge_text(action.alert), action.alert.items
+        posted = [action for action in actions if action.kind in ("post", "fold")]
+        messages += 1 if posted else 0
+        for action in posted:
+            nudge = nudges[id(action.alert)]
+            nudge.text, nudge.items = nudge_text(action.alert), action.alert.items
+            nudge.message = messages
     ordered = sorted(nudges.values(), key=lambda n: (n.alert.detected_at, n.alert.rule, n.alert.subject))
     return Replay(workflow.name, workflow.timezone, pd.Timestamp(since), pd.Timestamp(until), tuple(ordered))
 
@@ -94,6 +100,7 @@ def replay_document(result: Replay) -> dict[str, Any]:
                 "posted_at": when(nudge.alert.posted_at),
                 "resolved_at": when(nudge.alert.resolved_at),
                 "held": nudge.alert.held,
+                "message": nudge.message,
                 "text": nudge.text,
             }
             for nudge in result.nudges
@@ -114,9 +121,10 @@ def replay_text(result: Replay) -> str:
         alert = nudge.alert
         held = f" (held: {alert.held})" if alert.held else ""
         posted = when(alert.posted_at) if alert.posted_at is not None else "never"
+        message = f" · message {nudge.message}" if nudge.message is not None else ""
         lines.append(
             f"\n{when(alert.detected_at)}  {alert.rule}  {alert.subject}"
-            f"\n  posted {posted}{held} · resolved {when(alert.resolved_at)}"
+            f"\n  posted {posted}{held} · resolved {when(alert.resolved_at)}{message}"
             f"\n  {nudge.text}"
         )
     return "\n".join(lines) + "\n"

@@ -1,9 +1,10 @@
 """The live coach as a use case: evaluate a stored board now, store its alerts, and say what to deliver.
 
 ``evaluate_board`` returns ``Decision``s (post, fold, repost, reopen, resolve) once the alerts are committed;
-delivering them is the edge's job (``bot/slack/notifier.py``), which records where each message went with
-``remember_message``. Alerts are committed before anything is delivered, so a crash, a retry or a second
-worker never decides the same post twice.
+delivering them is the edge's job (``bot/slack/notifier.py``): the posts (or folds) of one evaluation are one
+message, and ``remember_message`` records where it went for all of its alerts; ``message_view`` gives a
+message's alerts back to draw it again (resolved, acknowledged, snoozed). Alerts are committed before
+anything is delivered, so a crash, a retry or a second worker never decides the same post twice.
 
 Two evaluations of one board at once would both insert the same new alerts; they are serialised per board:
 by a lock in this process and, on PostgreSQL, by locking the board's row for the transaction.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -22,13 +24,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from analytics.signals import board_signals
 from analytics.timeline import build_timeline
-from bot.coach.alert_store import load_alerts, posts_in_channel_since, save_alert, to_alert
+from bot.coach.alert_store import load_alerts, messages_since, save_alert, to_alert
 from bot.coach.engine import Coach, evaluate_at
 from bot.coach.lifecycle import Action, Alert
 from bot.store.board_settings import load_board_settings
 from bot.store.boards import board_workflow
 from bot.store.eventstore import load_events
-from bot.store.models import AlertState, Board, ChannelSnooze
+from bot.store.models import AlertState, Board, ChannelSnooze, DeliveryClaim
 
 _board_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
 _board_locks_guard = threading.Lock()
@@ -44,6 +46,7 @@ class Decision:
     board: str
     channel: str
     message_ts: str | None
+    first: bool = False  # a post of the board's first message: "what I see now"
 
     @property
     def kind(self) -> str:
@@ -76,15 +79,17 @@ def evaluate_board(sessions: sessionmaker[Session], board_id: int, now: dt.datet
         policy = coach.policy(
             moment,
             stale=stale,
-            posts_today=posts_in_channel_since(session, board.channel_id, midnight),
+            posts_today=messages_since(session, board_id, board.channel_id, midnight),
             channel_snoozed_until=_channel_snooze(session, board),
         )
         alerts, rows = load_alerts(session, board_id)
         timeline = build_timeline(load_events(session, board_id, workflow), workflow, moment)
         signals = board_signals(timeline, moment, coach.window_start(moment))
         previous = None if board.last_evaluated_at is None else pd.Timestamp(board.last_evaluated_at)
+        spoke_before = any(alert.posted_at is not None for alert in alerts.values())
         actions = evaluate_at(coach, signals, alerts, policy, previous)
         _remember_evaluation(session, board, now)
+        first = any(a.kind == "post" for a in actions) and _introduces(session, board_id, spoke_before)
         folded = {id(action.alert) for action in actions if action.kind == "fold"}
         saved = {
             key: save_alert(session, board_id, alert, rows.get(key), folded=id(alert) in folded)
@@ -99,6 +104,7 @@ def evaluate_board(sessions: sessionmaker[Session], board_id: int, now: dt.datet
                 board=board.name,
                 channel=board.channel_id,
                 message_ts=saved[action.alert.key].message_ts,
+                first=first and action.kind == "post",
             )
             for action in actions
         ]
@@ -131,22 +137,74 @@ def _channel_snooze(session: Session, board: Board) -> pd.Timestamp | None:
     return None if until is None else pd.Timestamp(until)
 
 
+def _introduces(session: Session, board_id: int, spoke_before: bool) -> bool:
+    """Whether this evaluation posts the board's first message (just connected: "what I see now").
+
+    Recorded once per board, in the evaluation's transaction; a board that spoke before this was recorded
+    (its alerts were posted) is not introduced again."""
+    key = f"coach-first-message:{board_id}"
+    if session.get(DeliveryClaim, key) is not None:
+        return False
+    session.add(DeliveryClaim(key=key))
+    return not spoke_before
+
+
 def remember_message(
-    sessions: sessionmaker[Session], alert_id: int, channel: str, ts: str, thread_ts: str | None = None
+    sessions: sessionmaker[Session],
+    alert_ids: Sequence[int],
+    channel: str,
+    ts: str,
+    thread_ts: str | None = None,
+    *,
+    first: bool = False,
 ) -> None:
-    """Record where an alert's message went, so it can be updated when the alert changes or clears."""
+    """Record where the alerts' message went, so it can be drawn again when one of them changes or clears."""
     with sessions.begin() as session:
-        row = session.get_one(AlertState, alert_id)
-        row.channel_id, row.message_ts = channel, ts
-        if thread_ts:
-            row.details = {**(row.details or {}), "thread_ts": thread_ts}
+        for alert_id in alert_ids:
+            row = session.get_one(AlertState, alert_id)
+            row.channel_id, row.message_ts = channel, ts
+            details = dict(row.details or {})
+            if thread_ts:
+                details["thread_ts"] = thread_ts
+            if first:
+                details["first_message"] = True
+            row.details = details
 
 
-def overflow_thread_of_day(sessions: sessionmaker[Session], channel: str, now: dt.datetime) -> str | None:
-    """Today's "more flow signals" thread in the channel, if an alert over the budget started one."""
+@dataclass(frozen=True)
+class MessageView:
+    """A posted message's alerts (with their ids), to draw it again as it stands now."""
+
+    board: str
+    first: bool
+    alerts: tuple[tuple[int, Alert], ...]
+
+
+def message_view(session: Session, channel: str, ts: str) -> MessageView | None:
+    """Every alert the message at ``ts`` in ``channel`` carries (None when no alert remembers it)."""
+    rows = session.scalars(
+        select(AlertState)
+        .where(AlertState.channel_id == channel, AlertState.message_ts == ts)
+        .order_by(AlertState.id)
+    ).all()
+    if not rows:
+        return None
+    board = session.get_one(Board, rows[0].board_id)
+    first = any((row.details or {}).get("first_message") for row in rows)
+    return MessageView(board.name, first, tuple((row.id, to_alert(row)) for row in rows))
+
+
+def overflow_thread_of_day(
+    sessions: sessionmaker[Session], board_id: int, channel: str, now: dt.datetime
+) -> str | None:
+    """Today's "more flow signals" thread of the board in the channel, if a message over its budget
+    started one (each board in a channel has its own budget and its own thread)."""
     day = now.date().isoformat()
     with sessions() as session:
-        for row in session.scalars(select(AlertState).where(AlertState.channel_id == channel)):
+        rows = session.scalars(
+            select(AlertState).where(AlertState.board_id == board_id, AlertState.channel_id == channel)
+        )
+        for row in rows:
             thread = (row.details or {}).get("thread_ts")
             if thread and row.posted_at is not None and row.posted_at.date().isoformat() == day:
                 return str(thread)
@@ -160,10 +218,18 @@ def daily_budget(sessions: sessionmaker[Session], board_id: int) -> int:
         return load_board_settings(board.coaching_settings).thresholds.max_alerts_per_day
 
 
-def alert_for_button(session: Session, alert_id: object) -> tuple[AlertState, Alert] | None:
-    """The alert a button names, with its row (None when it is gone)."""
+def alerts_for_button(session: Session, value: object) -> list[tuple[AlertState, Alert]]:
+    """The alerts a button names (an item's button names all of its reasons: "12,15"), with their rows;
+    empty when they are gone. All belong to the board of the first one."""
     try:
-        row = session.get(AlertState, int(str(alert_id)))
+        ids = [int(part) for part in str(value).split(",") if part.strip()]
     except ValueError:
-        return None
-    return None if row is None else (row, to_alert(row))
+        return []
+    rows = [row for row in (session.get(AlertState, alert_id) for alert_id in ids) if row is not None]
+    return [(row, to_alert(row)) for row in rows if row.board_id == rows[0].board_id]
+
+
+def alert_for_button(session: Session, alert_id: object) -> tuple[AlertState, Alert] | None:
+    """The (first) alert a button names, with its row (None when it is gone)."""
+    found = alerts_for_button(session, alert_id)
+    return found[0] if found else None

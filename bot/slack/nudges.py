@@ -1,7 +1,9 @@
 """The buttons on a nudge: snooze (1 hour, until the next working morning, 1 week), acknowledge, show items.
 
-Each acts in place: the alert's state changes in the database (who did it is recorded) and the message is
-updated to say so. A button carries the alert's id; the alert must belong to a board of the clicking team.
+Each acts in place: the state of the section's own alerts changes in the database (who did it is recorded)
+and the whole message is drawn again from all its alerts, so the other sections stay as they were. A button
+carries the ids of its section's alerts (an item's section: one per reason, "12,15"); they must belong to a
+board of the clicking team.
 """
 
 from __future__ import annotations
@@ -12,16 +14,14 @@ import pandas as pd
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
 
 from analytics.workhours import WorkCalendar, next_working_time
-from bot.coach.wording import nudge_text
 from bot.formatting import item_title
-from bot.services.coaching import alert_for_button
+from bot.services.coaching import alert_for_button, alerts_for_button, message_view
 from bot.services.metrics import metrics_now
 from bot.slack import ids, texts
 from bot.slack.blocks.common import escape, item_link
-from bot.slack.blocks.nudges import local_when, nudge_blocks
+from bot.slack.blocks.nudges import local_when, message_blocks, message_text
 from bot.slack.delivery import update_message
 from bot.slack.errors import MESSAGE_GONE_ERRORS
 from bot.slack.lookup import board_in_workspace
@@ -56,31 +56,39 @@ def register_nudge_actions(app: App, runtime: Runtime) -> None:
         now = pd.Timestamp(runtime.clock())
         user = body["user"]["id"]
         with runtime.sessions.begin() as session:
-            found = alert_for_button(session, action.get("value"))
-            if found is None:  # its board was removed, or the alert pruned: say so rather than do nothing
+            found = alerts_for_button(session, action.get("value"))
+            if not found:  # its board was removed, or the alert pruned: say so rather than do nothing
                 respond(text=texts.NUDGE_GONE, response_type="ephemeral", replace_original=False)
                 return
-            row, alert = found
-            board = session.get_one(Board, row.board_id)
+            board = session.get_one(Board, found[0][0].board_id)
             board_in_workspace(session, runtime.workspace_key(context.get("team_id")), board.id)
-            if row.state == "resolved":
+            rows = [row for row, _alert in found if row.state != "resolved"]
+            if not rows:
                 return
             if action["action_id"] == ids.ALERT_ACKNOWLEDGE:
-                row.state, row.acted_by = "acknowledged", user
                 note = texts.NUDGE_ACKNOWLEDGED.format(user=user)
+                for row in rows:
+                    row.state, row.acted_by = "acknowledged", user
             else:
                 calendar = WorkCalendar.of(board_workflow(board))
                 until = snoozed_until(SNOOZES[action["action_id"]], now, calendar)
-                row.state, row.acted_by = "snoozed", user
-                row.snoozed_until = until.to_pydatetime()
                 note = texts.NUDGE_SNOOZED.format(until=local_when(until), user=user)
-            alert.state = row.state
-            channel, ts, name, alert_id = row.channel_id, row.message_ts, board.name, row.id
-        if channel and ts:
-            noted = ContextBlock(elements=[MarkdownTextObject(text=note)])
-            blocks = [*nudge_blocks(alert, name, alert_id), noted]
+                for row in rows:
+                    row.state, row.acted_by = "snoozed", user
+                    row.snoozed_until = until.to_pydatetime()
+            channel, ts = rows[0].channel_id, rows[0].message_ts
+            session.flush()
+            view = message_view(session, channel, ts) if channel and ts else None
+        if channel and ts and view is not None:
+            blocks = message_blocks(view.board, view.alerts, first=view.first)
             try:
-                update_message(client, channel, ts, text=nudge_text(alert), blocks=blocks)
+                update_message(
+                    client,
+                    channel,
+                    ts,
+                    text=message_text(view.board, view.alerts, first=view.first),
+                    blocks=blocks,
+                )
             except SlackApiError as error:
                 if error.response.get("error") not in MESSAGE_GONE_ERRORS:
                     raise

@@ -647,7 +647,7 @@ SETTINGS_THRESHOLD_LABELS = {
     "starving_after_hours": "Stage starving after (working hours)",
     "blocked_after_hours": "Blocked item alert after (working hours)",
     "cooldown_hours": "Repeat an alert after (working hours)",
-    "max_alerts_per_day": "Alerts per channel per day (at most)",
+    "max_alerts_per_day": "Alert messages per day, per board (at most)",
     "stale_after_hours": "Data stale after (hours)",
 }
 SETTINGS_CHANGE_NAMES = {
@@ -688,9 +688,21 @@ NUDGE_MESSAGE_GONE = (
     "What you chose still holds: {note}"
 )
 NUDGE_OVERFLOW = (
-    ":information_source: More flow signals today than this channel's daily budget of {budget}: "
-    "the rest are in this thread."
+    ":information_source: More flow signals today for *{board}* than its daily budget of {budget} messages "
+    "in this channel: the rest are in this thread."
 )
+NUDGE_HEADER = "*{board}* — {count} flow signal{s}"
+NUDGE_HEADER_FIRST = "*{board}* — what I see now"
+NUDGE_INTRO_FIRST = (
+    "I just started watching this board: this is how its flow looks now. From here on I speak only when "
+    "something changes."
+)
+NUDGE_HEADER_RESOLVED = "*{board}* — {resolved} of {count} resolved"
+NUDGE_ALL_RESOLVED = "*{board}* — all {count} flow signal{s} resolved"
+NUDGE_SECTION = "*{title}* · {what}"
+NUDGE_ITEM = "{item} · *{titles}*"
+NUDGE_NEXT = ":point_right: {next}"
+NUDGE_MORE = "… and {count} more flow signal{s}: `/flow status` shows the whole board."
 NUDGE_GONE = (
     "This alert is gone (its board was removed, or the alert was cleared): there is nothing left to do on "
     "it. Ask `/flow status` for the board as it is now."

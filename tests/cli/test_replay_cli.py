@@ -29,7 +29,17 @@ SEPTEMBER = ["--since", "2026-09-01", "--until", "2026-09-30"]
 FIRST_WEEK = ["--since", "2026-09-01", "--until", "2026-09-08"]  # short, to keep the runs cheap
 FIRST_WEEK_END = dt.datetime(2026, 9, 8, tzinfo=ZONE)
 
-NUDGE_KEYS = {"rule", "subject", "items", "detected_at", "posted_at", "resolved_at", "held", "text"}
+NUDGE_KEYS = {
+    "rule",
+    "subject",
+    "items",
+    "detected_at",
+    "posted_at",
+    "resolved_at",
+    "held",
+    "message",
+    "text",
+}
 HELD_REASONS = {None, "quiet_hours", "budget", "stale", "snoozed"}
 RULES = set(RULE_NAMES)
 
@@ -120,6 +130,23 @@ def test_the_review_bottleneck_shows_as_review_growing_and_test_never_starving(
     assert growing["text"].startswith("Review is growing")
     assert only(september, "stage_starving", "Test") == []
     assert only(september, "stage_starving", "Review") == []  # a queue: nobody waits there
+
+
+def test_nudges_posted_together_share_a_message_id(september: dict[str, Any]) -> None:
+    """spec: one message per evaluation. Nudges posted at the same evaluation carry the same `message`
+    number, nudges posted at different evaluations different ones (numbered 1, 2, … in order); a nudge
+    never posted has none. The first day's opening posts what piled up overnight together."""
+    posted = [n for n in september["nudges"] if n["posted_at"] is not None]
+    assert all(n["message"] is None for n in september["nudges"] if n["posted_at"] is None)
+    by_message: dict[int, set[str]] = {}
+    for nudge in posted:
+        assert isinstance(nudge["message"], int), nudge
+        by_message.setdefault(nudge["message"], set()).add(nudge["posted_at"])
+    assert all(len(times) == 1 for times in by_message.values())  # one message, one moment
+    moments = [next(iter(by_message[number])) for number in sorted(by_message)]
+    assert sorted(by_message) == list(range(1, len(by_message) + 1))
+    assert [local(m) for m in moments] == sorted({local(m) for m in moments})  # one id per moment, in order
+    assert any(len([n for n in posted if n["message"] == number]) > 1 for number in by_message)
 
 
 def test_posts_fall_in_working_hours_never_before_detection(september: dict[str, Any]) -> None:

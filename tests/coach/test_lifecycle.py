@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from bot.coach.lifecycle import Alert, Policy, step
+from bot.coach.message import sections
 from bot.coach.rules import Finding, RuleResult
 
 T0 = pd.Timestamp("2026-11-16 09:00", tz="UTC")
@@ -85,12 +86,109 @@ def test_an_alert_that_clears_during_quiet_hours_is_never_posted():
 
 
 def test_over_the_daily_budget_alerts_fold_into_the_overflow_thread():
-    """The seventh alert of the day is folded instead of posted at the top of the channel."""
+    """The seventh message of the day is folded instead of posted at the top of the channel."""
     alerts: dict[tuple[str, str], Alert] = {}
     moment = policy(posts_today=6)
     actions = step(alerts, firing("item_aging", "PAY-9"), at(0), moment)
     assert kinds(actions) == ["fold"]
     assert alerts[("item_aging", "PAY-9")].held == "budget"
+
+
+def findings(*pairs: tuple[str, str]) -> dict[str, RuleResult]:
+    """Several rules firing at once, each for its subjects."""
+    by_rule: dict[str, list[Finding]] = {}
+    for rule, subject in pairs:
+        by_rule.setdefault(rule, []).append(Finding(rule, subject, 1.0))
+    return {rule: RuleResult(tuple(found), frozenset()) for rule, found in by_rule.items()}
+
+
+# The issue's first check: two WIP limits, two items both aging and blocked, one item aging.
+FLOOD = findings(
+    ("item_aging", "PAY-205"),
+    ("item_blocked", "PAY-205"),
+    ("item_aging", "PAY-237"),
+    ("item_blocked", "PAY-237"),
+    ("item_aging", "PAY-252"),
+    ("wip_limit_exceeded", "Development"),
+    ("wip_limit_exceeded", "Whole board"),
+    ("queue_growing", "Review"),
+)
+
+
+def test_one_evaluation_is_one_message_and_counts_once_against_the_budget():
+    """Eight alerts due at one evaluation are posted together (all "post"), and the day's budget counts
+    one message for them, not eight: with 5 of 6 spent, they are still posted, not folded."""
+    alerts: dict[tuple[str, str], Alert] = {}
+    moment = policy(posts_today=5)
+    actions = step(alerts, FLOOD, at(0), moment)
+    assert kinds(actions) == ["post"] * 8
+    assert moment.posts_today == 6
+    assert {alert.posted_at for alert in alerts.values()} == {at(0)}
+
+
+def test_the_message_lists_system_signals_first_then_each_item_once_with_all_its_reasons():
+    """WIP limits, then queues, then items; PAY-205 and PAY-237 are one section each with aging and
+    blocked together (the issue: they took two top-level slots each while the WIP limits were folded)."""
+    alerts: dict[tuple[str, str], Alert] = {}
+    actions = step(alerts, FLOOD, at(0), policy())
+    layout = [
+        [(a.alert.rule, a.alert.subject) for a in group] for group in sections(actions, lambda a: a.alert)
+    ]
+    assert layout[:3] == [
+        [("wip_limit_exceeded", "Development")],
+        [("wip_limit_exceeded", "Whole board")],
+        [("queue_growing", "Review")],
+    ]
+    assert sorted(layout[3:]) == [
+        [("item_aging", "PAY-205"), ("item_blocked", "PAY-205")],
+        [("item_aging", "PAY-237"), ("item_blocked", "PAY-237")],
+        [("item_aging", "PAY-252")],
+    ]
+    # The post actions come in that order too, so whoever delivers them reads them top to bottom.
+    assert [a.alert.rule for a in actions][:3] == [
+        "wip_limit_exceeded",
+        "wip_limit_exceeded",
+        "queue_growing",
+    ]
+
+
+def test_an_item_at_risk_is_listed_with_the_items_and_its_reasons_in_order():
+    """A rule about an item (item_at_risk, added beside this work) goes with the items, its reasons in the
+    spec's order: at risk, aging, blocked; the item past its SLE comes before one only at risk."""
+    alerts: dict[tuple[str, str], Alert] = {}
+    found = findings(
+        ("item_blocked", "PAY-1"),
+        ("item_at_risk", "PAY-2"),
+        ("item_at_risk", "PAY-1"),
+        ("item_aging", "PAY-3"),
+    )
+    actions = step(alerts, found, at(0), policy())
+    layout = [
+        [(a.alert.rule, a.alert.subject) for a in group] for group in sections(actions, lambda a: a.alert)
+    ]
+    assert layout == [
+        [("item_aging", "PAY-3")],
+        [("item_at_risk", "PAY-1"), ("item_blocked", "PAY-1")],
+        [("item_at_risk", "PAY-2")],
+    ]
+
+
+def test_a_later_evaluation_is_a_new_message_and_over_the_budget_the_whole_message_folds():
+    """Alerts due at different evaluations are different messages; once the day's messages are spent,
+    everything due at an evaluation folds together (into the board's thread), never half of it."""
+    alerts: dict[tuple[str, str], Alert] = {}
+    moment = policy(max_posts_per_day=2)
+    assert kinds(step(alerts, firing("wip_limit_exceeded", "Dev"), at(0), moment)) == ["post"]
+    two = firing("item_aging", "PAY-1") | firing("item_blocked", "PAY-2")
+    assert kinds(step(alerts, two, at(15), moment)) == ["post", "post"]
+    assert moment.posts_today == 2
+    three = two | firing("queue_growing", "Review") | firing("item_aging", "PAY-1")
+    three["item_aging"] = RuleResult(
+        (Finding("item_aging", "PAY-1", 1.0), Finding("item_aging", "PAY-4", 1.0)), frozenset()
+    )
+    assert kinds(step(alerts, three, at(30), moment)) == ["fold", "fold"]
+    assert moment.posts_today == 2
+    assert alerts[("queue_growing", "Review")].held == "budget"
 
 
 def test_stale_data_holds_back_rules_about_change_only():

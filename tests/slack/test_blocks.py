@@ -305,3 +305,31 @@ def test_item_links_are_links_only_for_web_addresses():
     assert item_link("PAY-1", "https://jira.example/browse/PAY-1") == "<https://jira.example/browse/PAY-1|PAY-1>"
     assert item_link("PAY-1", "javascript:alert(1)") == "PAY-1"
     assert item_link("<b>", "slack://open") == "&lt;b&gt;"
+
+
+def test_a_nudge_message_stays_within_slacks_limits_and_counts_what_it_cannot_show():
+    """A board drawing 40 signals at once: one message of at most 50 blocks, the first 12 sections shown
+    (system signals first), "and N more" pointing to `/flow status`; an item's buttons name all its
+    reasons."""
+    from bot.coach.lifecycle import Alert
+    from bot.slack.blocks.nudges import message_blocks, message_text
+
+    now = pd.Timestamp("2026-11-16 09:00", tz="UTC")
+    facts = {"age_days": 20.0, "sle_days": 10.0, "stage": "Review", "hours": 30.0}
+    entries = [
+        (index, Alert(rule, f"PAY-{index // 2}", now, 1.0, (f"PAY-{index // 2}",), dict(facts)))
+        for index, rule in enumerate(["item_aging", "item_blocked"] * 18)
+    ]
+    entries += [
+        (100 + index, Alert("wip_limit_exceeded", stage, now, 1.0, (), {"wip": 5, "limit": 3}))
+        for index, stage in enumerate(["Development", "Review", "Test", "Ready"])
+    ]
+    blocks = message_blocks("Payments", entries)
+    assert_within_slack_limits(blocks)
+    shown = to_dicts(blocks)
+    assert shown[0]["text"]["text"] == "*Payments* — 22 flow signals"
+    assert "*WIP limit exceeded*" in shown[1]["text"]["text"]
+    assert "and 10 more flow signals" in json.dumps(shown) and "/flow status" in json.dumps(shown)
+    values = [e["value"] for b in shown if b["type"] == "actions" for e in b["elements"]]
+    assert "0,1" in values  # PAY-0's buttons act on both its reasons
+    assert len(message_text("Payments", entries)) <= 3000

@@ -21,7 +21,7 @@ from bot.slack import ids, texts
 from bot.slack.errors import known_message
 from bot.store.models import AlertState, Board
 from tests.slack.conftest import FLOW_CHANNEL, USER, RunningApp, add_sample_board
-from tests.slack.test_coach_in_slack import click, posted_alerts, run_check
+from tests.slack.test_coach_in_slack import button_value, click, posted_alerts, run_check
 
 # What a Slack user must never read: the command line's words, or the machinery's.
 NOT_FOR_SLACK = ("flowcoach board", "--", "Traceback", "CannotForecast", "ValueError", "went wrong")
@@ -175,7 +175,7 @@ def test_a_button_on_a_deleted_message_answers_200_and_says_the_message_is_gone(
     assert told.body["text"].startswith("That message is gone") and f"<@{USER}>" in told.body["text"]
     assert_in_slacks_words(told.body["text"])
     with app.sessions() as session:
-        row = session.scalar(select(AlertState).where(AlertState.message_ts == message["ts"]))
+        row = session.get_one(AlertState, int(button_value(message, action_id).split(",")[0]))
         assert row.state in ("acknowledged", "snoozed") and row.acted_by == USER
 
 
