@@ -58,7 +58,8 @@ def test_every_command_is_documented_in_the_readme():
     [subparsers] = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
     commands = sorted(subparsers.choices)
     assert commands == [
-        "board", "boards", "charts", "db", "demo", "forecast", "metrics", "replay", "serve", "sync", "worker"
+        "backtest", "board", "boards", "charts", "db", "demo", "forecast", "metrics", "replay", "serve",
+        "sync", "worker",
     ]  # fmt: skip
     documented = {
         "boards": "flowcoach boards",
