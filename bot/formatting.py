@@ -26,6 +26,11 @@ def percent(value: float | None) -> str:
     return "—" if value is None or math.isnan(value) else f"{value:.0%}"
 
 
+def count_of(count: int, noun: str) -> str:
+    """"1 item", "2,000 items": thousands separated, the noun in the plural unless there is one."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def shorten(text: str, width: int) -> str:
     """``text`` cut to ``width`` characters at a word boundary, with an ellipsis when cut."""
     text = " ".join(text.split())

@@ -10,6 +10,7 @@ from analytics.backtest import Backtest
 from analytics.calendar import to_local_iso
 from bot.cli.timeargs import now_utc, parse_date, parse_instant
 from bot.errors import UsageError
+from bot.formatting import count_of
 
 POOR_HIT_RATE = 0.70  # an 85 % forecast that came true less often than this is not to be trusted
 HEADLINE_LEVEL = 85
@@ -155,8 +156,3 @@ def _days(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{value} must be between 1 and 100000")
     return value
 
-
-
-def count_of(count: int, noun: str) -> str:
-    """"1 day", "2,190 trials": thousands separated, the noun in the plural when it is not one."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"

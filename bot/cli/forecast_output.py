@@ -6,8 +6,8 @@ import datetime as dt
 from typing import Any
 
 from analytics.calendar import to_local_iso
-from bot.formatting import local_time
-from bot.services.forecasting import ForecastResult
+from bot.formatting import count_of, local_time
+from bot.services.forecasting import YEAR_DAYS, ForecastResult
 
 
 def forecast_document(result: ForecastResult) -> dict[str, Any]:
@@ -51,33 +51,25 @@ def forecast_text(result: ForecastResult) -> str:
     metrics = result.metrics
     basis = (
         f"{result.trials:,} simulations from the daily throughput of the last {metrics.window.days} days "
-        f"({_count(metrics.throughput_total, 'item')} finished), "
+        f"({count_of(metrics.throughput_total, 'item')} finished), "
         f"as of {local_time(metrics.asof, metrics.timezone)}"
     )
     if result.when is not None:
-        lines = [f"{metrics.board} — when will the next {_count(result.when.items, 'item')} be done?"]
+        lines = [f"{metrics.board} — when will the next {count_of(result.when.items, 'item')} be done?"]
         for level, days in result.when.within_days.items():
             if days > YEAR_DAYS:  # that far out the simulated past says only "not this year"
                 lines.append(f"  {level}% confidence: more than a year from now")
                 continue
             date = result.start_date + dt.timedelta(days=days)
             lines.append(
-                f"  {level}% confidence: on or before {date:%a %d %b %Y}  (within {_count(days, 'day')})"
+                f"  {level}% confidence: on or before {date:%a %d %b %Y}  (within {count_of(days, 'day')})"
             )
     elif result.how_many is not None and result.by_date is not None:
         lines = [f"{metrics.board} — how many items will be done by {result.by_date:%a %d %b %Y}?"]
-        horizon = _count(result.how_many.days, "day")
+        horizon = count_of(result.how_many.days, "day")
         for level, count in result.how_many.at_least.items():
-            lines.append(f"  {level}% confidence: at least {_count(count, 'item')}  (in {horizon})")
+            lines.append(f"  {level}% confidence: at least {count_of(count, 'item')}  (in {horizon})")
     else:
         lines = [metrics.board]
     lines.append(f"  Based on {basis}.")
     return "\n".join(lines) + "\n"
-
-
-YEAR_DAYS = 365
-
-
-def _count(count: int, noun: str) -> str:
-    """"1 item", "2,000 items": thousands separated, plural unless one."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"

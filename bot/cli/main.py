@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from bot.cli.replay import add_coach_commands
 
-    add_coach_commands(commands, common)
+    add_coach_commands(commands, common, add_board_source)
 
     from bot.cli.backtest import add_backtest_command
 

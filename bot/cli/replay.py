@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-from pathlib import Path
 from typing import Any, TextIO
 
 from bot.cli.timeargs import now_utc, parse_instant
 from bot.errors import FlowcoachError, UsageError
 
 
-def add_coach_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+def add_coach_commands(commands: Any, common: argparse.ArgumentParser, add_source: Any) -> None:
     replay = commands.add_parser(
         "replay",
         parents=[common],
@@ -21,11 +20,7 @@ def add_coach_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         "working hours, budget and cooldowns, and print every nudge: when it was detected, posted (or why "
         "it was held) and resolved.",
     )
-    source = replay.add_argument_group("board data (--board, or --events with --workflow)")
-    source.add_argument("--board", metavar="NAME", help="a board registered with `flowcoach board add`")
-    source.add_argument("--events", type=Path, metavar="FILE", help="event log: .csv or .jsonl")
-    source.add_argument("--workflow", type=Path, metavar="FILE", help="workflow YAML file")
-    source.add_argument("--lenient", action="store_true", help="skip malformed event rows, reporting them")
+    add_source(replay)
     replay.add_argument("--since", required=True, metavar="TIME", help="first evaluation (ISO 8601)")
     replay.add_argument("--until", metavar="TIME", help="last evaluation (ISO 8601; default now)")
     replay.add_argument("--format", choices=("text", "json"), default="text", help="default text")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
@@ -107,6 +107,11 @@ def _resolved(host: str, port: int, within: float) -> list[Address]:
         found = _resolver.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM).result(within)
     except (OSError, TimeoutError):
         return []
+    return _addresses(found)
+
+
+def _addresses(found: Sequence[Any]) -> list[Address]:
+    """The IP addresses in ``socket.getaddrinfo``'s answer (an IPv6 zone suffix dropped)."""
     return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in found]
 
 
@@ -148,7 +153,7 @@ class GuardedBackend(httpcore.SyncBackend):
             found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except OSError as error:
             raise httpcore.ConnectError(str(error)) from error
-        addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in found]
+        addresses = _addresses(found)
         if not addresses or not all(self._policy.allows(host, address) for address in addresses):
             raise RefusedAddress(refusal(host))
         return super().connect_tcp(

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 
 from analytics.exit_age import PROVISIONAL_BELOW
 from analytics.forecast import MIN_DAYS_WITH_THROUGHPUT, MIN_FINISHED_ITEMS
-
-YEAR_DAYS = 365  # forecasts further out say "more than a year" rather than a date
+from bot.formatting import count_of
+from bot.services.forecasting import YEAR_DAYS
 
 # --- Shared: markers, lists, sync state -------------------------------------------------------------------
 
@@ -221,7 +221,7 @@ def cfd_comment(piling: list[tuple[str, int, int]], window_days: int) -> str:
 
 
 def forecast_when_question(board: str, items: int) -> str:
-    return f"{board}: when will the next {_count(items, 'item')} be done?"
+    return f"{board}: when will the next {count_of(items, 'item')} be done?"
 
 
 def forecast_how_many_question(board: str, by: dt.date) -> str:
@@ -231,11 +231,11 @@ def forecast_how_many_question(board: str, by: dt.date) -> str:
 def forecast_when_line(level: int, date: dt.date, days: int) -> str:
     if days > YEAR_DAYS:  # a date that far out is no plan: the simulated past says only "not this year"
         return f"*{level}%* chance: *more than a year* from now"
-    return f"*{level}%* chance: on or before *{short_date(date)}* (within {_count(days, 'day')})"
+    return f"*{level}%* chance: on or before *{short_date(date)}* (within {count_of(days, 'day')})"
 
 
 def forecast_how_many_line(level: int, count: int, days: int) -> str:
-    return f"*{level}%* chance: at least *{_count(count, 'item')}* (in {_count(days, 'day')})"
+    return f"*{level}%* chance: at least *{count_of(count, 'item')}* (in {count_of(days, 'day')})"
 
 
 def forecast_items_not_positive(example: str) -> str:
@@ -258,15 +258,11 @@ def forecast_no_throughput(window_days: int, example: str) -> str:
 
 def forecast_too_little_history(finished: int, days: int, window_days: int, example: str) -> str:
     return (
-        f"I can't forecast yet: in the last {window_days} days {_count(finished, 'item')} finished, on "
-        f"{_count(days, 'day')}. A forecast needs at least {MIN_FINISHED_ITEMS} items finished on at least "
+        f"I can't forecast yet: in the last {window_days} days {count_of(finished, 'item')} finished, on "
+        f"{count_of(days, 'day')}. A forecast needs at least {MIN_FINISHED_ITEMS} items finished on at least "
         f"{MIN_DAYS_WITH_THROUGHPUT} different days, or it only replays a handful of days. Ask again once "
         f"more items finish; `{example}` shows the pace so far."
     )
-
-
-def _count(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def forecast_beyond_horizon(items: int, per_week: float, years: int, example: str | None) -> str:
@@ -282,7 +278,7 @@ def forecast_beyond_horizon(items: int, per_week: float, years: int, example: st
 def forecast_basis(trials: int, window_days: int, finished: int, asof: str) -> str:
     return (
         f"Based on {trials:,} simulations of the daily throughput of the last {window_days} days "
-        f"({_count(finished, 'item')} finished), as of {asof}."
+        f"({count_of(finished, 'item')} finished), as of {asof}."
     )
 
 
