@@ -3,7 +3,7 @@
 Usage: ``python benchmarks/forecast.py [--items 20000] [--origins 180] [--repeat 3]``
 
 For each board it reads the event log once, then times (best of ``--repeat``) the whole use case the CLI
-runs, ``bot.services.forecasting.forecast_backtest``: building the timeline as of ``until``, then
+runs, ``bot.services.forecast_record.forecast_backtest``: building the timeline as of ``until``, then
 ``--origins`` daily origins of 10,000 trials each (horizon 14, window 30). The whole command, interpreter
 start included, is what ``time flowcoach backtest …`` shows; this is the part the issue's "180 origins ×
 10,000 trials in under 5 s" is about.
@@ -24,7 +24,7 @@ import pandas as pd
 
 from bot.connectors.files import load_workflow, read_event_log
 from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
-from bot.services.forecasting import forecast_backtest
+from bot.services.forecast_record import forecast_backtest
 
 
 def main() -> None:

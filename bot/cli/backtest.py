@@ -11,8 +11,8 @@ from analytics.calendar import to_local_iso
 from bot.cli.timeargs import now_utc, parse_date, parse_instant
 from bot.errors import UsageError
 from bot.formatting import count_of
+from bot.services.forecast_record import POOR_HIT_RATE
 
-POOR_HIT_RATE = 0.70  # an 85 % forecast that came true less often than this is not to be trusted
 HEADLINE_LEVEL = 85
 
 
@@ -42,7 +42,7 @@ def run_backtest(args: argparse.Namespace, out: TextIO) -> int:
     import json
 
     from bot.cli.main import load_board
-    from bot.services.forecasting import BacktestTooShort, forecast_backtest
+    from bot.services.forecast_record import BacktestTooShort, forecast_backtest
 
     board = load_board(args)
     zone = board.workflow.timezone

@@ -7,6 +7,7 @@ from typing import Any
 
 from analytics.calendar import to_local_iso
 from bot.formatting import count_of, local_time
+from bot.services.forecast_record import MIN_TRACK_RECORD, TrackRecord, WindowChoice
 from bot.services.forecasting import YEAR_DAYS, ForecastResult
 
 
@@ -43,7 +44,26 @@ def forecast_document(result: ForecastResult) -> dict[str, Any]:
         document["forecast"] = [
             {"confidence": level, "at_least": count} for level, count in result.how_many.at_least.items()
         ]
+    if result.track_record is not None:
+        document["track_record"] = _record_document(result.track_record)
+    if result.window_choice is not None:
+        document["window_choice"] = {
+            "window_days": result.window_choice.window_days,
+            "chosen_by_record": result.window_choice.compared,
+            "candidates": [_record_document(record) for record in result.window_choice.records],
+        }
     return document
+
+
+def _record_document(record: TrackRecord) -> dict[str, Any]:
+    return {
+        "level": record.level,
+        "hit_rate": None if record.hit_rate is None else round(record.hit_rate, 4),
+        "forecasts": record.forecasts,
+        "weeks": record.weeks,
+        "window_days": record.window_days,
+        "horizon_days": record.horizon_days,
+    }
 
 
 def forecast_text(result: ForecastResult) -> str:
@@ -72,4 +92,57 @@ def forecast_text(result: ForecastResult) -> str:
     else:
         lines = [metrics.board]
     lines.append(f"  Based on {basis}.")
+    if result.window_choice is not None:
+        lines.append("  " + window_choice_text(result.window_choice))
+    if result.track_record is not None:
+        lines.append("  " + track_record_text(result.track_record, auto=result.window_choice is not None))
     return "\n".join(lines) + "\n"
+
+
+def track_record_text(record: TrackRecord, *, auto: bool) -> str:
+    """One line: how often forecasts like this one came true, and what to do when that is poor (``auto``:
+    the window was already the best calibrated one)."""
+    if record.hit_rate is None or not record.known:
+        checked = count_of(record.forecasts, "past forecast") if record.forecasts else "no past forecast"
+        return (
+            f"Track record: too young to judge — {checked} could be checked in the last "
+            f"{count_of(record.weeks, 'week')} ({MIN_TRACK_RECORD} needed)."
+        )
+    line = (
+        f"Track record: over the last {count_of(record.weeks, 'week')}, {record.level}% forecasts like this "
+        f"one ({count_of(record.horizon_days, 'day')} ahead, from {count_of(record.window_days, 'day')} of "
+        f"history) came true {record.hit_rate:.0%} of the time."
+    )
+    if not record.poor:
+        return line
+    if auto:
+        return line + (
+            " That is poor even for the best calibrated window: throughput has probably changed, so the "
+            "past predicts the near future badly. Look for what changed; plan with the 95% line until it "
+            "settles."
+        )
+    return line + (
+        " That is poor: throughput has probably changed (the recent past no longer predicts the near future: "
+        f"look for what changed), or {count_of(record.window_days, 'day')} is too short to hold the team's "
+        "usual variation: try --window auto."
+    )
+
+
+def window_choice_text(choice: WindowChoice) -> str:
+    """Which window `auto` took and why, with the candidates' records."""
+    chosen = choice.chosen
+    if chosen is None or chosen.hit_rate is None or not choice.compared:
+        return (
+            f"Window: {count_of(choice.window_days, 'day')}; no window has {MIN_TRACK_RECORD} checked past "
+            "forecasts yet to choose by."
+        )
+    others = ", ".join(
+        f"{count_of(record.window_days, 'day')}: "
+        + ("too young" if record.hit_rate is None or not record.known else f"{record.hit_rate:.0%}")
+        for record in choice.records
+        if record.window_days != choice.window_days
+    )
+    return (
+        f"Window: {count_of(choice.window_days, 'day')}, the best calibrated: its {chosen.level}% forecasts "
+        f"came true {chosen.hit_rate:.0%} of the time" + (f" ({others})." if others else ".")
+    )

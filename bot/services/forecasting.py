@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from analytics.backtest import Backtest, backtest
 from analytics.forecast import (
     MIN_DAYS_WITH_THROUGHPUT,
     MIN_FINISHED_ITEMS,
@@ -26,9 +26,10 @@ from analytics.forecast import (
     when_done,
 )
 from analytics.measures import BoardMetrics, throughput_sample
-from analytics.timeline import build_timeline, utc_ns
-from analytics.workflow import Workflow
 from bot.errors import FlowcoachError
+
+if TYPE_CHECKING:
+    from bot.services.forecast_record import TrackRecord, WindowChoice
 
 DEFAULT_TRIALS = 10_000
 HORIZON_DAYS = 3650  # about ten years: a date further out is no plan, and simulating it costs time
@@ -115,6 +116,8 @@ class ForecastResult:
     when: WhenForecast | None = None
     how_many: HowManyForecast | None = None
     by_date: dt.date | None = None
+    track_record: TrackRecord | None = None  # how often such forecasts came true (forecast_record)
+    window_choice: WindowChoice | None = None  # set when the window was chosen by its record (``auto``)
 
     @property
     def start_date(self) -> dt.date:
@@ -155,51 +158,3 @@ def forecast_how_many(metrics: BoardMetrics, by: dt.date, *, trials: int, seed: 
     except CannotForecast as error:  # over a positive number of days, only an empty history is refused
         raise NoThroughput(str(error), len(sample)) from None
     return ForecastResult(metrics, trials, seed, how_many=forecast, by_date=by)
-
-
-BACKTEST_WEEKS = 26  # the track record a team lead is shown: half a year of forecasts
-
-
-def forecast_backtest(
-    events: pd.DataFrame,
-    workflow: Workflow,
-    *,
-    until: pd.Timestamp,
-    since: dt.date | None = None,
-    horizon_days: int = 14,
-    window_days: int = 30,
-    every_days: int = 1,
-    trials: int = DEFAULT_TRIALS,
-    seed: int | None = None,
-) -> Backtest:
-    """How often the board's "how many in ``horizon_days`` days" forecasts came true, walking forward from
-    ``since`` (default: ``BACKTEST_WEEKS`` before ``until``) to ``until`` (``spec/metrics.md``)."""
-    timeline = build_timeline(events, workflow, until)
-    items = timeline.items
-    finished = utc_ns(items["finished_at"])[items["finished"].to_numpy()]
-    last = pd.Timestamp(until).tz_convert(workflow.timezone).date()
-    first = since if since is not None else last - dt.timedelta(weeks=BACKTEST_WEEKS)
-    if (last - first).days <= horizon_days:
-        raise BacktestTooShort(first, last, horizon_days)
-    return backtest(
-        finished,
-        workflow.timezone,
-        since=first,
-        until=last,
-        horizon_days=horizon_days,
-        window_days=window_days,
-        every_days=every_days,
-        trials=trials,
-        seed=seed,
-    )
-
-
-class BacktestTooShort(ForecastRefused):
-    """The period holds no origin: it must be longer than the horizon."""
-
-    def __init__(self, since: dt.date, until: dt.date, horizon_days: int) -> None:
-        super().__init__(
-            f"from {since.isoformat()} to {until.isoformat()} there is no day whose {horizon_days}-day "
-            "outcome is known yet"
-        )
-        self.since, self.until, self.horizon_days = since, until, horizon_days

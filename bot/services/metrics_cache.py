@@ -71,12 +71,23 @@ class MetricsCache:
 
     def metrics(self, session: object, board: Board, now: dt.datetime, window_days: int) -> BoardMetrics:
         """The board's metrics as of ``now`` (to the minute) over the last ``window_days`` days."""
-        version = (board.id, board.last_synced_at, board.updated_at)
         asof = pd.Timestamp(now).floor("min")
-        workflow = board_workflow(board)
 
         def compute() -> BoardMetrics:
-            events = self._events.get_or_compute(version, lambda: load_events(session, board.id, workflow))  # type: ignore[arg-type]
-            return board_metrics(events, workflow, asof, window_days=window_days)
+            return board_metrics(
+                self.events(session, board), board_workflow(board), asof, window_days=window_days
+            )
 
-        return self._metrics.get_or_compute((*version, window_days, asof), compute)
+        return self._metrics.get_or_compute((*self._version(board), window_days, asof), compute)
+
+    def events(self, session: object, board: Board) -> pd.DataFrame:
+        """The board's event log as of its last sync and settings change."""
+        workflow = board_workflow(board)
+        return self._events.get_or_compute(
+            self._version(board),
+            lambda: load_events(session, board.id, workflow),  # type: ignore[arg-type]
+        )
+
+    @staticmethod
+    def _version(board: Board) -> tuple[object, ...]:
+        return (board.id, board.last_synced_at, board.updated_at)

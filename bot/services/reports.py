@@ -22,11 +22,13 @@ from bot.coach.digest import DigestData, digest_data
 from bot.coach.engine import Coach
 from bot.coach.rules import stage_starving
 from bot.services.boards import board_data
+from bot.services.forecast_record import TrackRecord, finish_history, track_record
 from bot.store.board_settings import Thresholds
 from bot.store.models import Board
 
 DIGEST_WINDOW_DAYS = 30
 REVIEW_WEEKS = 4
+REVIEW_FORECAST_WINDOW_DAYS, REVIEW_FORECAST_HORIZON_DAYS = 30, 14
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Review:
     metrics: BoardMetrics
     diagnosis: Diagnosis
     trends: Trends
+    track_record: TrackRecord | None = None  # how often the board's usual forecast came true lately
 
 
 def _state(
@@ -93,8 +96,15 @@ def _digest(
 
 def board_review(session: Session, board: Board, now: dt.datetime) -> Review:
     """The weekly review's diagnosis, trends and metrics as of ``now``."""
-    metrics, timeline, coach = _stored_state(session, board, now)
+    data = board_data(session, board)
+    metrics, timeline, coach = _state(data.events, data.workflow, data.thresholds, now)
     moment = pd.Timestamp(now)
     diagnosis = diagnose(timeline, asof=moment, weeks=REVIEW_WEEKS, calendar=coach.calendar)
     trends = weekly_trends(timeline, asof=moment, weeks=REVIEW_WEEKS)
-    return Review(metrics, diagnosis, trends)
+    # The forecast `/flow forecast` gives by default: how many in the next two weeks, from the last 30 days.
+    record = track_record(
+        finish_history(data.events, data.workflow, moment),
+        window_days=REVIEW_FORECAST_WINDOW_DAYS,
+        horizon_days=REVIEW_FORECAST_HORIZON_DAYS,
+    )
+    return Review(metrics, diagnosis, trends, record)

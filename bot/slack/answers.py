@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from analytics.charts.board import CHART_FILES, ChartKind, render_chart
 from analytics.workflow import Workflow
 from bot.errors import FlowcoachError
+from bot.services.forecast_record import stored_board_forecast
 from bot.services.metrics import metrics_now, sync_info
 from bot.services.reports import board_digest, board_review
 from bot.slack import texts
@@ -34,7 +35,7 @@ from bot.slack.blocks.replies import limits_blocks
 from bot.slack.blocks.review import health_blocks, health_detail_blocks, review_text
 from bot.slack.blocks.status import status_blocks, status_text
 from bot.slack.delivery import delete_file, direct_message_channel, post_thread, upload_png
-from bot.slack.forecasts import FORECAST_WINDOW_DAYS, forecast_for
+from bot.slack.forecasts import auto_example, forecast_for
 from bot.slack.grammar import BOARD_LIMIT_NAMES, FlowCommand
 from bot.slack.lookup import resolve_board
 from bot.slack.notifier import post_digest
@@ -138,9 +139,13 @@ def answer_forecast(runtime: Runtime, ask: Ask) -> None:
     now = runtime.clock()
     with runtime.sessions() as session:
         board = _board(runtime, ask, session)
-        metrics = metrics_now(session, board, now, FORECAST_WINDOW_DAYS, runtime.metrics_cache)
-    result = forecast_for(metrics, ask.command)
-    ask.reply(forecast_blocks(result), forecast_text(result))
+        result = forecast_for(
+            lambda question, window: stored_board_forecast(
+                session, board, now, question, window, runtime.metrics_cache
+            ),
+            ask.command,
+        )
+    ask.reply(forecast_blocks(result, auto_example(ask.command)), forecast_text(result))
 
 
 def answer_health(runtime: Runtime, ask: Ask) -> None:
@@ -153,7 +158,7 @@ def answer_health(runtime: Runtime, ask: Ask) -> None:
     # message right under the first.
     text = review_text(review.diagnosis, review.metrics)
     lead = health_blocks(review.diagnosis, review.metrics)
-    details = health_detail_blocks(review.diagnosis, review.trends, review.metrics)
+    details = health_detail_blocks(review.diagnosis, review.trends, review.metrics, review.track_record)
     if ask.command.share and ask.thread_ts is None:
         post_thread(ask.client, ask.channel_id, text=text, parent=lead, replies=[details])
         return

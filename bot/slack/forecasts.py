@@ -6,7 +6,9 @@ a sentence a team member understands, with a `/flow` question that can be answer
 
 from __future__ import annotations
 
-from analytics.measures import BoardMetrics
+from collections.abc import Callable
+
+from bot.services.forecast_record import Question, how_many_question, when_question
 from bot.services.forecasting import (
     BeyondHorizon,
     DateNotAhead,
@@ -15,8 +17,6 @@ from bot.services.forecasting import (
     ItemsNotPositive,
     NoThroughput,
     TooLittleHistory,
-    forecast_how_many,
-    forecast_when,
 )
 from bot.slack import texts
 from bot.slack.blocks.common import escape
@@ -27,18 +27,34 @@ FORECAST_WINDOW_DAYS = 30  # as the CLI: recent throughput predicts the near fut
 FORECAST_TRIALS = 10_000
 EXAMPLE_ITEMS = 20
 
+# Answers a question from a window (None: auto) for the board asked about.
+ForecastAnswerer = Callable[[Question, int | None], ForecastResult]
 
-def forecast_for(metrics: BoardMetrics, command: FlowCommand) -> ForecastResult:
-    """ "When will N items be done" or "how many by DATE", with a fresh random seed each time; a question
-    that cannot be answered raises :class:`Refused` in Slack's words."""
+
+def forecast_for(answer: ForecastAnswerer, command: FlowCommand) -> ForecastResult:
+    """ "When will N items be done" or "how many by DATE", from the window asked (``auto``: the best
+    calibrated), with a fresh random seed each time; a question that cannot be answered raises
+    :class:`Refused` in Slack's words. ``answer`` computes it for the board (the service's
+    :func:`~bot.services.forecast_record.stored_board_forecast`, bound to a session)."""
+    if command.forecast_items is not None:
+        question = when_question(command.forecast_items, trials=FORECAST_TRIALS, seed=None)
+    elif command.forecast_by is not None:
+        question = how_many_question(command.forecast_by, trials=FORECAST_TRIALS, seed=None)
+    else:
+        raise ValueError("a forecast command without a question")
+    window = None if command.auto_window else command.window_days or FORECAST_WINDOW_DAYS
     try:
-        if command.forecast_items is not None:
-            return forecast_when(metrics, command.forecast_items, trials=FORECAST_TRIALS, seed=None)
-        if command.forecast_by is None:
-            raise ValueError("a forecast command without a question")
-        return forecast_how_many(metrics, command.forecast_by, trials=FORECAST_TRIALS, seed=None)
+        return answer(question, window)
     except ForecastRefused as refused:
         raise Refused(refusal_text(refused, command.board)) from None
+
+
+def auto_example(command: FlowCommand) -> str:
+    """The same question with ``auto`` as its window, as the user would type it (a poor record's hint)."""
+    asked = f"by {command.forecast_by.isoformat()}" if command.forecast_by else str(command.forecast_items)
+    return texts.flow_command(
+        None if command.board is None else escape(command.board), f"forecast {asked} auto"
+    )
 
 
 def refusal_text(refused: ForecastRefused, board: str | None = None) -> str:

@@ -60,6 +60,7 @@ class FlowCommand:
     window_days: int | None = None
     forecast_items: int | None = None
     forecast_by: dt.date | None = None
+    auto_window: bool = False
     limit_stage: str | None = None
     limit_value: int | None = None
     snooze_for: dt.timedelta | None = None
@@ -132,18 +133,35 @@ def window(default_days: int) -> ArgumentParser:
 
 
 def forecast_question(name: str, args: list[str]) -> dict[str, Any]:
-    """``20`` (when will 20 items be done) or ``by 2026-12-31`` (how many by then)."""
+    """``20`` (when will 20 items be done) or ``by 2026-12-31`` (how many by then), optionally followed by the
+    history window: ``60d``, ``12w`` or ``auto`` (the best calibrated of 30, 60 and 90 days)."""
+    has_window = len(args) == 3 or (len(args) == 2 and args[0].lower() != "by")
+    window = _forecast_window(name, args[-1]) if has_window else {}
+    if has_window:
+        args = args[:-1]
     if len(args) == 1 and args[0].isdigit():
         items = int(args[0])
         if not 1 <= items <= MAX_FORECAST_ITEMS:
             raise CommandError(f"forecast between 1 and {MAX_FORECAST_ITEMS:,} items", name)
-        return {"forecast_items": items}
+        return {"forecast_items": items, **window}
     if len(args) == 2 and args[0].lower() == "by":
         try:
-            return {"forecast_by": dt.date.fromisoformat(args[1])}
+            return {"forecast_by": dt.date.fromisoformat(args[1]), **window}
         except ValueError:
             raise CommandError(f"`{args[1]}` is not a date such as 2026-12-31", name) from None
-    raise CommandError("say how many items, or by which date", name)
+    raise CommandError("say how many items, or by which date (and a window such as 60d or auto)", name)
+
+
+def _forecast_window(name: str, word: str) -> dict[str, Any]:
+    if word.lower() == "auto":
+        return {"auto_window": True}
+    match = _WINDOW.match(word.lower())
+    if match is None or not match.group(2):  # a bare number is the item count, not a window
+        raise CommandError(f"`{word}` is not a window such as 60d, 12w or auto", name)
+    days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
+    if not 1 <= days <= MAX_WINDOW_DAYS:
+        raise CommandError(f"the window must be between 1 and {MAX_WINDOW_DAYS} days", name)
+    return {"window_days": days}
 
 
 def wip_limit(name: str, args: list[str]) -> dict[str, Any]:

@@ -190,7 +190,7 @@ def post_review(client: WebClient, channel: str, review: Review) -> str:
         client,
         channel,
         text=review_text(review.diagnosis, review.metrics),
-        blocks=review_blocks(review.diagnosis, review.trends, review.metrics),
+        blocks=review_blocks(review.diagnosis, review.trends, review.metrics, review.track_record),
         charts=charts,
         charts_need_membership=texts.CHARTS_NEED_MEMBERSHIP,
     )

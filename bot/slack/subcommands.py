@@ -179,8 +179,9 @@ SUBCOMMANDS = Subcommands(
         ),
         Subcommand(
             "forecast",
-            usage="forecast 20  |  forecast by 2026-12-31",
-            meaning="Monte Carlo: when will 20 items be done, or how many by a date (50/85/95 %)",
+            usage="forecast 20  |  forecast by 2026-12-31  |  forecast 20 auto",
+            meaning="Monte Carlo: when will 20 items be done, or how many by a date (50/85/95 %), with its "
+            "track record; add a window (60d) or auto (the best calibrated)",
             arguments=forecast_question,
             answer=answer_forecast,
             in_mentions=True,

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from analytics.exit_age import PROVISIONAL_BELOW
 from analytics.forecast import MIN_DAYS_WITH_THROUGHPUT, MIN_FINISHED_ITEMS
 from bot.formatting import count_of
+from bot.services.forecast_record import MIN_TRACK_RECORD, TrackRecord, WindowChoice
 from bot.services.forecasting import YEAR_DAYS
 
 # --- Shared: markers, lists, sync state -------------------------------------------------------------------
@@ -279,6 +280,64 @@ def forecast_basis(trials: int, window_days: int, finished: int, asof: str) -> s
     return (
         f"Based on {trials:,} simulations of the daily throughput of the last {window_days} days "
         f"({count_of(finished, 'item')} finished), as of {asof}."
+    )
+
+
+def forecast_track_record(record: TrackRecord, auto_example: str | None) -> str:
+    """The answer's last line: how often forecasts like it came true; when poorly, why and what to try."""
+    if record.hit_rate is None or not record.known:
+        checked = count_of(record.forecasts, "past forecast") if record.forecasts else "no past forecast"
+        return (
+            f"Track record: too young to judge yet ({checked} to check in the last "
+            f"{count_of(record.weeks, 'week')}; {MIN_TRACK_RECORD} needed)."
+        )
+    line = (
+        f"Track record: over the last {count_of(record.weeks, 'week')}, {record.level}% forecasts like this "
+        f"one came true *{record.hit_rate:.0%}* of the time."
+    )
+    if not record.poor:
+        return line
+    instead = (
+        f"try `{auto_example}`" if auto_example else "try a longer window, e.g. `90d` after the question"
+    )
+    return (
+        f":warning: {line} That is poor: throughput has probably changed, so the last "
+        f"{count_of(record.window_days, 'day')} no longer predict the next (look for what changed), or the "
+        f"window is too short for the team's usual ups and downs: {instead}."
+    )
+
+
+def review_track_record(record: TrackRecord) -> str:
+    """The weekly review's line on the forecasts: their hit rate, and a warning when it is poor."""
+    if record.hit_rate is None or not record.known:
+        return f"Forecast track record: too young to judge ({count_of(record.forecasts, 'past forecast')})."
+    line = (
+        f"Forecast track record: {record.level}% forecasts of the next "
+        f"{count_of(record.horizon_days, 'day')} came true {record.hit_rate:.0%} of the time over the last "
+        f"{count_of(record.weeks, 'week')}"
+    )
+    if record.poor:
+        return (
+            f":warning: {line}: too seldom to plan with; ask with `auto`, e.g. `{COMMAND} forecast 20 auto`."
+        )
+    return f"{line}."
+
+
+def forecast_window_choice(choice: WindowChoice) -> str:
+    """Which window `auto` took, and why."""
+    chosen = choice.chosen
+    if chosen is None or chosen.hit_rate is None or not choice.compared:
+        return f"Window {choice.window_days} days: too little track record yet to choose another."
+    others = ", ".join(
+        f"{record.window_days} days {record.hit_rate:.0%}"
+        if record.known and record.hit_rate is not None
+        else f"{record.window_days} days too young"
+        for record in choice.records
+        if record.window_days != choice.window_days
+    )
+    return (
+        f"Window {choice.window_days} days, chosen as the best calibrated: its {chosen.level}% forecasts "
+        f"came true {chosen.hit_rate:.0%} of the time" + (f" ({others})." if others else ".")
     )
 
 

@@ -142,6 +142,7 @@ def test_flow_health_leads_privately_with_the_verdict_and_three_numbers(sample_a
     assert marks(shown) == 3 and "%" in shown
     details = json.dumps(rest["blocks"], ensure_ascii=False)
     assert marks(details) > 3 and "Bottleneck" in details and "Throughput" in details
+    assert "Forecast track record: 85% forecasts of the next 14 days came true" in details
 
 
 def test_flow_health_share_posts_the_verdict_in_the_channel_and_the_evidence_in_its_thread(

@@ -18,8 +18,9 @@ from bot.slack.blocks.common import context, header, section
 SHOWN_LEVELS = (50, 85, 95)
 
 
-def forecast_blocks(result: ForecastResult) -> list[Block]:
-    """The forecast as a header (the question), one line per confidence level and the basis in grey."""
+def forecast_blocks(result: ForecastResult, auto_example: str | None = None) -> list[Block]:
+    """The forecast as a header (the question), one line per confidence level, the track record, and the
+    basis in grey. ``auto_example`` is the same question with an ``auto`` window: a poor record's way out."""
     metrics = result.metrics
     if result.when is not None:
         question = texts.forecast_when_question(metrics.board, result.when.items)
@@ -46,6 +47,12 @@ def forecast_blocks(result: ForecastResult) -> list[Block]:
         metrics.throughput_total,
         local_time(metrics.asof, metrics.timezone),
     )
+    record, choice = result.track_record, result.window_choice
+    if record is not None:
+        line = texts.forecast_track_record(record, auto_example if choice is None else None)
+        blocks.append(section(line) if record.poor else context(line))  # a warning is read, not greyed out
+    if choice is not None:
+        basis += " " + texts.forecast_window_choice(choice)
     blocks.append(context(basis))
     return blocks
 

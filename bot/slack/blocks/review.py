@@ -23,12 +23,16 @@ from bot.slack.blocks.common import context, escape, header, section
 
 if TYPE_CHECKING:
     from analytics.charts.board import ChartKind
+    from bot.services.forecast_record import TrackRecord
 
 REVIEW_CHARTS: tuple[ChartKind, ...] = ("cfd", "cycle", "aging", "throughput")  # the spec's order
 
 
-def review_blocks(diagnosis: Diagnosis, trends: Trends, metrics: BoardMetrics) -> list[Block]:
-    """The review message: verdict, evidence by criterion, bottleneck, trends, next step."""
+def review_blocks(
+    diagnosis: Diagnosis, trends: Trends, metrics: BoardMetrics, track_record: TrackRecord | None = None
+) -> list[Block]:
+    """The review message: verdict, evidence by criterion, bottleneck, trends (and the forecasts' track
+    record), next step."""
     local_end = pd.Timestamp(diagnosis.end).tz_convert(metrics.timezone)
     last_day = (local_end - pd.Timedelta(1, "ns")).date()
     blocks: list[Block] = [
@@ -41,7 +45,10 @@ def review_blocks(diagnosis: Diagnosis, trends: Trends, metrics: BoardMetrics) -
     if diagnosis.bottleneck is not None:
         share = diagnosis.waiting_days[diagnosis.bottleneck] / sum(diagnosis.waiting_days.values())
         blocks.append(section(texts.review_bottleneck(escape(diagnosis.bottleneck), percent(share))))
-    blocks.append(section(_trends_text(trends)))
+    trends_text = _trends_text(trends)
+    if track_record is not None:
+        trends_text += "\n" + texts.review_track_record(track_record)
+    blocks.append(section(trends_text))
     blocks.append(section(_next_step(diagnosis)))
     blocks.append(context(texts.REVIEW_CHARTS))
     return blocks
@@ -62,10 +69,14 @@ def health_blocks(diagnosis: Diagnosis, metrics: BoardMetrics) -> list[Block]:
     ]
 
 
-def health_detail_blocks(diagnosis: Diagnosis, trends: Trends, metrics: BoardMetrics) -> list[Block]:
+def health_detail_blocks(
+    diagnosis: Diagnosis, trends: Trends, metrics: BoardMetrics, track_record: TrackRecord | None = None
+) -> list[Block]:
     """The rest of the review, for the thread (or the follow-up) of `/flow health`: every criterion,
     the bottleneck, the trends and one next step."""
-    return review_blocks(diagnosis, trends, metrics)[2:-1]  # without the header, verdict and charts note
+    return review_blocks(diagnosis, trends, metrics, track_record)[
+        2:-1
+    ]  # without the header, verdict and charts note
 
 
 def strongest_evidence(diagnosis: Diagnosis, count: int = HEALTH_NUMBERS) -> list[Evidence]:
