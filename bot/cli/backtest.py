@@ -23,7 +23,8 @@ def add_backtest_command(commands: Any, common: argparse.ArgumentParser, add_sou
         help="how often the board's forecasts came true",
         description="Walk forward over history: at each origin, forecast how many items the next --horizon "
         "days bring, exactly as `forecast` would have then, and compare with what happened. Prints the hit "
-        "rate of each confidence level: a calibrated 85 %% forecast comes true about 85 %% of the time.",
+        "rate of each confidence level: a calibrated 85 % forecast comes true about 85 % of the time "
+        "(docs/metrics.md).",
     )
     add_source(backtest)
     period = backtest.add_argument_group("period")

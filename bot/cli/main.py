@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser = argparse.ArgumentParser(
         prog="flowcoach",
-        description="Flow metrics, forecasts and coaching for software teams.",
+        description="Flow metrics, forecasts and coaching for software teams. Reference: docs/cli.md.",
     )
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         "metrics",
         parents=[common],
         help="the metrics document of a board",
-        description="WIP, throughput, cycle time, SLE, flow efficiency, stages and CFD (spec/metrics.md).",
+        description="WIP, throughput, cycle time, SLE, flow efficiency, stages and CFD (docs/metrics.md).",
     )
     _add_source(metrics, DEFAULT_WINDOW_DAYS)
     _add_format(metrics)
@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         "forecast",
         parents=[common],
         help="Monte Carlo forecast: when N items, or how many by a date",
-        description="Monte Carlo forecast from the daily throughput of the window.",
+        description="Monte Carlo forecast from the daily throughput of the window (docs/metrics.md).",
     )
     _add_source(forecast, DEFAULT_WINDOW_DAYS, auto_window=True)
     question = forecast.add_mutually_exclusive_group(required=True)
@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         parents=[common],
         help="the Slack app: HTTP on $PORT, or Socket Mode with SLACK_APP_TOKEN",
-        description="Serve /flow, App Home, mentions and OAuth installs (spec/slack.md). Configured by the "
+        description="Serve /flow, App Home, mentions and OAuth installs (docs/cli.md). Configured by the "
         "environment: SLACK_BOT_TOKEN or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET, SLACK_SIGNING_SECRET, PORT.",
     )
     serve.add_argument("--workers", type=_positive_int, default=2, metavar="N", help="HTTP worker processes")

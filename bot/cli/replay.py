@@ -18,7 +18,7 @@ def add_coach_commands(commands: Any, common: argparse.ArgumentParser, add_sourc
         help="the nudges the coach would have sent over a period",
         description="Evaluate the coach's rules every 15 minutes from --since to --until, with the board's "
         "working hours, budget and cooldowns, and print every nudge: when it was detected, posted (or why "
-        "it was held) and resolved.",
+        "it was held) and resolved (docs/coaching.md).",
     )
     add_source(replay)
     replay.add_argument("--since", required=True, metavar="TIME", help="first evaluation (ISO 8601)")
