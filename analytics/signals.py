@@ -57,9 +57,10 @@ class StageSignal:
     its queue are empty at ``t``, the working hours it starved (``analytics.wip_history.starving_time``)
     since they last held an item; ``None`` for other stages and while it or its queue holds items.
     ``empty_since`` is only when the stage last emptied: it also spans time when nothing was upstream.
-    ``exit_age_p85`` / ``exit_age_count``: the 85th percentile of the age items had when they last left the
-    stage forward, over ``exit_age_count`` items finished in ``[t − sle.window_days, t)`` (``exit_age``
-    of ``analytics.measures`` at t; ``None`` / 0 for stages without WIP or without such items)."""
+    ``exit_age_p85`` (``exit_age_p70``) / ``exit_age_count``: the 85th (70th) percentile of the age items
+    had when they last left the stage forward, over ``exit_age_count`` items finished in
+    ``[t − sle.window_days, t)`` (``exit_age`` of ``analytics.measures`` at t; ``None`` / 0 for stages
+    without WIP or without such items)."""
 
     name: str
     kind: StageKind
@@ -78,6 +79,7 @@ class StageSignal:
     starving_hours: float | None = None
     exit_age_p85: float | None = None
     exit_age_count: int = 0
+    exit_age_p70: float | None = None
 
     @property
     def over_limit(self) -> bool:
@@ -93,9 +95,10 @@ class BoardSignals:
     ``aging``: the WIP items, oldest first (index ``item_id``; ``stage`` name, ``started_at``, ``age_days`` =
     (t − started_at) in days, ``title``, ``url``). ``sle_days``: the SLE percentile of the cycle times of
     items finished in ``[t − sle.window_days local days, t)``, ``None`` when none did (``sle_days`` of
-    ``analytics.measures`` at t). ``blocked``: WIP items blocked at t, longest blocked first (index
-    ``item_id``; ``stage``, ``blocked_since`` (start of the current blocked span, clipped to the item's
-    start), ``blocked_working_hours`` (working time from ``blocked_since`` to t), ``title``, ``url``).
+    ``analytics.measures`` at t), over ``sle_count`` items. ``blocked``: WIP items blocked at t, longest
+    blocked first (index ``item_id``; ``stage``, ``blocked_since`` (start of the current blocked span,
+    clipped to the item's start), ``blocked_working_hours`` (working time from ``blocked_since`` to t),
+    ``title``, ``url``).
     """
 
     asof: pd.Timestamp
@@ -106,6 +109,7 @@ class BoardSignals:
     aging: pd.DataFrame
     sle_days: float | None
     blocked: pd.DataFrame
+    sle_count: int = 0  # the finished items behind ``sle_days``: below 10 it is provisional
 
     def stage(self, name: str) -> StageSignal:
         return next(stage for stage in self.stages if stage.name == name)
@@ -241,6 +245,7 @@ class _Board:
             "wip_limit": workflow.wip_limit,
             "stages": self._stages(counts, start, starving, self._exit_ages(recent)),
             "sle_days": self._sle_days(recent),
+            "sle_count": len(recent),
         }
         return fields, wip_rows
 
@@ -314,6 +319,7 @@ class _Board:
                     upstream_heaviest_wip=heaviest_wip if upstream else 0,
                     starving_hours=None if np.isnan(starved) else starved,
                     exit_age_p85=exit_ages[index].p85,
+                    exit_age_p70=exit_ages[index].p70,
                     exit_age_count=exit_ages[index].count,
                 )
             )

@@ -110,6 +110,27 @@ def messages_since(session: Session, board_id: int, channel_id: str, since: dt.d
     return len({row.posted_at for row in rows if not (row.details or {}).get("folded")})
 
 
+PACING_LOOKBACK = dt.timedelta(days=14)  # a cooldown of working time never spans more than a long holiday
+
+
+def last_message_at(
+    session: Session, board_id: int, channel_id: str, now: pd.Timestamp
+) -> pd.Timestamp | None:
+    """When the board last posted a message at the top of its channel (folded ones not counted), within
+    ``PACING_LOOKBACK`` of ``now``; ``None`` when it did not."""
+    rows = session.scalars(
+        select(AlertState).where(
+            AlertState.board_id == board_id,
+            or_(AlertState.channel_id == channel_id, AlertState.channel_id.is_(None)),
+            AlertState.posted_at >= (now - PACING_LOOKBACK).to_pydatetime(),
+        )
+    )
+    times = [
+        row.posted_at for row in rows if row.posted_at is not None and not (row.details or {}).get("folded")
+    ]
+    return None if not times else pd.Timestamp(max(times))
+
+
 def open_alert_count(session: Session, board_id: int) -> int:
     return int(
         session.scalar(

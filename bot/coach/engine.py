@@ -56,6 +56,7 @@ class Coach:
         stale: bool,
         posts_today: int,
         channel_snoozed_until: pd.Timestamp | None = None,
+        last_message_at: pd.Timestamp | None = None,
     ) -> Policy:
         return Policy(
             working=is_working_time(now, self.calendar),
@@ -64,6 +65,7 @@ class Coach:
             posts_today=posts_today,
             max_posts_per_day=self.thresholds.max_alerts_per_day,
             cooldown_over=self.cooldown_over,
+            last_message_at=last_message_at,
         )
 
 

@@ -18,10 +18,10 @@ from typing import Literal
 
 import pandas as pd
 
-from bot.coach.message import sections
+from bot.coach.message import ITEM_ORDER, sections
 from bot.coach.rules import CHANGE_RULES, Finding, RuleResult
 
-Held = Literal["quiet_hours", "budget", "stale", "snoozed"]
+Held = Literal["quiet_hours", "budget", "stale", "snoozed", "paced"]
 ActionKind = Literal["post", "repost", "fold", "resolve", "reopen"]
 OPEN_STATES = ("open", "snoozed", "acknowledged")
 
@@ -67,7 +67,8 @@ class Policy:
 
     ``posts_today``: alert messages of this board already posted at the top of its channel on this local day
     (one more when this step posts a message). ``cooldown_over(since, now)``: whether ``cooldown`` working
-    hours passed since then.
+    hours passed since then. ``last_message_at``: when the board's last message went to the top of its
+    channel (this step's, once it posts one); item signals wait for a cooldown after it (:func:`_paced`).
     """
 
     working: bool
@@ -76,6 +77,7 @@ class Policy:
     posts_today: int
     max_posts_per_day: int
     cooldown_over: Callable[[pd.Timestamp, pd.Timestamp], bool]
+    last_message_at: pd.Timestamp | None = None
 
 
 def step(
@@ -165,9 +167,14 @@ def _one_message(due: list[Alert], now: pd.Timestamp, policy: Policy) -> list[Ac
     """The alerts due now, posted together as one message, or folded together once the budget is spent."""
     if not due:
         return []
+    if all(_paced(alert) for alert in due) and not _gap_over(now, policy):
+        for alert in due:
+            alert.held = alert.held or "paced"
+        return []
     over_budget = policy.posts_today >= policy.max_posts_per_day
     if not over_budget:
         policy.posts_today += 1
+        policy.last_message_at = now
     actions = []
     for section in sections(due, lambda alert: alert):
         for alert in section:
@@ -177,6 +184,20 @@ def _one_message(due: list[Alert], now: pd.Timestamp, policy: Policy) -> list[Ac
                 alert.held = alert.held or "budget"
             actions.append(Action("fold" if over_budget else "post", alert))
     return actions
+
+
+def _paced(alert: Alert) -> bool:
+    """Whether the alert may wait for the board's next message: item signals may, unless the item is a
+    working day from breaching its SLE (``urgent``: then the warning is worth a message of its own, and takes
+    the waiting ones along). A stream of one-item messages a few minutes apart is what gets a coach muted;
+    system signals (limits, queues, starving) are never held."""
+    return alert.rule in ITEM_ORDER and not alert.facts.get("urgent")
+
+
+def _gap_over(now: pd.Timestamp, policy: Policy) -> bool:
+    """A cooldown of working time has passed since the board's last message (or it has none)."""
+    last = policy.last_message_at
+    return last is None or last >= now or policy.cooldown_over(last, now)
 
 
 def _repost_if_worse(alert: Alert, now: pd.Timestamp, policy: Policy) -> Action | None:

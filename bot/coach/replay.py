@@ -58,13 +58,14 @@ def replay(
     nudges: dict[int, Nudge] = {}
     posts: dict[object, int] = {}
     previous: pd.Timestamp | None = None
+    last_message: pd.Timestamp | None = None
     messages = 0
     for signals in signals_at(timeline, moments, window=coach.window_start):
         now = pd.Timestamp(signals.asof)
         day = coach.local_date(now)
-        policy = coach.policy(now, stale=False, posts_today=posts.get(day, 0))
+        policy = coach.policy(now, stale=False, posts_today=posts.get(day, 0), last_message_at=last_message)
         actions = evaluate_at(coach, signals, alerts, policy, previous)
-        previous = now
+        previous, last_message = now, policy.last_message_at
         posts[day] = policy.posts_today
         for alert in alerts.values():
             nudge = nudges.setdefault(id(alert), Nudge(alert))

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from analytics.exit_age import PROVISIONAL_BELOW
 from analytics.signals import BoardSignals, StageSignal
 from analytics.workflow import StageKind
 from bot.store.board_settings import Thresholds
@@ -31,6 +32,13 @@ RULES = (
     "item_blocked",
 )
 AT_RISK_MIN_EXITS = 10  # fewer items left the stage: its p85 is provisional, too shaky to nudge on
+SLE_MIN_ITEMS = PROVISIONAL_BELOW  # an SLE from fewer finished items is provisional: no nudge against it
+EVALUATION_HOURS = 0.25  # the worker's evaluation interval, 15 minutes
+# Warnings ahead of the SLE are found this long before they must go, so that several due about the same time
+# wait for each other (``urgent`` marks the one that cannot wait) and make one message, not one each.
+SLE_WARNING_GATHER_HOURS = 1.0
+# How far before the breach an item may be found within a working day of it: a day plus weekends and holidays.
+SLE_LEAD_SCAN_DAYS = 14.0
 CHANGE_RULES = frozenset({"queue_growing", "stage_starving"})  # held back while the data is stale
 STAGE_RULES = frozenset({"wip_limit_exceeded", "queue_growing", "stage_starving"})
 JUST_PULLED_FALLBACK = pd.Timedelta(minutes=15)  # the worker's evaluation interval
@@ -176,11 +184,15 @@ def stage_starving(signals: BoardSignals, context: Context, open_subjects: Colle
 
 
 def item_aging(signals: BoardSignals, context: Context, open_subjects: Collection[str]) -> RuleResult:
-    """A WIP item older than the SLE; once per item, cleared when it finishes or is discarded."""
+    """A WIP item older than the SLE; once per item, cleared when it finishes or is discarded.
+
+    Silent while the SLE is provisional (fewer than ``SLE_MIN_ITEMS`` finished items): on a young board
+    the first items to finish are the quick ones, so an SLE from them flags most work as late.
+    """
     aging = signals.aging
     in_progress = set(map(str, aging.index))
     cleared = frozenset(subject for subject in open_subjects if subject not in in_progress)
-    if signals.sle_days is None or aging.empty:
+    if signals.sle_days is None or signals.sle_count < SLE_MIN_ITEMS or aging.empty:
         return RuleResult((), cleared)
     past = aging.loc[aging["age_days"] > signals.sle_days]
     sle_days = signals.sle_days
@@ -191,45 +203,58 @@ def item_aging(signals: BoardSignals, context: Context, open_subjects: Collectio
 
 
 def item_at_risk(signals: BoardSignals, context: Context, open_subjects: Collection[str]) -> RuleResult:
-    """A WIP item older than 85 % of the items that left its current stage were when they left it.
+    """A WIP item older than 85 % of the items that left its current stage were when they left it, or within
+    a working day of breaching the SLE.
 
-    Judged per stage (``stages[].exit_age.p85``, at least :data:`AT_RISK_MIN_EXITS` exits in the SLE
-    window), so an item stuck early in the flow is seen while swarming still helps, before it breaches the
-    SLE; past the SLE, ``item_aging`` speaks instead. Clears when the item finishes, is discarded, or moves
-    on to a stage where it is not at risk. The severity is the stage's place in flow order: an item that
-    moves on and is at risk again there got "materially worse", so the lifecycle re-posts it in the thread
-    (the message then names the new stage) rather than staying silent — once per item and stage.
+    Judged per stage (``stages[].exit_age.p85``, at least :data:`AT_RISK_MIN_EXITS` exits in the SLE window),
+    so an item stuck early in the flow is seen while swarming still helps, before it breaches the SLE; past
+    the SLE, ``item_aging`` speaks instead. In the last stages the age items leave at is close to the SLE
+    itself (in the last one, the same thing), so a warning at the stage's p85 would come with the breach: an
+    item already older than 70 % of the stage's leavers and a working day (plus one evaluation) from the SLE
+    is at risk too, so the team hears a working day ahead. (Items that usually leave the stage about when they
+    reach the SLE are not: on a steady board that is every item.) Clears when the item finishes, is discarded,
+    or moves on to a stage where it is not at risk. The severity is the stage's place in flow order: an item
+    that moves on and is at risk again there got "materially worse", so the lifecycle re-posts it in the
+    thread (the message then names the new stage) rather than staying silent — once per item and stage.
     """
     aging = signals.aging
     stages = {stage.name: stage for stage in signals.stages}
+    sle_days = signals.sle_days if signals.sle_count >= SLE_MIN_ITEMS else None
+    # Posted a working day (plus one evaluation) before the breach at the latest: then it is urgent.
+    urgent_hours = None if context.day_hours is None else context.day_hours + EVALUATION_HOURS
     firing, at_risk = [], set()
     for item_id, row in aging.to_dict("index").items():
         stage = stages.get(str(row["stage"]))
-        if stage is None or stage.exit_age_p85 is None or stage.exit_age_count < AT_RISK_MIN_EXITS:
+        if stage is None:
             continue
         age = float(row["age_days"])
-        if age <= stage.exit_age_p85:
+        if sle_days is not None and age > sle_days:
+            at_risk.add(str(item_id))
+            continue  # the breach itself is item_aging's; an alert already open stays open
+        facts: dict[str, object] = {"age_days": age, "sle_days": sle_days, "stage": stage.name}
+        if (
+            stage.exit_age_count < AT_RISK_MIN_EXITS
+            or stage.exit_age_p85 is None
+            or stage.exit_age_p70 is None
+        ):
+            continue
+        if age > stage.exit_age_p85:
+            facts |= {"p85_days": stage.exit_age_p85, "exits": stage.exit_age_count}
+        elif (
+            sle_days is not None
+            and urgent_hours is not None
+            and age > max(stage.exit_age_p70, sle_days - SLE_LEAD_SCAN_DAYS)
+        ):
+            breach = pd.Timestamp(row["started_at"]) + pd.Timedelta(days=sle_days)
+            left = context.working_hours_since(signals.asof, breach)
+            if left > urgent_hours + SLE_WARNING_GATHER_HOURS:
+                continue
+            facts |= {"due_hours": left, "day_hours": context.day_hours, "urgent": left <= urgent_hours}
+        else:
             continue
         at_risk.add(str(item_id))
-        if signals.sle_days is not None and age > signals.sle_days:
-            continue  # the breach itself is item_aging's; an alert already open stays open
-        firing.append(
-            Finding(
-                "item_at_risk",
-                str(item_id),
-                float(stage.index),
-                (str(item_id),),
-                {
-                    "age_days": age,
-                    "p85_days": stage.exit_age_p85,
-                    "exits": stage.exit_age_count,
-                    "sle_days": signals.sle_days,
-                    "stage": stage.name,
-                    "title": optional_text(row.get("title")),
-                    "url": optional_text(row.get("url")),
-                },
-            )
-        )
+        facts |= {"title": optional_text(row.get("title")), "url": optional_text(row.get("url"))}
+        firing.append(Finding("item_at_risk", str(item_id), float(stage.index), (str(item_id),), facts))
     cleared = frozenset(subject for subject in open_subjects if subject not in at_risk)
     return RuleResult(tuple(firing), cleared)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot.coach.lifecycle import Alert
 from bot.coach.rules import BOARD_SUBJECT
-from bot.formatting import item_title, working_time
+from bot.formatting import count_of, item_title, working_time
 
 WHAT_BOARD = "The whole board is at *{wip}/{limit}* WIP{pulled}."
 WHAT = {
@@ -29,6 +29,9 @@ WHAT = {
     "{sle_days:.1f} days.",
     "item_blocked": "{item} has been blocked for *{duration}* in {stage}.",
 }
+WHAT_DUE = (
+    "{item} is *{age_days:.1f} days* old in {stage} and passes the SLE of {sle_days:.1f} days in *{due}*."
+)
 PULLED = " ({item} was just pulled in)"
 NEXT_BOARD = "Stop starting, start finishing: finish something before pulling anything new."
 WHY = {
@@ -87,6 +90,9 @@ def _fields(alert: Alert, markup: Markup) -> dict[str, object]:
     hours, day_hours = _number(facts.get("hours")), _number(facts.get("day_hours"))
     if hours is not None:
         facts["duration"] = working_time(hours, day_hours)
+    due_hours = _number(facts.get("due_hours"))
+    if due_hours is not None:  # within a working day: hours say how soon
+        facts["due"] = count_of(max(1, round(due_hours)), "working hour")
     count = int(_number(facts.get("upstream_wip")) or 0)
     facts["upstream_items"] = f"{count} item" if count == 1 else f"{count} items"
     facts["upstream"] = markup.escape(str(facts.get("upstream") or "earlier stages"))
@@ -106,7 +112,8 @@ def _marked(text: str, markup: Markup) -> str:
 def what(alert: Alert, markup: Markup = PLAIN) -> str:
     """The one-line observation, e.g. "*Review* is at *5/3* WIP (PAY-7 was just pulled in)"."""
     board_wide = alert.rule == "wip_limit_exceeded" and alert.subject == BOARD_SUBJECT
-    template = WHAT_BOARD if board_wide else WHAT[alert.rule]
+    due = alert.rule == "item_at_risk" and alert.facts.get("due_hours") is not None
+    template = WHAT_BOARD if board_wide else WHAT_DUE if due else WHAT[alert.rule]
     return _marked(template.format(**_fields(alert, markup)), markup)
 
 

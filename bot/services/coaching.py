@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from analytics.signals import board_signals
 from analytics.timeline import build_timeline
-from bot.coach.alert_store import load_alerts, messages_since, save_alert, to_alert
+from bot.coach.alert_store import last_message_at, load_alerts, messages_since, save_alert, to_alert
 from bot.coach.engine import Coach, evaluate_at
 from bot.coach.lifecycle import Action, Alert
 from bot.store.board_settings import load_board_settings
@@ -81,6 +81,7 @@ def evaluate_board(sessions: sessionmaker[Session], board_id: int, now: dt.datet
             stale=stale,
             posts_today=messages_since(session, board_id, board.channel_id, midnight),
             channel_snoozed_until=_channel_snooze(session, board),
+            last_message_at=last_message_at(session, board_id, board.channel_id, moment),
         )
         alerts, rows = load_alerts(session, board_id)
         timeline = build_timeline(load_events(session, board_id, workflow), workflow, moment)

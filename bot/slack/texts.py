@@ -947,9 +947,12 @@ def review_trends_heading(weeks: int) -> str:
     return f"*Trends:* the last 7 days against the {weeks} weeks before"
 
 
-def review_trend_line(what: str, last: str, before: str, change: str | None) -> str:
+def review_trend_line(
+    what: str, last: str, before: str, change: str | None, *, last_note: str = "", before_note: str = ""
+) -> str:
+    """``*last*`` against ``before`` (change); the notes (e.g. provisional) follow their numbers."""
     moved = f" ({change})" if change else ""
-    return f"• {what}: *{last}* against {before}{moved}"
+    return f"• {what}: *{last}*{last_note} against {before}{before_note}{moved}"
 
 
 REVIEW_THROUGHPUT = "Throughput"

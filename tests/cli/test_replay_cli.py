@@ -40,7 +40,7 @@ NUDGE_KEYS = {
     "message",
     "text",
 }
-HELD_REASONS = {None, "quiet_hours", "budget", "stale", "snoozed"}
+HELD_REASONS = {None, "quiet_hours", "budget", "stale", "snoozed", "paced"}
 RULES = set(RULE_NAMES)
 
 

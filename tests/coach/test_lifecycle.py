@@ -180,13 +180,13 @@ def test_a_later_evaluation_is_a_new_message_and_over_the_budget_the_whole_messa
     moment = policy(max_posts_per_day=2)
     assert kinds(step(alerts, firing("wip_limit_exceeded", "Dev"), at(0), moment)) == ["post"]
     two = firing("item_aging", "PAY-1") | firing("item_blocked", "PAY-2")
-    assert kinds(step(alerts, two, at(15), moment)) == ["post", "post"]
+    assert kinds(step(alerts, two, at(300), moment)) == ["post", "post"]  # items, after a cooldown
     assert moment.posts_today == 2
     three = two | firing("queue_growing", "Review") | firing("item_aging", "PAY-1")
     three["item_aging"] = RuleResult(
         (Finding("item_aging", "PAY-1", 1.0), Finding("item_aging", "PAY-4", 1.0)), frozenset()
     )
-    assert kinds(step(alerts, three, at(30), moment)) == ["fold", "fold"]
+    assert kinds(step(alerts, three, at(315), moment)) == ["fold", "fold"]
     assert moment.posts_today == 2
     assert alerts[("queue_growing", "Review")].held == "budget"
 
@@ -247,3 +247,30 @@ def test_a_condition_that_returns_within_the_cooldown_reopens_its_alert():
     assert kinds(step(alerts, firing("wip_limit_exceeded", "Dev"), at(90), policy())) == ["reopen"]
     alert = alerts[("wip_limit_exceeded", "Dev")]
     assert alert.detected_at == at(0) and alert.resolved_at is None and alert.is_open
+
+
+def test_item_signals_wait_for_the_next_message_or_a_cooldown_after_the_last():
+    """A message at 0; an item due at 15 waits (held "paced") and goes with the WIP signal at 60, one
+    message; the next item, due at 75, waits for the cooldown (4 h after 60) and is posted at 300."""
+    alerts: dict[tuple[str, str], Alert] = {}
+    moment = policy()
+    assert kinds(step(alerts, firing("queue_growing", "Review"), at(0), moment)) == ["post"]
+    assert kinds(step(alerts, firing("item_aging", "PAY-1"), at(15), moment)) == []
+    assert alerts[("item_aging", "PAY-1")].held == "paced"
+    both = firing("item_aging", "PAY-1") | firing("wip_limit_exceeded", "Dev")
+    assert kinds(step(alerts, both, at(60), moment)) == ["post", "post"]
+    assert alerts[("item_aging", "PAY-1")].posted_at == at(60) and moment.posts_today == 2
+    later = firing("item_blocked", "PAY-2")
+    assert kinds(step(alerts, later, at(75), moment)) == []
+    assert kinds(step(alerts, later, at(299), moment)) == []
+    assert kinds(step(alerts, later, at(300), moment)) == ["post"]
+
+
+def test_an_item_about_to_breach_its_sle_is_not_held_back():
+    """An at-risk warning a working day before the SLE breach has no time to wait for the next message."""
+    alerts: dict[tuple[str, str], Alert] = {}
+    moment = policy()
+    step(alerts, firing("queue_growing", "Review"), at(0), moment)
+    warning = Finding("item_at_risk", "PAY-1", 2.0, ("PAY-1",), {"due_hours": 8.0, "urgent": True})
+    due = {"item_at_risk": RuleResult((warning,), frozenset())}
+    assert kinds(step(alerts, due, at(15), moment)) == ["post"]

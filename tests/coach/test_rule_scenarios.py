@@ -84,14 +84,26 @@ def test_a_growing_queue_fires_when_three_more_arrived_than_left():
     assert nudge.alert.resolved_at == local("2026-11-17T10:15")
 
 
+def six_hour_items(count: int) -> list[tuple[str, ...]]:
+    """``count`` items started at 09:00 and finished at 15:00 on consecutive October days."""
+    rows = [(f"Q-{n}", f"2026-10-{n + 1:02d}T09:00", "In Progress") for n in range(count)]
+    return rows + [(f"Q-{n}", f"2026-10-{n + 1:02d}T15:00", "Done") for n in range(count)]
+
+
 def test_an_item_past_the_sle_fires_once_and_clears_when_it_finishes():
-    """With an SLE from finished items, an older WIP item fires once and clears on finishing."""
-    rows = [(f"PAY-{n}", f"2026-10-0{n}T09:00", "In Progress") for n in range(1, 5)]
-    rows += [(f"PAY-{n}", f"2026-10-0{n}T15:00", "Done") for n in range(1, 4)]  # ~6 h cycle times
+    """With an SLE from ten finished items (6 h each), an older WIP item fires once, clears on finishing."""
+    rows = [*six_hour_items(10), ("PAY-4", "2026-10-20T09:00", "In Progress")]
     rows += [("PAY-4", "2026-11-18T10:00", "Done")]
     [nudge] = only(nudges(rows, "2026-11-16T09:00", "2026-11-18T12:00"), "item_aging")
     assert nudge.alert.subject == "PAY-4" and nudge.alert.detected_at == local("2026-11-16T09:00")
     assert nudge.alert.resolved_at == local("2026-11-18T10:00")
+
+
+def test_no_item_past_a_provisional_sle():
+    """Nine finished items: the first to finish on a young board are the quick ones, so an SLE from fewer
+    than ten flags most work as late. Nothing is said against it."""
+    rows = [*six_hour_items(9), ("PAY-4", "2026-10-20T09:00", "In Progress")]
+    assert not only(nudges(rows, "2026-11-16T09:00", "2026-11-18T12:00"), "item_aging")
 
 
 def history(items: int, first_day: str = "2026-10-01") -> list[tuple[str, ...]]:
@@ -156,3 +168,43 @@ def test_a_steady_board_draws_no_nudge_at_all():
     rows = history(49)  # the last ones are still in progress on 18 November
     rows = [row for row in rows if row[1] <= "2026-11-18T09:00"]
     assert nudges(rows, "2026-11-16T09:00", "2026-11-18T12:00") == []
+
+
+def uneven_history(review_days: list[int]) -> list[tuple[str, ...]]:
+    """Items started a day apart: a day in Ready, a day in Development, then ``review_days[n]`` in Review."""
+    rows: list[tuple[str, ...]] = []
+    for n, days in enumerate(review_days):
+        start = pd.Timestamp("2026-10-01T09:00") + pd.Timedelta(days=n)
+        for offset, status in ((0, "Selected"), (1, "In Progress"), (2, "In Review"), (2 + days, "Done")):
+            rows.append((f"U-{n}", (start + pd.Timedelta(days=offset)).strftime("%Y-%m-%dT%H:%M"), status))
+    return rows
+
+
+def test_an_item_in_the_last_stage_is_warned_a_working_day_before_it_breaches_the_sle():
+    """Cycle times 3,3,3,3,3,3,4,4,5,6 days: SLE (p85) 4.65 days, which is also Review's exit-age p85, so a
+    stage-p85 warning would come with the breach. Review's p70 is 4.0 days: PAY-1 (started Monday 09:00, in
+    Review from Wednesday) is older than that from Friday 09:00 and breaches at Saturday 00:36, 9 working
+    hours later: warned at Friday 09:15; the breach itself is posted on Monday morning."""
+    rows = [
+        *uneven_history([1, 1, 1, 1, 1, 1, 2, 2, 3, 4]),
+        ("PAY-1", "2026-11-16T09:00", "Selected"),
+        ("PAY-1", "2026-11-17T09:00", "In Progress"),
+        ("PAY-1", "2026-11-18T09:00", "In Review"),
+    ]
+    found = nudges(rows, "2026-11-19T09:00", "2026-11-23T12:00")
+    [risk] = only(found, "item_at_risk")
+    assert risk.alert.detected_at == local("2026-11-20T09:15") == risk.alert.posted_at
+    assert risk.text is not None and "passes the SLE of 4.6 days in 9 working hours" in risk.text
+    [breach] = only(found, "item_aging")
+    assert breach.alert.posted_at == local("2026-11-23T09:00")
+
+
+def test_a_steady_board_draws_no_warning_ahead_of_the_sle_either():
+    """Every item leaves Review at the SLE's age: an item a day from the SLE in Review is normal, not late."""
+    rows = [
+        *history(10),
+        ("PAY-1", "2026-11-16T09:00", "Selected"),
+        ("PAY-1", "2026-11-17T09:00", "In Progress"),
+    ]
+    rows += [("PAY-1", "2026-11-18T09:00", "In Review"), ("PAY-1", "2026-11-19T08:59", "Done")]
+    assert not only(nudges(rows, "2026-11-16T09:00", "2026-11-19T12:00"), "item_at_risk")

@@ -172,3 +172,11 @@ def test_review_states_the_trends_and_names_the_four_charts(sample):
     titles = review_chart_titles(sample.metrics)
     assert list(titles) == ["cfd", "cycle", "aging", "throughput"]
     assert titles["cfd"] == "Payments — cumulative flow, Fri 20 Nov 2026"
+
+
+def test_review_marks_a_percentile_from_fewer_than_ten_items_provisional(sample):
+    """Last week's cycle-time percentiles from 4 items are provisional, and say so beside the number."""
+    few = dataclasses.replace(sample.trends, finished_last_week=4)
+    text = texts_of(review_blocks(sample.diagnosis, few, sample.metrics))
+    assert text.count("provisional (4 items) against") == 2  # p50 and p85; the baseline is not
+    assert "provisional" not in texts_of(review_blocks(sample.diagnosis, sample.trends, sample.metrics))

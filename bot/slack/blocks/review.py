@@ -167,20 +167,32 @@ def _evidence_line(evidence: Evidence, diagnosis: Diagnosis) -> str:
 
 
 def _trends_text(trends: Trends) -> str:
+    counts = (trends.finished_last_week, trends.finished_before)
     lines = [
         texts.review_trends_heading(trends.weeks),
         _trend_line(texts.REVIEW_THROUGHPUT, trends.throughput, texts.review_per_week),
-        _trend_line(texts.REVIEW_CYCLE_P50, trends.cycle_p50, days),
-        _trend_line(texts.REVIEW_CYCLE_P85, trends.cycle_p85, days),
+        _trend_line(texts.REVIEW_CYCLE_P50, trends.cycle_p50, days, counts),
+        _trend_line(texts.REVIEW_CYCLE_P85, trends.cycle_p85, days, counts),
     ]
     return "\n".join(lines)
 
 
-def _trend_line(what: str, trend: Trend, formatted: Callable[[float], str]) -> str:
+def _trend_line(
+    what: str, trend: Trend, formatted: Callable[[float], str], counts: tuple[int, int] | None = None
+) -> str:
+    """``counts``: the finished items behind each side of a percentile, which under ten is provisional."""
+    last_count, before_count = counts if counts is not None else (None, None)
     last = formatted(trend.last_week) if trend.last_week is not None else texts.REVIEW_NO_DATA
     before = formatted(trend.baseline) if trend.baseline is not None else texts.REVIEW_NO_DATA
     change = f"{trend.change:+.0%}" if trend.change is not None else None
-    return texts.review_trend_line(what, last, before, change)
+    return texts.review_trend_line(
+        what,
+        last,
+        before,
+        change,
+        last_note=texts.provisional_note(last_count) if trend.last_week is not None else "",
+        before_note=texts.provisional_note(before_count) if trend.baseline is not None else "",
+    )
 
 
 def _next_step(diagnosis: Diagnosis) -> str:
