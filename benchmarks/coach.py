@@ -101,8 +101,11 @@ def _steady_nudges(posted: list[dict[str, Any]], nudges: list[dict[str, Any]], w
     end = start + pd.Timedelta(weeks=weeks)
     steady = [n for n in posted if start <= pd.Timestamp(n["posted_at"]) < end]
     by_rule = Counter(n["rule"] for n in steady)
+    messages = {str(n.get("message") or n["posted_at"]) for n in steady if n.get("held") != "budget"}
     print(f"nudges per board-week over the first {weeks} weeks: {len(steady) / weeks:.2f} "
           f"({len(steady)} posted: {dict(by_rule)}) (target: at most 1)")  # fmt: skip
+    print(f"  messages at the top of the channel per board-week over those weeks: "
+          f"{len(messages) / weeks:.2f} ({len(messages)} messages)")  # fmt: skip
 
 
 def _warned_ahead(nudges: list[dict[str, Any]], calendar: WorkCalendar) -> None:

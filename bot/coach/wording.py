@@ -109,12 +109,21 @@ def _marked(text: str, markup: Markup) -> str:
     return text if markup.bold else text.replace("*", "")
 
 
-def what(alert: Alert, markup: Markup = PLAIN) -> str:
-    """The one-line observation, e.g. "*Review* is at *5/3* WIP (PAY-7 was just pulled in)"."""
+def what(alert: Alert, markup: Markup = PLAIN, *, item_named: bool = True) -> str:
+    """The one-line observation, e.g. "*Review* is at *5/3* WIP (PAY-7 was just pulled in)". With
+    ``item_named=False`` an item is "It": a section headed by the item need not name it in every reason."""
     board_wide = alert.rule == "wip_limit_exceeded" and alert.subject == BOARD_SUBJECT
     due = alert.rule == "item_at_risk" and alert.facts.get("due_hours") is not None
     template = WHAT_BOARD if board_wide else WHAT_DUE if due else WHAT[alert.rule]
-    return _marked(template.format(**_fields(alert, markup)), markup)
+    fields = _fields(alert, markup)
+    if not item_named:
+        fields["item"] = "It"
+    return _marked(template.format(**fields), markup)
+
+
+def named_item(alert: Alert, markup: Markup = PLAIN) -> str:
+    """The alert's item as messages name it: its id (linked) and shortened title."""
+    return _named(alert.subject, alert.facts.get("url"), alert.facts.get("title"), markup)
 
 
 def why(alert: Alert, markup: Markup = PLAIN) -> str:

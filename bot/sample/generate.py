@@ -13,7 +13,8 @@ in Development (blocked ones do not count, so the limit is mostly, not always, k
 between their own work; two testers take what reaches Test. Durations are lognormal. Review and Test send
 some items back, a few finished items are reopened, some are blocked for a while. From 17 August Anna is on
 holiday and from 24 August Luca is on an incident: reviews become scarce, Review grows week after week far
-past its limit and Test starves, until the developers swarm on reviews from 28 September (Test then gets
+past its limit and the testers get less and less (Test never quite starves: its queue, Review, holds
+work), until the developers swarm on reviews from 28 September (Test then gets
 the wave). Nina is off sick in the last week; three long blockers leave old items in progress at the end;
 a few bugs are filed in "Triage", a status the workflow does not map.
 """

@@ -199,15 +199,21 @@ def overflow_thread_of_day(
     sessions: sessionmaker[Session], board_id: int, channel: str, now: dt.datetime
 ) -> str | None:
     """Today's "more flow signals" thread of the board in the channel, if a message over its budget
-    started one (each board in a channel has its own budget and its own thread)."""
-    day = now.date().isoformat()
+    started one (each board in a channel has its own budget and its own thread). "Today" is the board's
+    local day, as the budget counts it: at 00:30 in Zurich the UTC date is still yesterday's."""
     with sessions() as session:
+        zone = board_workflow(session.get_one(Board, board_id)).timezone
+        midnight = pd.Timestamp(now).tz_convert(zone).normalize().to_pydatetime()
         rows = session.scalars(
-            select(AlertState).where(AlertState.board_id == board_id, AlertState.channel_id == channel)
+            select(AlertState).where(
+                AlertState.board_id == board_id,
+                AlertState.channel_id == channel,
+                AlertState.posted_at >= midnight,
+            )
         )
         for row in rows:
             thread = (row.details or {}).get("thread_ts")
-            if thread and row.posted_at is not None and row.posted_at.date().isoformat() == day:
+            if thread:
                 return str(thread)
     return None
 

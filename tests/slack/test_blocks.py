@@ -302,7 +302,9 @@ def test_item_links_are_links_only_for_web_addresses():
     """A tracker's URL becomes a link only when it is http(s); anything else shows the id as text."""
     from bot.slack.blocks.common import item_link
 
-    assert item_link("PAY-1", "https://jira.example/browse/PAY-1") == "<https://jira.example/browse/PAY-1|PAY-1>"
+    assert (
+        item_link("PAY-1", "https://jira.example/browse/PAY-1") == "<https://jira.example/browse/PAY-1|PAY-1>"
+    )
     assert item_link("PAY-1", "javascript:alert(1)") == "PAY-1"
     assert item_link("<b>", "slack://open") == "&lt;b&gt;"
 
@@ -333,3 +335,22 @@ def test_a_nudge_message_stays_within_slacks_limits_and_counts_what_it_cannot_sh
     values = [e["value"] for b in shown if b["type"] == "actions" for e in b["elements"]]
     assert "0,1" in values  # PAY-0's buttons act on both its reasons
     assert len(message_text("Payments", entries)) <= 3000
+
+
+def test_an_item_with_two_reasons_is_named_once_with_its_title():
+    """The section's first line names the item (link and title); each reason then says "It"."""
+    from bot.coach.lifecycle import Alert
+    from bot.slack.blocks.nudges import message_blocks
+
+    now = pd.Timestamp("2026-11-16 09:00", tz="UTC")
+    facts = {"age_days": 20.0, "sle_days": 10.0, "stage": "Review", "hours": 30.0, "title": "Refund Visa",
+             "url": "https://jira.example/browse/PAY-1"}  # fmt: skip
+    entries = [
+        (1, Alert(rule, "PAY-1", now, 1.0, ("PAY-1",), dict(facts)))
+        for rule in ("item_aging", "item_blocked")
+    ]
+    text = to_dicts(message_blocks("Payments", entries))[1]["text"]["text"]
+    assert text.count("Refund Visa") == 1 and text.count("|PAY-1>") == 1
+    assert text.splitlines()[0].startswith("<https://jira.example/browse/PAY-1|PAY-1> “Refund Visa” · ")
+    assert "• It has been in progress for *20.0 days* in Review" in text
+    assert "• It has been blocked for *30 working hours* in Review" in text

@@ -101,13 +101,11 @@ def _system_section(entry: Entry) -> list[Block]:
 def _item_section(section: list[Entry]) -> list[Block]:
     """One item: its reasons together (each a line), one next step, one set of buttons for all of them."""
     alerts = [alert for _id, alert in section]
-    head = alerts[0]
-    url = head.facts.get("url")
-    item = item_link(head.subject, str(url) if url else None)
+    item = wording.named_item(alerts[0], SLACK_MARKUP)
     titles = " · ".join(wording.title(alert) for alert in alerts)
     lines = [texts.NUDGE_ITEM.format(item=item, titles=titles)]
     for alert in alerts:
-        what = wording.what(alert, SLACK_MARKUP)
+        what = wording.what(alert, SLACK_MARKUP, item_named=False)  # the line above names the item
         lines.append("• " + (what if alert.is_open else _resolved_line(alert, what)))
     still = [alert for alert in alerts if alert.is_open]
     if not still:
