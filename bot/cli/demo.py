@@ -87,7 +87,7 @@ def _coach_section(
     slack: tuple[WebClient, str] | None,
 ) -> None:
     """The last two weeks of nudges, replayed, and today's digest as Slack would show it."""
-    from bot.coach.replay import replay, shown_subject
+    from bot.coach.replay import replay
     from bot.services.reports import events_digest
     from bot.slack.blocks.digest import digest_parent, digest_thread
     from bot.slack.blocks.terminal import blocks_text
@@ -104,8 +104,7 @@ def _coach_section(
         assert alert.posted_at is not None  # only posted nudges are listed
         when = pd.Timestamp(alert.posted_at).tz_convert(workflow.timezone)
         resolved = "open" if alert.resolved_at is None else "resolved"
-        about = shown_subject(alert)
-        out.write(f"  {when:%a %d %b %H:%M}  {alert.rule} · {about} ({resolved})\n    {nudge.text}\n")
+        out.write(f"  {when:%a %d %b %H:%M}  {alert.rule} · {alert.subject} ({resolved})\n    {nudge.text}\n")
     if len(posted) > MAX_NUDGES_SHOWN:
         out.write(f"  (and {len(posted) - MAX_NUDGES_SHOWN} earlier; see: flowcoach replay)\n")
     digest = events_digest(events, workflow, thresholds, asof.to_pydatetime())

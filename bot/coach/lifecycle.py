@@ -51,11 +51,6 @@ class Alert:
         return self.rule, self.subject
 
     @property
-    def item(self) -> str:
-        """The item an item signal is about (its subject may say more, e.g. the stage of an at-risk one)."""
-        return self.items[0] if self.items else self.subject
-
-    @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 

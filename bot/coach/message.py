@@ -43,7 +43,7 @@ def sections(entries: Iterable[T], alert_of: Callable[[T], Alert]) -> list[list[
         if is_system(alert):
             system.append(entry)
         else:
-            items.setdefault(alert.item, []).append(entry)
+            items.setdefault(alert.subject, []).append(entry)
     system.sort(
         key=lambda e: (_rank(alert_of(e).rule, SYSTEM_ORDER), -alert_of(e).severity, alert_of(e).subject)
     )
@@ -51,7 +51,7 @@ def sections(entries: Iterable[T], alert_of: Callable[[T], Alert]) -> list[list[
     reasons = [sorted(group, key=lambda e: _rank(alert_of(e).rule, ITEM_ORDER)) for group in items.values()]
     # The item with the most pressing reason first (past the SLE before blocked before at risk), then the
     # one with more reasons, then by id, so the same alerts always read the same way.
-    reasons.sort(key=lambda group: (_item_urgency(group, alert_of), -len(group), alert_of(group[0]).item))
+    reasons.sort(key=lambda group: (_item_urgency(group, alert_of), -len(group), alert_of(group[0]).subject))
     return grouped + reasons
 
 

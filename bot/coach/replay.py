@@ -19,7 +19,6 @@ from analytics.timeline import build_timeline
 from analytics.workflow import Workflow
 from bot.coach.engine import Coach, evaluate_at, evaluation_moments
 from bot.coach.lifecycle import Alert
-from bot.coach.message import is_system
 from bot.coach.wording import nudge_text
 from bot.store.board_settings import Thresholds
 
@@ -82,12 +81,6 @@ def replay(
     return Replay(workflow.name, workflow.timezone, pd.Timestamp(since), pd.Timestamp(until), tuple(ordered))
 
 
-def shown_subject(alert: Alert) -> str:
-    """What a nudge is about, as replay shows it: the stage (or whole board) of a system signal, the item of
-    an item signal (an at-risk alert's key also names its stage, which its text says)."""
-    return alert.subject if is_system(alert) else alert.item
-
-
 def replay_document(result: Replay) -> dict[str, Any]:
     """The ``--format json`` document of ``spec/coaching.md``."""
     zone = result.timezone
@@ -102,7 +95,7 @@ def replay_document(result: Replay) -> dict[str, Any]:
         "nudges": [
             {
                 "rule": nudge.alert.rule,
-                "subject": shown_subject(nudge.alert),
+                "subject": nudge.alert.subject,
                 "items": list(nudge.items),
                 "detected_at": when(nudge.alert.detected_at),
                 "posted_at": when(nudge.alert.posted_at),
@@ -131,7 +124,7 @@ def replay_text(result: Replay) -> str:
         posted = when(alert.posted_at) if alert.posted_at is not None else "never"
         message = f" · message {nudge.message}" if nudge.message is not None else ""
         lines.append(
-            f"\n{when(alert.detected_at)}  {alert.rule}  {shown_subject(alert)}"
+            f"\n{when(alert.detected_at)}  {alert.rule}  {alert.subject}"
             f"\n  posted {posted}{held} · resolved {when(alert.resolved_at)}{message}"
             f"\n  {nudge.text}"
         )

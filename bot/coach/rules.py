@@ -212,9 +212,10 @@ def item_at_risk(signals: BoardSignals, context: Context, open_subjects: Collect
     itself (in the last one, the same thing), so a warning at the stage's p85 would come with the breach: an
     item already older than 70 % of the stage's leavers and a working day (plus one evaluation) from the SLE
     is at risk too, so the team hears a working day ahead. (Items that usually leave the stage about when they
-    reach the SLE are not: on a steady board that is every item.) One alert per item and stage (its subject
-    names both, :func:`at_risk_subject`): it clears when the item leaves the stage, finishes or is
-    discarded, and an item at risk again in its next stage is a new alert, posted as any other.
+    reach the SLE are not: on a steady board that is every item.) Clears when the item finishes, is discarded,
+    or moves on to a stage where it is not at risk. The severity is the stage's place in flow order: an item
+    that moves on and is at risk again there got "materially worse", so the lifecycle re-posts it in the
+    thread (the message then names the new stage) rather than staying silent — once per item and stage.
     """
     aging = signals.aging
     stages = {stage.name: stage for stage in signals.stages}
@@ -227,9 +228,8 @@ def item_at_risk(signals: BoardSignals, context: Context, open_subjects: Collect
         if stage is None:
             continue
         age = float(row["age_days"])
-        subject = at_risk_subject(str(item_id), stage.name)
         if sle_days is not None and age > sle_days:
-            at_risk.add(subject)
+            at_risk.add(str(item_id))
             continue  # the breach itself is item_aging's; an alert already open stays open
         facts: dict[str, object] = {"age_days": age, "sle_days": sle_days, "stage": stage.name}
         if (
@@ -252,17 +252,11 @@ def item_at_risk(signals: BoardSignals, context: Context, open_subjects: Collect
             facts |= {"due_hours": left, "day_hours": context.day_hours, "urgent": left <= urgent_hours}
         else:
             continue
-        at_risk.add(subject)
+        at_risk.add(str(item_id))
         facts |= {"title": optional_text(row.get("title")), "url": optional_text(row.get("url"))}
-        firing.append(Finding("item_at_risk", subject, float(stage.index), (str(item_id),), facts))
+        firing.append(Finding("item_at_risk", str(item_id), float(stage.index), (str(item_id),), facts))
     cleared = frozenset(subject for subject in open_subjects if subject not in at_risk)
     return RuleResult(tuple(firing), cleared)
-
-
-def at_risk_subject(item_id: str, stage: str) -> str:
-    """An at-risk alert is about an item in a stage: leaving the stage clears it, and being at risk in the
-    next one is a new alert (``spec/coaching.md``: once per item and stage)."""
-    return f"{item_id} in {stage}"[:200]  # the store's subject column holds 200 characters
 
 
 def item_blocked(signals: BoardSignals, context: Context, open_subjects: Collection[str]) -> RuleResult:

@@ -86,7 +86,7 @@ def _fields(alert: Alert, markup: Markup) -> dict[str, object]:
         pulled = _named(str(pulled), facts.get("pulled_url"), facts.get("pulled_title"), markup)
     facts["pulled"] = PULLED.format(item=pulled) if pulled else ""
     facts["subject"] = markup.escape(alert.subject)
-    facts["item"] = _named(alert.item, facts.get("url"), facts.get("title"), markup)
+    facts["item"] = _named(alert.subject, facts.get("url"), facts.get("title"), markup)
     hours, day_hours = _number(facts.get("hours")), _number(facts.get("day_hours"))
     if hours is not None:
         facts["duration"] = working_time(hours, day_hours)
@@ -123,7 +123,7 @@ def what(alert: Alert, markup: Markup = PLAIN, *, item_named: bool = True) -> st
 
 def named_item(alert: Alert, markup: Markup = PLAIN) -> str:
     """The alert's item as messages name it: its id (linked) and shortened title."""
-    return _named(alert.item, alert.facts.get("url"), alert.facts.get("title"), markup)
+    return _named(alert.subject, alert.facts.get("url"), alert.facts.get("title"), markup)
 
 
 def why(alert: Alert, markup: Markup = PLAIN) -> str:
