@@ -14,6 +14,8 @@ from collections.abc import Callable, Collection, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from analytics.signals import BoardSignals, StageSignal
@@ -22,16 +24,19 @@ from bot.store.board_settings import Thresholds
 from bot.values import optional_text
 
 BOARD_SUBJECT = "Whole board"  # the subject of the board-wide WIP limit
+THROUGHPUT_SUBJECT = "Throughput"  # the subject of throughput_shift: one per board
 RULES = (
     "wip_limit_exceeded",
     "queue_growing",
     "stage_starving",
+    "throughput_shift",
     "item_at_risk",
     "item_aging",
     "item_blocked",
 )
 AT_RISK_MIN_EXITS = 10  # fewer items left the stage: its p85 is provisional, too shaky to nudge on
-CHANGE_RULES = frozenset({"queue_growing", "stage_starving"})  # held back while the data is stale
+# Held back while the data is stale: they read change, and a week missing its last syncs looks like a drop.
+CHANGE_RULES = frozenset({"queue_growing", "stage_starving", "throughput_shift"})
 STAGE_RULES = frozenset({"wip_limit_exceeded", "queue_growing", "stage_starving"})
 JUST_PULLED_FALLBACK = pd.Timedelta(minutes=15)  # the worker's evaluation interval
 
@@ -175,6 +180,51 @@ def stage_starving(signals: BoardSignals, context: Context, open_subjects: Colle
     return RuleResult(tuple(firing), frozenset(cleared))
 
 
+def throughput_shift(signals: BoardSignals, context: Context, open_subjects: Collection[str]) -> RuleResult:
+    """The last full week's throughput is a signal on the XmR chart (``analytics.process_behaviour``):
+    outside the natural process limits of the twelve weeks before the last four, or the eighth week in a
+    row on one side of their centre. A real change, not noise, so the team should look for its cause.
+
+    Judged only against a full baseline of earlier weeks (a young board's provisional limits stay quiet).
+    The verdict is about a calendar week, so it can change only when a week ends: the alert is posted once
+    (the lifecycle never re-posts it as "worse"), stays open while each new week is still a signal, and
+    clears at the first week that is not. One subject per board, so at most one such nudge a week.
+    """
+    chart, limits, signal = signals.weekly_throughput, signals.weekly_throughput.limits, None
+    if limits is not None and not chart.weeks.provisional:
+        signal = chart.latest_signal
+    if limits is None or signal is None:
+        return RuleResult((), frozenset(open_subjects) & {THROUGHPUT_SUBJECT})
+    weeks = chart.weeks
+    count = int(chart.counts[signal.index])
+    baseline = weeks.baseline_dates
+    facts: dict[str, object] = {
+        "week": weeks.mondays[signal.index].isoformat(),
+        "count": count,
+        "rule": signal.rule,
+        "side": signal.side,
+        "centre": limits.centre,
+        "lower": limits.lower,
+        "upper": limits.upper,
+        "run": _run_length(chart.counts, limits.centre, signal.side),
+        "baseline_first": baseline[0].isoformat() if baseline else None,
+        "baseline_last": baseline[1].isoformat() if baseline else None,
+    }
+    severity = abs(count - limits.centre)
+    return RuleResult((Finding("throughput_shift", THROUGHPUT_SUBJECT, severity, facts=facts),), frozenset())
+
+
+def _run_length(counts: npt.NDArray[np.int64], centre: float, side: str) -> int:
+    """How many weeks in a row, up to the last, lay on ``side`` of the centre."""
+    run = 0
+    for count in reversed(counts.tolist()):  # a chart's sixteen weeks
+        if (count > centre) if side == "above" else (count < centre):
+            run += 1
+        else:
+            break
+    return run
+
+
 def item_aging(signals: BoardSignals, context: Context, open_subjects: Collection[str]) -> RuleResult:
     """A WIP item older than the SLE; once per item, cleared when it finishes or is discarded."""
     aging = signals.aging
@@ -278,6 +328,7 @@ RULE_FUNCTIONS: dict[str, Rule] = {
     "wip_limit_exceeded": wip_limit_exceeded,
     "queue_growing": queue_growing,
     "stage_starving": stage_starving,
+    "throughput_shift": throughput_shift,
     "item_at_risk": item_at_risk,
     "item_aging": item_aging,
     "item_blocked": item_blocked,
