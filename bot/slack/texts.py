@@ -130,6 +130,7 @@ CHART_NAMES = {
     "cycle": "cycle time",
     "throughput": "throughput",
     "cfd": "cumulative flow",
+    "pbc": "throughput process behaviour",
 }
 
 
