@@ -14,12 +14,11 @@ from collections.abc import Callable, Collection, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from analytics.signals import BoardSignals, StageSignal
 from analytics.workflow import StageKind
+from bot.coach.shift import newest_shift
 from bot.store.board_settings import Thresholds
 from bot.values import optional_text
 
@@ -190,39 +189,13 @@ def throughput_shift(signals: BoardSignals, context: Context, open_subjects: Col
     (the lifecycle never re-posts it as "worse"), stays open while each new week is still a signal, and
     clears at the first week that is not. One subject per board, so at most one such nudge a week.
     """
-    chart, limits, signal = signals.weekly_throughput, signals.weekly_throughput.limits, None
-    if limits is not None and not chart.weeks.provisional:
-        signal = chart.latest_signal
-    if limits is None or signal is None:
+    chart = signals.weekly_throughput
+    shift = newest_shift(chart, since=len(chart.counts) - 1)  # the last full week, or nothing
+    if shift is None or shift.provisional:
         return RuleResult((), frozenset(open_subjects) & {THROUGHPUT_SUBJECT})
-    weeks = chart.weeks
-    count = int(chart.counts[signal.index])
-    baseline = weeks.baseline_dates
-    facts: dict[str, object] = {
-        "week": weeks.mondays[signal.index].isoformat(),
-        "count": count,
-        "rule": signal.rule,
-        "side": signal.side,
-        "centre": limits.centre,
-        "lower": limits.lower,
-        "upper": limits.upper,
-        "run": _run_length(chart.counts, limits.centre, signal.side),
-        "baseline_first": baseline[0].isoformat() if baseline else None,
-        "baseline_last": baseline[1].isoformat() if baseline else None,
-    }
-    severity = abs(count - limits.centre)
-    return RuleResult((Finding("throughput_shift", THROUGHPUT_SUBJECT, severity, facts=facts),), frozenset())
-
-
-def _run_length(counts: npt.NDArray[np.int64], centre: float, side: str) -> int:
-    """How many weeks in a row, up to the last, lay on ``side`` of the centre."""
-    run = 0
-    for count in reversed(counts.tolist()):  # a chart's sixteen weeks
-        if (count > centre) if side == "above" else (count < centre):
-            run += 1
-        else:
-            break
-    return run
+    severity = abs(shift.count - shift.limits.centre)
+    finding = Finding("throughput_shift", THROUGHPUT_SUBJECT, severity, facts=shift.facts())
+    return RuleResult((finding,), frozenset())
 
 
 def item_aging(signals: BoardSignals, context: Context, open_subjects: Collection[str]) -> RuleResult:
