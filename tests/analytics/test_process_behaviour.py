@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analytics.calendar import full_weeks
 from analytics.document import metrics_document
 from analytics.measures import compute_metrics
 from analytics.process_behaviour import chart_weeks, recent_weeks
+from analytics.xmr import natural_limits, signals
 from tests.analytics.builders import finishing_board, timeline
 
 ZONE = "Europe/Zurich"
@@ -211,3 +215,31 @@ def test_the_chart_only_sees_finishes_not_reopened_items():
     )
     counts = metrics.process_behaviour.throughput.counts.tolist()
     assert counts[-1] == WEEKLY[-1] - 1 and sum(counts) == sum(WEEKLY) - 1
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(0, 6), min_size=1, max_size=20), st.integers(6, 12))
+def test_the_board_s_chart_is_the_xmr_of_its_weekly_counts(weekly, baseline_weeks):
+    """Whatever the weeks hold, the chart counts each week's finishes and judges them exactly as the XmR
+    of those counts over its baseline: limits contain the centre, the lower one is ≥ 0, and a board
+    finishing the same number every week has no signal."""
+    rows = weekly_rows(tuple(weekly))
+    end = FIRST_MONDAY + dt.timedelta(weeks=len(weekly))
+    metrics = compute_metrics(
+        timeline(rows, local(f"{end}T00:00").isoformat(), ZONE),
+        window_days=7 * len(weekly),
+        baseline_weeks=baseline_weeks,
+    )
+    chart = metrics.process_behaviour.throughput
+    assert chart.counts.tolist() == weekly
+    first, last = chart.weeks.baseline
+    assert (first, last) == (0, min(baseline_weeks, len(weekly)))
+    if last - first < 6:
+        assert chart.limits is None and chart.signals == ()
+        return
+    limits = natural_limits(np.array(weekly[first:last], dtype=np.float64))
+    assert chart.limits == limits
+    assert 0 <= limits.lower <= limits.centre <= limits.upper
+    assert chart.signals == signals(np.array(weekly, dtype=np.float64), limits)
+    if len(set(weekly)) == 1:
+        assert chart.signals == ()

@@ -44,6 +44,7 @@ SPEC_KEYS = {
         "items",
         "cfd",
         "data_quality",
+        "process_behaviour",
     },
     "window": {"start", "end", "days"},
     "wip": {"total", "limit", "by_stage"},
@@ -56,6 +57,9 @@ SPEC_KEYS = {
     "items": {"item_id", "stage", "started_at", "age", "pace", "blocked"},
     "cfd": {"date"},
     "data_quality": {"unmapped_statuses", "warnings"},
+    "process_behaviour": {"throughput", "cycle_time"},
+    "process_behaviour.throughput": {"centre", "lower", "upper", "baseline", "signals"},
+    "process_behaviour.cycle_time": {"centre", "lower", "upper", "baseline", "signals"},
 }
 
 
