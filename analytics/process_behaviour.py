@@ -80,12 +80,6 @@ class WeeklyThroughput:
     limits: Limits | None
     signals: tuple[Signal, ...]
 
-    @property
-    def latest_signal(self) -> Signal | None:
-        """The signal on the last full week, if it is one."""
-        last = len(self.counts) - 1
-        return self.signals[-1] if self.signals and self.signals[-1].index == last else None
-
 
 @dataclass(frozen=True)
 class CycleTimeBehaviour:
