@@ -76,6 +76,26 @@ def window_ending(end: pd.Timestamp, days: int, timezone: str) -> Window:
     return Window(start_utc, end_utc, days, timezone, dates, boundaries)
 
 
+def full_weeks(
+    since: pd.Timestamp, until: pd.Timestamp, timezone: str
+) -> tuple[tuple[dt.date, ...], IntArray]:
+    """The local Monday-to-Sunday weeks lying wholly in ``[since, until)`` (aware instants), oldest first.
+
+    Returns each week's Monday and ``len + 1`` boundaries (local Monday midnights as int64 UTC nanoseconds):
+    week ``i`` is ``[boundaries[i], boundaries[i + 1])``. A week begun before ``since`` or not over by
+    ``until`` is left out; across a DST change a week is an hour shorter or longer than 168 hours.
+    """
+    first_day = pd.Timestamp(since).tz_convert(timezone).date()
+    first = first_day + dt.timedelta(days=(7 - first_day.weekday()) % 7)
+    if local_midnights([first], timezone)[0] < pd.Timestamp(since).value:
+        first += dt.timedelta(days=7)  # ``since`` is later on that Monday: its week has begun
+    last_day = pd.Timestamp(until).tz_convert(timezone).date()
+    end = last_day - dt.timedelta(days=last_day.weekday())  # the week ``until`` falls in is not over
+    count = max((end - first).days // 7, 0)
+    mondays = tuple(first + dt.timedelta(days=7 * week) for week in range(count))
+    return mondays, local_midnights([*mondays, first + dt.timedelta(days=7 * count)], timezone)
+
+
 def local_midnights(dates: list[dt.date], timezone: str) -> IntArray:
     """The instant each local date begins, as int64 UTC nanoseconds.
 

@@ -14,6 +14,8 @@ import pandas as pd
 from analytics.calendar import to_local_iso
 from analytics.exit_age import ExitAge
 from analytics.measures import BoardMetrics, StageFlow
+from analytics.process_behaviour import CycleTimeBehaviour, ProcessBehaviour, WeeklyThroughput
+from analytics.xmr import Limits
 
 DECIMALS = 4
 
@@ -72,6 +74,64 @@ def metrics_document(metrics: BoardMetrics) -> dict[str, Any]:
             "unmapped_statuses": dict(metrics.unmapped_statuses),
             "warnings": list(metrics.warnings),
         },
+        "process_behaviour": _process_behaviour(metrics.process_behaviour, tz),
+    }
+
+
+def _process_behaviour(behaviour: ProcessBehaviour, tz: str) -> dict[str, Any]:
+    """Both XmR charts. Throughput signals name their week (its Monday); cycle-time signals their item."""
+    dates = behaviour.throughput.weeks.baseline_dates
+    baseline = [day.isoformat() for day in dates] if dates is not None else None
+    return {
+        "baseline_weeks": behaviour.baseline_weeks,
+        "throughput": _weekly(behaviour.throughput, baseline),
+        "cycle_time": _by_item(behaviour.cycle_time, baseline, tz),
+    }
+
+
+def _limits(limits: Limits | None, baseline: list[str] | None) -> dict[str, Any]:
+    return {
+        "centre": _num(limits.centre) if limits else None,
+        "lower": _num(limits.lower) if limits else None,
+        "upper": _num(limits.upper) if limits else None,
+        "mean_moving_range": _num(limits.mean_moving_range) if limits else None,
+        "baseline": baseline,
+    }
+
+
+def _weekly(chart: WeeklyThroughput, baseline: list[str] | None) -> dict[str, Any]:
+    weeks = chart.weeks.mondays
+    counts = chart.counts.tolist()
+    return {
+        **_limits(chart.limits, baseline),
+        "provisional": chart.weeks.provisional,
+        "weeks": [
+            {"week": week.isoformat(), "count": count} for week, count in zip(weeks, counts, strict=True)
+        ],
+        "signals": [
+            {"week": weeks[s.index].isoformat(), "rule": s.rule, "side": s.side, "count": counts[s.index]}
+            for s in chart.signals
+        ],
+    }
+
+
+def _by_item(chart: CycleTimeBehaviour, baseline: list[str] | None, tz: str) -> dict[str, Any]:
+    first, last = chart.baseline
+    return {
+        **_limits(chart.limits, baseline),
+        "provisional": chart.provisional,
+        "count": len(chart.item_ids),
+        "baseline_count": last - first,
+        "signals": [
+            {
+                "item": chart.item_ids[s.index],
+                "finished": to_local_iso(pd.Timestamp(int(chart.finished_at[s.index]), tz="UTC"), tz),
+                "rule": s.rule,
+                "side": s.side,
+                "days": _num(chart.cycle_time_days[s.index]),
+            }
+            for s in chart.signals
+        ],
     }
 
 

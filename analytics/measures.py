@@ -16,6 +16,7 @@ import pandas as pd
 from analytics.calendar import Window, days_before, to_local_iso, window_ending
 from analytics.cfd import cumulative_flow
 from analytics.exit_age import NO_EXITS, PROVISIONAL_BELOW, ExitAge, exit_ages_by_stage
+from analytics.process_behaviour import BASELINE_WEEKS, ProcessBehaviour, process_behaviour
 from analytics.timeline import NOT_SET, NS_PER_DAY, Timeline, build_timeline, utc_ns
 from analytics.workflow import StageKind, Workflow
 from analytics.workhours import WorkCalendar, working_seconds
@@ -75,7 +76,8 @@ class BoardMetrics:
     ``cycle_time_days`` and attributes), oldest finish first. ``wip_items``: WIP items oldest first
     (``stage`` name, ``started_at``, ``age_days``, ``pace``, ``blocked``, ``blocked_days``, attributes).
     ``cfd``: see :func:`analytics.cfd.cumulative_flow`. ``sle_cycle_time``: cycle-time statistics over the SLE
-    window (``sle_window_days``), the basis of ``sle_days`` and of pace.
+    window (``sle_window_days``), the basis of ``sle_days`` and of pace. ``process_behaviour``: the XmR charts
+    of weekly throughput and of cycle time (:mod:`analytics.process_behaviour`).
     """
 
     board: str
@@ -98,6 +100,7 @@ class BoardMetrics:
     cfd: pd.DataFrame
     unmapped_statuses: dict[str, int]
     warnings: tuple[str, ...]
+    process_behaviour: ProcessBehaviour
 
     @property
     def throughput_total(self) -> int:
@@ -187,9 +190,16 @@ def data_quality_warnings(
 
 
 def compute_metrics(
-    timeline: Timeline, *, window_days: int = 30, warnings: Sequence[str] = ()
+    timeline: Timeline,
+    *,
+    window_days: int = 30,
+    warnings: Sequence[str] = (),
+    baseline_weeks: int = BASELINE_WEEKS,
 ) -> BoardMetrics:
-    """Every board measure from a timeline; see the module docstring for conventions."""
+    """Every board measure from a timeline; see the module docstring for conventions.
+
+    ``baseline_weeks``: the length of the process-behaviour baseline (``spec/metrics.md``).
+    """
     workflow = timeline.workflow
     window = window_ending(timeline.asof, window_days, workflow.timezone)
     items = timeline.items
@@ -226,6 +236,7 @@ def compute_metrics(
         cfd=cumulative_flow(timeline, window),
         unmapped_statuses=dict(timeline.unmapped_statuses),
         warnings=tuple(warnings),
+        process_behaviour=process_behaviour(timeline, window, baseline_weeks),
     )
 
 

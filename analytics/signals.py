@@ -9,7 +9,8 @@ latest backlog stay up to this one) and, for a done stay, when its current run o
 finish). Each instant is then a few numpy operations over the stays; no loop over items.
 
 Exact at ``t`` (what a timeline built at ``t`` would give): stages, WIP, arrivals and departures, empty
-stages, newest arrivals, ``started_at`` and age, finishes and so the SLE. Approximations:
+stages, newest arrivals, ``started_at`` and age, finishes and so the SLE and the weekly throughput.
+Approximations:
 
 - Blocked spans come from the timeline, which clips them to each item's cycle as of its ``asof``. An item
   that went back to the backlog after ``t`` and was pulled again loses its spans before the new start, so a
@@ -29,6 +30,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from analytics.exit_age import ExitAge, exit_ages_by_stage
+from analytics.process_behaviour import RecentThroughput, WeeklyThroughput, first_finish, recent_weeks
 from analytics.timeline import NOT_SET, NS_PER_DAY, BoolArray, IntArray, Timeline
 from analytics.wip_history import StarvingTime, starving_time, wip_stays
 from analytics.workflow import StageKind
@@ -99,6 +101,8 @@ class BoardSignals:
     blocked first (index ``item_id``; ``stage``, ``blocked_since`` (start of the current blocked span,
     clipped to the item's start), ``blocked_working_hours`` (working time from ``blocked_since`` to t),
     ``title``, ``url``).
+    ``weekly_throughput``: the XmR chart of weekly throughput judging the last four full weeks before t
+    (``analytics.process_behaviour.recent_weeks``) against the twelve before them, as a timeline at t gives.
     """
 
     asof: pd.Timestamp
@@ -109,6 +113,7 @@ class BoardSignals:
     aging: pd.DataFrame
     sle_days: float | None
     blocked: pd.DataFrame
+    weekly_throughput: WeeklyThroughput
     sle_count: int = 0  # the finished items behind ``sle_days``: below 10 it is provisional
 
     def stage(self, name: str) -> StageSignal:
@@ -142,12 +147,13 @@ def signals_at(
     fields, aging_rows, spans = [], [], []
     nows = np.array([t.value for t in stamps], dtype=np.int64)
     starving = board.starving_hours(nows)
-    for position, (t, since) in enumerate(zip(stamps, sle_since, strict=True)):
+    weeks = zip(*recent_weeks(stamps, timeline.workflow.timezone), strict=True)
+    for position, (t, since, judged) in enumerate(zip(stamps, sle_since, weeks, strict=True)):
         start = _utc(window(t))
         if start > t:
             raise ValueError(f"the window for {t} starts after it ({start})")
         hours = {stage: float(values[position]) for stage, values in starving.items()}
-        instant, wip_rows = board.at(t, start, int(since), hours)
+        instant, wip_rows = board.at(t, start, int(since), hours, judged)
         fields.append(instant)
         aging_rows.append(wip_rows[np.lexsort((board.item[wip_rows], board.started[wip_rows]))])
         spans.append(board.blocked_spans(wip_rows, int(t.value)))
@@ -190,6 +196,7 @@ class _Board:
         first = int(wip["entered_at"].min()) if len(wip) else timeline.asof_ns
         self.starving: StarvingTime = starving_time(workflow, wip, first, timeline.asof_ns + 1, self.calendar)
         self.exit_cache: dict[bytes, tuple[ExitAge, ...]] = {}
+        self.throughput = RecentThroughput(first_finish(timeline), workflow.timezone)
         position = np.arange(len(self.item), dtype=np.int64)
         new_item = np.r_[True, self.item[1:] != self.item[:-1]] if len(self.item) else np.zeros(0, dtype=bool)
         self.item_first = (
@@ -217,10 +224,16 @@ class _Board:
         return result
 
     def at(
-        self, t: pd.Timestamp, start: pd.Timestamp, sle_since: int, starving: dict[int, float]
+        self,
+        t: pd.Timestamp,
+        start: pd.Timestamp,
+        sle_since: int,
+        starving: dict[int, float],
+        judged: tuple[np.int64, np.int64],
     ) -> tuple[dict[str, Any], IntArray]:
         """The scalar fields of the signals at ``t``, and the positions of the WIP items' current stays
-        (``starving``: the starving hours at ``t`` of the stages that can starve, NaN while they wait)."""
+        (``starving``: the starving hours at ``t`` of the stages that can starve, NaN while they wait;
+        ``judged``: the weeks the throughput chart judges at ``t``, ``[start, end)`` in UTC ns)."""
         now, since = int(t.value), int(start.value)
         workflow = self.workflow
         n = len(workflow.stages)
@@ -246,6 +259,7 @@ class _Board:
             "stages": self._stages(counts, start, starving, self._exit_ages(recent)),
             "sle_days": self._sle_days(recent),
             "sle_count": len(recent),
+            "weekly_throughput": self.throughput.at(now, judged, self.finished[done]),
         }
         return fields, wip_rows
 

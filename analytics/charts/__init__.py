@@ -1,4 +1,5 @@
-"""The four classic flow charts, rendered to PNG bytes (matplotlib's Agg canvas, never pyplot).
+"""The four classic flow charts and the throughput process behaviour chart (XmR), rendered to PNG bytes
+(matplotlib's Agg canvas, never pyplot).
 
 Charts draw results computed elsewhere (percentiles, CFD bands, daily throughput); they compute nothing new.
 Each chart has a ``*_figure`` builder returning a ``matplotlib.figure.Figure`` (for tests and for callers that
@@ -9,6 +10,7 @@ is touched, so rendering is safe on several threads at once.
 from analytics.charts.aging_wip import aging_wip_figure, aging_wip_png
 from analytics.charts.cumulative_flow import cfd_figure, cfd_png
 from analytics.charts.cycle_time_scatter import cycle_time_scatter_figure, cycle_time_scatter_png
+from analytics.charts.throughput_pbc import throughput_pbc_figure, throughput_pbc_png
 from analytics.charts.throughput_run import throughput_run_figure, throughput_run_png
 
 __all__ = [
@@ -18,6 +20,8 @@ __all__ = [
     "cfd_png",
     "cycle_time_scatter_figure",
     "cycle_time_scatter_png",
+    "throughput_pbc_figure",
+    "throughput_pbc_png",
     "throughput_run_figure",
     "throughput_run_png",
 ]

@@ -10,6 +10,7 @@ from typing import Literal
 from analytics.charts.aging_wip import aging_wip_png
 from analytics.charts.cumulative_flow import cfd_png
 from analytics.charts.cycle_time_scatter import cycle_time_scatter_png
+from analytics.charts.throughput_pbc import throughput_pbc_png
 from analytics.charts.throughput_run import throughput_run_png
 from analytics.measures import BoardMetrics
 from analytics.workflow import StageKind
@@ -19,12 +20,13 @@ CHART_FILES = {
     "aging": "aging-wip.png",
     "cfd": "cumulative-flow.png",
     "throughput": "throughput.png",
+    "pbc": "throughput-pbc.png",
 }
 DAILY_RUN_CHART_MAX_DAYS = 45  # beyond this, daily bars get too thin to read: show weeks
 
 
-ChartKind = Literal["cycle", "aging", "cfd", "throughput"]
-CHART_KINDS: tuple[ChartKind, ...] = ("cycle", "aging", "cfd", "throughput")
+ChartKind = Literal["cycle", "aging", "cfd", "throughput", "pbc"]
+CHART_KINDS: tuple[ChartKind, ...] = ("cycle", "aging", "cfd", "throughput", "pbc")
 
 
 def render_chart(kind: ChartKind, metrics: BoardMetrics) -> bytes:
@@ -51,10 +53,13 @@ def render_chart(kind: ChartKind, metrics: BoardMetrics) -> bytes:
     if kind == "cfd":
         shown_bands = [flow.name for flow in metrics.stages if flow.kind is not StageKind.DISCARDED]
         return cfd_png(metrics.cfd[shown_bands], board=metrics.board)
+    if kind == "pbc":
+        return throughput_pbc_png(metrics.process_behaviour.throughput, board=metrics.board)
     frequency: Literal["D", "W"] = "D" if metrics.window.days <= DAILY_RUN_CHART_MAX_DAYS else "W"
     return throughput_run_png(metrics.throughput_daily, board=metrics.board, frequency=frequency)
 
 
 def render_charts(metrics: BoardMetrics) -> dict[str, bytes]:
-    """PNG bytes by file name: cycle-time scatterplot, aging WIP, cumulative flow, throughput run chart."""
+    """PNG bytes by file name: cycle-time scatterplot, aging WIP, cumulative flow, throughput run chart, and
+    the throughput process behaviour chart (XmR)."""
     return {CHART_FILES[kind]: render_chart(kind, metrics) for kind in CHART_KINDS}

@@ -9,7 +9,7 @@ from analytics.measures import BoardMetrics
 
 
 def write_charts(metrics: BoardMetrics, directory: Path) -> list[Path]:
-    """Render the four charts into ``directory`` (created if needed); returns the paths written."""
+    """Render every chart kind into ``directory`` (created if needed); returns the paths written."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, png in render_charts(metrics).items():

@@ -94,8 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     charts = commands.add_parser(
         "charts",
         parents=[common],
-        help="the four flow charts as PNG files",
-        description="Cycle-time scatterplot, aging WIP, cumulative flow and throughput run chart as PNG.",
+        help="the flow charts as PNG files",
+        description="Cycle-time scatterplot, aging WIP, cumulative flow, throughput run chart and throughput "
+        "process behaviour (XmR) chart as PNG.",
     )
     _add_source(charts, DEFAULT_CHART_WINDOW_DAYS)
     charts.add_argument(
@@ -107,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         parents=[common],
         help="try flowcoach on the bundled sample board, no configuration needed",
-        description="Metrics, aging items, a forecast and the four charts of the bundled sample board.",
+        description="Metrics, aging items, a forecast and the charts of the bundled sample board.",
     )
     demo.add_argument(
         "--out", type=Path, metavar="DIR", help="folder for the charts (default: a new temp folder)"

@@ -205,6 +205,8 @@ def _repost_if_worse(alert: Alert, now: pd.Timestamp, policy: Policy) -> Action 
         return None
     if alert.rule in ("item_aging", "item_blocked", "stage_starving"):
         return None  # these only grow with time: their message already said so
+    if alert.rule == "throughput_shift":
+        return None  # one nudge per shift: a further week of it is the same news, not a worse one
     if _hold_reason(alert, now, policy) is not None or alert.last_posted_at is None:
         return None
     if not policy.cooldown_over(alert.last_posted_at, now):

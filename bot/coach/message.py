@@ -1,9 +1,9 @@
 """One message per evaluation (``spec/coaching.md``): how the alerts posted together are laid out.
 
 Everything that becomes due for one board at one evaluation is one message: the system signals first (WIP
-limits, queues, starving stages), then the items, each item once with all its reasons (at risk, aging,
-blocked). Pure: the live notifier, the demo and replay share this order; Slack draws it
-(``bot/slack/blocks/nudges.py``).
+limits, queues, starving stages, a shift in throughput), then the items, each item once with all its
+reasons (at risk, aging, blocked). Pure: the live notifier, the demo and replay share this order; Slack
+draws it (``bot/slack/blocks/nudges.py``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # the lifecycle lays out its messages with this module
 
 T = TypeVar("T")
 
-SYSTEM_ORDER = ("wip_limit_exceeded", "queue_growing", "stage_starving")
+SYSTEM_ORDER = ("wip_limit_exceeded", "queue_growing", "stage_starving", "throughput_shift")
 ITEM_ORDER = ("item_at_risk", "item_aging", "item_blocked")  # the order an item's reasons are listed in
 
 

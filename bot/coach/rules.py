@@ -19,14 +19,17 @@ import pandas as pd
 from analytics.exit_age import PROVISIONAL_BELOW
 from analytics.signals import BoardSignals, StageSignal
 from analytics.workflow import StageKind
+from bot.coach.shift import newest_shift
 from bot.store.board_settings import Thresholds
 from bot.values import optional_text
 
 BOARD_SUBJECT = "Whole board"  # the subject of the board-wide WIP limit
+THROUGHPUT_SUBJECT = "Throughput"  # the subject of throughput_shift: one per board
 RULES = (
     "wip_limit_exceeded",
     "queue_growing",
     "stage_starving",
+    "throughput_shift",
     "item_at_risk",
     "item_aging",
     "item_blocked",
@@ -39,7 +42,8 @@ EVALUATION_HOURS = 0.25  # the worker's evaluation interval, 15 minutes
 SLE_WARNING_GATHER_HOURS = 1.0
 # How far before the breach an item may be found within a working day of it: a day plus weekends and holidays.
 SLE_LEAD_SCAN_DAYS = 14.0
-CHANGE_RULES = frozenset({"queue_growing", "stage_starving"})  # held back while the data is stale
+# Held back while the data is stale: they read change, and a week missing its last syncs looks like a drop.
+CHANGE_RULES = frozenset({"queue_growing", "stage_starving", "throughput_shift"})
 STAGE_RULES = frozenset({"wip_limit_exceeded", "queue_growing", "stage_starving"})
 JUST_PULLED_FALLBACK = pd.Timedelta(minutes=15)  # the worker's evaluation interval
 
@@ -183,6 +187,25 @@ def stage_starving(signals: BoardSignals, context: Context, open_subjects: Colle
     return RuleResult(tuple(firing), frozenset(cleared))
 
 
+def throughput_shift(signals: BoardSignals, context: Context, open_subjects: Collection[str]) -> RuleResult:
+    """The last full week's throughput is a signal on the XmR chart (``analytics.process_behaviour``):
+    outside the natural process limits of the twelve weeks before the last four, or the eighth week in a
+    row on one side of their centre. A real change, not noise, so the team should look for its cause.
+
+    Judged only against a full baseline of earlier weeks (a young board's provisional limits stay quiet).
+    The verdict is about a calendar week, so it can change only when a week ends: the alert is posted once
+    (the lifecycle never re-posts it as "worse"), stays open while each new week is still a signal, and
+    clears at the first week that is not. One subject per board, so at most one such nudge a week.
+    """
+    chart = signals.weekly_throughput
+    shift = newest_shift(chart, since=len(chart.counts) - 1)  # the last full week, or nothing
+    if shift is None or shift.provisional:
+        return RuleResult((), frozenset(open_subjects) & {THROUGHPUT_SUBJECT})
+    severity = abs(shift.count - shift.limits.centre)
+    finding = Finding("throughput_shift", THROUGHPUT_SUBJECT, severity, facts=shift.facts())
+    return RuleResult((finding,), frozenset())
+
+
 def item_aging(signals: BoardSignals, context: Context, open_subjects: Collection[str]) -> RuleResult:
     """A WIP item older than the SLE; once per item, cleared when it finishes or is discarded.
 
@@ -303,6 +326,7 @@ RULE_FUNCTIONS: dict[str, Rule] = {
     "wip_limit_exceeded": wip_limit_exceeded,
     "queue_growing": queue_growing,
     "stage_starving": stage_starving,
+    "throughput_shift": throughput_shift,
     "item_at_risk": item_at_risk,
     "item_aging": item_aging,
     "item_blocked": item_blocked,

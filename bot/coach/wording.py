@@ -7,6 +7,7 @@ edge passes its own (mrkdwn escaping, ``<url|ID>`` links, ``*bold*`` kept).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ WHAT = {
     "item_aging": "{item} has been in progress for *{age_days:.1f} days* in {stage}, past the SLE of "
     "{sle_days:.1f} days.",
     "item_blocked": "{item} has been blocked for *{duration}* in {stage}.",
+    "throughput_shift": "Throughput last week ({week_span}), *{count}*, {change}.",
 }
 WHAT_DUE = (
     "{item} is *{age_days:.1f} days* old in {stage} and passes the SLE of {sle_days:.1f} days in *{due}*."
@@ -41,6 +43,8 @@ WHY = {
     "item_at_risk": "It is on course to miss the SLE; now, before it does, is when swarming still helps.",
     "item_aging": "Old work gets older: each day it waits, the odds it is still needed as built go down.",
     "item_blocked": "Blocked work still counts as WIP and hides the queue behind it.",
+    "throughput_shift": "A real change, not noise: in ordinary weeks throughput stays within these limits "
+    "and keeps crossing its average.",
 }
 NEXT = {
     "wip_limit_exceeded": "Stop starting, start finishing: who can help finish something in {subject}?",
@@ -49,6 +53,7 @@ NEXT = {
     "item_at_risk": "Who can help move it out of {stage} today? If something holds it, say what.",
     "item_aging": "Swarm on it or split it; if it cannot move, say what is in the way.",
     "item_blocked": "Who can unblock it today? Escalate the dependency if it is outside the team.",
+    "throughput_shift": "Look for its cause while it is fresh: {question}",
 }
 TITLE = {
     "wip_limit_exceeded": "WIP limit exceeded",
@@ -57,6 +62,19 @@ TITLE = {
     "item_at_risk": "Item at risk",
     "item_aging": "Item past the SLE",
     "item_blocked": "Item blocked",
+    "throughput_shift": "Throughput shift",
+}
+# throughput_shift: what changed, by the signal's rule and side, and what to ask about it.
+SHIFT_CHANGE = {
+    ("outside_limits", "below"): "is below the lower limit of {lower:.1f}; {basis}",
+    ("outside_limits", "above"): "is above the upper limit of {upper:.1f}; {basis}",
+    ("run_of_8", "below"): "makes *{run} weeks in a row* below the average; {basis}",
+    ("run_of_8", "above"): "makes *{run} weeks in a row* above the average; {basis}",
+}
+SHIFT_BASIS = "the {weeks} weeks from {first} to {last} averaged {centre:.1f} a week"
+SHIFT_QUESTION = {
+    "below": "what changed last week? People away, a blocker, bigger items, more unplanned work?",
+    "above": "what went differently last week, and is it worth keeping?",
 }
 
 
@@ -97,7 +115,37 @@ def _fields(alert: Alert, markup: Markup) -> dict[str, object]:
     facts["upstream_items"] = f"{count} item" if count == 1 else f"{count} items"
     facts["upstream"] = markup.escape(str(facts.get("upstream") or "earlier stages"))
     facts["stage"] = markup.escape(str(facts.get("stage") or ""))
+    if alert.rule == "throughput_shift":
+        facts.update(_shift_fields(facts))
     return facts
+
+
+def _shift_fields(facts: dict[str, object]) -> dict[str, object]:
+    """throughput_shift's phrases from its facts (dates come back from the database as ISO text)."""
+    week = dt.date.fromisoformat(str(facts["week"]))
+    first, last = (dt.date.fromisoformat(str(facts[key])) for key in ("baseline_first", "baseline_last"))
+    weeks = ((last - first).days + 1) // 7
+    basis = SHIFT_BASIS.format(
+        weeks=weeks, first=_day(first), last=_day(last), centre=_number(facts["centre"]) or 0.0
+    )
+    change = SHIFT_CHANGE[str(facts["rule"]), str(facts["side"])]
+    return {
+        "week_span": _week_span(week),
+        "change": change.format(**facts, basis=basis),
+        "question": SHIFT_QUESTION[str(facts["side"])],
+    }
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day:%b}"
+
+
+def _week_span(monday: dt.date) -> str:
+    """``16–22 Nov``, or ``28 Sep – 4 Oct`` across a month's end."""
+    sunday = monday + dt.timedelta(days=6)
+    if sunday.month == monday.month:
+        return f"{monday.day}–{sunday.day} {sunday:%b}"
+    return f"{_day(monday)} – {_day(sunday)}"
 
 
 def _number(value: object) -> float | None:

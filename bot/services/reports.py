@@ -21,6 +21,7 @@ from analytics.workflow import Workflow
 from bot.coach.digest import DigestData, digest_data
 from bot.coach.engine import Coach
 from bot.coach.rules import stage_starving
+from bot.coach.shift import Shift, newest_shift
 from bot.services.boards import board_data
 from bot.services.forecast_record import TrackRecord, finish_history, track_record
 from bot.store.board_settings import Thresholds
@@ -39,6 +40,40 @@ class Review:
     diagnosis: Diagnosis
     trends: Trends
     track_record: TrackRecord | None = None  # how often the board's usual forecast came true lately
+
+
+@dataclass(frozen=True)
+class ThroughputVerdict:
+    """What the review says of weekly throughput's process behaviour over the weeks of its window:
+    the newest ``shift`` among them (``last_week``: it is the week before the review's), or none, in which
+    case those ``weeks`` stayed within the limits ``lower`` to ``upper``."""
+
+    shift: Shift | None
+    last_week: bool
+    weeks: int
+    lower: float
+    upper: float
+    provisional: bool
+
+
+def throughput_verdict(metrics: BoardMetrics) -> ThroughputVerdict | None:
+    """The weekly throughput's verdict for the review, ``None`` when there are no limits or no full week
+    in the window to judge (``spec/metrics.md``, "Process behaviour")."""
+    chart = metrics.process_behaviour.throughput
+    judged = len(chart.counts) - chart.weeks.window_first
+    if chart.limits is None or judged <= 0:
+        return None
+    shift = newest_shift(chart, since=chart.weeks.window_first)
+    today = pd.Timestamp(metrics.asof).tz_convert(metrics.timezone).date()
+    previous_monday = today - dt.timedelta(days=today.weekday() + 7)
+    return ThroughputVerdict(
+        shift=shift,
+        last_week=shift is not None and shift.week == previous_monday,
+        weeks=judged,
+        lower=chart.limits.lower,
+        upper=chart.limits.upper,
+        provisional=chart.weeks.provisional,
+    )
 
 
 def _state(

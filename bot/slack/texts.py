@@ -131,6 +131,7 @@ CHART_NAMES = {
     "cycle": "cycle time",
     "throughput": "throughput",
     "cfd": "cumulative flow",
+    "pbc": "throughput process behaviour",
 }
 
 
@@ -962,6 +963,48 @@ REVIEW_CYCLE_P85 = "Cycle time, 85% within"
 
 def review_per_week(value: float) -> str:
     return f"{round(value, 1):g} a week"
+
+
+REVIEW_SHIFT_OUTSIDE = "• *Throughput {when}, {count}, {verb} {side} the {edge} limit of {limit}*"
+REVIEW_SHIFT_RUN = (
+    "• *Throughput {when}, {count}, {verb} {run} weeks in a row {side} its average of {centre}*"
+)
+REVIEW_SHIFT_CAUSE = " — a real change, not noise: look for its cause."
+REVIEW_STEADY = (
+    "• Throughput's process behaviour: the last {weeks} all lie within the natural limits of {lower} to "
+    "{upper} a week — no signal of a real change."
+)
+REVIEW_PROVISIONAL_LIMITS = " (Limits from a short history: a first guess.)"
+
+
+def review_throughput_shift(
+    *, week: dt.date | None, count: int, rule: str, side: str, limit: float, centre: float, run: int
+) -> str:
+    """The review's sentence on a signal: ``week`` is ``None`` for last week, else the week's Monday."""
+    when = "last week" if week is None else f"in the week of {week.day} {week:%b}"
+    if rule == "outside_limits":
+        edge = "lower" if side == "below" else "upper"
+        verb = "is" if week is None else "was"
+        text = REVIEW_SHIFT_OUTSIDE.format(
+            when=when, count=count, verb=verb, side=side, edge=edge, limit=_one_decimal(limit)
+        )
+    else:
+        verb = "makes" if week is None else "made"
+        text = REVIEW_SHIFT_RUN.format(
+            when=when, count=count, verb=verb, run=run, side=side, centre=_one_decimal(centre)
+        )
+    return text + REVIEW_SHIFT_CAUSE
+
+
+def review_throughput_steady(weeks: int, lower: float, upper: float) -> str:
+    return REVIEW_STEADY.format(
+        weeks="week" if weeks == 1 else f"{weeks} weeks", lower=_one_decimal(lower), upper=_one_decimal(upper)
+    )
+
+
+def _one_decimal(value: float) -> str:
+    """``5.1``, and ``0`` or ``20`` without a trailing ``.0``."""
+    return f"{round(value, 1):g}"
 
 
 REVIEW_NO_DATA = "no data"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Callable, Iterable
 
 import pandas as pd
 
@@ -70,3 +71,28 @@ def metrics(
     rows: Iterable[tuple[str, ...]], asof: str, window_days: int = 30, timezone: str = "UTC"
 ) -> BoardMetrics:
     return board_metrics(events(rows, timezone), workflow(timezone), at(asof), window_days=window_days)
+
+
+def finishing_board(per_day: Callable[[dt.date], int], first: str, last: str) -> list[tuple[str, ...]]:
+    """Rows of a board that finishes ``per_day(day)`` items on each weekday from ``first`` to ``last``.
+
+    Each item starts a day before it finishes (In Progress → Done), finishes on its day between 09:00 and
+    17:00, and one item finished on the Saturday before ``first`` opens the board's history (the weeks of
+    process behaviour begin at the first finish). Naive local times, for :func:`events`.
+    """
+    start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    opening = start - dt.timedelta(days=start.weekday() + 2)
+    rows: list[tuple[str, ...]] = [
+        ("F-0", f"{opening - dt.timedelta(days=1)}T10:00", "In Progress"),
+        ("F-0", f"{opening}T10:00", "Done"),
+    ]
+    day = start
+    while day <= end:
+        count = per_day(day) if day.weekday() < 5 else 0
+        for n in range(count):
+            finish = dt.datetime.combine(day, dt.time(9)) + dt.timedelta(minutes=n * 480 // max(count, 1))
+            item = f"F-{day:%m%d}-{n}"
+            rows.append((item, (finish - dt.timedelta(days=1)).isoformat(timespec="minutes"), "In Progress"))
+            rows.append((item, finish.isoformat(timespec="minutes"), "Done"))
+        day += dt.timedelta(days=1)
+    return rows

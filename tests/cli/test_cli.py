@@ -44,6 +44,7 @@ SPEC_KEYS = {
         "items",
         "cfd",
         "data_quality",
+        "process_behaviour",
     },
     "window": {"start", "end", "days"},
     "wip": {"total", "limit", "by_stage"},
@@ -56,6 +57,9 @@ SPEC_KEYS = {
     "items": {"item_id", "stage", "started_at", "age", "pace", "blocked"},
     "cfd": {"date"},
     "data_quality": {"unmapped_statuses", "warnings"},
+    "process_behaviour": {"throughput", "cycle_time"},
+    "process_behaviour.throughput": {"centre", "lower", "upper", "baseline", "signals"},
+    "process_behaviour.cycle_time": {"centre", "lower", "upper", "baseline", "signals"},
 }
 
 
@@ -243,21 +247,27 @@ def test_forecast_by_a_past_date_is_refused(capsys, events_file):
     assert code == 1 and "--by" in err
 
 
-def test_charts_writes_four_pngs(capsys, events_file, tmp_path):
-    """`charts --out DIR` writes the four charts as PNG files."""
+def test_charts_writes_five_pngs(capsys, events_file, tmp_path):
+    """`charts --out DIR` writes the four flow charts and the throughput process behaviour chart."""
     out_dir = tmp_path / "charts"
     code, out, err = run(capsys, "charts", *source(events_file), "--out", out_dir)
     assert code == 0, err
     pngs = sorted(out_dir.glob("*.png"))
     assert [p.name for p in pngs] == sorted(
-        ["cycle-time-scatterplot.png", "aging-wip.png", "cumulative-flow.png", "throughput.png"]
+        [
+            "cycle-time-scatterplot.png",
+            "aging-wip.png",
+            "cumulative-flow.png",
+            "throughput.png",
+            "throughput-pbc.png",
+        ]
     )
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in pngs)
-    assert out.count("wrote ") == 4
+    assert out.count("wrote ") == 5
 
 
 def test_demo_runs_with_no_configuration(capsys, tmp_path):
-    """`demo` prints the sample board's summary and forecasts and writes the four charts."""
+    """`demo` prints the sample board's summary and forecasts and writes the five charts."""
     code, out, err = run(capsys, "demo", "--out", tmp_path / "demo")
     assert code == 0, err
     for expected in (
@@ -270,7 +280,7 @@ def test_demo_runs_with_no_configuration(capsys, tmp_path):
         "Charts (last 90 days) written to",
     ):
         assert expected in out
-    assert len(list((tmp_path / "demo").glob("*.png"))) == 4
+    assert len(list((tmp_path / "demo").glob("*.png"))) == 5
 
 
 def test_installed_command_never_shows_a_traceback(tmp_path):

@@ -21,7 +21,13 @@ from tests.fakes.slack_api import SlackEmulator
 
 CHANNEL = "C0000FLOW1"  # the emulator's #team-flow, which the bot is a member of
 TOKEN = "xoxb-test-team1"  # the emulator's default team's bot token
-CHARTS = {"cycle-time-scatterplot.png", "aging-wip.png", "cumulative-flow.png", "throughput.png"}
+CHARTS = {
+    "cycle-time-scatterplot.png",
+    "aging-wip.png",
+    "cumulative-flow.png",
+    "throughput.png",
+    "throughput-pbc.png",
+}
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:

@@ -3,11 +3,13 @@ never before; clears; respects quiet hours across a DST change. Runs through rep
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 
 from bot.coach.replay import Nudge, replay
 from bot.store.board_settings import Thresholds
-from tests.analytics.builders import events, workflow
+from tests.analytics.builders import events, finishing_board, workflow
 
 ZONE = "Europe/Zurich"
 
@@ -208,3 +210,50 @@ def test_a_steady_board_draws_no_warning_ahead_of_the_sle_either():
     ]
     rows += [("PAY-1", "2026-11-18T09:00", "In Review"), ("PAY-1", "2026-11-19T08:59", "Done")]
     assert not only(nudges(rows, "2026-11-16T09:00", "2026-11-19T12:00"), "item_at_risk")
+
+
+HALVED = dt.date(2026, 5, 27)  # a Wednesday, 20 weeks after the board's first full week
+RESTORED = dt.date(2026, 6, 8)
+
+
+def weekly_19_21(day: dt.date) -> int:
+    """Four items a weekday, Fridays 3 or 5 by the ISO week's parity: 19, 21, 19, 21 a week (limits 20 ±
+    2.66 × 2, so 14.68 to 25.32)."""
+    if day.weekday() == 4:
+        return 3 if day.isocalendar().week % 2 else 5
+    return 4
+
+
+def halving_board() -> list[tuple[str, ...]]:
+    """19/21 a week from 5 January, two a weekday from Wednesday 27 May, 19/21 again from 8 June."""
+    return finishing_board(
+        lambda day: 2 if HALVED <= day < RESTORED else weekly_19_21(day), "2026-01-05", "2026-06-19"
+    )
+
+
+def test_throughput_halving_on_a_known_day_fires_within_two_weeks():
+    """Halved from Wednesday 27 May: the week of 25 May ends with 14 (under 14.68) and at Monday 00:00 the
+    shift is detected, posted at 09:00 when work starts, 5 days after the change, saying what changed."""
+    found = nudges(halving_board(), "2026-05-27T09:00", "2026-06-10T09:00")
+    [nudge] = only(found, "throughput_shift")
+    assert nudge.alert.subject == "Throughput" and nudge.items == ()
+    assert nudge.alert.detected_at == local("2026-06-01T00:00")
+    assert nudge.alert.posted_at == local("2026-06-01T09:00") and nudge.alert.held == "quiet_hours"
+    assert nudge.alert.resolved_at is None  # the week of 1 June (10) is still below: the same shift
+    assert nudge.text is not None
+    assert nudge.text.startswith("Throughput last week (25–31 May), 14, is below the lower limit of 14.7")
+    assert "the 12 weeks from 9 Feb to 3 May averaged 20.0 a week" in nudge.text
+
+
+def test_throughput_shift_clears_at_the_first_week_back_within_the_limits():
+    """Back to 19/21 from 8 June: on Sunday evening the week of 1 June (10) is the last, still a shift;
+    from Monday 15 June 00:00 the last week (21) is inside the limits and the alert clears."""
+    [nudge] = only(nudges(halving_board(), "2026-06-14T20:00", "2026-06-15T01:00"), "throughput_shift")
+    assert nudge.alert.detected_at == local("2026-06-14T20:00")
+    assert nudge.alert.resolved_at == local("2026-06-15T00:00")
+    assert nudge.alert.posted_at is None  # it was Sunday: it cleared before anyone was at work
+
+
+def test_a_steady_week_draws_no_throughput_shift():
+    """The Monday before the change: the week just ended (19) is one like the others."""
+    assert not only(nudges(halving_board(), "2026-05-18T00:00", "2026-05-18T12:00"), "throughput_shift")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from bot.coach.lifecycle import Alert
-from bot.coach.wording import what
+from bot.coach.wording import next_step, what, why
 from bot.formatting import item_title, working_time
 from bot.slack.blocks.charts import piling_up
 from bot.slack.blocks.nudges import SLACK_MARKUP
@@ -55,3 +55,39 @@ def test_piling_up_needs_a_real_difference():
     assert not piling_up(35, 34) and not piling_up(35, 33)
     assert piling_up(35, 32) and piling_up(3, 0)
     assert not piling_up(10, 12)
+
+
+def shift(rule: str, side: str, count: int, run: int = 1, week: str = "2026-11-16") -> Alert:
+    facts = {
+        "week": week,
+        "count": count,
+        "rule": rule,
+        "side": side,
+        "centre": 9.5,
+        "lower": 5.1,
+        "upper": 18.44,
+        "run": run,
+        "baseline_first": "2026-07-27",
+        "baseline_last": "2026-10-18",
+    }
+    return Alert("throughput_shift", "Throughput", NOW, abs(count - 9.5), (), facts)
+
+
+def test_a_throughput_shift_says_what_changed_against_which_weeks():
+    """Below the lower limit, above the upper one, or a run of weeks on one side: the count, the limit or
+    the run, and the baseline it is judged against; the next step asks for the cause."""
+    below = shift("outside_limits", "below", 3)
+    assert what(below) == (
+        "Throughput last week (16–22 Nov), 3, is below the lower limit of 5.1; "
+        "the 12 weeks from 27 Jul to 18 Oct averaged 9.5 a week."
+    )
+    assert "a real change, not noise" in why(below).lower()
+    assert next_step(below).startswith("Look for its cause") and "People away" in next_step(below)
+    above = shift("outside_limits", "above", 21, week="2026-09-28")
+    assert what(above).startswith(
+        "Throughput last week (28 Sep – 4 Oct), 21, is above the upper limit of 18.4;"
+    )
+    assert "worth keeping" in next_step(above)
+    run = shift("run_of_8", "below", 7, run=9)
+    assert "7, makes 9 weeks in a row below the average; the 12 weeks" in what(run)
+    assert "*9 weeks in a row*" in what(run, SLACK_MARKUP)

@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import Block
 from analytics.diagnosis import Diagnosis, Evidence, Trend, Trends
 from analytics.measures import BoardMetrics
 from bot.formatting import days, percent
+from bot.services.reports import ThroughputVerdict, throughput_verdict
 from bot.slack import texts
 from bot.slack.blocks.charts import chart_title
 from bot.slack.blocks.common import context, escape, header, section
@@ -45,7 +46,7 @@ def review_blocks(
     if diagnosis.bottleneck is not None:
         share = diagnosis.waiting_days[diagnosis.bottleneck] / sum(diagnosis.waiting_days.values())
         blocks.append(section(texts.review_bottleneck(escape(diagnosis.bottleneck), percent(share))))
-    trends_text = _trends_text(trends)
+    trends_text = _trends_text(trends, throughput_verdict(metrics))
     if track_record is not None:
         trends_text += "\n" + texts.review_track_record(track_record)
     blocks.append(section(trends_text))
@@ -166,7 +167,7 @@ def _evidence_line(evidence: Evidence, diagnosis: Diagnosis) -> str:
     return texts.review_stability(mark, texts.REVIEW_AGE, first, last, tolerance)
 
 
-def _trends_text(trends: Trends) -> str:
+def _trends_text(trends: Trends, verdict: ThroughputVerdict | None) -> str:
     counts = (trends.finished_last_week, trends.finished_before)
     lines = [
         texts.review_trends_heading(trends.weeks),
@@ -174,7 +175,28 @@ def _trends_text(trends: Trends) -> str:
         _trend_line(texts.REVIEW_CYCLE_P50, trends.cycle_p50, days, counts),
         _trend_line(texts.REVIEW_CYCLE_P85, trends.cycle_p85, days, counts),
     ]
+    if verdict is not None:
+        lines.append(_verdict_text(verdict))
     return "\n".join(lines)
+
+
+def _verdict_text(verdict: ThroughputVerdict) -> str:
+    """A signal in plain words (is it news?), or one calm line giving the range that is not."""
+    shift = verdict.shift
+    if shift is None:
+        text = texts.review_throughput_steady(verdict.weeks, verdict.lower, verdict.upper)
+    else:
+        limit = shift.limits.lower if shift.side == "below" else shift.limits.upper
+        text = texts.review_throughput_shift(
+            week=None if verdict.last_week else shift.week,
+            count=shift.count,
+            rule=shift.rule,
+            side=shift.side,
+            limit=limit,
+            centre=shift.limits.centre,
+            run=shift.run,
+        )
+    return text + (texts.REVIEW_PROVISIONAL_LIMITS if verdict.provisional else "")
 
 
 def _trend_line(
