@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from analytics.calendar import to_local_iso
+from bot.coach.shift import Shift, shift_words
 from bot.formatting import count_of, local_time
 from bot.services.forecast_record import MIN_TRACK_RECORD, TrackRecord, WindowChoice
 from bot.services.forecasting import YEAR_DAYS, ForecastResult
@@ -95,13 +96,15 @@ def forecast_text(result: ForecastResult) -> str:
     if result.window_choice is not None:
         lines.append("  " + window_choice_text(result.window_choice))
     if result.track_record is not None:
-        lines.append("  " + track_record_text(result.track_record, auto=result.window_choice is not None))
+        auto = result.window_choice is not None
+        lines.append("  " + track_record_text(result.track_record, auto=auto, shift=result.throughput_shift))
     return "\n".join(lines) + "\n"
 
 
-def track_record_text(record: TrackRecord, *, auto: bool) -> str:
+def track_record_text(record: TrackRecord, *, auto: bool, shift: Shift | None = None) -> str:
     """One line: how often forecasts like this one came true, and what to do when that is poor (``auto``:
-    the window was already the best calibrated one)."""
+    the window was already the best calibrated one; ``shift``: a signal of weekly throughput in the window,
+    the likeliest reason)."""
     if record.hit_rate is None or not record.known:
         checked = count_of(record.forecasts, "past forecast") if record.forecasts else "no past forecast"
         return (
@@ -115,6 +118,12 @@ def track_record_text(record: TrackRecord, *, auto: bool) -> str:
     )
     if not record.poor:
         return line
+    if shift is not None:
+        return line + (
+            f" That is poor, and throughput changed: {shift_words(shift)}, a real change, not noise (see "
+            "throughput-pbc.png from `flowcoach charts`). The past predicts the near future badly until it "
+            "settles: look for what changed, and plan with the 95% line meanwhile."
+        )
     if auto:
         return line + (
             " That is poor even for the best calibrated window: throughput has probably changed, so the "

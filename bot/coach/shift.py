@@ -65,3 +65,18 @@ def newest_shift(chart: WeeklyThroughput, since: int = 0) -> Shift | None:
         baseline=baseline,
         provisional=chart.weeks.provisional,
     )
+
+
+def shift_words(shift: Shift) -> str:
+    """The signal in a few words, for sentences that explain something by it: "the week of 25 May
+    finished 14 items, below the lower limit of 14.7", or "…, the 8th week in a row below the average of
+    9.5"."""
+    week = f"the week of {shift.week.day} {shift.week:%b}"
+    items = f"{shift.count} item{'' if shift.count == 1 else 's'}"
+    if shift.rule == "outside_limits":
+        edge, limit = (
+            ("lower", shift.limits.lower) if shift.side == "below" else ("upper", shift.limits.upper)
+        )
+        return f"{week} finished {items}, {shift.side} the {edge} limit of {round(limit, 1):g}"
+    return f"{week} finished {items}, the {shift.run}th week in a row {shift.side} the average of " \
+        f"{round(shift.limits.centre, 1):g}"  # fmt: skip

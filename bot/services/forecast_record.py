@@ -22,6 +22,7 @@ from analytics.backtest import Backtest, backtest
 from analytics.measures import BoardMetrics
 from analytics.timeline import build_timeline, utc_ns
 from analytics.workflow import Workflow
+from bot.coach.shift import Shift, newest_shift
 from bot.services.forecasting import (
     DEFAULT_TRIALS,
     ForecastRefused,
@@ -199,7 +200,7 @@ def forecast_with_record(
     if window_days is not None:
         result = question(metrics_for(window_days))
         record = track_record(history, window_days=window_days, horizon_days=_horizon(result))
-        return dataclasses.replace(result, track_record=record)
+        return dataclasses.replace(result, track_record=record, throughput_shift=_shift(result.metrics))
     answers: list[tuple[ForecastResult, TrackRecord]] = []
     first_refusal: ForecastRefused | None = None
     for candidate in AUTO_WINDOWS:
@@ -217,7 +218,16 @@ def forecast_with_record(
     # min() keeps the first of equals: candidates run shortest first, so ties go to the shorter window.
     result, record = min(known, key=lambda answer: answer[1].miss) if known else answers[0]
     choice = WindowChoice(record.window_days, tuple(answer[1] for answer in answers))
-    return dataclasses.replace(result, track_record=record, window_choice=choice)
+    return dataclasses.replace(
+        result, track_record=record, window_choice=choice, throughput_shift=_shift(result.metrics)
+    )
+
+
+def _shift(metrics: BoardMetrics) -> Shift | None:
+    """Why a poor record may be poor: a real change of weekly throughput within the forecast's window (a
+    signal on the process behaviour chart), rather than a window too short for ordinary variation."""
+    chart = metrics.process_behaviour.throughput
+    return newest_shift(chart, since=chart.weeks.window_first)
 
 
 def _horizon(result: ForecastResult) -> int:

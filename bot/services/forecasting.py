@@ -29,6 +29,7 @@ from analytics.measures import BoardMetrics, throughput_sample
 from bot.errors import FlowcoachError
 
 if TYPE_CHECKING:
+    from bot.coach.shift import Shift
     from bot.services.forecast_record import TrackRecord, WindowChoice
 
 DEFAULT_TRIALS = 10_000
@@ -118,6 +119,7 @@ class ForecastResult:
     by_date: dt.date | None = None
     track_record: TrackRecord | None = None  # how often such forecasts came true (forecast_record)
     window_choice: WindowChoice | None = None  # set when the window was chosen by its record (``auto``)
+    throughput_shift: Shift | None = None  # the newest signal of weekly throughput in the window, if any
 
     @property
     def start_date(self) -> dt.date:

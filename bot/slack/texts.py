@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from analytics.exit_age import PROVISIONAL_BELOW
 from analytics.forecast import MIN_DAYS_WITH_THROUGHPUT, MIN_FINISHED_ITEMS
+from bot.coach.shift import Shift, shift_words
 from bot.formatting import count_of
 from bot.services.forecast_record import MIN_TRACK_RECORD, TrackRecord, WindowChoice
 from bot.services.forecasting import YEAR_DAYS
@@ -284,8 +285,9 @@ def forecast_basis(trials: int, window_days: int, finished: int, asof: str) -> s
     )
 
 
-def forecast_track_record(record: TrackRecord, auto_example: str | None) -> str:
-    """The answer's last line: how often forecasts like it came true; when poorly, why and what to try."""
+def forecast_track_record(record: TrackRecord, auto_example: str | None, shift: Shift | None = None) -> str:
+    """The answer's last line: how often forecasts like it came true; when poorly, why (``shift``: a signal
+    of weekly throughput in the window) and what to try."""
     if record.hit_rate is None or not record.known:
         checked = count_of(record.forecasts, "past forecast") if record.forecasts else "no past forecast"
         return (
@@ -298,6 +300,12 @@ def forecast_track_record(record: TrackRecord, auto_example: str | None) -> str:
     )
     if not record.poor:
         return line
+    if shift is not None:
+        return (
+            f":warning: {line} That is poor, and throughput changed: {shift_words(shift)}, a real change, "
+            "not noise. The past predicts the near future badly until it settles: look for what changed, and "
+            "plan with the 95% line meanwhile."
+        )
     instead = (
         f"try `{auto_example}`" if auto_example else "try a longer window, e.g. `90d` after the question"
     )

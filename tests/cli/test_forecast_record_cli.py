@@ -112,3 +112,16 @@ def test_auto_on_a_young_board_says_it_had_nothing_to_choose_by(capsys, tmp_path
 def test_window_must_be_days_or_auto(capsys, tmp_path):
     code, _, err = forecast(capsys, board(tmp_path, [1] * 30), "--items", "5", "--window", "sometimes")
     assert code != 0 and "'sometimes' is not a whole number" in err
+
+
+def test_a_poor_record_names_the_throughput_signal_that_explains_it(capsys, tmp_path):
+    """Four a day for 240 days, then one: 60 days later the 90-day window still carries the old pace, its
+    record is poor, and the answer says why: weekly throughput fell below its limits, a real change."""
+    source = board(tmp_path, [4] * 240 + [1] * 60)
+    code, out, _ = forecast(capsys, source, "--asof", day(300), "--items", "20", "--window", "90")
+    assert code == 0
+    assert (
+        "That is poor, and throughput changed: the week of 19 Oct finished 7 items, below the lower limit"
+        in out
+    )
+    assert "try --window auto" not in out  # the window is not what is wrong

@@ -83,3 +83,19 @@ def test_the_weekly_review_states_the_track_record_and_warns_when_it_is_poor():
     poor = review_track_record(TrackRecord(85, 0.61, 170, 26, 30, 14))
     assert poor.startswith(":warning:") and "`/flow forecast 20 auto`" in poor
     assert "too young" in review_track_record(TrackRecord(85, 1.0, 12, 2, 30, 14))
+
+
+def test_a_poor_record_in_slack_names_the_throughput_signal():
+    import datetime as dt
+
+    from analytics.xmr import Limits
+    from bot.coach.shift import Shift
+    from bot.services.forecast_record import TrackRecord
+    from bot.slack.texts import forecast_track_record
+
+    shift = Shift(dt.date(2026, 10, 19), 7, "outside_limits", "below", Limits(28.0, 9.4, 46.6, 7.0), 2,
+                  (dt.date(2026, 6, 1), dt.date(2026, 8, 23)), False)  # fmt: skip
+    text = forecast_track_record(TrackRecord(85, 0.65, 170, 26, 90, 13), "/flow forecast 20 auto", shift)
+    assert text.startswith(":warning: Track record:")
+    assert "throughput changed: the week of 19 Oct finished 7 items, below the lower limit of 9.4" in text
+    assert "auto" not in text

@@ -49,7 +49,9 @@ def forecast_blocks(result: ForecastResult, auto_example: str | None = None) -> 
     )
     record, choice = result.track_record, result.window_choice
     if record is not None:
-        line = texts.forecast_track_record(record, auto_example if choice is None else None)
+        line = texts.forecast_track_record(
+            record, auto_example if choice is None else None, result.throughput_shift
+        )
         blocks.append(section(line) if record.poor else context(line))  # a warning is read, not greyed out
     if choice is not None:
         basis += " " + texts.forecast_window_choice(choice)
