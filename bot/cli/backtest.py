@@ -4,10 +4,11 @@ backtest")."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from typing import Any, TextIO
 
 from analytics.backtest import Backtest
-from analytics.calendar import to_local_iso
+from analytics.calendar import day_start, to_local_iso
 from bot.cli.timeargs import now_utc, parse_date, parse_instant
 from bot.errors import UsageError
 from bot.formatting import count_of
@@ -72,10 +73,9 @@ def run_backtest(args: argparse.Namespace, out: TextIO) -> int:
 
 def backtest_document(board: str, timezone: str, result: Backtest) -> dict[str, Any]:
     """The ``--format json`` document of the spec."""
-    import pandas as pd
 
-    def midnight(date: Any) -> str:
-        return to_local_iso(pd.Timestamp(date).tz_localize(timezone), timezone)
+    def midnight(date: dt.date) -> str:
+        return to_local_iso(day_start(date, timezone), timezone)
 
     return {
         "board": board,
@@ -155,4 +155,3 @@ def _days(text: str) -> int:
     if not 1 <= value <= 100_000:
         raise argparse.ArgumentTypeError(f"{value} must be between 1 and 100000")
     return value
-
