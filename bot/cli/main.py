@@ -14,6 +14,7 @@ from analytics.eventlog import EventLog, EventLogError
 from analytics.forecast import CannotForecast
 from analytics.measures import BoardMetrics, board_metrics
 from analytics.workflow import Workflow, WorkflowError
+from bot.cli.arguments import OneLineParser
 from bot.cli.timeargs import now_utc, parse_date, parse_instant
 from bot.connectors.files import load_workflow, read_event_log
 from bot.errors import FlowcoachError, UsageError
@@ -26,9 +27,12 @@ INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 success, 1 user error, 2 usage, 70 internal)."""
+    """Run the command line; returns the exit status (0 success or --help, 1 user error, 70 internal)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_command_line(argv)
+    except SystemExit as stop:  # --help, or an argument error already said in one line
+        return stop.code if isinstance(stop.code, int) else 1
     try:
         return int(args.handler(args, sys.stdout))
     except USER_ERRORS as error:
@@ -48,15 +52,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return INTERNAL_ERROR_EXIT
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> OneLineParser:
     """Every subcommand with its flags; ``--help`` on each describes them."""
     # Accepted before or after the subcommand; SUPPRESS keeps a subcommand's default from overwriting a
     # `flowcoach --debug metrics …` given before it.
-    common = argparse.ArgumentParser(add_help=False)
+    common = OneLineParser(add_help=False)
     common.add_argument(
         "--debug", action="store_true", default=argparse.SUPPRESS, help="show the traceback of an error"
     )
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="flowcoach",
         description="Flow metrics, forecasts and coaching for software teams.",
     )
