@@ -1,11 +1,17 @@
-"""What the command line accepts: its parser, whose errors are one line (README, "Commands")."""
+"""What the command line accepts: its parser, whose errors are one line, and numbers with bounds that keep
+time and memory in reason."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
+
+MAX_WINDOW_DAYS = 3650  # ten years: beyond, no board has history, and the dates leave pandas' range
+MAX_TRIALS = 1_000_000  # about 2 s and 200 MB; beyond 10,000 the dates hardly move
+MAX_BACKTEST_TRIALS = 100_000  # repeated at every origin of the backtest: hundreds of forecasts
+MAX_ITEMS = 1_000_000  # beyond any backlog; a forecast that far out is refused anyway (HORIZON_DAYS)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -35,3 +41,29 @@ def fail(prog: str, message: str) -> NoReturn:
     line = " ".join(message.split())  # argparse's messages may wrap; a script reads one line
     sys.stderr.write(f"flowcoach: error: {line} (see {prog} --help)\n")
     raise SystemExit(1)
+
+
+def whole_number(low: int, high: int | None = None, *, why: str = "") -> Callable[[str], int]:
+    """An argparse ``type``: a whole number in ``[low, high]``; ``why`` says where ``high`` comes from."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value:,} must be {low:,} or more")
+        if high is not None and value > high:
+            reason = f" ({why})" if why else ""
+            raise argparse.ArgumentTypeError(f"{value:,} is too many: at most {high:,}{reason}")
+        return value
+
+    return parse
+
+
+days = whole_number(1, MAX_WINDOW_DAYS, why="ten years")
+trials = whole_number(1, MAX_TRIALS, why="more no longer changes the answer")
+backtest_trials = whole_number(1, MAX_BACKTEST_TRIALS, why="they are run at every origin")
+items = whole_number(1, MAX_ITEMS)
+seed = whole_number(0)
+positive = whole_number(1)

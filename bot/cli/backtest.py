@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from analytics.backtest import Backtest
 from analytics.calendar import day_start, to_local_iso
+from bot.cli import arguments
 from bot.cli.timeargs import now_utc, parse_date, parse_instant
 from bot.errors import UsageError
 from bot.formatting import count_of
@@ -30,11 +31,20 @@ def add_backtest_command(commands: Any, common: argparse.ArgumentParser, add_sou
     period = backtest.add_argument_group("period")
     period.add_argument("--since", metavar="DATE", help="first origin (YYYY-MM-DD; default 26 weeks back)")
     period.add_argument("--until", metavar="TIME", help="what is known up to (ISO 8601; default now)")
-    period.add_argument("--every", type=_days, default=1, metavar="DAYS", help="days between origins (1)")
-    backtest.add_argument("--horizon", type=_days, default=14, metavar="DAYS", help="forecast days (14)")
-    backtest.add_argument("--window", type=_days, default=30, metavar="DAYS", help="history window (30)")
-    backtest.add_argument("--trials", type=_days, default=10_000, metavar="N", help="default 10000")
-    backtest.add_argument("--seed", type=int, metavar="S", help="random seed, for repeatable numbers")
+    days = arguments.days
+    period.add_argument("--every", type=days, default=1, metavar="DAYS", help="days between origins (1)")
+    backtest.add_argument("--horizon", type=days, default=14, metavar="DAYS", help="forecast days (14)")
+    backtest.add_argument("--window", type=days, default=30, metavar="DAYS", help="history window (30)")
+    backtest.add_argument(
+        "--trials",
+        type=arguments.backtest_trials,
+        default=10_000,
+        metavar="N",
+        help=f"default 10000, at most {arguments.MAX_BACKTEST_TRIALS:,}",
+    )
+    backtest.add_argument(
+        "--seed", type=arguments.seed, metavar="S", help="random seed, for repeatable numbers"
+    )
     backtest.add_argument("--format", choices=("text", "json"), default="text", help="default text")
     backtest.set_defaults(handler=run_backtest)
 
@@ -49,6 +59,8 @@ def run_backtest(args: argparse.Namespace, out: TextIO) -> int:
     zone = board.workflow.timezone
     until = parse_instant(args.until, zone, option="--until") if args.until else now_utc()
     since = parse_date(args.since, option="--since") if args.since else None
+    if since is not None and (until.tz_convert(zone).date() - since).days > arguments.MAX_WINDOW_DAYS:
+        raise UsageError(f"--since: a backtest covers at most {arguments.MAX_WINDOW_DAYS} days (ten years)")
     try:
         result = forecast_backtest(
             board.log.events,
@@ -145,13 +157,3 @@ def _percent(share: float) -> str:
 def _refusals(result: Backtest) -> str:
     reasons = [origin.refused for origin in result.origins if origin.refused]
     return "; ".join(sorted(set(reasons))) or "none"
-
-
-def _days(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if not 1 <= value <= 100_000:
-        raise argparse.ArgumentTypeError(f"{value} must be between 1 and 100000")
-    return value

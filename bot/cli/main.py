@@ -14,10 +14,11 @@ from analytics.eventlog import EventLog, EventLogError
 from analytics.forecast import CannotForecast
 from analytics.measures import BoardMetrics, board_metrics
 from analytics.workflow import Workflow, WorkflowError
-from bot.cli.arguments import OneLineParser
+from bot.cli import arguments
 from bot.cli.timeargs import now_utc, parse_date, parse_instant
 from bot.connectors.files import load_workflow, read_event_log
 from bot.errors import FlowcoachError, UsageError
+from bot.services.forecasting import DEFAULT_TRIALS
 from bot.store.board_settings import Thresholds
 
 USER_ERRORS = (FlowcoachError, WorkflowError, EventLogError, CannotForecast)
@@ -52,15 +53,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return INTERNAL_ERROR_EXIT
 
 
-def build_parser() -> OneLineParser:
+def build_parser() -> arguments.OneLineParser:
     """Every subcommand with its flags; ``--help`` on each describes them."""
     # Accepted before or after the subcommand; SUPPRESS keeps a subcommand's default from overwriting a
     # `flowcoach --debug metrics …` given before it.
-    common = OneLineParser(add_help=False)
+    common = arguments.OneLineParser(add_help=False)
     common.add_argument(
         "--debug", action="store_true", default=argparse.SUPPRESS, help="show the traceback of an error"
     )
-    parser = OneLineParser(
+    parser = arguments.OneLineParser(
         prog="flowcoach",
         description="Flow metrics, forecasts and coaching for software teams.",
     )
@@ -85,10 +86,20 @@ def build_parser() -> OneLineParser:
     )
     _add_source(forecast, DEFAULT_WINDOW_DAYS)
     question = forecast.add_mutually_exclusive_group(required=True)
-    question.add_argument("--items", type=int, metavar="N", help="when will the next N items be done?")
+    question.add_argument(
+        "--items", type=arguments.items, metavar="N", help="when will the next N items be done?"
+    )
     question.add_argument("--by", metavar="DATE", help="how many items will be done by DATE (YYYY-MM-DD)?")
-    forecast.add_argument("--trials", type=_positive_int, default=10_000, metavar="N", help="default 10000")
-    forecast.add_argument("--seed", type=int, metavar="S", help="random seed, for a repeatable answer")
+    forecast.add_argument(
+        "--trials",
+        type=arguments.trials,
+        default=DEFAULT_TRIALS,
+        metavar="N",
+        help=f"default {DEFAULT_TRIALS}, at most {arguments.MAX_TRIALS:,}",
+    )
+    forecast.add_argument(
+        "--seed", type=arguments.seed, metavar="S", help="random seed (0 or more), for a repeatable answer"
+    )
     _add_format(forecast)
     forecast.set_defaults(handler=run_forecast)
 
@@ -139,8 +150,12 @@ def build_parser() -> OneLineParser:
         description="Serve /flow, App Home, mentions and OAuth installs (spec/slack.md). Configured by the "
         "environment: SLACK_BOT_TOKEN or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET, SLACK_SIGNING_SECRET, PORT.",
     )
-    serve.add_argument("--workers", type=_positive_int, default=2, metavar="N", help="HTTP worker processes")
-    serve.add_argument("--threads", type=_positive_int, default=8, metavar="N", help="threads per worker")
+    serve.add_argument(
+        "--workers", type=arguments.positive, default=2, metavar="N", help="HTTP worker processes"
+    )
+    serve.add_argument(
+        "--threads", type=arguments.positive, default=8, metavar="N", help="threads per worker"
+    )
     serve.add_argument(
         "--with-worker",
         action="store_true",
@@ -170,10 +185,10 @@ def _add_source(parser: argparse.ArgumentParser, default_window: int) -> None:
     window.add_argument("--asof", metavar="TIME", help="evaluate at this instant (ISO 8601; default now)")
     window.add_argument(
         "--window",
-        type=_positive_int,
+        type=arguments.days,
         default=default_window,
         metavar="DAYS",
-        help=f"window length in days (default {default_window})",
+        help=f"window length in days (default {default_window}, at most {arguments.MAX_WINDOW_DAYS})",
     )
 
 
@@ -188,16 +203,6 @@ def add_board_source(parser: argparse.ArgumentParser) -> None:
 
 def _add_format(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text", help="default text")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
-    return value
 
 
 @dataclass(frozen=True)
@@ -254,7 +259,7 @@ def run_metrics(args: argparse.Namespace, out: TextIO) -> int:
 
 def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
     from bot.cli.forecast_output import forecast_document, forecast_text
-    from bot.services.forecasting import DateNotAhead, ItemsNotPositive, forecast_how_many, forecast_when
+    from bot.services.forecasting import DateBeyondYear, DateNotAhead, forecast_how_many, forecast_when
 
     board = load_board(args)
     metrics = metrics_for(args, board)
@@ -265,10 +270,10 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
         else:
             by = parse_date(args.by, option="--by")
             result = forecast_how_many(metrics, by, trials=args.trials, seed=args.seed)
-    except ItemsNotPositive as error:
-        raise UsageError(f"--items: {error}") from None
     except DateNotAhead as error:
         raise UsageError(f"--by: {error}") from None
+    except DateBeyondYear as error:
+        raise UsageError(f"--by: {error}; ask about a date up to {error.latest_by.isoformat()}") from None
     _emit(out, args.format, lambda: forecast_document(result), lambda: forecast_text(result))
     return 0
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from analytics.measures import BoardMetrics
 from bot.services.forecasting import (
     BeyondHorizon,
+    DateBeyondYear,
     DateNotAhead,
     ForecastRefused,
     ForecastResult,
@@ -50,6 +51,10 @@ def refusal_text(refused: ForecastRefused, board: str | None = None) -> str:
     if isinstance(refused, DateNotAhead):
         return texts.forecast_date_not_ahead(
             refused.by, refused.start, ask(f"forecast by {refused.suggested_by.isoformat()}")
+        )
+    if isinstance(refused, DateBeyondYear):
+        return texts.forecast_date_beyond_year(
+            refused.by, ask(f"forecast by {refused.latest_by.isoformat()}")
         )
     if isinstance(refused, NoThroughput):
         return texts.forecast_no_throughput(refused.window_days, ask("throughput"))

@@ -242,6 +242,13 @@ def forecast_items_not_positive(example: str) -> str:
     return f"I can only forecast when 1 item or more will be done: try `{example}`."
 
 
+def forecast_date_beyond_year(by: dt.date, example: str) -> str:
+    return (
+        f"I can't forecast as far as {short_date(by)}: more than a year out, recent throughput says little "
+        f"about how much gets done. Ask about a date within a year, e.g. `{example}`."
+    )
+
+
 def forecast_date_not_ahead(by: dt.date, start: dt.date, example: str) -> str:
     return (
         f"I can't forecast up to {short_date(by)}: forecasts start from {short_date(start)}, so ask about a "

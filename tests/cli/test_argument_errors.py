@@ -18,7 +18,7 @@ from bot.cli.main import main
         (["forecast", "--items", "3", "--by", "2027-01-01"], "not allowed with", "flowcoach forecast"),
         (["charts", "--window", "30"], "the following arguments are required: --out", "flowcoach charts"),
         (["replay", "--until", "2026-01-01"], "required: --since", "flowcoach replay"),
-        (["backtest", "--every", "0"], "argument --every: 0 must be", "flowcoach backtest"),
+        (["backtest", "--every", "0"], "argument --every: 0 must be 1 or more", "flowcoach backtest"),
         (["board"], "the following arguments are required: ACTION", "flowcoach board"),
         (["board", "add"], "the following arguments are required: name", "flowcoach board add"),
         (["board", "frob"], "invalid choice: 'frob'", "flowcoach board"),
