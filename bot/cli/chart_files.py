@@ -10,20 +10,29 @@ from bot.errors import FlowcoachError
 
 
 def write_charts(metrics: BoardMetrics, directory: Path) -> list[Path]:
-    """Render the four charts into ``directory`` (created if needed); returns the paths written.
+    """Render the four charts into ``directory`` (created if needed); returns the paths written."""
+    chart_folder(directory)  # before rendering, so a bad --out fails at once
+    written = []
+    for name, png in render_charts(metrics).items():
+        path = directory / name
+        try:
+            path.write_bytes(png)
+        except OSError as error:
+            raise _unwritable(path, error) from None
+        written.append(path)
+    return written
 
-    A folder that cannot be made or written to is the user's to fix, so it is a one-line error naming it.
-    """
+
+def chart_folder(directory: Path) -> Path:
+    """``directory``, created if needed; a folder that cannot be is the user's to fix: a one-line error."""
     if directory.exists() and not directory.is_dir():
         raise FlowcoachError(f"{directory}: is a file, not a folder; give a folder for the charts")
-    written = []
     try:
-        directory.mkdir(parents=True, exist_ok=True)  # before rendering, so a bad --out fails at once
-        for name, png in render_charts(metrics).items():
-            path = directory / name
-            path.write_bytes(png)
-            written.append(path)
+        directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        where = error.filename or directory
-        raise FlowcoachError(f"{where}: cannot write the charts there ({error.strerror or error})") from None
-    return written
+        raise _unwritable(directory, error) from None
+    return directory
+
+
+def _unwritable(path: Path, error: OSError) -> FlowcoachError:
+    return FlowcoachError(f"{path}: cannot write the charts there ({error.strerror or error})")

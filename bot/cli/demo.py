@@ -15,7 +15,7 @@ from analytics.forecast import CannotForecast
 from analytics.measures import compute_metrics
 from analytics.timeline import build_timeline
 from analytics.workflow import Workflow
-from bot.cli.chart_files import write_charts
+from bot.cli.chart_files import chart_folder, write_charts
 from bot.cli.forecast_output import forecast_text
 from bot.cli.report import metrics_text
 from bot.connectors.files import load_workflow, read_event_log
@@ -42,6 +42,8 @@ SLACK_HINTS = {
 def run_demo(out: TextIO, *, chart_dir: Path | None = None, channel: str | None = None) -> Path:
     """Print the sample board's summary and forecasts, write its charts; returns the chart folder."""
     client = _slack_client() if channel is not None else None  # a missing token stops it before any output
+    if chart_dir is not None:
+        chart_folder(chart_dir)  # so does an --out that cannot hold the charts
     workflow = load_workflow(SAMPLE_WORKFLOW_PATH)
     log = read_event_log(SAMPLE_EVENTS_PATH, workflow)
     asof = pd.Timestamp(SAMPLE_ASOF)

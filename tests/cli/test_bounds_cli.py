@@ -61,6 +61,12 @@ def test_charts_out_where_a_chart_cannot_be_written(capsys, steady, tmp_path):
     assert "throughput.png: cannot write the charts there" in err
 
 
+def test_demo_out_naming_a_file_stops_it_before_any_output(capsys, tmp_path):
+    existing = tmp_path / "charts"
+    existing.write_text("a file", encoding="utf-8")
+    assert "is a file, not a folder" in one_line_error(capsys, "demo", "--out", existing)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
