@@ -27,7 +27,7 @@ def percent(value: float | None) -> str:
 
 
 def count_of(count: int, noun: str) -> str:
-    """"1 item", "2,000 items": thousands separated, the noun in the plural unless there is one."""
+    """ "1 item", "2,000 items": thousands separated, the noun in the plural unless there is one."""
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
@@ -59,13 +59,16 @@ def working_time(hours: float, day_hours: float | None) -> str:
 
 def freshness(last_synced_at: dt.datetime | None, now: dt.datetime) -> str:
     """``never synced``, ``synced 5 min ago``, ``synced 3 h ago``, ``synced 2 days ago``."""
-    if last_synced_at is None:
-        return "never synced"
-    minutes = max(0, int((now - last_synced_at).total_seconds() // 60))
+    return "never synced" if last_synced_at is None else f"synced {ago(last_synced_at, now)}"
+
+
+def ago(moment: dt.datetime, now: dt.datetime) -> str:
+    """``just now``, ``5 min ago``, ``3 h ago``, ``2 days ago``: how long before ``now``."""
+    minutes = max(0, int((now - moment).total_seconds() // 60))
     if minutes < 1:
-        return "synced just now"
+        return "just now"
     if minutes < 120:
-        return f"synced {minutes} min ago"
+        return f"{minutes} min ago"
     if minutes < 48 * 60:
-        return f"synced {minutes // 60} h ago"
-    return f"synced {minutes // (24 * 60)} days ago"
+        return f"{minutes // 60} h ago"
+    return f"{minutes // (24 * 60)} days ago"

@@ -56,6 +56,7 @@ def run_backtest(args: argparse.Namespace, out: TextIO) -> int:
     from bot.services.forecasting import BacktestTooShort, forecast_backtest
 
     board = load_board(args)
+    board.warn()
     zone = board.workflow.timezone
     until = parse_instant(args.until, zone, option="--until") if args.until else now_utc()
     since = parse_date(args.since, option="--since") if args.since else None

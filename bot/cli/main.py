@@ -211,6 +211,12 @@ class LoadedBoard:
     log: EventLog
     name: str | None = None  # the stored board's registered name (``--board``)
     thresholds: Thresholds = field(default_factory=Thresholds)  # the stored board's, else the defaults
+    warning: str | None = None  # why a stored board has no data: it was never synced
+
+    def warn(self) -> None:
+        """Say why the numbers that follow are empty; on stderr, so a JSON document stays clean."""
+        if self.warning is not None:
+            sys.stderr.write(f"flowcoach: warning: {self.warning}\n")
 
 
 def load_board(args: argparse.Namespace) -> LoadedBoard:
@@ -228,12 +234,16 @@ def load_board(args: argparse.Namespace) -> LoadedBoard:
 
 
 def _stored_board(name: str) -> LoadedBoard:
+    from bot.cli.board_status import unsynced_warning
     from bot.cli.store import open_store
-    from bot.services.boards import named_board_data
+    from bot.services.boards import board_data
+    from bot.store.boards import get_board, last_sync_run
 
     with open_store() as sessions, sessions() as session:
-        data = named_board_data(session, name)
-    return LoadedBoard(data.workflow, EventLog(data.events), data.name, data.thresholds)
+        board = get_board(session, name)
+        data = board_data(session, board)
+        warning = unsynced_warning(board, last_sync_run(session, board.id), now_utc().to_pydatetime())
+    return LoadedBoard(data.workflow, EventLog(data.events), data.name, data.thresholds, warning)
 
 
 def metrics_for(args: argparse.Namespace, board: LoadedBoard) -> BoardMetrics:
@@ -252,7 +262,9 @@ def run_metrics(args: argparse.Namespace, out: TextIO) -> int:
     from analytics.document import metrics_document
     from bot.cli.report import metrics_text
 
-    metrics = metrics_for(args, load_board(args))
+    board = load_board(args)
+    board.warn()
+    metrics = metrics_for(args, board)
     _emit(out, args.format, lambda: metrics_document(metrics), lambda: metrics_text(metrics))
     return 0
 
@@ -262,6 +274,7 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
     from bot.services.forecasting import DateBeyondYear, DateNotAhead, forecast_how_many, forecast_when
 
     board = load_board(args)
+    board.warn()
     metrics = metrics_for(args, board)
     # The service says what is wrong; on a terminal, the flag to change is named first.
     try:
@@ -281,7 +294,9 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
 def run_charts(args: argparse.Namespace, out: TextIO) -> int:
     from bot.cli.chart_files import write_charts
 
-    metrics = metrics_for(args, load_board(args))
+    board = load_board(args)
+    board.warn()
+    metrics = metrics_for(args, board)
     for path in write_charts(metrics, args.out):
         out.write(f"wrote {path}\n")
     return 0

@@ -12,13 +12,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
+from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
+from analytics.workflow import parse_workflow
+from bot.cli.board_status import sync_state
 from bot.config import load_settings
 from bot.connectors.base import Connector
 from bot.connectors.registry import CONNECTORS, ConnectorKind, connector_kind
 from bot.errors import FlowcoachError, UsageError
-from bot.formatting import freshness
+from bot.formatting import count_of
 from bot.services.connections import board_connector
 from bot.services.proposal import proposed_workflow, status_facts
 from bot.services.sync import sync_board
@@ -80,9 +83,14 @@ def add_store_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     show.add_argument("name")
     show.set_defaults(handler=run_board_show)
     remove = actions.add_parser(
-        "remove", parents=[common], help="delete a board and everything stored for it"
+        "remove",
+        parents=[common],
+        help="delete a board and everything stored for it (asks first)",
     )
     remove.add_argument("name")
+    remove.add_argument(
+        "--yes", action="store_true", help="remove without asking (required when not on a terminal)"
+    )
     remove.set_defaults(handler=run_board_remove)
     boards = commands.add_parser("boards", parents=[common], help="same as: board list")
     boards.set_defaults(handler=run_board_list)
@@ -146,6 +154,8 @@ def run_board_add(args: argparse.Namespace, out: TextIO) -> int:
         workflow_yaml = _propose_workflow(args.name, kind.build(settings, None), out)
     else:
         workflow_yaml = _read_workflow(Path(_ask("Workflow file", None, interactive, "--workflow")))
+    if not kind.over_http:  # a local source costs nothing to check: a mistyped path is said now, not at sync
+        _check_source(args.name, kind, settings, workflow_yaml)
     with open_store() as sessions, sessions.begin() as session:
         store.add_board(
             session,
@@ -162,6 +172,16 @@ def run_board_add(args: argparse.Namespace, out: TextIO) -> int:
         f" sync it with: flowcoach sync {args.name}\n"
     )
     return 0
+
+
+def _check_source(name: str, kind: ConnectorKind, settings: BaseModel, workflow_yaml: str) -> None:
+    connector = kind.connect(settings, parse_workflow(workflow_yaml, source=f"workflow of board '{name}'"))
+    try:
+        connector.check()
+    except FlowcoachError as error:
+        raise FlowcoachError(f"board '{name}' not added: {error}") from None
+    finally:
+        connector.close()
 
 
 def _read_workflow(path: Path) -> str:
@@ -250,15 +270,10 @@ def run_board_list(args: argparse.Namespace, out: TextIO) -> int:
             width = max((len(board.name) for board in found), default=0)
             for board in found:
                 counts = store.board_counts(session, board.id)
-                last = store.last_sync_run(session, board.id)
-                failed = (
-                    f"  last sync failed: {last.error}"
-                    if last is not None and last.status == "failed"
-                    else ""
-                )
+                state = sync_state(board, store.last_sync_run(session, board.id), now)
                 out.write(
-                    f"{board.name:<{width}}  {board.connector:<8}  {counts['items']:>6} items  "
-                    f"{freshness(board.last_synced_at, now)}{failed}\n"
+                    f"{board.name:<{width}}  {board.connector:<8}  {count_of(counts['items'], 'item'):>12}  "
+                    f"{state}\n"
                 )
     return 0
 
@@ -277,23 +292,40 @@ def run_board_show(args: argparse.Namespace, out: TextIO) -> int:
             out.write(f"    {key}: (stored encrypted)\n")
         out.write(f"  workflow: {' → '.join(workflow.stage_names)} ({workflow.timezone})\n")
         out.write(f"  channel: {board.channel_id or '—'}\n")
-        out.write(
-            f"  stored: {counts['items']} items, {counts['events']} events, {counts['sync_runs']} sync runs\n"
-        )
-        out.write(f"  {freshness(board.last_synced_at, dt.datetime.now(dt.UTC))}\n")
-        if last is not None:
-            out.write(
-                f"  last sync: {last.status}, {last.events_added} new events"
-                f"{': ' + last.error if last.error else ''}\n"
-            )
+        out.write(f"  stored: {_stored(counts)}\n")
+        out.write(f"  {sync_state(board, last, dt.datetime.now(dt.UTC), detail=True)}\n")
     return 0
+
+
+def _stored(counts: dict[str, int]) -> str:
+    return (
+        f"{count_of(counts['items'], 'item')}, {count_of(counts['events'], 'event')}, "
+        f"{count_of(counts['sync_runs'], 'sync run')}"
+    )
 
 
 def run_board_remove(args: argparse.Namespace, out: TextIO) -> int:
-    with open_store() as sessions, sessions.begin() as session:
-        store.remove_board(session, args.name)
-    out.write(f"removed board '{args.name}' and everything stored for it\n")
+    """Delete a board and its data, once confirmed: asked on a terminal, ``--yes`` anywhere else."""
+    with open_store() as sessions:
+        with sessions() as session:
+            counts = store.board_counts(session, store.get_board(session, args.name).id)
+        if not args.yes:
+            _confirm_removal(args.name, _stored(counts))
+        with sessions.begin() as session:
+            store.remove_board(session, args.name)
+    out.write(f"removed board '{args.name}' and everything stored for it ({_stored(counts)})\n")
     return 0
+
+
+def _confirm_removal(name: str, stored: str) -> None:
+    if not sys.stdin.isatty():  # a script must say it means it: nothing to ask, nothing to undo
+        raise UsageError(f"board remove {name} deletes {stored}; add --yes to confirm")
+    try:
+        answer = input(f"Remove board '{name}' and everything stored for it ({stored})? [y/N] ")
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() not in ("y", "yes"):
+        raise FlowcoachError(f"board '{name}' not removed")
 
 
 def run_sync(args: argparse.Namespace, out: TextIO) -> int:
