@@ -12,7 +12,7 @@ from analytics.calendar import day_start, to_local_iso
 from bot.cli import arguments
 from bot.cli.timeargs import now_utc, parse_date, parse_instant
 from bot.errors import UsageError
-from bot.formatting import count_of
+from bot.formatting import count_of, day_label
 
 POOR_HIT_RATE = 0.70  # an 85 % forecast that came true less often than this is not to be trusted
 HEADLINE_LEVEL = 85
@@ -123,7 +123,7 @@ def backtest_text(board: str, result: Backtest) -> str:
     origins = count_of(len(result.origins), "origin")
     lines = [f"{board}: how many items in {count_of(result.horizon_days, 'day')}, forecast from the "
              f"previous {count_of(result.window_days, 'day')}, tested at {origins} "
-             f"from {first:%a %-d %b %Y} to {last:%a %-d %b %Y}."]  # fmt: skip
+             f"from {day_label(first)} to {day_label(last)}."]  # fmt: skip
     headline, low = rates.get(HEADLINE_LEVEL), rates.get(min(result.levels))
     if headline is None or low is None:
         lines.append("No forecast could be made at any origin: " + _refusals(result) + ".")

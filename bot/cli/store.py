@@ -134,8 +134,9 @@ def run_rotate_key(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         database.close()
     out.write(
-        f"re-encrypted the credentials of {done.boards} board(s) and {done.tokens} Slack token(s) under the "
-        f"new key ({done.already} already were); restart serve and worker with the new FLOWCOACH_SECRET_KEY\n"
+        f"re-encrypted the credentials of {count_of(done.boards, 'board')} and "
+        f"{count_of(done.tokens, 'Slack token')} under the new key ({done.already:,} already were); restart "
+        "serve and worker with the new FLOWCOACH_SECRET_KEY\n"
     )
     return 0
 
@@ -166,7 +167,7 @@ def run_board_add(args: argparse.Namespace, out: TextIO) -> int:
             workflow_yaml=workflow_yaml,
             channel_id=args.channel,
         )
-    secret_note = f"; {len(secrets)} secret(s) stored encrypted" if secrets else ""
+    secret_note = f"; {count_of(len(secrets), 'secret')} stored encrypted" if secrets else ""
     out.write(
         f"added board '{args.name}' ({kind.name} connector{secret_note});"
         f" sync it with: flowcoach sync {args.name}\n"
@@ -357,8 +358,8 @@ def _sync_one(sessions: sessionmaker[Session], board_id: int, name: str, out: Te
         if bar is not None:
             sys.stderr.write("\n")
     out.write(
-        f"{name}: {result.events_added} new events, {result.items_seen} items seen "
-        f"in {result.batches} batches ({result.seconds:.1f} s)\n"
+        f"{name}: {count_of(result.events_added, 'new event')}, {count_of(result.items_seen, 'item')} seen "
+        f"in {count_of(result.batches, 'batch', 'batches')} ({result.seconds:.1f} s)\n"
     )
     return True
 

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 from bot.coach.lifecycle import Alert
 from bot.coach.rules import BOARD_SUBJECT
-from bot.formatting import item_title, working_time
+from bot.formatting import count_of, item_title, working_time
 
 WHAT_BOARD = "The whole board is at *{wip}/{limit}* WIP{pulled}."
 WHAT = {
     "wip_limit_exceeded": "*{subject}* is at *{wip}/{limit}* WIP{pulled}.",
     "queue_growing": (
-        "*{subject}* is growing: {arrivals} in, {departures} out over the last {days} working days "
+        "*{subject}* is growing: {arrivals} in, {departures} out over the last {working_days} "
         "({wip_before} → {wip} waiting)."
     ),
     "stage_starving": "*{subject}* has had nothing to pull for {duration} while {upstream} holds "
@@ -87,8 +87,11 @@ def _fields(alert: Alert, markup: Markup) -> dict[str, object]:
     hours, day_hours = _number(facts.get("hours")), _number(facts.get("day_hours"))
     if hours is not None:
         facts["duration"] = working_time(hours, day_hours)
+    days = _number(facts.get("days"))
+    if days is not None:
+        facts["working_days"] = count_of(round(days), "working day")
     count = int(_number(facts.get("upstream_wip")) or 0)
-    facts["upstream_items"] = f"{count} item" if count == 1 else f"{count} items"
+    facts["upstream_items"] = count_of(count, "item")
     facts["upstream"] = markup.escape(str(facts.get("upstream") or "earlier stages"))
     facts["stage"] = markup.escape(str(facts.get("stage") or ""))
     return facts

@@ -51,7 +51,7 @@ def test_add_sync_and_measure_a_board(capsys, store_env):
     assert code == 0, err
     assert "added board 'Payments'" in out
     code, out, _ = run(capsys, "sync")
-    assert code == 0 and out.startswith("Payments: 2131 new events")
+    assert code == 0 and out.startswith("Payments: 2,131 new events")
     code, out, _ = run(capsys, "boards")
     assert "Payments" in out and "330 items" in out and "synced just now" in out
     asof = ["--asof", SAMPLE_ASOF.isoformat(), "--format", "json"]
@@ -175,7 +175,7 @@ def test_a_failing_board_does_not_stop_the_others(capsys, store_env, tmp_path, c
         code, out, err = run(capsys, "sync")
     assert code == 1
     assert f"Broken: sync failed: {missing}: no such file" in out and out.count("no such file") == 1
-    assert "Payments: 2131 new events" in out
+    assert "Payments: 2,131 new events" in out
     # The service used to log a warning too, which a terminal shows as a second copy of the same failure.
     assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
     assert "no such file" not in err
@@ -194,7 +194,7 @@ def test_a_file_board_keeps_its_absolute_path_and_syncs_from_any_folder(
     assert add_file_board(capsys, "Payments", "events.csv")[0] == 0
     monkeypatch.chdir(tmp_path)
     code, out, err = run(capsys, "sync", "Payments")
-    assert code == 0 and out.startswith("Payments: 2131 new events"), err
+    assert code == 0 and out.startswith("Payments: 2,131 new events"), err
     assert f"path: {data / 'events.csv'}" in run(capsys, "board", "show", "Payments")[1]
 
 

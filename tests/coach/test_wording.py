@@ -55,3 +55,14 @@ def test_piling_up_needs_a_real_difference():
     assert not piling_up(35, 34) and not piling_up(35, 33)
     assert piling_up(35, 32) and piling_up(3, 0)
     assert not piling_up(10, 12)
+
+
+def test_one_working_day_and_one_working_hour_are_singular():
+    """A queue watched over a 1-day window used to grow "over the last 1 working days"."""
+    facts = {"arrivals": 3, "departures": 0, "days": 1, "wip_before": 1, "wip": 4}
+    alert = Alert("queue_growing", "Review", NOW, 3.0, (), facts)
+    assert what(alert) == "Review is growing: 3 in, 0 out over the last 1 working day (1 → 4 waiting)."
+    assert "over the last 5 working days" in what(
+        Alert("queue_growing", "Review", NOW, 3.0, (), facts | {"days": 5})
+    )
+    assert working_time(1.2, 9) == "1 working hour" and working_time(0.4, 9) == "0 working hours"
