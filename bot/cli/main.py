@@ -235,7 +235,7 @@ def load_board(args: argparse.Namespace) -> LoadedBoard:
 
 def _stored_board(name: str) -> LoadedBoard:
     from bot.cli.board_status import unsynced_warning
-    from bot.cli.store import open_store
+    from bot.cli.database import open_store
     from bot.services.boards import board_data
     from bot.store.boards import get_board, last_sync_run
 

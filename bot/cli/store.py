@@ -1,4 +1,4 @@
-"""The commands that use the database: ``db upgrade``, ``board …``, ``boards`` and ``sync``."""
+"""The commands that use the database: ``db upgrade``, ``board …``, ``boards`` (and ``sync``, in sync.py)."""
 
 from __future__ import annotations
 
@@ -7,28 +7,24 @@ import datetime as dt
 import getpass
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
 from pydantic import BaseModel
-from sqlalchemy.orm import Session, sessionmaker
 
 from analytics.workflow import parse_workflow
 from bot.cli.board_status import sync_state
+from bot.cli.database import open_store, secret_key
+from bot.cli.sync import run_sync
 from bot.config import load_settings
 from bot.connectors.base import Connector
 from bot.connectors.registry import CONNECTORS, ConnectorKind, connector_kind
 from bot.errors import FlowcoachError, UsageError
 from bot.formatting import count_of
-from bot.services.connections import board_connector
 from bot.services.proposal import proposed_workflow, status_facts
-from bot.services.sync import sync_board
 from bot.store import boards as store
 from bot.store import db as store_db
 from bot.store.crypto import encrypt_secrets
-from bot.store.models import Board
 
 
 def add_store_commands(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -100,13 +96,6 @@ def add_store_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     sync.set_defaults(handler=run_sync)
 
 
-@contextmanager
-def open_store() -> Iterator[sessionmaker[Session]]:
-    """Sessions on the configured database (``DATABASE_URL``); see :func:`bot.store.db.open_store`."""
-    with store_db.open_store(load_settings().database_url) as sessions:
-        yield sessions
-
-
 def run_db_upgrade(args: argparse.Namespace, out: TextIO) -> int:
     engine = store_db.make_engine(load_settings().database_url)
     try:
@@ -148,7 +137,7 @@ def run_board_add(args: argparse.Namespace, out: TextIO) -> int:
     values = _settings_values(kind, args.set, args.set_env, interactive)
     settings = kind.settings(values)
     plain, secrets = kind.split(settings)
-    encrypted = encrypt_secrets(secrets, _secret_key())
+    encrypted = encrypt_secrets(secrets, secret_key())
     if args.workflow is not None:
         workflow_yaml = _read_workflow(args.workflow)
     elif kind.proposes_workflow:
@@ -254,10 +243,6 @@ def _ask(label: str, choices: list[str] | None, interactive: bool, option: str) 
     return answer
 
 
-def _secret_key() -> str | None:
-    return load_settings().secret_key_text
-
-
 def run_board_list(args: argparse.Namespace, out: TextIO) -> int:
     with open_store() as sessions:
         now = dt.datetime.now(dt.UTC)
@@ -327,55 +312,3 @@ def _confirm_removal(name: str, stored: str) -> None:
         answer = ""
     if answer.strip().lower() not in ("y", "yes"):
         raise FlowcoachError(f"board '{name}' not removed")
-
-
-def run_sync(args: argparse.Namespace, out: TextIO) -> int:
-    """Sync the named boards (or all); one failing board does not stop the others, but fails the command."""
-    with open_store() as sessions:
-        with sessions() as session:
-            chosen = [store.get_board(session, name) for name in args.names] or store.list_boards(session)
-            plans = [(board.id, board.name) for board in chosen]
-        if not plans:
-            out.write("no boards to sync; add one with: flowcoach board add\n")
-        failures = sum(not _sync_one(sessions, board_id, name, out) for board_id, name in plans)
-    return 1 if failures else 0
-
-
-def _sync_one(sessions: sessionmaker[Session], board_id: int, name: str, out: TextIO) -> bool:
-    """Sync one board and report it in one line; False when it failed."""
-    bar = _progress_bar(name, sys.stderr) if sys.stderr.isatty() else None
-    try:
-        with sessions() as session:
-            connector = connector_for(session.get_one(Board, board_id))
-        try:
-            result = sync_board(sessions, board_id, connector, progress=bar)
-        finally:
-            connector.close()
-    except FlowcoachError as error:
-        out.write(f"{name}: sync failed: {error}\n")
-        return False
-    finally:
-        if bar is not None:
-            sys.stderr.write("\n")
-    out.write(
-        f"{name}: {count_of(result.events_added, 'new event')}, {count_of(result.items_seen, 'item')} seen "
-        f"in {count_of(result.batches, 'batch', 'batches')} ({result.seconds:.1f} s)\n"
-    )
-    return True
-
-
-def connector_for(board: Board) -> Connector:
-    """The board's connector, its credentials decrypted with the configured key."""
-    return board_connector(board, _secret_key())
-
-
-def _progress_bar(name: str, stream: TextIO) -> Callable[[int, int | None], None]:
-    def show(done: int, total: int | None) -> None:
-        if total:
-            filled = round(done / total * 30)
-            stream.write(f"\r{name}  {'█' * filled}{'░' * (30 - filled)}  {done:,} / {total:,}")
-        else:
-            stream.write(f"\r{name}  {done:,} so far")
-        stream.flush()
-
-    return show
