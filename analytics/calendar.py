@@ -109,6 +109,20 @@ def local_midnights(dates: list[dt.date], timezone: str) -> IntArray:
     return np.asarray(aware.tz_convert("UTC").asi8, dtype=np.int64)
 
 
+def day_start(date: dt.date, timezone: str) -> pd.Timestamp:
+    """The instant the local ``date`` begins, in UTC (see :func:`local_midnights` for skipped midnights).
+
+    ``Timestamp.normalize()`` or ``tz_localize`` with their defaults raise where a zone's clocks change at
+    midnight; this never does.
+    """
+    return pd.Timestamp(int(local_midnights([date], timezone)[0]), tz="UTC")
+
+
 def to_local_iso(moment: pd.Timestamp, timezone: str) -> str:
-    """ISO 8601 text with the local offset, to the second (``2026-01-31T12:00:00+01:00``)."""
-    return pd.Timestamp(moment).tz_convert(timezone).floor("s").isoformat()
+    """ISO 8601 text with the local offset, to the second (``2026-01-31T12:00:00+01:00``).
+
+    Truncated in UTC, then converted: truncating a local time in the hour that repeats when clocks go back
+    makes pandas ask which of its two readings is meant, and it raises. Every zone's offset is a whole number
+    of seconds, so the local text is the same.
+    """
+    return pd.Timestamp(moment).tz_convert("UTC").floor("s").tz_convert(timezone).isoformat()

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from analytics.words import count_of
+
 __all__ = [
     "CONFIDENCE_LEVELS",
     "CannotForecast",
@@ -165,7 +167,7 @@ def when_done(
     if beyond:
         raise CannotForecast(
             f"at the recent throughput, fewer than {beyond[0]} % of {trials:,} simulated futures finished "
-            f"{_plural(items, 'item')} within {_plural(max_days, 'day')}, so there is no date to give "
+            f"{count_of(items, 'item')} within {count_of(max_days, 'day')}, so there is no date to give "
             f"for {_join_levels(beyond)} confidence"
         )
     return WhenForecast(items=items, trials=trials, within_days=within_days)
@@ -252,7 +254,7 @@ def _validated_series(daily_throughput: npt.ArrayLike) -> _IntArray:
 def _require_throughput(series: _IntArray) -> None:
     if not series.any():
         raise CannotForecast(
-            f"no items were finished in the {_plural(series.size, 'day')} of history, "
+            f"no items were finished in the {count_of(series.size, 'day')} of history, "
             "so there is no throughput to forecast from"
         )
 
@@ -287,10 +289,6 @@ def _positive_int(value: int, name: str) -> int:
     if number < 1:
         raise ValueError(f"{name} must be at least 1, got {number}")
     return number
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 def _join_levels(levels: Sequence[int]) -> str:

@@ -18,6 +18,7 @@ from analytics.cfd import cumulative_flow
 from analytics.exit_age import NO_EXITS, PROVISIONAL_BELOW, ExitAge, exit_ages_by_stage
 from analytics.process_behaviour import BASELINE_WEEKS, ProcessBehaviour, process_behaviour
 from analytics.timeline import NOT_SET, NS_PER_DAY, Timeline, build_timeline, utc_ns
+from analytics.words import count_of
 from analytics.workflow import StageKind, Workflow
 from analytics.workhours import WorkCalendar, working_seconds
 
@@ -162,8 +163,8 @@ def data_quality_warnings(
     if future.any():
         latest = pd.Timestamp(int(stamps[future].max()), tz="UTC")
         found.append(
-            f"{int(future.sum())} events are dated after {to_local_iso(asof, zone)} (the latest "
-            f"{to_local_iso(latest, zone)}); they were ignored"
+            f"{count_of(int(future.sum()), 'event')} dated after {to_local_iso(asof, zone)} (the latest "
+            f"{to_local_iso(latest, zone)}): ignored"
         )
     seen = stamps[~future]
     if len(seen) == 0:
@@ -182,9 +183,10 @@ def data_quality_warnings(
     first = int(seen.min())
     if first > window.start_ns:
         history = (asof_ns - first) / NS_PER_DAY
+        since = to_local_iso(pd.Timestamp(first, tz="UTC"), zone)
         found.append(
-            f"the window of {window.days} days is longer than the history ({history:.1f} days since the "
-            f"first event, {to_local_iso(pd.Timestamp(first, tz='UTC'), zone)}): early days count as quiet"
+            f"the window of {count_of(window.days, 'day')} is longer than the history ({history:.1f} days "
+            f"since the first event, {since}): early days count as quiet"
         )
     return tuple(found)
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from analytics.words import with_article
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -295,7 +297,8 @@ def _check_stage_order(stages: Sequence[Stage], problems: list[str]) -> None:
     for i, stage in enumerate(stages):
         if stage.kind.is_wip and i > first_done:
             problems.append(
-                f"stage '{stage.name}': kind: a {stage.kind.value} stage must come before every done stage"
+                f"stage '{stage.name}': kind: {with_article(stage.kind.value)} stage must come before every "
+                "done stage"
             )
     first_started = min(
         (i for i, kind in enumerate(kinds) if kind.is_wip or kind is StageKind.DONE), default=0

@@ -137,17 +137,15 @@ def date_axis(ax: Axes, first: pd.Timestamp, last: pd.Timestamp, *, origin: pd.T
         first -= pd.Timedelta(days=(6 - span_days) // 2)
         last += pd.Timedelta(days=6 - span_days - (6 - span_days) // 2)
         span_days = 6
-    date_format = "%b %d"
+    label = day_month
     if span_days <= 16:
         frequency = "D" if span_days <= 9 else "2D"
     elif span_days <= 130:
         frequency = "W-MON" if span_days <= 75 else "2W-MON"
-    elif span_days <= 400:
-        frequency, date_format = "MS", "%b %Y"
     else:
-        frequency, date_format = "3MS", "%b %Y"
+        frequency, label = ("MS" if span_days <= 400 else "3MS"), month_year
     ticks = pd.date_range(first.normalize(), last.normalize(), freq=frequency)
-    ax.set_xticks(day_numbers(ticks, origin).tolist(), [f"{tick:{date_format}}" for tick in ticks])
+    ax.set_xticks(day_numbers(ticks, origin).tolist(), [label(tick) for tick in ticks])
     ax.set_xlim(float((first - origin).days) - 0.5, float((last - origin).days) + 0.5)
 
 
@@ -181,10 +179,19 @@ def spread_labels(positions: Sequence[float], *, min_gap: float, floor: float) -
 
 
 def period(first: pd.Timestamp, last: pd.Timestamp) -> str:
-    """A date range for subtitles: ``Mar 04 to Jun 01, 2026``, or ``on Mar 04, 2026`` for a single day."""
+    """A date range for subtitles: ``4 Mar to 1 Jun 2026``, or ``on 4 Mar 2026`` for a single day."""
     if first.normalize() == last.normalize():
-        return f"on {last:%b %d, %Y}"
-    return f"{first:%b %d} to {last:%b %d, %Y}"
+        return f"on {day_month(last)} {last:%Y}"
+    return f"{day_month(first)} to {day_month(last)} {last:%Y}"
+
+
+def day_month(date: pd.Timestamp) -> str:
+    """``4 Mar``: the date style of every flowcoach text (``Wed 4 Mar 2026``), short enough for a tick."""
+    return f"{date.day} {date:%b}"
+
+
+def month_year(date: pd.Timestamp) -> str:
+    return f"{date:%b %Y}"
 
 
 def days_label(days: float) -> str:

@@ -17,6 +17,7 @@ from matplotlib.patches import Rectangle
 
 from analytics.charts import _style
 from analytics.exit_age import PROVISIONAL_BELOW
+from analytics.words import count_of
 
 LABELLED_OLDEST = 5
 MARKER_PT = 10.0
@@ -94,7 +95,7 @@ def aging_wip_figure(
     wrap = max(8, int(110 / max(len(stages), 1)))  # narrower columns get narrower lines
     ax.set_xticks(
         range(len(stages)),
-        [f"{textwrap.fill(name, wrap)}\n{count} item{'s' if count != 1 else ''}"
+        [f"{textwrap.fill(name, wrap)}\n{count_of(count, 'item')}"
          for name, count in zip(stages, counts, strict=True)],
     )
     ax.tick_params(axis="x", length=0)
@@ -123,15 +124,15 @@ def aging_wip_figure(
         band_note = " · bands: age when items left each stage"
         known = [n for n, col in zip(stage_counts or (), column_bands, strict=False) if col]
         if known and min(known) < PROVISIONAL_BELOW:
-            band_note += f", provisional ({min(known)} items)"
+            band_note += f", provisional ({count_of(min(known), 'item')})"
     else:
         band_note = " · bands: cycle-time percentiles" if bands else ""
     sle_note = (
-        f" · SLE provisional ({sle_count} items)"
+        f" · SLE provisional ({count_of(sle_count, 'item')})"
         if sle_days is not None and sle_count is not None and sle_count < PROVISIONAL_BELOW
         else ""
     )
-    subtitle = (f"{len(ages)} item{'s' if len(ages) != 1 else ''} in progress"
+    subtitle = (f"{count_of(len(ages), 'item')} in progress"
                 + (f", {n_blocked} blocked" if n_blocked else "")
                 + " · age = days since started" + band_note + sle_note)
     _style.set_titles(fig, ax, board=board, chart="Aging work in progress", subtitle=subtitle)

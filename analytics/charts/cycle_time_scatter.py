@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from analytics.charts import _style
+from analytics.words import count_of
 
 DENSE_ITEMS = 2_000  # above this many dots the cloud turns solid and lines need a halo to stay visible
 
@@ -46,7 +47,7 @@ def cycle_time_scatter_figure(
             markerfacecolor=_style.ITEM, markeredgecolor="none", alpha=alpha, rasterized=True, zorder=3,
             clip_on=False,  # a zero-day item sits on the x axis; clipping would show half a dot
         )
-        subtitle = (f"{count:,} item{'s' if count != 1 else ''} finished {_style.period(first, last)}"
+        subtitle = (f"{count_of(count, 'item')} finished {_style.period(first, last)}"
                     f" · days in {timezone}")
     else:
         _style.blank_x_axis(ax)

@@ -14,6 +14,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from analytics.charts import _style
+from analytics.words import count_of
 
 ROLLING_DAYS = 7
 MAX_WEEK_TICKS = 18  # past this, every other week's date is labelled so they do not collide
@@ -35,7 +36,7 @@ def throughput_run_figure(daily: pd.Series, *, board: str, frequency: Literal["D
         _style.note_in_plot(ax, "No items finished in this period")
     if len(counts):
         period = _style.period(counts.index.min(), counts.index.max())
-        subtitle = f"{total:,} item{'s' if total != 1 else ''} finished {period} · {subtitle}"
+        subtitle = f"{count_of(total, 'item')} finished {period} · {subtitle}"
     _style.set_titles(fig, ax, board=board, chart="Throughput", subtitle=subtitle)
     return fig
 
@@ -92,7 +93,7 @@ def _weekly(fig: Figure, ax: Axes, counts: pd.Series) -> str:
     handles.append(Line2D([], [], color=_style.ACCENT, linestyle="--", linewidth=2.2, label=median_label))
     _style.legend_below(fig, handles)
     every = 1 if len(weeks) <= MAX_WEEK_TICKS else 2
-    ax.set_xticks(positions[::every], [f"{start:%b %d}" for start in weeks.index[::every]])
+    ax.set_xticks(positions[::every], [_style.day_month(start) for start in weeks.index[::every]])
     ax.set_xlim(-0.6, len(weeks) - 0.4)
     ax.tick_params(axis="x", length=0)
     ax.set_ylim(0, max(float(sums.max()), 1.0) * 1.2)

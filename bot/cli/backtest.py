@@ -4,13 +4,15 @@ backtest")."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from typing import Any, TextIO
 
 from analytics.backtest import Backtest
-from analytics.calendar import to_local_iso
+from analytics.calendar import day_start, to_local_iso
+from bot.cli import arguments
 from bot.cli.timeargs import now_utc, parse_date, parse_instant
 from bot.errors import UsageError
-from bot.formatting import count_of
+from bot.formatting import count_of, day_label
 from bot.services.forecast_record import POOR_HIT_RATE
 
 HEADLINE_LEVEL = 85
@@ -30,11 +32,20 @@ def add_backtest_command(commands: Any, common: argparse.ArgumentParser, add_sou
     period = backtest.add_argument_group("period")
     period.add_argument("--since", metavar="DATE", help="first origin (YYYY-MM-DD; default 26 weeks back)")
     period.add_argument("--until", metavar="TIME", help="what is known up to (ISO 8601; default now)")
-    period.add_argument("--every", type=_days, default=1, metavar="DAYS", help="days between origins (1)")
-    backtest.add_argument("--horizon", type=_days, default=14, metavar="DAYS", help="forecast days (14)")
-    backtest.add_argument("--window", type=_days, default=30, metavar="DAYS", help="history window (30)")
-    backtest.add_argument("--trials", type=_days, default=10_000, metavar="N", help="default 10000")
-    backtest.add_argument("--seed", type=int, metavar="S", help="random seed, for repeatable numbers")
+    days = arguments.days
+    period.add_argument("--every", type=days, default=1, metavar="DAYS", help="days between origins (1)")
+    backtest.add_argument("--horizon", type=days, default=14, metavar="DAYS", help="forecast days (14)")
+    backtest.add_argument("--window", type=days, default=30, metavar="DAYS", help="history window (30)")
+    backtest.add_argument(
+        "--trials",
+        type=arguments.backtest_trials,
+        default=10_000,
+        metavar="N",
+        help=f"default 10000, at most {arguments.MAX_BACKTEST_TRIALS:,}",
+    )
+    backtest.add_argument(
+        "--seed", type=arguments.seed, metavar="S", help="random seed, for repeatable numbers"
+    )
     backtest.add_argument("--format", choices=("text", "json"), default="text", help="default text")
     backtest.set_defaults(handler=run_backtest)
 
@@ -46,9 +57,12 @@ def run_backtest(args: argparse.Namespace, out: TextIO) -> int:
     from bot.services.forecast_record import BacktestTooShort, forecast_backtest
 
     board = load_board(args)
+    board.warn()
     zone = board.workflow.timezone
     until = parse_instant(args.until, zone, option="--until") if args.until else now_utc()
     since = parse_date(args.since, option="--since") if args.since else None
+    if since is not None and (until.tz_convert(zone).date() - since).days > arguments.MAX_WINDOW_DAYS:
+        raise UsageError(f"--since: a backtest covers at most {arguments.MAX_WINDOW_DAYS} days (ten years)")
     try:
         result = forecast_backtest(
             board.log.events,
@@ -73,10 +87,9 @@ def run_backtest(args: argparse.Namespace, out: TextIO) -> int:
 
 def backtest_document(board: str, timezone: str, result: Backtest) -> dict[str, Any]:
     """The ``--format json`` document of the spec."""
-    import pandas as pd
 
-    def midnight(date: Any) -> str:
-        return to_local_iso(pd.Timestamp(date).tz_localize(timezone), timezone)
+    def midnight(date: dt.date) -> str:
+        return to_local_iso(day_start(date, timezone), timezone)
 
     return {
         "board": board,
@@ -111,7 +124,7 @@ def backtest_text(board: str, result: Backtest) -> str:
     origins = count_of(len(result.origins), "origin")
     lines = [f"{board}: how many items in {count_of(result.horizon_days, 'day')}, forecast from the "
              f"previous {count_of(result.window_days, 'day')}, tested at {origins} "
-             f"from {first:%a %-d %b %Y} to {last:%a %-d %b %Y}."]  # fmt: skip
+             f"from {day_label(first)} to {day_label(last)}."]  # fmt: skip
     headline, low = rates.get(HEADLINE_LEVEL), rates.get(min(result.levels))
     if headline is None or low is None:
         lines.append("No forecast could be made at any origin: " + _refusals(result) + ".")
@@ -146,14 +159,3 @@ def _percent(share: float) -> str:
 def _refusals(result: Backtest) -> str:
     reasons = [origin.refused for origin in result.origins if origin.refused]
     return "; ".join(sorted(set(reasons))) or "none"
-
-
-def _days(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if not 1 <= value <= 100_000:
-        raise argparse.ArgumentTypeError(f"{value} must be between 1 and 100000")
-    return value
-

@@ -6,14 +6,33 @@ from pathlib import Path
 
 from analytics.charts.board import render_charts
 from analytics.measures import BoardMetrics
+from bot.errors import FlowcoachError
 
 
 def write_charts(metrics: BoardMetrics, directory: Path) -> list[Path]:
     """Render every chart kind into ``directory`` (created if needed); returns the paths written."""
-    directory.mkdir(parents=True, exist_ok=True)
+    chart_folder(directory)  # before rendering, so a bad --out fails at once
     written = []
     for name, png in render_charts(metrics).items():
         path = directory / name
-        path.write_bytes(png)
+        try:
+            path.write_bytes(png)
+        except OSError as error:
+            raise _unwritable(path, error) from None
         written.append(path)
     return written
+
+
+def chart_folder(directory: Path) -> Path:
+    """``directory``, created if needed; a folder that cannot be is the user's to fix: a one-line error."""
+    if directory.exists() and not directory.is_dir():
+        raise FlowcoachError(f"{directory}: is a file, not a folder; give a folder for the charts")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _unwritable(directory, error) from None
+    return directory
+
+
+def _unwritable(path: Path, error: OSError) -> FlowcoachError:
+    return FlowcoachError(f"{path}: cannot write the charts there ({error.strerror or error})")

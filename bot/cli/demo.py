@@ -15,11 +15,12 @@ from analytics.forecast import CannotForecast
 from analytics.measures import compute_metrics
 from analytics.timeline import build_timeline
 from analytics.workflow import Workflow
-from bot.cli.chart_files import write_charts
+from bot.cli.chart_files import chart_folder, write_charts
 from bot.cli.forecast_output import forecast_text
 from bot.cli.report import metrics_text
 from bot.connectors.files import load_workflow, read_event_log
 from bot.errors import FlowcoachError
+from bot.formatting import count_of, day_label, local_time
 from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
 from bot.services.forecasting import DEFAULT_TRIALS, forecast_how_many, forecast_when
 from bot.store.board_settings import Thresholds
@@ -42,6 +43,8 @@ SLACK_HINTS = {
 def run_demo(out: TextIO, *, chart_dir: Path | None = None, channel: str | None = None) -> Path:
     """Print the sample board's summary and forecasts, write its charts; returns the chart folder."""
     client = _slack_client() if channel is not None else None  # a missing token stops it before any output
+    if chart_dir is not None:
+        chart_folder(chart_dir)  # so does an --out that cannot hold the charts
     workflow = load_workflow(SAMPLE_WORKFLOW_PATH)
     log = read_event_log(SAMPLE_EVENTS_PATH, workflow)
     asof = pd.Timestamp(SAMPLE_ASOF)
@@ -50,8 +53,8 @@ def run_demo(out: TextIO, *, chart_dir: Path | None = None, channel: str | None 
     items = log.events["item_id"].nunique()
     first = pd.Timestamp(log.events["timestamp"].min()).tz_convert(workflow.timezone)
     out.write(
-        f"flowcoach demo: the bundled sample board '{workflow.name}', {items} items tracked since "
-        f"{first:%d %b %Y}.\n\n"
+        f"flowcoach demo: the bundled sample board '{workflow.name}', {count_of(items, 'item')} tracked "
+        f"since {day_label(first.date())}.\n\n"
     )
     out.write(metrics_text(metrics))
     out.write("\nForecasts\n")
@@ -96,15 +99,15 @@ def _coach_section(
     result = replay(events, workflow, thresholds, since=asof - pd.Timedelta(days=REPLAY_DAYS), until=asof)
     posted = [nudge for nudge in result.nudges if nudge.alert.posted_at is not None]
     out.write(
-        f"\nThe coach's nudges over the last {REPLAY_DAYS} days (replayed): {len(posted)} posted, "
-        f"{len(result.nudges) - len(posted)} never needed posting\n"
+        f"\nThe coach's nudges over the last {count_of(REPLAY_DAYS, 'day')} (replayed): {len(posted)} "
+        f"posted, {len(result.nudges) - len(posted)} never needed posting\n"
     )
     for nudge in posted[-MAX_NUDGES_SHOWN:]:
         alert = nudge.alert
         assert alert.posted_at is not None  # only posted nudges are listed
-        when = pd.Timestamp(alert.posted_at).tz_convert(workflow.timezone)
+        when = local_time(alert.posted_at, workflow.timezone, year=False)
         resolved = "open" if alert.resolved_at is None else "resolved"
-        out.write(f"  {when:%a %d %b %H:%M}  {alert.rule} · {alert.subject} ({resolved})\n    {nudge.text}\n")
+        out.write(f"  {when}  {alert.rule} · {alert.subject} ({resolved})\n    {nudge.text}\n")
     if len(posted) > MAX_NUDGES_SHOWN:
         out.write(f"  (and {len(posted) - MAX_NUDGES_SHOWN} earlier; see: flowcoach replay)\n")
     digest = events_digest(events, workflow, thresholds, asof.to_pydatetime())

@@ -7,7 +7,7 @@ from typing import Any
 
 from analytics.calendar import to_local_iso
 from bot.coach.shift import Shift, shift_words
-from bot.formatting import count_of, local_time
+from bot.formatting import count_of, day_label, local_time
 from bot.services.forecast_record import MIN_TRACK_RECORD, TrackRecord, WindowChoice
 from bot.services.forecasting import YEAR_DAYS, ForecastResult
 
@@ -71,7 +71,8 @@ def forecast_text(result: ForecastResult) -> str:
     """The forecast in plain words, one line per confidence level."""
     metrics = result.metrics
     basis = (
-        f"{result.trials:,} simulations from the daily throughput of the last {metrics.window.days} days "
+        f"{result.trials:,} simulations from the daily throughput of the last "
+        f"{count_of(metrics.window.days, 'day')} "
         f"({count_of(metrics.throughput_total, 'item')} finished), "
         f"as of {local_time(metrics.asof, metrics.timezone)}"
     )
@@ -83,10 +84,10 @@ def forecast_text(result: ForecastResult) -> str:
                 continue
             date = result.start_date + dt.timedelta(days=days)
             lines.append(
-                f"  {level}% confidence: on or before {date:%a %d %b %Y}  (within {count_of(days, 'day')})"
+                f"  {level}% confidence: on or before {day_label(date)}  (within {count_of(days, 'day')})"
             )
     elif result.how_many is not None and result.by_date is not None:
-        lines = [f"{metrics.board} — how many items will be done by {result.by_date:%a %d %b %Y}?"]
+        lines = [f"{metrics.board} — how many items will be done by {day_label(result.by_date)}?"]
         horizon = count_of(result.how_many.days, "day")
         for level, count in result.how_many.at_least.items():
             lines.append(f"  {level}% confidence: at least {count_of(count, 'item')}  (in {horizon})")

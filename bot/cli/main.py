@@ -14,9 +14,11 @@ from analytics.eventlog import EventLog, EventLogError
 from analytics.forecast import CannotForecast
 from analytics.measures import BoardMetrics, board_metrics
 from analytics.workflow import Workflow, WorkflowError
+from bot.cli import arguments
 from bot.cli.timeargs import now_utc, parse_date, parse_instant
 from bot.connectors.files import load_workflow, read_event_log
 from bot.errors import FlowcoachError, UsageError
+from bot.services.forecasting import DEFAULT_TRIALS
 from bot.store.board_settings import Thresholds
 
 if TYPE_CHECKING:
@@ -29,9 +31,12 @@ INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 success, 1 user error, 2 usage, 70 internal)."""
+    """Run the command line; returns the exit status (0 success or --help, 1 user error, 70 internal)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_command_line(argv)
+    except SystemExit as stop:  # --help, or an argument error already said in one line
+        return stop.code if isinstance(stop.code, int) else 1
     try:
         return int(args.handler(args, sys.stdout))
     except USER_ERRORS as error:
@@ -51,15 +56,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return INTERNAL_ERROR_EXIT
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> arguments.OneLineParser:
     """Every subcommand with its flags; ``--help`` on each describes them."""
     # Accepted before or after the subcommand; SUPPRESS keeps a subcommand's default from overwriting a
     # `flowcoach --debug metrics …` given before it.
-    common = argparse.ArgumentParser(add_help=False)
+    common = arguments.OneLineParser(add_help=False)
     common.add_argument(
         "--debug", action="store_true", default=argparse.SUPPRESS, help="show the traceback of an error"
     )
-    parser = argparse.ArgumentParser(
+    parser = arguments.OneLineParser(
         prog="flowcoach",
         description="Flow metrics, forecasts and coaching for software teams. Reference: docs/cli.md.",
     )
@@ -84,10 +89,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_source(forecast, DEFAULT_WINDOW_DAYS, auto_window=True)
     question = forecast.add_mutually_exclusive_group(required=True)
-    question.add_argument("--items", type=int, metavar="N", help="when will the next N items be done?")
+    question.add_argument(
+        "--items", type=arguments.items, metavar="N", help="when will the next N items be done?"
+    )
     question.add_argument("--by", metavar="DATE", help="how many items will be done by DATE (YYYY-MM-DD)?")
-    forecast.add_argument("--trials", type=_positive_int, default=10_000, metavar="N", help="default 10000")
-    forecast.add_argument("--seed", type=int, metavar="S", help="random seed, for a repeatable answer")
+    forecast.add_argument(
+        "--trials",
+        type=arguments.trials,
+        default=DEFAULT_TRIALS,
+        metavar="N",
+        help=f"default {DEFAULT_TRIALS}, at most {arguments.MAX_TRIALS:,}",
+    )
+    forecast.add_argument(
+        "--seed", type=arguments.seed, metavar="S", help="random seed (0 or more), for a repeatable answer"
+    )
     _add_format(forecast)
     forecast.set_defaults(handler=run_forecast)
 
@@ -139,8 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve /flow, App Home, mentions and OAuth installs (docs/cli.md). Configured by the "
         "environment: SLACK_BOT_TOKEN or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET, SLACK_SIGNING_SECRET, PORT.",
     )
-    serve.add_argument("--workers", type=_positive_int, default=2, metavar="N", help="HTTP worker processes")
-    serve.add_argument("--threads", type=_positive_int, default=8, metavar="N", help="threads per worker")
+    serve.add_argument(
+        "--workers", type=arguments.positive, default=2, metavar="N", help="HTTP worker processes"
+    )
+    serve.add_argument(
+        "--threads", type=arguments.positive, default=8, metavar="N", help="threads per worker"
+    )
     serve.add_argument(
         "--with-worker",
         action="store_true",
@@ -170,10 +189,10 @@ def _add_source(parser: argparse.ArgumentParser, default_window: int, *, auto_wi
     window.add_argument("--asof", metavar="TIME", help="evaluate at this instant (ISO 8601; default now)")
     window.add_argument(
         "--window",
-        type=_window_or_auto if auto_window else _positive_int,
+        type=_window_or_auto if auto_window else arguments.days,
         default=default_window,
         metavar="DAYS|auto" if auto_window else "DAYS",
-        help=f"window length in days (default {default_window})"
+        help=f"window length in days (default {default_window}, at most {arguments.MAX_WINDOW_DAYS})"
         + (
             "; auto: of 30, 60 and 90 days, the one whose past 85 %% forecasts came true closest to 85 %% "
             "of the time"
@@ -200,17 +219,7 @@ AUTO_WINDOW = "auto"
 
 
 def _window_or_auto(text: str) -> int | str:
-    return AUTO_WINDOW if text.strip().lower() == AUTO_WINDOW else _positive_int(text)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
-    return value
+    return AUTO_WINDOW if text.strip().lower() == AUTO_WINDOW else arguments.days(text)
 
 
 @dataclass(frozen=True)
@@ -219,6 +228,12 @@ class LoadedBoard:
     log: EventLog
     name: str | None = None  # the stored board's registered name (``--board``)
     thresholds: Thresholds = field(default_factory=Thresholds)  # the stored board's, else the defaults
+    warning: str | None = None  # why a stored board has no data: it was never synced
+
+    def warn(self) -> None:
+        """Say why the numbers that follow are empty; on stderr, so a JSON document stays clean."""
+        if self.warning is not None:
+            sys.stderr.write(f"flowcoach: warning: {self.warning}\n")
 
 
 def load_board(args: argparse.Namespace) -> LoadedBoard:
@@ -236,12 +251,16 @@ def load_board(args: argparse.Namespace) -> LoadedBoard:
 
 
 def _stored_board(name: str) -> LoadedBoard:
-    from bot.cli.store import open_store
-    from bot.services.boards import named_board_data
+    from bot.cli.board_status import unsynced_warning
+    from bot.cli.database import open_store
+    from bot.services.boards import board_data
+    from bot.store.boards import get_board, last_sync_run
 
     with open_store() as sessions, sessions() as session:
-        data = named_board_data(session, name)
-    return LoadedBoard(data.workflow, EventLog(data.events), data.name, data.thresholds)
+        board = get_board(session, name)
+        data = board_data(session, board)
+        warning = unsynced_warning(board, last_sync_run(session, board.id), now_utc().to_pydatetime())
+    return LoadedBoard(data.workflow, EventLog(data.events), data.name, data.thresholds, warning)
 
 
 def metrics_for(
@@ -270,7 +289,9 @@ def run_metrics(args: argparse.Namespace, out: TextIO) -> int:
     from analytics.document import metrics_document
     from bot.cli.report import metrics_text
 
-    metrics = metrics_for(args, load_board(args))
+    board = load_board(args)
+    board.warn()
+    metrics = metrics_for(args, board)
     _emit(out, args.format, lambda: metrics_document(metrics), lambda: metrics_text(metrics))
     return 0
 
@@ -283,9 +304,10 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
         how_many_question,
         when_question,
     )
-    from bot.services.forecasting import DateNotAhead, ItemsNotPositive
+    from bot.services.forecasting import DateBeyondYear, DateNotAhead
 
     board = load_board(args)
+    board.warn()
     asof = asof_of(args, board)
     if args.items is not None:
         question = when_question(args.items, trials=args.trials, seed=args.seed)
@@ -300,10 +322,10 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
             finish_history(board.log.events, board.workflow, asof),
             None if args.window == AUTO_WINDOW else args.window,
         )
-    except ItemsNotPositive as error:
-        raise UsageError(f"--items: {error}") from None
     except DateNotAhead as error:
         raise UsageError(f"--by: {error}") from None
+    except DateBeyondYear as error:
+        raise UsageError(f"--by: {error}; ask about a date up to {error.latest_by.isoformat()}") from None
     _emit(out, args.format, lambda: forecast_document(result), lambda: forecast_text(result))
     return 0
 
@@ -311,7 +333,9 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
 def run_charts(args: argparse.Namespace, out: TextIO) -> int:
     from bot.cli.chart_files import write_charts
 
-    metrics = metrics_for(args, load_board(args))
+    board = load_board(args)
+    board.warn()
+    metrics = metrics_for(args, board)
     for path in write_charts(metrics, args.out):
         out.write(f"wrote {path}\n")
     return 0

@@ -7,8 +7,12 @@ import dataclasses
 import json
 from typing import Any, TextIO
 
+import pandas as pd
+
 from bot.cli.timeargs import now_utc, parse_instant
 from bot.errors import FlowcoachError, UsageError
+
+MAX_REPLAY_DAYS = 366  # evaluated every 15 minutes, a year takes minutes; longer would take hours
 
 
 def add_coach_commands(commands: Any, common: argparse.ArgumentParser, add_source: Any) -> None:
@@ -41,6 +45,11 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
     until = parse_instant(args.until, zone, option="--until") if args.until else now_utc()
     if until <= since:
         raise UsageError("--until must be after --since")
+    if until - since > pd.Timedelta(days=MAX_REPLAY_DAYS):
+        raise UsageError(
+            f"--since: a replay covers at most {MAX_REPLAY_DAYS} days;"
+            " give a later --since or an earlier --until"
+        )
     result = replay(board.log.events, board.workflow, board.thresholds, since=since, until=until)
     if board.name is not None:  # the name it was registered under, which may differ from its workflow's
         result = dataclasses.replace(result, board=board.name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analytics.measures import BoardMetrics, StageFlow
-from bot.formatting import days, local_time, percent, shorten
+from bot.formatting import count_of, days, local_time, percent, shorten
 
 BAR_WIDTH = 20
 MAX_AGING_ROWS = 10
@@ -28,7 +28,8 @@ def metrics_text(metrics: BoardMetrics, *, aging_rows: int = MAX_AGING_ROWS) -> 
 def _heading(metrics: BoardMetrics) -> str:
     when = local_time(metrics.asof, metrics.timezone)
     return (
-        f"{metrics.board} — flow as of {when} ({metrics.timezone}); window: last {metrics.window.days} days"
+        f"{metrics.board} — flow as of {when} ({metrics.timezone});"
+        f" window: last {count_of(metrics.window.days, 'day')}"
     )
 
 
@@ -71,26 +72,25 @@ def _against_limit(flow: StageFlow) -> str:
 def _flow_numbers(metrics: BoardMetrics) -> str:
     cycle = metrics.cycle_time
     throughput = (
-        f"Throughput:       {metrics.throughput_total} finished in {metrics.window.days} days"
+        f"Throughput:       {metrics.throughput_total:,} finished in {count_of(metrics.window.days, 'day')}"
         f" ({metrics.throughput_per_week:.1f} per week)"
     )
     if cycle.count:
         spread = " · ".join(f"{p}% ≤ {days(v)}" for p, v in cycle.percentiles.items())
-        cycle_line = f"Cycle time:       {spread} · max {days(cycle.max)}  ({cycle.count} items)"
-        if cycle.provisional:
-            cycle_line += f" · provisional ({cycle.count} items)"
+        counted = count_of(cycle.count, "item") + (", provisional" if cycle.provisional else "")
+        cycle_line = f"Cycle time:       {spread} · max {days(cycle.max)}  ({counted})"
     else:
         cycle_line = "Cycle time:       no items finished in the window"
     pct = f"{metrics.sle_percentile:g}%"
     if metrics.sle_days is None:
-        sle = f"SLE:              nothing finished in the last {metrics.sle_window_days} days"
+        sle = f"SLE:              nothing finished in the last {count_of(metrics.sle_window_days, 'day')}"
     else:
         sle = (
             f"SLE:              {pct} of items finish within {days(metrics.sle_days)}"
-            f" (last {metrics.sle_window_days} days)"
+            f" (last {count_of(metrics.sle_window_days, 'day')})"
         )
         if metrics.sle_provisional:
-            sle += f" · provisional ({metrics.sle_cycle_time.count} items)"
+            sle += f" · provisional ({count_of(metrics.sle_cycle_time.count, 'item')})"
     efficiency = f"Flow efficiency:  {percent(metrics.flow_efficiency)} of cycle time spent actively worked"
     return "\n".join([throughput, cycle_line, sle, efficiency])
 
@@ -101,7 +101,7 @@ def _stage_table(stages: tuple[StageFlow, ...], window_days: int) -> str:
         f"  {'stage':<{width}}  {'now':>4}  {'in':>4}  {'out':>4}  time in stage p50 / p85"
         "   left at age p50 / p85"
     )
-    lines = [f"Stages (in/out: last {window_days} days)", header]
+    lines = [f"Stages (in/out: last {count_of(window_days, 'day')})", header]
     for flow in stages:
         time = (
             f"{days(flow.time_in_stage_p50)} / {days(flow.time_in_stage_p85)}"
@@ -111,7 +111,7 @@ def _stage_table(stages: tuple[StageFlow, ...], window_days: int) -> str:
         exit_age = flow.exit_age
         left = (
             f"{days(exit_age.p50)} / {days(exit_age.p85)}"
-            + (f" · provisional ({exit_age.count} items)" if exit_age.provisional else "")
+            + (f" · provisional ({count_of(exit_age.count, 'item')})" if exit_age.provisional else "")
             if exit_age.count
             else "—"
         )
@@ -148,7 +148,9 @@ def aging_text(metrics: BoardMetrics, *, limit: int = MAX_AGING_ROWS) -> str:
 def _data_quality(metrics: BoardMetrics) -> str:
     lines = []
     if metrics.unmapped_statuses:
-        listed = ", ".join(f"{status} ({count} items)" for status, count in metrics.unmapped_statuses.items())
+        listed = ", ".join(
+            f"{status} ({count_of(count, 'item')})" for status, count in metrics.unmapped_statuses.items()
+        )
         lines.append(f"  statuses no stage lists (items stay where they were): {listed}")
     lines.extend(f"  {warning}" for warning in metrics.warnings)
     return "Data quality:\n" + "\n".join(lines) if lines else ""

@@ -1,4 +1,4 @@
-"""The commands that use the database: ``db upgrade``, ``board …``, ``boards`` and ``sync``."""
+"""The commands that use the database: ``db upgrade``, ``board …``, ``boards`` (and ``sync``, in sync.py)."""
 
 from __future__ import annotations
 
@@ -7,25 +7,24 @@ import datetime as dt
 import getpass
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy.orm import Session, sessionmaker
+from pydantic import BaseModel
 
+from analytics.workflow import parse_workflow
+from bot.cli.board_status import sync_state
+from bot.cli.database import open_store, secret_key
+from bot.cli.sync import run_sync
 from bot.config import load_settings
 from bot.connectors.base import Connector
 from bot.connectors.registry import CONNECTORS, ConnectorKind, connector_kind
 from bot.errors import FlowcoachError, UsageError
-from bot.formatting import freshness
-from bot.services.connections import board_connector
+from bot.formatting import count_of
 from bot.services.proposal import proposed_workflow, status_facts
-from bot.services.sync import sync_board
 from bot.store import boards as store
 from bot.store import db as store_db
 from bot.store.crypto import encrypt_secrets
-from bot.store.models import Board
 
 
 def add_store_commands(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -80,9 +79,14 @@ def add_store_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     show.add_argument("name")
     show.set_defaults(handler=run_board_show)
     remove = actions.add_parser(
-        "remove", parents=[common], help="delete a board and everything stored for it"
+        "remove",
+        parents=[common],
+        help="delete a board and everything stored for it (asks first)",
     )
     remove.add_argument("name")
+    remove.add_argument(
+        "--yes", action="store_true", help="remove without asking (required when not on a terminal)"
+    )
     remove.set_defaults(handler=run_board_remove)
     boards = commands.add_parser("boards", parents=[common], help="same as: board list")
     boards.set_defaults(handler=run_board_list)
@@ -90,13 +94,6 @@ def add_store_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     sync = commands.add_parser("sync", parents=[common], help="incremental sync now (all boards by default)")
     sync.add_argument("names", nargs="*", metavar="NAME", help="boards to sync (default: all)")
     sync.set_defaults(handler=run_sync)
-
-
-@contextmanager
-def open_store() -> Iterator[sessionmaker[Session]]:
-    """Sessions on the configured database (``DATABASE_URL``); see :func:`bot.store.db.open_store`."""
-    with store_db.open_store(load_settings().database_url) as sessions:
-        yield sessions
 
 
 def run_db_upgrade(args: argparse.Namespace, out: TextIO) -> int:
@@ -126,8 +123,9 @@ def run_rotate_key(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         database.close()
     out.write(
-        f"re-encrypted the credentials of {done.boards} board(s) and {done.tokens} Slack token(s) under the "
-        f"new key ({done.already} already were); restart serve and worker with the new FLOWCOACH_SECRET_KEY\n"
+        f"re-encrypted the credentials of {count_of(done.boards, 'board')} and "
+        f"{count_of(done.tokens, 'Slack token')} under the new key ({done.already:,} already were); restart "
+        "serve and worker with the new FLOWCOACH_SECRET_KEY\n"
     )
     return 0
 
@@ -139,13 +137,15 @@ def run_board_add(args: argparse.Namespace, out: TextIO) -> int:
     values = _settings_values(kind, args.set, args.set_env, interactive)
     settings = kind.settings(values)
     plain, secrets = kind.split(settings)
-    encrypted = encrypt_secrets(secrets, _secret_key())
+    encrypted = encrypt_secrets(secrets, secret_key())
     if args.workflow is not None:
         workflow_yaml = _read_workflow(args.workflow)
     elif kind.proposes_workflow:
         workflow_yaml = _propose_workflow(args.name, kind.build(settings, None), out)
     else:
         workflow_yaml = _read_workflow(Path(_ask("Workflow file", None, interactive, "--workflow")))
+    if not kind.over_http:  # a local source costs nothing to check: a mistyped path is said now, not at sync
+        _check_source(args.name, kind, settings, workflow_yaml)
     with open_store() as sessions, sessions.begin() as session:
         store.add_board(
             session,
@@ -156,12 +156,22 @@ def run_board_add(args: argparse.Namespace, out: TextIO) -> int:
             workflow_yaml=workflow_yaml,
             channel_id=args.channel,
         )
-    secret_note = f"; {len(secrets)} secret(s) stored encrypted" if secrets else ""
+    secret_note = f"; {count_of(len(secrets), 'secret')} stored encrypted" if secrets else ""
     out.write(
         f"added board '{args.name}' ({kind.name} connector{secret_note});"
         f" sync it with: flowcoach sync {args.name}\n"
     )
     return 0
+
+
+def _check_source(name: str, kind: ConnectorKind, settings: BaseModel, workflow_yaml: str) -> None:
+    connector = kind.connect(settings, parse_workflow(workflow_yaml, source=f"workflow of board '{name}'"))
+    try:
+        connector.check()
+    except FlowcoachError as error:
+        raise FlowcoachError(f"board '{name}' not added: {error}") from None
+    finally:
+        connector.close()
 
 
 def _read_workflow(path: Path) -> str:
@@ -233,10 +243,6 @@ def _ask(label: str, choices: list[str] | None, interactive: bool, option: str) 
     return answer
 
 
-def _secret_key() -> str | None:
-    return load_settings().secret_key_text
-
-
 def run_board_list(args: argparse.Namespace, out: TextIO) -> int:
     with open_store() as sessions:
         now = dt.datetime.now(dt.UTC)
@@ -250,15 +256,10 @@ def run_board_list(args: argparse.Namespace, out: TextIO) -> int:
             width = max((len(board.name) for board in found), default=0)
             for board in found:
                 counts = store.board_counts(session, board.id)
-                last = store.last_sync_run(session, board.id)
-                failed = (
-                    f"  last sync failed: {last.error}"
-                    if last is not None and last.status == "failed"
-                    else ""
-                )
+                state = sync_state(board, store.last_sync_run(session, board.id), now)
                 out.write(
-                    f"{board.name:<{width}}  {board.connector:<8}  {counts['items']:>6} items  "
-                    f"{freshness(board.last_synced_at, now)}{failed}\n"
+                    f"{board.name:<{width}}  {board.connector:<8}  {count_of(counts['items'], 'item'):>12}  "
+                    f"{state}\n"
                 )
     return 0
 
@@ -277,72 +278,37 @@ def run_board_show(args: argparse.Namespace, out: TextIO) -> int:
             out.write(f"    {key}: (stored encrypted)\n")
         out.write(f"  workflow: {' → '.join(workflow.stage_names)} ({workflow.timezone})\n")
         out.write(f"  channel: {board.channel_id or '—'}\n")
-        out.write(
-            f"  stored: {counts['items']} items, {counts['events']} events, {counts['sync_runs']} sync runs\n"
-        )
-        out.write(f"  {freshness(board.last_synced_at, dt.datetime.now(dt.UTC))}\n")
-        if last is not None:
-            out.write(
-                f"  last sync: {last.status}, {last.events_added} new events"
-                f"{': ' + last.error if last.error else ''}\n"
-            )
+        out.write(f"  stored: {_stored(counts)}\n")
+        out.write(f"  {sync_state(board, last, dt.datetime.now(dt.UTC), detail=True)}\n")
     return 0
+
+
+def _stored(counts: dict[str, int]) -> str:
+    return (
+        f"{count_of(counts['items'], 'item')}, {count_of(counts['events'], 'event')}, "
+        f"{count_of(counts['sync_runs'], 'sync run')}"
+    )
 
 
 def run_board_remove(args: argparse.Namespace, out: TextIO) -> int:
-    with open_store() as sessions, sessions.begin() as session:
-        store.remove_board(session, args.name)
-    out.write(f"removed board '{args.name}' and everything stored for it\n")
+    """Delete a board and its data, once confirmed: asked on a terminal, ``--yes`` anywhere else."""
+    with open_store() as sessions:
+        with sessions() as session:
+            counts = store.board_counts(session, store.get_board(session, args.name).id)
+        if not args.yes:
+            _confirm_removal(args.name, _stored(counts))
+        with sessions.begin() as session:
+            store.remove_board(session, args.name)
+    out.write(f"removed board '{args.name}' and everything stored for it ({_stored(counts)})\n")
     return 0
 
 
-def run_sync(args: argparse.Namespace, out: TextIO) -> int:
-    """Sync the named boards (or all); one failing board does not stop the others, but fails the command."""
-    with open_store() as sessions:
-        with sessions() as session:
-            chosen = [store.get_board(session, name) for name in args.names] or store.list_boards(session)
-            plans = [(board.id, board.name) for board in chosen]
-        if not plans:
-            out.write("no boards to sync; add one with: flowcoach board add\n")
-        failures = sum(not _sync_one(sessions, board_id, name, out) for board_id, name in plans)
-    return 1 if failures else 0
-
-
-def _sync_one(sessions: sessionmaker[Session], board_id: int, name: str, out: TextIO) -> bool:
-    """Sync one board and report it in one line; False when it failed."""
-    bar = _progress_bar(name, sys.stderr) if sys.stderr.isatty() else None
+def _confirm_removal(name: str, stored: str) -> None:
+    if not sys.stdin.isatty():  # a script must say it means it: nothing to ask, nothing to undo
+        raise UsageError(f"board remove {name} deletes {stored}; add --yes to confirm")
     try:
-        with sessions() as session:
-            connector = connector_for(session.get_one(Board, board_id))
-        try:
-            result = sync_board(sessions, board_id, connector, progress=bar)
-        finally:
-            connector.close()
-    except FlowcoachError as error:
-        out.write(f"{name}: sync failed: {error}\n")
-        return False
-    finally:
-        if bar is not None:
-            sys.stderr.write("\n")
-    out.write(
-        f"{name}: {result.events_added} new events, {result.items_seen} items seen "
-        f"in {result.batches} batches ({result.seconds:.1f} s)\n"
-    )
-    return True
-
-
-def connector_for(board: Board) -> Connector:
-    """The board's connector, its credentials decrypted with the configured key."""
-    return board_connector(board, _secret_key())
-
-
-def _progress_bar(name: str, stream: TextIO) -> Callable[[int, int | None], None]:
-    def show(done: int, total: int | None) -> None:
-        if total:
-            filled = round(done / total * 30)
-            stream.write(f"\r{name}  {'█' * filled}{'░' * (30 - filled)}  {done:,} / {total:,}")
-        else:
-            stream.write(f"\r{name}  {done:,} so far")
-        stream.flush()
-
-    return show
+        answer = input(f"Remove board '{name}' and everything stored for it ({stored})? [y/N] ")
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() not in ("y", "yes"):
+        raise FlowcoachError(f"board '{name}' not removed")

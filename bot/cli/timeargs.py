@@ -8,16 +8,22 @@ import pandas as pd
 
 from bot.errors import UsageError
 
+# Ten-year windows before and ten-year forecasts after any time in these years stay inside the range pandas
+# can hold (1677-2262), and no tracker's history starts earlier.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+
 
 def parse_instant(text: str, timezone: str, *, option: str) -> pd.Timestamp:
     """``2026-03-31`` (local midnight), ``2026-03-31T09:00`` (local) or with an offset/``Z``; aware, UTC."""
     try:
-        stamp = pd.Timestamp(dt.datetime.fromisoformat(text.strip()))
+        moment = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         raise UsageError(
             f"{option}: '{text}' is not an ISO 8601 date or time"
             " (e.g. 2026-03-31 or 2026-03-31T09:00:00+01:00)"
         ) from None
+    _within_years(moment.date(), text, option)
+    stamp = pd.Timestamp(moment)
     if stamp.tzinfo is None:
         stamp = stamp.tz_localize(timezone, ambiguous=True, nonexistent="shift_forward")
     return stamp.tz_convert("UTC").as_unit("ns")
@@ -26,9 +32,16 @@ def parse_instant(text: str, timezone: str, *, option: str) -> pd.Timestamp:
 def parse_date(text: str, *, option: str) -> dt.date:
     """A calendar date ``YYYY-MM-DD``."""
     try:
-        return dt.date.fromisoformat(text.strip())
+        date = dt.date.fromisoformat(text.strip())
     except ValueError:
         raise UsageError(f"{option}: '{text}' is not a date YYYY-MM-DD (e.g. 2026-12-31)") from None
+    _within_years(date, text, option)
+    return date
+
+
+def _within_years(date: dt.date, text: str, option: str) -> None:
+    if not FIRST_YEAR <= date.year <= LAST_YEAR:
+        raise UsageError(f"{option}: '{text}' is outside the years {FIRST_YEAR} to {LAST_YEAR}")
 
 
 def now_utc() -> pd.Timestamp:

@@ -85,5 +85,8 @@ def evaluate_at(
 
 def evaluation_moments(since: pd.Timestamp, until: pd.Timestamp) -> list[pd.Timestamp]:
     """Every quarter hour from ``since`` (rounded up) to ``until``, as the worker evaluates."""
-    first = pd.Timestamp(since).ceil(f"{EVALUATION_MINUTES}min")
-    return list(pd.date_range(first, pd.Timestamp(until), freq=f"{EVALUATION_MINUTES}min"))
+    # Rounded in UTC: rounding a local time in the hour clocks repeat raises (which of the two is it?).
+    start = pd.Timestamp(since)
+    first = start.tz_convert("UTC").ceil(f"{EVALUATION_MINUTES}min")
+    moments = pd.date_range(first, pd.Timestamp(until).tz_convert("UTC"), freq=f"{EVALUATION_MINUTES}min")
+    return list(moments.tz_convert(start.tz))

@@ -20,6 +20,7 @@ from analytics.workflow import Workflow
 from bot.coach.engine import Coach, evaluate_at, evaluation_moments
 from bot.coach.lifecycle import Alert
 from bot.coach.wording import nudge_text
+from bot.formatting import count_of, local_time
 from bot.store.board_settings import Thresholds
 
 
@@ -114,10 +115,10 @@ def replay_text(result: Replay) -> str:
     zone = result.timezone
 
     def when(moment: pd.Timestamp | None) -> str:
-        return "—" if moment is None else pd.Timestamp(moment).tz_convert(zone).strftime("%a %d %b %H:%M")
+        return "—" if moment is None else local_time(moment, zone, year=False)
 
     period = f"from {when(result.since)} to {when(result.until)} ({zone})"
-    lines = [f"{result.board}: {len(result.nudges)} nudges {period}"]
+    lines = [f"{result.board}: {count_of(len(result.nudges), 'nudge')} {period}"]
     for nudge in result.nudges:
         alert = nudge.alert
         held = f" (held: {alert.held})" if alert.held else ""

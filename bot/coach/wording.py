@@ -19,7 +19,7 @@ WHAT_BOARD = "The whole board is at *{wip}/{limit}* WIP{pulled}."
 WHAT = {
     "wip_limit_exceeded": "*{subject}* is at *{wip}/{limit}* WIP{pulled}.",
     "queue_growing": (
-        "*{subject}* is growing: {arrivals} in, {departures} out over the last {days} working days "
+        "*{subject}* is growing: {arrivals} in, {departures} out over the last {working_days} "
         "({wip_before} → {wip} waiting)."
     ),
     "stage_starving": "*{subject}* has had nothing to pull for {duration} while {upstream} holds "
@@ -111,8 +111,11 @@ def _fields(alert: Alert, markup: Markup) -> dict[str, object]:
     due_hours = _number(facts.get("due_hours"))
     if due_hours is not None:  # within a working day: hours say how soon
         facts["due"] = count_of(max(1, round(due_hours)), "working hour")
+    days = _number(facts.get("days"))
+    if days is not None:
+        facts["working_days"] = count_of(round(days), "working day")
     count = int(_number(facts.get("upstream_wip")) or 0)
-    facts["upstream_items"] = f"{count} item" if count == 1 else f"{count} items"
+    facts["upstream_items"] = count_of(count, "item")
     facts["upstream"] = markup.escape(str(facts.get("upstream") or "earlier stages"))
     facts["stage"] = markup.escape(str(facts.get("stage") or ""))
     if alert.rule == "throughput_shift":

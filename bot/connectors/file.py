@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from analytics.eventlog import EventLogError
 from analytics.workflow import Workflow
@@ -23,6 +23,15 @@ class FileSettings(BaseModel):
     """Where the event log lives."""
 
     path: str = Field(description="path of the event-log file (.csv, .jsonl, or a wide ActionableAgile CSV)")
+
+    @field_validator("path")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        """Stored absolute: a relative path would be read from wherever the next sync runs (another folder,
+        the worker), not from where the board was added."""
+        if not value.strip():
+            raise ValueError("give the path of the event-log file")
+        return str(Path(value).expanduser().absolute())
 
 
 class FileConnector:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from analytics.workflow import Workflow
 from bot.store.board_settings import Thresholds, load_board_settings
-from bot.store.boards import board_workflow, get_board
+from bot.store.boards import board_workflow
 from bot.store.eventstore import load_events
 from bot.store.models import Board
 
@@ -29,8 +29,3 @@ def board_data(session: Session, board: Board) -> BoardData:
     workflow = board_workflow(board)
     thresholds = load_board_settings(board.coaching_settings).thresholds
     return BoardData(board.name, workflow, thresholds, load_events(session, board.id, workflow))
-
-
-def named_board_data(session: Session, name: str) -> BoardData:
-    """:func:`board_data` of the board registered as ``name``; an unknown name lists the known ones."""
-    return board_data(session, get_board(session, name))

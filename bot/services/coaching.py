@@ -22,6 +22,7 @@ import pandas as pd
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from analytics.calendar import day_start
 from analytics.signals import board_signals
 from analytics.timeline import build_timeline
 from bot.coach.alert_store import last_message_at, load_alerts, messages_since, save_alert, to_alert
@@ -75,7 +76,7 @@ def evaluate_board(sessions: sessionmaker[Session], board_id: int, now: dt.datet
         moment = pd.Timestamp(now)
         stale_after = dt.timedelta(hours=settings.thresholds.stale_after_hours)
         stale = board.last_synced_at is None or now - board.last_synced_at > stale_after
-        midnight = moment.tz_convert(workflow.timezone).normalize().to_pydatetime()
+        midnight = day_start(moment.tz_convert(workflow.timezone).date(), workflow.timezone).to_pydatetime()
         policy = coach.policy(
             moment,
             stale=stale,

@@ -63,6 +63,22 @@ class DateNotAhead(ForecastRefused):
         return self.start + dt.timedelta(days=SUGGESTION_DAYS)
 
 
+class DateBeyondYear(ForecastRefused):
+    """Asked how many by a date more than ``YEAR_DAYS`` after the start: as a "when" forecast says "more than
+    a year" rather than a date there, a count that far out would be a made-up number."""
+
+    def __init__(self, by: dt.date, start: dt.date) -> None:
+        super().__init__(
+            f"{by.isoformat()} is more than a year after {start.isoformat()}, too far to forecast"
+        )
+        self.by, self.start = by, start
+
+    @property
+    def latest_by(self) -> dt.date:
+        """The furthest date that can be asked about."""
+        return self.start + dt.timedelta(days=YEAR_DAYS)
+
+
 class NoThroughput(ForecastRefused, CannotForecast):
     """Nothing was finished in the history window, so there is no pace to draw futures from.
 
@@ -153,6 +169,8 @@ def forecast_how_many(metrics: BoardMetrics, by: dt.date, *, trials: int, seed: 
     days = (by - start).days
     if days < 1:
         raise DateNotAhead(by, start)
+    if days > YEAR_DAYS:
+        raise DateBeyondYear(by, start)
     sample = throughput_sample(metrics)
     _enough_history(sample)
     try:

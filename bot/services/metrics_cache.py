@@ -71,7 +71,7 @@ class MetricsCache:
 
     def metrics(self, session: object, board: Board, now: dt.datetime, window_days: int) -> BoardMetrics:
         """The board's metrics as of ``now`` (to the minute) over the last ``window_days`` days."""
-        asof = pd.Timestamp(now).floor("min")
+        asof = pd.Timestamp(now).tz_convert("UTC").floor("min")  # in UTC: a local repeated hour would raise
 
         def compute() -> BoardMetrics:
             return board_metrics(

@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.connectors.registry import connector_kind
 from bot.errors import FlowcoachError
+from bot.formatting import count_of
 from bot.services.connections import board_connector
 from bot.services.metrics import metrics_now
 from bot.services.sync import sync_board
@@ -80,7 +81,7 @@ def first_sync_report(runtime: Runtime, board_id: int) -> tuple[list[Block], str
         wip_by_stage=wip,
         finished=finished,
     )
-    return blocks, texts.CONNECT_READY_TEXT.format(board=escape(name), items=items)
+    return blocks, texts.CONNECT_READY_TEXT.format(board=escape(name), items=count_of(items, "item"))
 
 
 def _post(client: WebClient, channel: str | None, user_id: str, blocks: list[Block], text: str) -> None:

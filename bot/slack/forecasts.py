@@ -11,6 +11,7 @@ from collections.abc import Callable
 from bot.services.forecast_record import Question, how_many_question, when_question
 from bot.services.forecasting import (
     BeyondHorizon,
+    DateBeyondYear,
     DateNotAhead,
     ForecastRefused,
     ForecastResult,
@@ -66,6 +67,10 @@ def refusal_text(refused: ForecastRefused, board: str | None = None) -> str:
     if isinstance(refused, DateNotAhead):
         return texts.forecast_date_not_ahead(
             refused.by, refused.start, ask(f"forecast by {refused.suggested_by.isoformat()}")
+        )
+    if isinstance(refused, DateBeyondYear):
+        return texts.forecast_date_beyond_year(
+            refused.by, ask(f"forecast by {refused.latest_by.isoformat()}")
         )
     if isinstance(refused, NoThroughput):
         return texts.forecast_no_throughput(refused.window_days, ask("throughput"))

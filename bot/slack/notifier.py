@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from analytics.charts.board import CHART_FILES, render_chart
 from bot.coach.digest import DigestData
 from bot.config import Settings
+from bot.formatting import count_of
 from bot.services.coaching import (
     Decision,
     daily_budget,
@@ -170,7 +171,7 @@ def _overflow_thread(
     if thread is not None:
         return thread
     budget = daily_budget(sessions, decision.board_id)
-    text = texts.NUDGE_OVERFLOW.format(board=escape(decision.board), budget=budget)
+    text = texts.NUDGE_OVERFLOW.format(board=escape(decision.board), budget=count_of(budget, "message"))
     return post_message(client, decision.channel, text=text)
 
 

@@ -8,6 +8,7 @@ board of the clicking team.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pandas as pd
@@ -15,6 +16,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from analytics.calendar import day_start
 from analytics.workhours import WorkCalendar, next_working_time
 from bot.formatting import item_title
 from bot.services.coaching import alert_for_button, alerts_for_button, message_view
@@ -43,8 +45,8 @@ def snoozed_until(kind: str, now: pd.Timestamp, calendar: WorkCalendar) -> pd.Ti
         return now + pd.Timedelta(hours=1)
     if kind == "week":
         return now + pd.Timedelta(weeks=1)
-    tomorrow = (now.tz_convert(calendar.timezone).normalize() + pd.Timedelta(days=1)).tz_convert("UTC")
-    return next_working_time(tomorrow, calendar)
+    tomorrow = now.tz_convert(calendar.timezone).date() + dt.timedelta(days=1)
+    return next_working_time(day_start(tomorrow, calendar.timezone), calendar)
 
 
 def register_nudge_actions(app: App, runtime: Runtime) -> None:

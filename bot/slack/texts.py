@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from analytics.exit_age import PROVISIONAL_BELOW
 from analytics.forecast import MIN_DAYS_WITH_THROUGHPUT, MIN_FINISHED_ITEMS
 from bot.coach.shift import Shift, shift_words
-from bot.formatting import count_of
+from bot.formatting import count_of, day_label
 from bot.services.forecast_record import MIN_TRACK_RECORD, TrackRecord, WindowChoice
 from bot.services.forecasting import YEAR_DAYS
 
@@ -45,9 +45,17 @@ def sync_failed(error: str, freshness: str) -> str:
     return f":warning: The last sync failed: {error}. Numbers shown: {freshness}."
 
 
+def _days(count: int) -> str:
+    return count_of(count, "day")
+
+
+def _items(count: int) -> str:
+    return count_of(count, "item")
+
+
 def short_date(date: dt.date) -> str:
-    """``Tue 15 Dec 2026``: the weekday helps people plan, no leading zero on the day."""
-    return f"{date:%a} {date.day} {date:%b %Y}"
+    """``Tue 15 Dec 2026``: the date style of every text (:func:`bot.formatting.day_label`)."""
+    return day_label(date)
 
 
 # --- /flow status -------------------------------------------------------------------------------------------
@@ -59,9 +67,9 @@ def status_header(board: str) -> str:
 
 def wip_total(total: int, limit: int | None) -> str:
     if limit is None:
-        return f"*{total} items in progress* (no board limit)"
+        return f"*{_items(total)} in progress* (no board limit)"
     over = f"  *▲ {total - limit} over the limit*" if total > limit else ""
-    return f"*{total} items in progress* (board limit {limit}){over}"
+    return f"*{_items(total)} in progress* (board limit {limit}){over}"
 
 
 NOTHING_IN_PROGRESS = "*Nothing in progress.* No started item is waiting or being worked on."
@@ -99,7 +107,7 @@ def aging_line(
 
 def sle_summary(percentile: float, sle_days: str | None, window_days: int, count: int | None = None) -> str:
     if sle_days is None:
-        return f"SLE: nothing finished in the last {window_days} days"
+        return f"SLE: nothing finished in the last {_days(window_days)}"
     return f"SLE: {percentile:g}% within {sle_days}{provisional_note(count)}"
 
 
@@ -107,11 +115,11 @@ def provisional_note(count: int | None) -> str:
     """ " · provisional (n items)": a percentile from under ten finished items (coaching.md, Guards)."""
     if count is None or count >= PROVISIONAL_BELOW:
         return ""
-    return f" · provisional ({count} item{'s' if count != 1 else ''})"
+    return f" · provisional ({_items(count)})"
 
 
 def throughput_summary(total: int, window_days: int, per_week: float) -> str:
-    return f"Throughput: {total} items in {window_days} days ({per_week:.1f} per week)"
+    return f"Throughput: {_items(total)} in {_days(window_days)} ({per_week:.1f} per week)"
 
 
 def status_fallback(
@@ -141,13 +149,13 @@ def chart_title(board: str, kind: str, asof: dt.date) -> str:
 
 
 def aging_chart_heading(count: int) -> str:
-    return f"*{count} items past 70% pace* (older than 70% of recently finished items), oldest first"
+    return f"*{_items(count)} past 70% pace* (older than 70% of recently finished items), oldest first"
 
 
 def aging_comment(count: int, oldest: str | None, oldest_age: str | None) -> str:
     if count == 0 or oldest is None:
         return "No item is past 70% pace."
-    return f"{count} items past 70% pace; the oldest, {oldest}, is {oldest_age} old."
+    return f"{_items(count)} past 70% pace; the oldest, {oldest}, is {oldest_age} old."
 
 
 NO_AGING = "No item in progress is past 70% pace."
@@ -160,17 +168,17 @@ def percentile_field(level: int, value: str) -> str:
 
 
 def cycle_basis(count: int, window_days: int, largest: str) -> str:
-    return f"{count} items finished in the last {window_days} days; the longest took {largest}."
+    return f"{_items(count)} finished in the last {_days(window_days)}; the longest took {largest}."
 
 
 def no_cycle(window_days: int) -> str:
-    return f"No item finished in the last {window_days} days, so there is no cycle time yet."
+    return f"No item finished in the last {_days(window_days)}, so there is no cycle time yet."
 
 
 def cycle_comment(p85: str | None, count: int, window_days: int) -> str:
     if p85 is None:
         return no_cycle(window_days)
-    return f"85% of items finished within {p85} over the last {window_days} days ({count} items)."
+    return f"85% of items finished within {p85} over the last {_days(window_days)} ({_items(count)})."
 
 
 def week_label(first: dt.date, last: dt.date, *, partial: bool) -> str:
@@ -187,17 +195,17 @@ def week_line(label: str, bar: str, count: int) -> str:
 
 
 def throughput_heading(window_days: int) -> str:
-    return f"*Items finished per week*, last {window_days} days"
+    return f"*Items finished per week*, last {_days(window_days)}"
 
 
 def throughput_average(total: int, per_week: float) -> str:
-    return f"{total} items in all: *{per_week:.1f} per week* on average."
+    return f"{_items(total)} in all: *{per_week:.1f} per week* on average."
 
 
 def throughput_comment(total: int, window_days: int, per_week: float) -> str:
     if total == 0:
-        return f"Nothing finished in the last {window_days} days."
-    return f"{total} items finished in the last {window_days} days: {per_week:.1f} per week."
+        return f"Nothing finished in the last {_days(window_days)}."
+    return f"{_items(total)} finished in the last {_days(window_days)}: {per_week:.1f} per week."
 
 
 def cfd_field(name: str, arrivals: int, departures: int, *, piling: bool) -> str:
@@ -206,7 +214,7 @@ def cfd_field(name: str, arrivals: int, departures: int, *, piling: bool) -> str
 
 
 def cfd_heading(window_days: int) -> str:
-    return f"*Arrivals and departures per stage*, last {window_days} days"
+    return f"*Arrivals and departures per stage*, last {_days(window_days)}"
 
 
 def cfd_explained() -> str:
@@ -215,16 +223,16 @@ def cfd_explained() -> str:
 
 def cfd_comment(piling: list[tuple[str, int, int]], window_days: int) -> str:
     if not piling:
-        return f"No stage took in more than it let out over the last {window_days} days."
+        return f"No stage took in more than it let out over the last {_days(window_days)}."
     listed = ", ".join(f"{name} ({arrived} in, {left} out)" for name, arrived, left in piling)
-    return f"Work is piling up in {listed} over the last {window_days} days."
+    return f"Work is piling up in {listed} over the last {_days(window_days)}."
 
 
 # --- /flow forecast -----------------------------------------------------------------------------------------
 
 
 def forecast_when_question(board: str, items: int) -> str:
-    return f"{board}: when will the next {count_of(items, 'item')} be done?"
+    return f"{board}: when will the next {_items(items)} be done?"
 
 
 def forecast_how_many_question(board: str, by: dt.date) -> str:
@@ -234,15 +242,22 @@ def forecast_how_many_question(board: str, by: dt.date) -> str:
 def forecast_when_line(level: int, date: dt.date, days: int) -> str:
     if days > YEAR_DAYS:  # a date that far out is no plan: the simulated past says only "not this year"
         return f"*{level}%* chance: *more than a year* from now"
-    return f"*{level}%* chance: on or before *{short_date(date)}* (within {count_of(days, 'day')})"
+    return f"*{level}%* chance: on or before *{short_date(date)}* (within {_days(days)})"
 
 
 def forecast_how_many_line(level: int, count: int, days: int) -> str:
-    return f"*{level}%* chance: at least *{count_of(count, 'item')}* (in {count_of(days, 'day')})"
+    return f"*{level}%* chance: at least *{_items(count)}* (in {_days(days)})"
 
 
 def forecast_items_not_positive(example: str) -> str:
     return f"I can only forecast when 1 item or more will be done: try `{example}`."
+
+
+def forecast_date_beyond_year(by: dt.date, example: str) -> str:
+    return (
+        f"I can't forecast as far as {short_date(by)}: more than a year out, recent throughput says little "
+        f"about how much gets done. Ask about a date within a year, e.g. `{example}`."
+    )
 
 
 def forecast_date_not_ahead(by: dt.date, start: dt.date, example: str) -> str:
@@ -254,15 +269,15 @@ def forecast_date_not_ahead(by: dt.date, start: dt.date, example: str) -> str:
 
 def forecast_no_throughput(window_days: int, example: str) -> str:
     return (
-        f"I can't forecast yet: no item was finished in the last {window_days} days, so there is no pace to "
-        f"forecast from. Ask again once items finish; `{example}` shows the weeks before."
+        f"I can't forecast yet: no item was finished in the last {_days(window_days)}, so there is no pace "
+        f"to forecast from. Ask again once items finish; `{example}` shows the weeks before."
     )
 
 
 def forecast_too_little_history(finished: int, days: int, window_days: int, example: str) -> str:
     return (
-        f"I can't forecast yet: in the last {window_days} days {count_of(finished, 'item')} finished, on "
-        f"{count_of(days, 'day')}. A forecast needs at least {MIN_FINISHED_ITEMS} items finished on at least "
+        f"I can't forecast yet: in the last {_days(window_days)} {_items(finished)} finished, on "
+        f"{_days(days)}. A forecast needs at least {MIN_FINISHED_ITEMS} items finished on at least "
         f"{MIN_DAYS_WITH_THROUGHPUT} different days, or it only replays a handful of days. Ask again once "
         f"more items finish; `{example}` shows the pace so far."
     )
@@ -270,7 +285,7 @@ def forecast_too_little_history(finished: int, days: int, window_days: int, exam
 
 def forecast_beyond_horizon(items: int, per_week: float, years: int, example: str | None) -> str:
     problem = (
-        f"I can't forecast {items:,} items: at the recent pace of {per_week:.1f} items a week, they are more "
+        f"I can't forecast {_items(items)}: at the recent pace of {per_week:.1f} items a week, they are more "
         f"than I can put a date on with confidence within {years} years."
     )
     if example is None:
@@ -280,8 +295,8 @@ def forecast_beyond_horizon(items: int, per_week: float, years: int, example: st
 
 def forecast_basis(trials: int, window_days: int, finished: int, asof: str) -> str:
     return (
-        f"Based on {trials:,} simulations of the daily throughput of the last {window_days} days "
-        f"({count_of(finished, 'item')} finished), as of {asof}."
+        f"Based on {trials:,} simulations of the daily throughput of the last {_days(window_days)} "
+        f"({_items(finished)} finished), as of {asof}."
     )
 
 
@@ -390,7 +405,7 @@ def home_problem(problem: str) -> str:
 
 
 def home_more_boards(count: int) -> str:
-    return f"*{count} more boards*"
+    return f"*{count_of(count, 'more board')}*"
 
 
 def home_summary_line(name: str, wip: str | None) -> str:
@@ -657,10 +672,9 @@ CONNECT_LIMIT_NOT_WIP = "Only queue and active stages hold WIP: remove the limit
 # --- after the modal: the first sync ------------------------------------------------------------------------
 
 CONNECT_READY = (
-    ":white_check_mark: *{board}* is connected to this channel: {items} items and {events} events "
-    "loaded from {source}."
+    ":white_check_mark: *{board}* is connected to this channel: {items} and {events} loaded from {source}."
 )
-CONNECT_READY_TEXT = "{board} is connected: {items} items loaded."
+CONNECT_READY_TEXT = "{board} is connected: {items} loaded."
 CONNECT_READY_WIP = "*WIP now:* {stages} ({total} in total)."
 CONNECT_READY_NO_WIP = "*WIP now:* nothing in progress."
 CONNECT_READY_FINISHED = "*Finished in the last 30 days:* {count}."
@@ -752,8 +766,8 @@ NUDGE_MESSAGE_GONE = (
     "What you chose still holds: {note}"
 )
 NUDGE_OVERFLOW = (
-    ":information_source: More flow signals today for *{board}* than its daily budget of {budget} messages "
-    "in this channel: the rest are in this thread."
+    ":information_source: More flow signals today for *{board}* than its daily budget of {budget} in this "
+    "channel: the rest are in this thread."
 )
 NUDGE_HEADER = "*{board}* — {count} flow signal{s}"
 NUDGE_HEADER_FIRST = "*{board}* — what I see now"
@@ -863,7 +877,7 @@ def digest_synced(freshness: str) -> str:
 
 
 def digest_unmapped(statuses: list[tuple[str, int]]) -> str:
-    listed = ", ".join(f"{status} ({count} items)" for status, count in statuses)
+    listed = ", ".join(f"{status} ({_items(count)})" for status, count in statuses)
     return f":warning: Statuses no stage lists (items stay where they were): {listed}."
 
 

@@ -319,7 +319,7 @@ def test_weekly_throughput_sums_iso_weeks_and_draws_the_median_of_full_weeks():
     fig = throughput_run_figure(daily, board="B", frequency="W")
     ax = fig.axes[0]
     assert [bar.get_height() for bar in ax.patches] == [5, 14, 28]
-    assert [label.get_text() for label in ax.get_xticklabels()] == ["Mar 02", "Mar 09", "Mar 16"]
+    assert [label.get_text() for label in ax.get_xticklabels()] == ["2 Mar", "9 Mar", "16 Mar"]
     assert dashed_horizontal_lines(fig) == [21.0]
     assert "5\n(5 d)" in texts(fig)
 

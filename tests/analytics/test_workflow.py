@@ -96,6 +96,20 @@ stages:
     assert any(p.startswith("stage 'Parked': kind:") for p in problems(text))
 
 
+def test_started_stages_after_done_are_named_with_the_right_article():
+    """It used to say "a active stage must come before every done stage"."""
+    text = """
+name: X
+stages:
+  - {name: Done, statuses: [D], kind: done}
+  - {name: Doing, statuses: [A], kind: active}
+  - {name: Waiting, statuses: [W], kind: queue}
+"""
+    found = problems(text)
+    assert "stage 'Doing': kind: an active stage must come before every done stage" in found
+    assert "stage 'Waiting': kind: a queue stage must come before every done stage" in found
+
+
 def test_policy_fields_are_checked():
     """Working days and hours, SLE and unknown fields get clear messages."""
     text = (

@@ -14,7 +14,9 @@ from bot.connectors.files import load_workflow, read_event_log
 from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
 from bot.services.forecasting import (
     HORIZON_DAYS,
+    YEAR_DAYS,
     BeyondHorizon,
+    DateBeyondYear,
     DateNotAhead,
     ItemsNotPositive,
     NoThroughput,
@@ -52,6 +54,16 @@ def test_a_date_not_ahead_carries_both_dates_and_one_that_works(sample: BoardMet
     assert (error.by, error.start) == (dt.date(2020, 1, 1), dt.date(2026, 11, 20))
     assert str(error) == "2020-01-01 must be after 2026-11-20, the date forecasts start from"
     assert forecast_how_many(sample, error.suggested_by, trials=1000, seed=1).how_many is not None
+
+
+def test_a_date_more_than_a_year_ahead_carries_the_furthest_that_works(sample: BoardMetrics):
+    """A "when" forecast beyond a year says "more than a year"; a count that far out is refused likewise."""
+    with pytest.raises(DateBeyondYear) as refused:
+        forecast_how_many(sample, dt.date(9999, 12, 31), trials=1000, seed=1)
+    error = refused.value
+    assert error.latest_by == dt.date(2026, 11, 20) + dt.timedelta(days=YEAR_DAYS) == dt.date(2027, 11, 20)
+    assert str(error) == "9999-12-31 is more than a year after 2026-11-20, too far to forecast"
+    assert forecast_how_many(sample, error.latest_by, trials=1000, seed=1).how_many is not None
 
 
 def test_no_items_and_no_throughput_are_told_apart():

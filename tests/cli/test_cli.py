@@ -139,7 +139,7 @@ def test_metrics_text_is_a_readable_report(capsys, events_file):
     assert "Development" in out and "1 / 4" in out
     assert "85% ≤" in out
     assert "PAY-2" in out and "BLOCKED" in out
-    assert "Triage (1 items)" in out
+    assert "Triage (1 item)" in out
 
 
 def test_malformed_rows_are_all_reported_with_their_lines(capsys, tmp_path):

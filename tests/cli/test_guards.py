@@ -49,7 +49,7 @@ def test_events_dated_after_asof_are_ignored_and_said_so(capsys, tmp_path):
     future = "PAY-3,2026-02-02T09:00:00+01:00,status,In Progress\n"
     document = metrics_json(capsys, tmp_path, RECENT + future)
     [warning] = warnings(document)
-    assert warning.startswith("1 events are dated after 2026-01-30T12:00:00+01:00") and "ignored" in warning
+    assert warning.startswith("1 event dated after 2026-01-30T12:00:00+01:00") and "ignored" in warning
     assert document["wip"]["total"] == 1  # PAY-3 does not exist yet
 
 
@@ -73,7 +73,7 @@ def test_the_text_report_shows_warnings_and_provisional_counts(capsys, tmp_path)
     path.write_text(HEADER + RECENT, encoding="utf-8")
     assert main(["metrics", "--events", str(path), "--workflow", str(WORKFLOW), "--asof", ASOF]) == 0
     out = capsys.readouterr().out
-    assert "SLE:" in out and "provisional (1 items)" in out
+    assert "SLE:" in out and "provisional (1 item)" in out
 
 
 def test_the_digest_carries_the_warnings_and_the_sle_count(tmp_path):

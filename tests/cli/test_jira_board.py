@@ -75,7 +75,7 @@ def board(monkeypatch, database_url, tmp_path, jira, capsys):
     )
     captured = capsys.readouterr()
     assert code == 0, captured.err
-    assert "1 secret(s) stored encrypted" in captured.out
+    assert "1 secret stored encrypted" in captured.out
     return database_url
 
 

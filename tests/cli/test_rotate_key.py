@@ -69,14 +69,14 @@ def test_rotation_moves_every_secret_to_the_new_key_and_can_run_again(database, 
     monkeypatch.setenv("FLOWCOACH_SECRET_KEY", NEW)
     assert main(["db", "rotate-key"]) == 0
     out = capsys.readouterr().out
-    assert "1 board(s) and 2 Slack token(s)" in out  # the installation's and its bot's copies
+    assert "1 board and 2 Slack tokens" in out  # the installation's and its bot's copies
     sealed, bot_token = stored_secrets(database)
     assert decrypt_secrets(sealed, NEW) == {"token": "jira-token-1"} and bot_token == "xoxb-team-one"
     with pytest.raises(SecretKeyError):
         decrypt_secrets(sealed, OLD)
 
     assert main(["db", "rotate-key"]) == 0
-    assert "0 board(s) and 0 Slack token(s) under the new key (3 already were)" in capsys.readouterr().out
+    assert "0 boards and 0 Slack tokens under the new key (3 already were)" in capsys.readouterr().out
 
 
 def test_a_wrong_old_key_changes_nothing_and_says_so_in_one_line(database, monkeypatch, capsys):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
+import shutil
 
 import pytest
 
@@ -48,7 +51,7 @@ def test_add_sync_and_measure_a_board(capsys, store_env):
     assert code == 0, err
     assert "added board 'Payments'" in out
     code, out, _ = run(capsys, "sync")
-    assert code == 0 and out.startswith("Payments: 2131 new events")
+    assert code == 0 and out.startswith("Payments: 2,131 new events")
     code, out, _ = run(capsys, "boards")
     assert "Payments" in out and "330 items" in out and "synced just now" in out
     asof = ["--asof", SAMPLE_ASOF.isoformat(), "--format", "json"]
@@ -62,14 +65,55 @@ def test_add_sync_and_measure_a_board(capsys, store_env):
 
 
 def test_board_show_and_remove(capsys, store_env):
-    """`board show` describes the board without secrets; `board remove` deletes it and its data."""
+    """`board show` describes the board without secrets; `board remove --yes` deletes it and its data."""
     add_sample(capsys)
     code, out, _ = run(capsys, "board", "show", "Payments")
     assert code == 0
     assert "Backlog → Ready → Development → Review → Test → Done → Dropped" in out and "C123" in out
-    assert run(capsys, "board", "remove", "Payments")[0] == 0
+    assert "stored: 0 items, 0 events, 0 sync runs" in out
+    assert "never synced: run flowcoach sync Payments" in out
+    code, out, _ = run(capsys, "board", "remove", "Payments", "--yes")
+    assert (
+        code == 0
+        and out == "removed board 'Payments' and everything stored for it (0 items, 0 events, 0 sync runs)\n"
+    )
     code, _, err = run(capsys, "board", "show", "Payments")
     assert code == 1 and "no board named 'Payments'" in err
+
+
+class Terminal(io.StringIO):
+    """Standard input as a terminal where the user types ``answer``."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("answer", "removed"), [("y\n", True), ("yes\n", True), ("n\n", False), ("\n", False), ("", False)]
+)
+def test_board_remove_asks_on_a_terminal(capsys, store_env, monkeypatch, answer, removed):
+    """It used to delete everything without asking; on a terminal it now asks, and only "y" removes."""
+    add_sample(capsys)
+    run(capsys, "sync", "Payments")
+    monkeypatch.setattr("sys.stdin", Terminal(answer))
+    code, out, err = run(capsys, "board", "remove", "Payments")
+    assert (
+        "Remove board 'Payments' and everything stored for it (330 items, 2,131 events, 1 sync run)? [y/N]"
+        in out
+    )
+    assert (code == 0) == removed
+    assert (err == "flowcoach: error: board 'Payments' not removed\n") != removed
+    assert (run(capsys, "board", "show", "Payments")[0] == 0) != removed
+
+
+def test_board_remove_without_a_terminal_needs_yes(capsys, store_env):
+    """A script cannot be asked: it must say --yes, and without it nothing is removed."""
+    add_sample(capsys)
+    code, out, err = run(capsys, "board", "remove", "Payments")
+    assert code == 1 and out == ""
+    expected = "board remove Payments deletes 0 items, 0 events, 0 sync runs; add --yes to confirm"
+    assert err == f"flowcoach: error: {expected}\n"
+    assert run(capsys, "board", "show", "Payments")[0] == 0
 
 
 @pytest.mark.parametrize(
@@ -105,28 +149,88 @@ def test_duplicate_board_names_are_refused(capsys, store_env):
     assert code == 1 and "already exists" in err
 
 
-def test_a_failing_board_does_not_stop_the_others(capsys, store_env, tmp_path):
-    """`sync` reports a broken board, syncs the rest, and exits non-zero."""
-    add_sample(capsys)
-    missing = tmp_path / "gone.csv"
-    run(
+def add_file_board(capsys, name, path):
+    return run(
         capsys,
         "board",
         "add",
-        "Broken",
+        name,
         "--connector",
         "file",
         "--workflow",
         SAMPLE_WORKFLOW_PATH,
         "--set",
-        f"path={missing}",
+        f"path={path}",
     )
-    code, out, _ = run(capsys, "sync")
+
+
+def test_a_failing_board_does_not_stop_the_others(capsys, store_env, tmp_path, caplog):
+    """`sync` reports a broken board once, syncs the rest, and exits non-zero."""
+    add_sample(capsys)
+    missing = tmp_path / "gone.csv"
+    shutil.copy(SAMPLE_EVENTS_PATH, missing)
+    assert add_file_board(capsys, "Broken", missing)[0] == 0
+    missing.unlink()
+    with caplog.at_level(logging.INFO):
+        code, out, err = run(capsys, "sync")
     assert code == 1
-    assert f"Broken: sync failed: {missing}: no such file" in out
-    assert "Payments: 2131 new events" in out
+    assert f"Broken: sync failed: {missing}: no such file" in out and out.count("no such file") == 1
+    assert "Payments: 2,131 new events" in out
+    # The service used to log a warning too, which a terminal shows as a second copy of the same failure.
+    assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert "no such file" not in err
     code, out, _ = run(capsys, "board", "list")
-    assert "last sync failed" in out
+    assert f"last sync failed just now: {missing}: no such file; never synced successfully" in out
+
+
+def test_a_file_board_keeps_its_absolute_path_and_syncs_from_any_folder(
+    capsys, store_env, tmp_path, monkeypatch
+):
+    """A relative --set path used to be stored as typed, so `sync` run from another folder failed."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(SAMPLE_EVENTS_PATH, data / "events.csv")
+    monkeypatch.chdir(data)
+    assert add_file_board(capsys, "Payments", "events.csv")[0] == 0
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "sync", "Payments")
+    assert code == 0 and out.startswith("Payments: 2,131 new events"), err
+    assert f"path: {data / 'events.csv'}" in run(capsys, "board", "show", "Payments")[1]
+
+
+def test_a_file_board_whose_file_is_missing_is_not_added(capsys, store_env, tmp_path):
+    """It used to be accepted, to fail at every sync; the file is checked when the board is added."""
+    capsys.readouterr()  # what `db upgrade` printed
+    code, out, err = add_file_board(capsys, "Payments", tmp_path / "typo.csv")
+    assert code == 1 and out == ""
+    assert err == f"flowcoach: error: board 'Payments' not added: {tmp_path / 'typo.csv'}: no such file\n"
+    assert "no boards yet" in run(capsys, "boards")[1]
+
+
+def test_board_show_says_a_failure_after_a_success_coherently(capsys, store_env, tmp_path):
+    """`board show` used to say "synced just now" beside "last sync: failed"; now the failure leads and
+    the last successful sync is named as such."""
+    events = tmp_path / "events.csv"
+    shutil.copy(SAMPLE_EVENTS_PATH, events)
+    add_file_board(capsys, "Payments", events)
+    run(capsys, "sync")
+    assert "  synced just now (2,131 new events)\n" in run(capsys, "board", "show", "Payments")[1]
+    events.unlink()
+    run(capsys, "sync")
+    out = run(capsys, "board", "show", "Payments")[1]
+    assert f"  last sync failed just now: {events}: no such file; last successful sync just now\n" in out
+    assert "  stored: 330 items, 2,131 events, 2 sync runs\n" in out
+    assert "synced just now" not in out
+
+
+def test_a_never_synced_board_is_measured_with_a_hint(capsys, store_env):
+    """Its metrics used to be an all-zero report with no word of why."""
+    add_sample(capsys)
+    code, out, err = run(capsys, "metrics", "--board", "Payments", "--format", "json")
+    assert code == 0 and json.loads(out)["wip"]["total"] == 0
+    assert err == "flowcoach: warning: board 'Payments' never synced: run flowcoach sync Payments\n"
+    run(capsys, "sync")
+    assert run(capsys, "metrics", "--board", "Payments")[2] == ""
 
 
 def test_server_database_must_be_migrated_first(capsys, monkeypatch, postgres_url, tmp_path):

@@ -91,3 +91,14 @@ def test_a_throughput_shift_says_what_changed_against_which_weeks():
     run = shift("run_of_8", "below", 7, run=9)
     assert "7, makes 9 weeks in a row below the average; the 12 weeks" in what(run)
     assert "*9 weeks in a row*" in what(run, SLACK_MARKUP)
+
+
+def test_one_working_day_and_one_working_hour_are_singular():
+    """A queue watched over a 1-day window used to grow "over the last 1 working days"."""
+    facts = {"arrivals": 3, "departures": 0, "days": 1, "wip_before": 1, "wip": 4}
+    alert = Alert("queue_growing", "Review", NOW, 3.0, (), facts)
+    assert what(alert) == "Review is growing: 3 in, 0 out over the last 1 working day (1 → 4 waiting)."
+    assert "over the last 5 working days" in what(
+        Alert("queue_growing", "Review", NOW, 3.0, (), facts | {"days": 5})
+    )
+    assert working_time(1.2, 9) == "1 working hour" and working_time(0.4, 9) == "0 working hours"

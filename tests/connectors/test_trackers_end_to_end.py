@@ -137,5 +137,7 @@ def test_slack_connect_creates_syncs_and_reports_status(start_app, sqlite_url, n
     body = running.slack.wait_for_response(sent.response_url.rsplit("/", 1)[-1])[0].body
     shown = json.dumps(body["blocks"], ensure_ascii=False)
     assert "Team — flow status" in shown
-    assert f"*{WIP} items in progress*" in shown and f"Throughput: {THROUGHPUT} items in 30 days" in shown
+    # Seeded with WIP 1 and throughput 2: one item, in the singular (it used to read "1 items in progress").
+    assert (WIP, THROUGHPUT) == (1, 2)
+    assert "*1 item in progress*" in shown and "Throughput: 2 items in 30 days" in shown
     assert tracker.token(server) not in json.dumps([call.params for call in running.slack.calls])

@@ -70,6 +70,16 @@ def test_a_forecast_to_a_past_date_names_the_start_and_a_date_that_works(sample_
     assert "at least" in json.dumps(answered(sample_app, retry)["blocks"])
 
 
+def test_a_forecast_more_than_a_year_ahead_offers_the_furthest_date_that_works(sample_app: RunningApp):
+    """`/flow forecast by 9999-12-31` used to answer "at least 4,659,382 items"."""
+    text = answered(sample_app, "forecast by 9999-12-31")["text"]
+    assert_in_slacks_words(text)
+    assert text.startswith("I can't forecast as far as Fri 31 Dec 9999: more than a year out")
+    retry = suggested(text)
+    assert retry == "forecast by 2027-11-20"
+    assert "at least" in json.dumps(answered(sample_app, retry)["blocks"])
+
+
 def test_a_forecast_with_nothing_finished_lately_points_to_the_history(start_app, sqlite_url):
     """A year after the sample's export nothing finished in the last 30 days: no pace, said so, and the
     suggested `/flow throughput` is answered."""

@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.connectors.registry import CONNECTORS, ConnectorKind
-from bot.formatting import shorten
+from bot.formatting import count_of, shorten
 from bot.slack import ids, texts
 from bot.slack.blocks.common import context, escape, section
 from bot.slack.blocks.inputs import VALUE, input_block
@@ -207,7 +207,10 @@ def ready_blocks(
 ) -> list[Block]:
     """The board's first message in its channel: what was loaded, WIP now (if known), what to try next."""
     headline = texts.CONNECT_READY.format(
-        board=escape(board), items=items, events=events, source=escape(source)
+        board=escape(board),
+        items=count_of(items, "item"),
+        events=count_of(events, "event"),
+        source=escape(source),
     )
     blocks: list[Block] = [section(headline)]
     if wip_by_stage is not None and finished is not None:

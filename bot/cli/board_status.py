@@ -1,0 +1,47 @@
+"""How a stored board's syncs stand, in a terminal's words: `board show`, `boards`, and the hint given when
+a never-synced board is measured."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.formatting import ago, count_of, freshness
+from bot.store.models import Board, SyncRun
+
+
+def sync_state(board: Board, last: SyncRun | None, now: dt.datetime, *, detail: bool = False) -> str:
+    """The last sync as one coherent phrase: a failure is never shown as "synced just now" beside it.
+
+    ``last_synced_at`` is the last *successful* sync, so after a failure it is named as such. ``detail``
+    adds what an ok sync brought.
+    """
+    if last is None or last.status == "ok":
+        if board.last_synced_at is None:
+            return never_synced(board.name)
+        added = f" ({count_of(last.events_added, 'new event')})" if detail and last is not None else ""
+        return f"{freshness(board.last_synced_at, now)}{added}"
+    succeeded = (
+        f"last successful sync {ago(board.last_synced_at, now)}"
+        if board.last_synced_at is not None
+        else "never synced successfully"
+    )
+    if last.status == "failed":
+        return f"last sync failed {ago(last.finished_at or last.started_at, now)}: {last.error}; {succeeded}"
+    # Still running elsewhere, or its process was killed before it could record how it ended.
+    return f"a sync started {ago(last.started_at, now)} has not finished; {succeeded}"
+
+
+def never_synced(name: str) -> str:
+    return f"never synced: run flowcoach sync {name}"
+
+
+def unsynced_warning(board: Board, last: SyncRun | None, now: dt.datetime) -> str | None:
+    """Why a board measured from the store has no data, when it was never synced; ``None`` once it was."""
+    if board.last_synced_at is not None:
+        return None
+    if last is not None and last.status == "failed":
+        return (
+            f"board '{board.name}' never synced successfully; the last sync failed "
+            f"{ago(last.finished_at or last.started_at, now)}: {last.error}"
+        )
+    return f"board '{board.name}' {never_synced(board.name)}"

@@ -1,0 +1,71 @@
+"""`flowcoach sync`: pull each board's new events now, with a progress bar on a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.cli.database import open_store, secret_key
+from bot.connectors.base import Connector
+from bot.errors import FlowcoachError
+from bot.formatting import count_of
+from bot.services.connections import board_connector
+from bot.services.sync import sync_board
+from bot.store import boards as store
+from bot.store.models import Board
+
+
+def run_sync(args: argparse.Namespace, out: TextIO) -> int:
+    """Sync the named boards (or all); one failing board does not stop the others, but fails the command."""
+    with open_store() as sessions:
+        with sessions() as session:
+            chosen = [store.get_board(session, name) for name in args.names] or store.list_boards(session)
+            plans = [(board.id, board.name) for board in chosen]
+        if not plans:
+            out.write("no boards to sync; add one with: flowcoach board add\n")
+        failures = sum(not _sync_one(sessions, board_id, name, out) for board_id, name in plans)
+    return 1 if failures else 0
+
+
+def _sync_one(sessions: sessionmaker[Session], board_id: int, name: str, out: TextIO) -> bool:
+    """Sync one board and report it in one line; False when it failed."""
+    bar = _progress_bar(name, sys.stderr) if sys.stderr.isatty() else None
+    try:
+        with sessions() as session:
+            connector = connector_for(session.get_one(Board, board_id))
+        try:
+            result = sync_board(sessions, board_id, connector, progress=bar)
+        finally:
+            connector.close()
+    except FlowcoachError as error:
+        out.write(f"{name}: sync failed: {error}\n")
+        return False
+    finally:
+        if bar is not None:
+            sys.stderr.write("\n")
+    out.write(
+        f"{name}: {count_of(result.events_added, 'new event')}, {count_of(result.items_seen, 'item')} seen "
+        f"in {count_of(result.batches, 'batch', 'batches')} ({result.seconds:.1f} s)\n"
+    )
+    return True
+
+
+def connector_for(board: Board) -> Connector:
+    """The board's connector, its credentials decrypted with the configured key."""
+    return board_connector(board, secret_key())
+
+
+def _progress_bar(name: str, stream: TextIO) -> Callable[[int, int | None], None]:
+    def show(done: int, total: int | None) -> None:
+        if total:
+            filled = round(done / total * 30)
+            stream.write(f"\r{name}  {'█' * filled}{'░' * (30 - filled)}  {done:,} / {total:,}")
+        else:
+            stream.write(f"\r{name}  {done:,} so far")
+        stream.flush()
+
+    return show
