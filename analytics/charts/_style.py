@@ -179,10 +179,12 @@ def spread_labels(positions: Sequence[float], *, min_gap: float, floor: float) -
 
 
 def period(first: pd.Timestamp, last: pd.Timestamp) -> str:
-    """A date range for subtitles: ``4 Mar to 1 Jun 2026``, or ``on 4 Mar 2026`` for a single day."""
+    """A date range for subtitles: ``4 Mar to 1 Jun 2026``, ``20 Nov 2025 to 20 Nov 2026`` across a year's
+    end, or ``on 4 Mar 2026`` for a single day."""
     if first.normalize() == last.normalize():
         return f"on {day_month(last)} {last:%Y}"
-    return f"{day_month(first)} to {day_month(last)} {last:%Y}"
+    start = day_month(first) if first.year == last.year else f"{day_month(first)} {first:%Y}"
+    return f"{start} to {day_month(last)} {last:%Y}"
 
 
 def day_month(date: pd.Timestamp) -> str:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+import pandas as pd
+
 from analytics.charts.aging_wip import aging_wip_png
 from analytics.charts.cumulative_flow import cfd_png
 from analytics.charts.cycle_time_scatter import cycle_time_scatter_png
@@ -56,7 +58,22 @@ def render_chart(kind: ChartKind, metrics: BoardMetrics) -> bytes:
     if kind == "pbc":
         return throughput_pbc_png(metrics.process_behaviour.throughput, board=metrics.board)
     frequency: Literal["D", "W"] = "D" if metrics.window.days <= DAILY_RUN_CHART_MAX_DAYS else "W"
-    return throughput_run_png(metrics.throughput_daily, board=metrics.board, frequency=frequency)
+    return throughput_run_png(_since_first_finish(metrics), board=metrics.board, frequency=frequency)
+
+
+def _since_first_finish(metrics: BoardMetrics) -> pd.Series:
+    """The window's daily throughput from the board's first finished item on (as the process behaviour
+    chart counts): a window longer than the history would otherwise draw weeks of zeros before the team
+    finished anything, and pull the weekly median down with them. A pause later on is kept: it happened."""
+    daily = metrics.throughput_daily
+    done = [flow.name for flow in metrics.stages if flow.kind is StageKind.DONE]
+    if not done or metrics.cfd.empty:
+        return daily
+    finished = (metrics.cfd[done].sum(axis=1) > 0).to_numpy()  # cumulative: once > 0, it stays so
+    if not finished.any() or finished[0]:
+        return daily
+    first = pd.Timestamp(metrics.cfd.index[int(finished.argmax())]).date()
+    return daily[[pd.Timestamp(day).date() >= first for day in daily.index]]
 
 
 def render_charts(metrics: BoardMetrics) -> dict[str, bytes]:

@@ -17,7 +17,7 @@ from analytics.charts import _style
 from analytics.words import count_of
 
 ROLLING_DAYS = 7
-MAX_WEEK_TICKS = 18  # past this, every other week's date is labelled so they do not collide
+MAX_WEEK_TICKS = 18  # past this, every n-th week's date is labelled so they do not collide
 
 
 def throughput_run_figure(daily: pd.Series, *, board: str, frequency: Literal["D", "W"] = "D") -> Figure:
@@ -92,11 +92,14 @@ def _weekly(fig: Figure, ax: Axes, counts: pd.Series) -> str:
         handles.append(Patch(facecolor=_style.ITEM, alpha=0.4, hatch="//", label="Partial week (days shown)"))
     handles.append(Line2D([], [], color=_style.ACCENT, linestyle="--", linewidth=2.2, label=median_label))
     _style.legend_below(fig, handles)
-    every = 1 if len(weeks) <= MAX_WEEK_TICKS else 2
+    every = -(-len(weeks) // MAX_WEEK_TICKS)  # a year of weeks: every third labelled
     ax.set_xticks(positions[::every], [_style.day_month(start) for start in weeks.index[::every]])
     ax.set_xlim(-0.6, len(weeks) - 0.4)
     ax.tick_params(axis="x", length=0)
     ax.set_ylim(0, max(float(sums.max()), 1.0) * 1.2)
+    if len(weeks) > 2 * MAX_WEEK_TICKS:  # the counts above the bars would run into each other
+        for text in ax.texts:
+            text.set_fontsize(8)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     return "per ISO week"
 

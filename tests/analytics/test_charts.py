@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import matplotlib
 import matplotlib.image
+import matplotlib.text
 import numpy as np
 import pandas as pd
 import pytest
@@ -372,3 +373,35 @@ def test_aging_chart_judges_each_item_by_its_own_stage_bands():
     assert colour_of[12.5] == ABOVE_BANDS_DOT  # PAY-1
     subtitle = fig.axes[0].get_title(loc="left")
     assert "age when items left each stage" in subtitle and "provisional (4 items)" in subtitle
+
+
+def test_a_year_of_weeks_labels_every_third_and_the_subtitle_names_both_years():
+    """53 weeks from Thu 20 Nov 2025: at most 18 week labels (every third), and the period reads
+    "20 Nov 2025 to 20 Nov 2026", not "20 Nov to 20 Nov 2026"."""
+    start = dt.date(2025, 11, 20)
+    daily = pd.Series([1] * 366, index=[start + dt.timedelta(days=d) for d in range(366)])
+    fig = throughput_run_figure(daily, board="B", frequency="W")
+    labels = [label.get_text() for label in fig.axes[0].get_xticklabels()]
+    assert len(labels) == 18 and labels[:2] == ["17 Nov", "8 Dec"]
+    shown = " ".join(text.get_text() for text in fig.findobj(matplotlib.text.Text))
+    assert "366 items finished 20 Nov 2025 to 20 Nov 2026" in shown
+
+
+def test_a_window_longer_than_the_history_starts_the_run_chart_at_the_first_finish():
+    """The sample over 365 days: weeks before the team finished anything (it started in May) are not drawn,
+    so the weekly median is the team's, 10, not 8 or 4 with months of zeros in it."""
+    from analytics.charts.board import _since_first_finish
+    from analytics.measures import board_metrics
+    from bot.connectors.files import load_workflow, read_event_log
+    from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
+
+    workflow = load_workflow(SAMPLE_WORKFLOW_PATH)
+    events = read_event_log(SAMPLE_EVENTS_PATH, workflow).events
+    metrics = board_metrics(events, workflow, pd.Timestamp(SAMPLE_ASOF), window_days=365)
+    daily = _since_first_finish(metrics)
+    assert daily.index[0] == dt.date(2026, 5, 20) and daily.iloc[0] > 0
+    assert int(daily.sum()) == metrics.throughput_total
+    fig = throughput_run_figure(daily, board="Payments", frequency="W")
+    assert dashed_horizontal_lines(fig) == [10.0]
+    short = board_metrics(events, workflow, pd.Timestamp(SAMPLE_ASOF), window_days=30)
+    assert _since_first_finish(short).equals(short.throughput_daily)  # nothing to cut
