@@ -35,9 +35,14 @@ def render_chart(kind: ChartKind, metrics: BoardMetrics) -> bytes:
     """One chart of the board as PNG bytes."""
     if kind == "cycle":
         finished = metrics.finished.reset_index()[["item_id", "finished_at", "cycle_time_days"]]
+        daily = _since_first_finish(metrics)  # the same first day as the throughput chart
+        span = None
+        if len(daily):
+            span = (pd.Timestamp(daily.index[0]).date(), pd.Timestamp(daily.index[-1]).date())
         return cycle_time_scatter_png(
-            finished, metrics.cycle_time.percentiles, board=metrics.board, timezone=metrics.timezone
-        )
+            finished, metrics.cycle_time.percentiles, board=metrics.board, timezone=metrics.timezone,
+            span=span,
+        )  # fmt: skip
     if kind == "aging":
         wip = metrics.wip_items.reset_index()[["item_id", "stage", "age_days", "blocked"]]
         columns = [flow for flow in metrics.stages if flow.kind.is_wip]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 import numpy as np
@@ -18,7 +19,12 @@ DENSE_ITEMS = 2_000  # above this many dots the cloud turns solid and lines need
 
 
 def cycle_time_scatter_figure(
-    finished: pd.DataFrame, percentiles: Mapping[int, float | None], *, board: str, timezone: str
+    finished: pd.DataFrame,
+    percentiles: Mapping[int, float | None],
+    *,
+    board: str,
+    timezone: str,
+    span: tuple[dt.date, dt.date] | None = None,
 ) -> Figure:
     """Build the cycle-time scatterplot as a ``Figure`` (see ``cycle_time_scatter_png``)."""
     fig, ax = _style.new_chart()
@@ -36,6 +42,8 @@ def cycle_time_scatter_figure(
     ax.set_ylim(0, top * 1.08)
     if count:
         first, last = days.min(), days.max()
+        if span is not None:  # the period asked for, as the throughput chart of the same window shows it
+            first, last = min(first, pd.Timestamp(span[0])), max(last, pd.Timestamp(span[1]))
         _style.date_axis(ax, first, last, origin=first)
         # Markers through ``plot`` take Agg's fast marker path (~50k dots in well under a second); alpha
         # falls with volume so dense days read as darker rather than as one solid blob. ``rasterized`` only
@@ -43,7 +51,8 @@ def cycle_time_scatter_figure(
         alpha = float(np.clip(40 / np.sqrt(count), 0.12, 0.7))
         size = 7.0 if count <= 500 else 4.5 if count <= 5000 else 3.0
         ax.plot(
-            _style.day_numbers(days, first), cycle_days, linestyle="none", marker="o", markersize=size,
+            _spread_same_day(_style.day_numbers(days, first)), cycle_days, linestyle="none", marker="o",
+            markersize=size,
             markerfacecolor=_style.ITEM, markeredgecolor="none", alpha=alpha, rasterized=True, zorder=3,
             clip_on=False,  # a zero-day item sits on the x axis; clipping would show half a dot
         )
@@ -76,6 +85,20 @@ def cycle_time_scatter_figure(
     return fig
 
 
+SAME_DAY_SPREAD = 0.7  # of a day's width: items finished the same day sit side by side, not on one another
+
+
+def _spread_same_day(day_numbers: np.ndarray) -> np.ndarray:
+    """Each dot's x, items of the same day spread evenly across the middle of that day (in input order,
+    so the picture is the same on every run): two items with equal cycle times stay two dots, and a busy
+    day reads as a wide column rather than a single one."""
+    frame = pd.DataFrame({"day": np.asarray(day_numbers, dtype=np.float64)})
+    rank = frame.groupby("day").cumcount().to_numpy(dtype=np.float64)
+    size = frame.groupby("day")["day"].transform("size").to_numpy(dtype=np.float64)
+    offset = np.where(size > 1, (rank / np.maximum(size - 1, 1) - 0.5) * SAME_DAY_SPREAD, 0.0)
+    return frame["day"].to_numpy() + offset
+
+
 def _percentile_lines(ax: Axes, lines: list[tuple[int, float]], *, top: float, halo: bool) -> None:
     """Dashed horizontal lines with their labels just outside the right edge, nudged apart when close."""
     if not lines:
@@ -91,7 +114,12 @@ def _percentile_lines(ax: Axes, lines: list[tuple[int, float]], *, top: float, h
 
 
 def cycle_time_scatter_png(
-    finished: pd.DataFrame, percentiles: Mapping[int, float | None], *, board: str, timezone: str
+    finished: pd.DataFrame,
+    percentiles: Mapping[int, float | None],
+    *,
+    board: str,
+    timezone: str,
+    span: tuple[dt.date, dt.date] | None = None,
 ) -> bytes:
     """Cycle-time scatterplot as 1200x700 PNG bytes.
 
@@ -99,6 +127,9 @@ def cycle_time_scatter_png(
     are read as UTC) and ``cycle_time_days`` (float, days). Each item is a dot at (the local calendar date in
     ``timezone`` it finished, its cycle time). ``percentiles`` maps a percentile (50, 70, 85, 95) to cycle
     time in days, computed by the caller; each is drawn as a dashed line labelled on the right ("85%: 9.8 d"),
-    and ``None`` values are skipped. With no finished items the chart says so in the plot area.
+    and ``None`` values are skipped. With no finished items the chart says so in the plot area. ``span``
+    (first and last local date) widens the x axis to the period asked for, so that it starts on the same
+    day as the throughput chart of that period rather than at the first dot.
     """
-    return _style.to_png(cycle_time_scatter_figure(finished, percentiles, board=board, timezone=timezone))
+    figure = cycle_time_scatter_figure(finished, percentiles, board=board, timezone=timezone, span=span)
+    return _style.to_png(figure)

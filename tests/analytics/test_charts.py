@@ -207,7 +207,7 @@ def test_scatter_places_each_item_on_its_local_finish_date():
         }
     )
     dots = cycle_time_scatter_figure(finished, {}, board="B", timezone="Europe/Berlin").axes[0].get_lines()[0]
-    assert list(dots.get_xdata()) == [0.0, 0.0]  # same local day
+    assert list(dots.get_xdata()) == [-0.35, 0.35]  # same local day (day 0), side by side within it
     assert list(dots.get_ydata()) == [1.0, 2.0]
     dots_utc = cycle_time_scatter_figure(finished, {}, board="B", timezone="UTC").axes[0].get_lines()[0]
     assert list(dots_utc.get_xdata()) == [0.0, 1.0]
@@ -405,3 +405,34 @@ def test_a_window_longer_than_the_history_starts_the_run_chart_at_the_first_fini
     assert dashed_horizontal_lines(fig) == [10.0]
     short = board_metrics(events, workflow, pd.Timestamp(SAMPLE_ASOF), window_days=30)
     assert _since_first_finish(short).equals(short.throughput_daily)  # nothing to cut
+
+
+def test_scatter_spreads_items_of_the_same_day_across_it():
+    """Three items finished on one day with the same cycle time stay three dots, spread over the middle of
+    their day in input order; a lone item sits on its day."""
+    finished = pd.DataFrame(
+        {
+            "item_id": ["a", "b", "c", "d"],
+            "finished_at": pd.to_datetime(
+                ["2026-03-02T09:00Z", "2026-03-02T10:00Z", "2026-03-02T11:00Z", "2026-03-04T09:00Z"]
+            ),
+            "cycle_time_days": [3.0, 3.0, 3.0, 1.0],
+        }
+    )
+    dots = cycle_time_scatter_figure(finished, {}, board="B", timezone="UTC").axes[0].get_lines()[0]
+    assert list(dots.get_xdata()) == pytest.approx([-0.35, 0.0, 0.35, 2.0])
+
+
+def test_scatter_spans_the_period_asked_for_like_the_throughput_chart():
+    """Items finished from 5 Jan; asked for 1 Jan to 31 Jan, the axis and the subtitle start on 1 Jan."""
+    fig = cycle_time_scatter_figure(
+        finished_items(10),
+        PERCENTILES,
+        board="B",
+        timezone="UTC",
+        span=(dt.date(2026, 1, 1), dt.date(2026, 1, 31)),
+    )
+    shown = " ".join(text.get_text() for text in fig.findobj(matplotlib.text.Text))
+    assert "10 items finished 1 Jan to 31 Jan 2026" in shown
+    left, right = fig.axes[0].get_xlim()
+    assert (left, right) == (-0.5, 30.5)  # day 0 is 1 Jan, the dots start on day 4
