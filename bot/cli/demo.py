@@ -93,7 +93,7 @@ def _summary(
     """At most ten lines a team lead takes in at a glance: board, WIP, throughput, cycle time and SLE, the
     verdict, the top concern, where the charts went."""
     from analytics.diagnosis import diagnose
-    from bot.cli.reports import VERDICT, evidence_line
+    from bot.cli.report_text import VERDICT, evidence_line
     from bot.coach.engine import Coach
     from bot.services.reports import REVIEW_WEEKS, strongest_evidence
 
