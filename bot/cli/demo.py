@@ -20,7 +20,7 @@ from bot.cli.forecast_output import forecast_text
 from bot.cli.report import metrics_text
 from bot.connectors.files import load_workflow, read_event_log
 from bot.errors import FlowcoachError
-from bot.formatting import count_of, day_label, local_time
+from bot.formatting import count_of, day_label, days, item_title, local_time, shorten
 from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
 from bot.services.forecasting import DEFAULT_TRIALS, forecast_how_many, forecast_when
 from bot.store.board_settings import Thresholds
@@ -41,23 +41,25 @@ SLACK_HINTS = {
 
 
 def run_demo(out: TextIO, *, chart_dir: Path | None = None, channel: str | None = None) -> Path:
-    """Print the sample board's summary and forecasts, write its charts; returns the chart folder."""
+    """Print the sample board's ten-line summary, then its metrics, forecasts, charts, nudges and digest
+    under headings; write its charts. Returns the chart folder."""
     client = _slack_client() if channel is not None else None  # a missing token stops it before any output
     if chart_dir is not None:
         chart_folder(chart_dir)  # so does an --out that cannot hold the charts
     workflow = load_workflow(SAMPLE_WORKFLOW_PATH)
     log = read_event_log(SAMPLE_EVENTS_PATH, workflow)
     asof = pd.Timestamp(SAMPLE_ASOF)
-    timeline = build_timeline(log.events, workflow, asof)  # one timeline serves both windows below
+    timeline = build_timeline(
+        log.events, workflow, asof
+    )  # one timeline serves both windows and the diagnosis
     metrics = compute_metrics(timeline, window_days=30, warnings=log.warnings)
-    items = log.events["item_id"].nunique()
-    first = pd.Timestamp(log.events["timestamp"].min()).tz_convert(workflow.timezone)
-    out.write(
-        f"flowcoach demo: the bundled sample board '{workflow.name}', {count_of(items, 'item')} tracked "
-        f"since {day_label(first.date())}.\n\n"
-    )
+    folder = chart_dir if chart_dir is not None else Path(tempfile.mkdtemp(prefix="flowcoach-demo-"))
+    paths = write_charts(compute_metrics(timeline, window_days=90), folder)
+    out.write(_summary(log.events, workflow, metrics, timeline, folder, len(paths)))
+
+    out.write(_heading("Metrics"))
     out.write(metrics_text(metrics))
-    out.write("\nForecasts\n")
+    out.write(_heading("Forecasts"))
     try:
         when = forecast_when(metrics, FORECAST_ITEMS, trials=DEFAULT_TRIALS, seed=DEMO_SEED)
         out.write(_indent(forecast_text(when)))
@@ -67,18 +69,89 @@ def run_demo(out: TextIO, *, chart_dir: Path | None = None, channel: str | None 
     except CannotForecast as reason:
         out.write(f"  {reason}\n")
 
-    folder = chart_dir if chart_dir is not None else Path(tempfile.mkdtemp(prefix="flowcoach-demo-"))
-    chart_metrics = compute_metrics(timeline, window_days=90)
-    paths = write_charts(chart_metrics, folder)
-    out.write(f"\nCharts (last 90 days) written to {folder}:\n")
+    out.write(_heading("Charts"))
+    out.write(f"Charts (last 90 days) written to {folder}:\n")
     out.writelines(f"  {path.name}\n" for path in paths)
     _coach_section(out, log.events, workflow, asof, slack=(client, channel) if client and channel else None)
+    out.write(_heading("Try it on your own board"))
     out.write(
-        "\nTry it on your own board:\n"
         "  flowcoach metrics --events events.csv --workflow workflow.yml\n"
+        "  flowcoach digest --events events.csv --workflow workflow.yml\n"
+        "  flowcoach health --events events.csv --workflow workflow.yml\n"
         f"  (the sample's files: {SAMPLE_EVENTS_PATH} and {SAMPLE_WORKFLOW_PATH})\n"
     )
     return folder
+
+
+def _heading(title: str) -> str:
+    return f"\n== {title} ==\n\n"
+
+
+def _summary(
+    events: pd.DataFrame, workflow: Workflow, metrics: Any, timeline: Any, folder: Path, charts: int
+) -> str:
+    """At most ten lines a team lead takes in at a glance: board, WIP, throughput, cycle time and SLE, the
+    verdict, the top concern, where the charts went."""
+    from analytics.diagnosis import diagnose
+    from bot.cli.report_text import VERDICT, evidence_line
+    from bot.coach.engine import Coach
+    from bot.services.reports import REVIEW_WEEKS, strongest_evidence
+
+    items = events["item_id"].nunique()
+    first = pd.Timestamp(events["timestamp"].min()).tz_convert(workflow.timezone)
+    over = [
+        f"{flow.name} {flow.wip}/{flow.wip_limit}"
+        for flow in metrics.stages
+        if flow.wip is not None and flow.wip_limit is not None and flow.wip > flow.wip_limit
+    ]
+    limit = f" of {metrics.wip_limit}" if metrics.wip_limit is not None else " (no board limit)"
+    wip = f"{metrics.wip_total}{limit}" + (f"; over limit: {', '.join(over)}" if over else "")
+    cycle = metrics.cycle_time
+    p85 = cycle.percentiles.get(85) if cycle.count else None
+    sle = (
+        f"SLE {metrics.sle_percentile:g}% within {days(metrics.sle_days)}"
+        if metrics.sle_days is not None
+        else "no SLE yet"
+    )
+    diagnosis = diagnose(
+        timeline, asof=timeline.asof, weeks=REVIEW_WEEKS, calendar=Coach.of(workflow, Thresholds()).calendar
+    )
+    verdict = VERDICT[diagnosis.verdict].split(":")[0]
+    strongest = strongest_evidence(diagnosis, 1)
+    because = f" — {shorten(evidence_line(strongest[0], diagnosis)[2:], 90)}" if strongest else ""
+    lines = [
+        f"flowcoach demo: the bundled sample board '{workflow.name}', {count_of(items, 'item')} tracked "
+        f"since {day_label(first.date())}, as of {local_time(metrics.asof, workflow.timezone)}.",
+        f"  WIP:          {wip}",
+        f"  Throughput:   {metrics.throughput_per_week:.1f} a week ({metrics.throughput_total} finished "
+        f"in the last {count_of(metrics.window.days, 'day')})",
+        f"  Cycle time:   85% within {days(p85)}; {sle}",
+        f"  Flow:         {verdict}{because}",
+        f"  Top concern:  {_top_concern(metrics)}",
+        f"  Charts:       {count_of(charts, 'PNG file')} in {folder}",
+        "  Below: the metrics, forecasts, the coach's nudges (replayed) and today's digest.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _top_concern(metrics: Any) -> str:
+    """The oldest item past the SLE (else the longest blocked, else the oldest) with its age and stage."""
+    items = metrics.wip_items.reset_index()
+    if items.empty:
+        return "nothing in progress"
+    sle = metrics.sle_days
+    past = items[items["age_days"] > sle] if sle is not None else items.iloc[0:0]
+    blocked = items[items["blocked"].fillna(False).astype(bool)] if "blocked" in items else items.iloc[0:0]
+    if not past.empty:
+        row, why = past.sort_values("age_days", ascending=False).iloc[0], "past the SLE"
+    elif not blocked.empty:
+        row, why = blocked.sort_values("age_days", ascending=False).iloc[0], "blocked"
+    else:
+        row, why = items.sort_values("age_days", ascending=False).iloc[0], "the oldest in progress"
+    extra = ", blocked" if why == "past the SLE" and bool(row.get("blocked", False)) else ""
+    title = item_title(row.get("title"))
+    label = f" — {title}" if title else ""
+    return f"{row['item_id']} in {row['stage']}, {days(float(row['age_days']))} old, {why}{extra}{label}"
 
 
 def _coach_section(
@@ -98,8 +171,9 @@ def _coach_section(
     thresholds = Thresholds()
     result = replay(events, workflow, thresholds, since=asof - pd.Timedelta(days=REPLAY_DAYS), until=asof)
     posted = [nudge for nudge in result.nudges if nudge.alert.posted_at is not None]
+    out.write(_heading("The coach"))
     out.write(
-        f"\nThe coach's nudges over the last {count_of(REPLAY_DAYS, 'day')} (replayed): {len(posted)} "
+        f"The coach's nudges over the last {count_of(REPLAY_DAYS, 'day')} (replayed): {len(posted)} "
         f"posted, {len(result.nudges) - len(posted)} never needed posting\n"
     )
     for nudge in posted[-MAX_NUDGES_SHOWN:]:
@@ -111,7 +185,8 @@ def _coach_section(
     if len(posted) > MAX_NUDGES_SHOWN:
         out.write(f"  (and {len(posted) - MAX_NUDGES_SHOWN} earlier; see: flowcoach replay)\n")
     digest = events_digest(events, workflow, thresholds, asof.to_pydatetime())
-    out.write("\nToday's digest, as it would read in Slack:\n\n")
+    out.write(_heading("Today's digest"))
+    out.write("Today's digest, as it would read in Slack:\n\n")
     parent, _text = digest_parent(digest)
     out.write(blocks_text(parent, indent="  "))
     for reply in digest_thread(digest):

@@ -147,6 +147,10 @@ def build_parser() -> arguments.OneLineParser:
 
     add_backtest_command(commands, common, add_board_source)
 
+    from bot.cli.reports import add_report_commands
+
+    add_report_commands(commands, common, add_board_source)
+
     serve = commands.add_parser(
         "serve",
         parents=[common],

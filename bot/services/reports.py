@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from analytics.calendar import window_ending
-from analytics.diagnosis import Diagnosis, Trends, diagnose, queue_waiting_days, weekly_trends
+from analytics.diagnosis import Diagnosis, Evidence, Trends, diagnose, queue_waiting_days, weekly_trends
 from analytics.measures import BoardMetrics, compute_metrics, data_quality_warnings
 from analytics.signals import board_signals
 from analytics.timeline import Timeline, build_timeline
@@ -132,14 +132,46 @@ def _digest(
 def board_review(session: Session, board: Board, now: dt.datetime) -> Review:
     """The weekly review's diagnosis, trends and metrics as of ``now``."""
     data = board_data(session, board)
-    metrics, timeline, coach = _state(data.events, data.workflow, data.thresholds, now)
+    return events_review(data.events, data.workflow, data.thresholds, now)
+
+
+def events_review(
+    events: pd.DataFrame, workflow: Workflow, thresholds: Thresholds, now: dt.datetime
+) -> Review:
+    """The weekly review of an event log as of ``now`` (``flowcoach health``, files)."""
+    metrics, timeline, coach = _state(events, workflow, thresholds, now)
     moment = pd.Timestamp(now)
     diagnosis = diagnose(timeline, asof=moment, weeks=REVIEW_WEEKS, calendar=coach.calendar)
     trends = weekly_trends(timeline, asof=moment, weeks=REVIEW_WEEKS)
     # The forecast `/flow forecast` gives by default: how many in the next two weeks, from the last 30 days.
     record = track_record(
-        finish_history(data.events, data.workflow, moment),
+        finish_history(events, workflow, moment),
         window_days=REVIEW_FORECAST_WINDOW_DAYS,
         horizon_days=REVIEW_FORECAST_HORIZON_DAYS,
     )
     return Review(metrics, diagnosis, trends, record)
+
+
+HEALTH_NUMBERS = 3  # `/flow health` leads with the verdict and its three strongest numbers
+
+
+def strongest_evidence(diagnosis: Diagnosis, count: int = HEALTH_NUMBERS) -> list[Evidence]:
+    """The criteria that argue most for the verdict: those of the verdict's group that hold, farthest past
+    their threshold first, then the others that hold, then the rest (numbers without data last)."""
+
+    def margin(evidence: Evidence) -> float:
+        if evidence.value is None:
+            return -1.0
+        if evidence.supports == "flow":
+            return evidence.threshold - abs(evidence.value - 1)  # the closer to 1, the stronger
+        if evidence.name == "flow_efficiency":
+            return (evidence.threshold - evidence.value) / evidence.threshold
+        return (evidence.value - evidence.threshold) / evidence.threshold
+
+    verdict = "flow" if diagnosis.verdict == "mixed" else diagnosis.verdict
+    ranked = sorted(
+        diagnosis.evidence,
+        key=lambda e: (e.holds and e.supports == verdict, e.holds, e.value is not None, margin(e)),
+        reverse=True,
+    )
+    return ranked[:count]

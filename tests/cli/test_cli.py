@@ -283,6 +283,37 @@ def test_demo_runs_with_no_configuration(capsys, tmp_path):
     assert len(list((tmp_path / "demo").glob("*.png"))) == 5
 
 
+def test_demo_leads_with_a_summary_then_headings(capsys, tmp_path):
+    """The first lines (at most ten, before the first heading) summarise the board: WIP against the limit
+    with the stages over theirs (as the metrics say), throughput, cycle time and SLE, the verdict, the top
+    concern and where the charts went; the detail follows under headings."""
+    code, out, err = run(capsys, "demo", "--out", tmp_path / "demo")
+    assert code == 0, err
+    lines = out.splitlines()
+    summary = lines[: lines.index("== Metrics ==")]
+    assert len(summary) <= 10
+    assert summary[0].startswith("flowcoach demo: the bundled sample board 'Payments', 330 items tracked")
+    assert summary[0].endswith("as of Fri 20 Nov 2026 17:00.")
+    assert "  WIP:          17 of 16; over limit: Development 6/4, Test 5/3" in summary
+    assert "  Throughput:   11.2 a week (48 finished in the last 30 days)" in summary
+    assert "  Cycle time:   85% within 10.2 d; SLE 85% within 16.3 d" in summary
+    assert any(line.startswith("  Flow:         Push — WIP limits exceeded") for line in summary)
+    assert any(
+        line.startswith("  Top concern:  PAY-205 in Development, 44.3 d old, past the SLE")
+        for line in summary
+    )
+    assert f"  Charts:       5 PNG files in {tmp_path / 'demo'}" in summary
+    headings = [line for line in lines if line.startswith("== ")]
+    assert headings == [
+        "== Metrics ==",
+        "== Forecasts ==",
+        "== Charts ==",
+        "== The coach ==",
+        "== Today's digest ==",
+        "== Try it on your own board ==",
+    ]
+
+
 def test_installed_command_never_shows_a_traceback(tmp_path):
     """The real console script exits non-zero with one message; --debug shows the traceback."""
     executable = shutil.which("flowcoach", path=str(Path(sys.executable).parent))

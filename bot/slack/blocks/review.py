@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import Block
 from analytics.diagnosis import Diagnosis, Evidence, Trend, Trends
 from analytics.measures import BoardMetrics
 from bot.formatting import days, percent
-from bot.services.reports import ThroughputVerdict, throughput_verdict
+from bot.services.reports import ThroughputVerdict, strongest_evidence, throughput_verdict
 from bot.slack import texts
 from bot.slack.blocks.charts import chart_title
 from bot.slack.blocks.common import context, escape, header, section
@@ -55,9 +55,6 @@ def review_blocks(
     return blocks
 
 
-HEALTH_NUMBERS = 3  # `/flow health` leads with the verdict and its three strongest numbers
-
-
 def health_blocks(diagnosis: Diagnosis, metrics: BoardMetrics) -> list[Block]:
     """`/flow health`'s lead: the verdict and its strongest numbers (:func:`strongest_evidence`)."""
     local_end = pd.Timestamp(diagnosis.end).tz_convert(metrics.timezone)
@@ -78,28 +75,6 @@ def health_detail_blocks(
     return review_blocks(diagnosis, trends, metrics, track_record)[
         2:-1
     ]  # without the header, verdict and charts note
-
-
-def strongest_evidence(diagnosis: Diagnosis, count: int = HEALTH_NUMBERS) -> list[Evidence]:
-    """The criteria that argue most for the verdict: those of the verdict's group that hold, farthest past
-    their threshold first, then the others that hold, then the rest (numbers without data last)."""
-
-    def margin(evidence: Evidence) -> float:
-        if evidence.value is None:
-            return -1.0
-        if evidence.supports == "flow":
-            return evidence.threshold - abs(evidence.value - 1)  # the closer to 1, the stronger
-        if evidence.name == "flow_efficiency":
-            return (evidence.threshold - evidence.value) / evidence.threshold
-        return (evidence.value - evidence.threshold) / evidence.threshold
-
-    verdict = "flow" if diagnosis.verdict == "mixed" else diagnosis.verdict
-    ranked = sorted(
-        diagnosis.evidence,
-        key=lambda e: (e.holds and e.supports == verdict, e.holds, e.value is not None, margin(e)),
-        reverse=True,
-    )
-    return ranked[:count]
 
 
 def review_text(diagnosis: Diagnosis, metrics: BoardMetrics) -> str:
