@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import getpass
+import math
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
@@ -15,7 +16,7 @@ from typing import Any, TextIO
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import load_settings
-from bot.connectors.base import Connector
+from bot.connectors.base import Connector, ProgressCallback
 from bot.connectors.registry import CONNECTORS, ConnectorKind, connector_kind
 from bot.errors import FlowcoachError, UsageError
 from bot.formatting import freshness
@@ -328,6 +329,8 @@ def _sync_one(sessions: sessionmaker[Session], board_id: int, name: str, out: Te
         f"{name}: {result.events_added} new events, {result.items_seen} items seen "
         f"in {result.batches} batches ({result.seconds:.1f} s)\n"
     )
+    for warning in result.warnings:
+        out.write(f"{name}: warning: {warning}\n")
     return True
 
 
@@ -336,13 +339,18 @@ def connector_for(board: Board) -> Connector:
     return board_connector(board, _secret_key())
 
 
-def _progress_bar(name: str, stream: TextIO) -> Callable[[int, int | None], None]:
-    def show(done: int, total: int | None) -> None:
+def _progress_bar(name: str, stream: TextIO) -> ProgressCallback:
+    def show(done: int, total: int | None, /, *, waiting: float | None = None) -> None:
         if total:
             filled = round(done / total * 30)
-            stream.write(f"\r{name}  {'█' * filled}{'░' * (30 - filled)}  {done:,} / {total:,}")
+            line = f"{name}  {'█' * filled}{'░' * (30 - filled)}  {done:,} / {total:,}"
         else:
-            stream.write(f"\r{name}  {done:,} so far")
+            line = f"{name}  {done:,} so far"
+        if waiting is not None:
+            # A rate limit can hold a sync for up to an hour: say so, or the bar looks hung.
+            until = dt.datetime.now().astimezone() + dt.timedelta(seconds=waiting)
+            line += f"  (rate-limited: waiting {math.ceil(waiting / 60)} min, until {until:%H:%M})"
+        stream.write(f"\r{line}\x1b[K")  # erase what a longer line before left
         stream.flush()
 
     return show
