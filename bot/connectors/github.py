@@ -239,9 +239,8 @@ class GitHubConnector(ClosesOnExit):
                         "read) and were skipped; give the token read access to those repositories"
                     )
             done += len(nodes)
-            yield Batch(tuple(fresh), tuple(events), state.dump(), removed, tuple(warnings)), done, (
-                items.get("totalCount")
-            )
+            batch = Batch(tuple(fresh), tuple(events), state.dump(), removed, tuple(warnings))
+            yield batch, done, items.get("totalCount")
             warnings = []
             if not page.get("hasNextPage"):
                 return
