@@ -20,7 +20,8 @@ reads the owner kind (``organization(`` or ``user(``) from the query text, as Gi
 
 Tokens without ``read:project`` get ``INSUFFICIENT_SCOPES``; a wrong token gets 401 ``Bad credentials``.
 Scripted faults answer the next requests: rate limits in GitHub's three forms (``rate_limit``), or any
-status and body (``fail``). Every request is recorded as (operation name, variables).
+status and body (``fail``). Every request is recorded as (operation name, variables), and every GraphQL
+answer with the query it answers in ``exchanges`` (tests/contracts checks them against GitHub's schema).
 """
 
 from __future__ import annotations
@@ -139,6 +140,7 @@ class FakeGitHub(LocalHttpServer):
         self.items: dict[str, FakeItem] = {}  # by key, in position order
         self.issues: dict[str, FakeContent] = {}  # every issue, PR and draft, by node id
         self.requests: list[tuple[str, dict[str, Any]]] = []
+        self.exchanges: list[tuple[str, dict[str, Any], dict[str, Any]]] = []  # (query, variables, answer)
         self.scripted: list[Scripted] = []
         self._next = 1
         self._lock = threading.RLock()
@@ -544,7 +546,7 @@ class _Handler(FakeAnswers, BaseHTTPRequestHandler):
                     github.scripted.pop(0)
                 self._send(fault.status, fault.body or {"message": f"scripted {fault.status}"}, fault.headers)
                 return
-            answer = github.answer(
-                str(body.get("operationName")), str(body.get("query")), dict(body.get("variables") or {})
-            )
+            query, variables = str(body.get("query")), dict(body.get("variables") or {})
+            answer = github.answer(str(body.get("operationName")), query, variables)
+            github.exchanges.append((query, variables, answer))
         self._send(200, answer)

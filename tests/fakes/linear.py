@@ -20,7 +20,8 @@ carries all the fields those queries select. What it does mirror:
   and ``X-RateLimit-Requests-Reset`` in epoch milliseconds; :meth:`FakeLinear.fail` scripts 5xx answers.
 
 Every request is recorded (operation, variables, Authorization header) so tests can assert how the
-connector talks to Linear.
+connector talks to Linear, and every answer with data with the query it answers in ``exchanges``
+(tests/contracts checks them against Linear's schema).
 """
 
 from __future__ import annotations
@@ -151,6 +152,7 @@ class FakeLinear(LocalHttpServer):
         self.readable = True
         self.issues: dict[str, FakeIssue] = {}
         self.requests: list[RecordedRequest] = []
+        self.exchanges: list[tuple[str, dict[str, Any], dict[str, Any]]] = []  # (query, variables, answer)
         self.faults: list[Fault] = []
         self._numbers = 0
         self._histories = 0
@@ -471,7 +473,9 @@ class _Handler(FakeAnswers, BaseHTTPRequestHandler):
                 self._send(400, answer | {"data": None})
                 return
             try:
-                data = linear.answer(operation, dict(body.get("variables") or {}), str(body["query"]))
+                query, variables = str(body["query"]), dict(body.get("variables") or {})
+                data = linear.answer(operation, variables, query)
+                linear.exchanges.append((query, variables, {"data": data}))
             except FilterError as error:
                 self._send(400, _error(str(error), "GRAPHQL_VALIDATION_FAILED", "graphql error", str(error)))
                 return
