@@ -294,8 +294,8 @@ class GitHubConnector(ClosesOnExit):
         if not self._knows_status_events():
             return {}, (
                 f"GitHub at {self.settings.api_url} has no status-changed timeline events (an older GitHub "
-                "Enterprise Server): the history of items seen for the first time starts at their current "
-                "status; later moves are seen by comparing syncs"
+                "Enterprise Server): items seen for the first time show only their current status, since it "
+                "was set; later moves are seen by comparing syncs"
             )
         found: dict[str, list[Any]] = {}
         first = {"first": self.history_page_size, "after": None}
