@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import math
 import sys
-from collections.abc import Callable
 from typing import TextIO
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cli.database import open_store, secret_key
-from bot.connectors.base import Connector
+from bot.connectors.base import Connector, ProgressCallback
 from bot.errors import FlowcoachError
 from bot.formatting import count_of
 from bot.services.connections import board_connector
@@ -51,6 +52,8 @@ def _sync_one(sessions: sessionmaker[Session], board_id: int, name: str, out: Te
         f"{name}: {count_of(result.events_added, 'new event')}, {count_of(result.items_seen, 'item')} seen "
         f"in {count_of(result.batches, 'batch', 'batches')} ({result.seconds:.1f} s)\n"
     )
+    for warning in result.warnings:
+        out.write(f"{name}: warning: {warning}\n")
     return True
 
 
@@ -59,13 +62,18 @@ def connector_for(board: Board) -> Connector:
     return board_connector(board, secret_key())
 
 
-def _progress_bar(name: str, stream: TextIO) -> Callable[[int, int | None], None]:
-    def show(done: int, total: int | None) -> None:
+def _progress_bar(name: str, stream: TextIO) -> ProgressCallback:
+    def show(done: int, total: int | None, /, *, waiting: float | None = None) -> None:
         if total:
             filled = round(done / total * 30)
-            stream.write(f"\r{name}  {'█' * filled}{'░' * (30 - filled)}  {done:,} / {total:,}")
+            line = f"{name}  {'█' * filled}{'░' * (30 - filled)}  {done:,} / {total:,}"
         else:
-            stream.write(f"\r{name}  {done:,} so far")
+            line = f"{name}  {done:,} so far"
+        if waiting is not None:
+            # A rate limit can hold a sync for up to an hour: say so, or the bar looks hung.
+            until = dt.datetime.now().astimezone() + dt.timedelta(seconds=waiting)
+            line += f"  (rate-limited: waiting {math.ceil(waiting / 60)} min, until {until:%H:%M})"
+        stream.write(f"\r{line}\x1b[K")  # erase what a longer line before left
         stream.flush()
 
     return show

@@ -40,6 +40,9 @@ log = logging.getLogger("flowcoach.azure_devops")
 API_VERSION = "7.1"
 SERVICE = "Azure DevOps"
 DEFAULT_TYPES = ("User Story", "Bug", "Product Backlog Item", "Issue")
+# With the dollar sign, as the REST spec names it: Azure DevOps ignores an unknown parameter, so the plain
+# "maxPageSize" once sent here asked for nothing, silently.
+PAGE_SIZE_PARAMETER = "$maxPageSize"
 # Removed is a "done" category so it never counts as work in progress; its states are marked discarded so
 # the proposed workflow puts them in a discarded stage rather than in throughput.
 STATE_CATEGORIES: dict[str, StatusCategory] = {
@@ -108,7 +111,7 @@ class AzureDevOpsConnector(ClosesOnExit):
     """An Azure DevOps project (optionally one area path) as a flowcoach board (see the module docstring).
 
     Keyword options for tests: ``http`` how the HTTP client waits and retries (its ``sleep`` also serves the
-    pauses Azure DevOps asks for); ``page_size`` asks for that many revisions per page (``maxPageSize``).
+    pauses Azure DevOps asks for); ``page_size`` asks for that many revisions per page (``$maxPageSize``).
     """
 
     def __init__(
@@ -162,7 +165,7 @@ class AzureDevOpsConnector(ClosesOnExit):
             # The token works (connectionData answered) but lacks Project and Team (Read); it is not needed.
             log.info("token may not read project details of %s; checking work items only", settings.project)
         try:
-            self._get(self._revisions_path(), {"fields": "System.Id", "maxPageSize": 1})
+            self._get(self._revisions_path(), {"fields": "System.Id", PAGE_SIZE_PARAMETER: 1})
         except (BadCredentials, NoPermission):
             raise NoPermission(
                 f"{who} may not read work items of project '{name}': give the personal access token the "
@@ -191,7 +194,7 @@ class AzureDevOpsConnector(ClosesOnExit):
             if state.token:
                 params["continuationToken"] = state.token
             if self.page_size:
-                params["maxPageSize"] = self.page_size
+                params[PAGE_SIZE_PARAMETER] = self.page_size
             data = self._get(self._revisions_path(), params)
             values = list(data.get("values") or [])
             token = data.get("continuationToken") or state.token

@@ -7,12 +7,21 @@ records (``spec/data.md``, :class:`SourceEvent`) so that everything downstream s
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, Self
 
 StatusCategory = Literal["new", "indeterminate", "done"]
-ProgressCallback = Callable[[int, int | None], None]  # (items done so far, total if known)
+
+
+class ProgressCallback(Protocol):
+    """Hears how far a fetch got: items done so far and the total if known.
+
+    ``waiting`` is set when the source makes the sync wait that many seconds (a rate limit's reset) before
+    it goes on, so that a progress bar can say why nothing moves.
+    """
+
+    def __call__(self, done: int, total: int | None, /, *, waiting: float | None = None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -88,13 +97,15 @@ class Batch:
     """One unit of a sync, stored in one transaction; ``cursor`` is where to resume once it is committed.
 
     ``removed`` lists items that no longer belong to the board (deleted or moved away), found by a periodic
-    sweep.
+    sweep. ``warnings`` tell what the sync could not see (items the credentials may not read, history the
+    source cannot give), in one sentence each, for the person who reads the sync's outcome.
     """
 
     items: tuple[SourceItem, ...]
     events: tuple[SourceEvent, ...]
     cursor: str | None
     removed: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = field(default=())
 
 
 class Connector(Protocol):

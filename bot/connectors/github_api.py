@@ -6,6 +6,10 @@ GitHub signals a rate limit in several ways — 403 or 429 with ``x-ratelimit-re
 rewrites each of those into a 429 with ``Retry-After``, and the client's own retry loop (its injected sleep,
 its retry count, its cap on the wait) does the rest. GraphQL reports other failures with HTTP 200 and an
 ``errors`` array, which :meth:`GitHubGraphQL.run` turns into the errors of :mod:`bot.connectors.errors`.
+
+One kind of error is partial rather than fatal: a ``FORBIDDEN`` on one element of a list (a project item
+whose issue lives in a repository the token may not read) leaves the rest of the answer good, so
+:meth:`GitHubGraphQL.run_partial` returns the data with the paths it could not read.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Any
 import httpx
 
 from bot.connectors.errors import BadCredentials, ConnectorError, NoPermission, NotFound, UnexpectedResponse
-from bot.connectors.http import BearerAuth, HttpClient, HttpOptions, RewritingTransport
+from bot.connectors.http import BearerAuth, HttpClient, HttpOptions, RewritingTransport, WaitCallback
 
 SERVICE = "GitHub"
 _PERMISSION_ERRORS = frozenset({"FORBIDDEN", "INSUFFICIENT_SCOPES"})
@@ -75,7 +79,12 @@ class RateLimitsAsRetryAfter(RewritingTransport):
 
 
 class GitHubGraphQL:
-    """POST ``{api_url}/graphql`` with a bearer token; :meth:`run` returns ``data`` or raises our errors."""
+    """POST ``{api_url}/graphql`` with a bearer token; :meth:`run` returns ``data`` or raises our errors.
+
+    ``waiting``, set by a connector for the length of a sync, hears of each long rate-limit wait.
+    """
+
+    waiting: WaitCallback | None = None
 
     def __init__(self, api_url: str, token: str, *, http: HttpOptions = HttpOptions()) -> None:
         self.http = HttpClient(
@@ -91,9 +100,34 @@ class GitHubGraphQL:
 
     def run(self, name: str, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
         """The ``data`` of one query; the first GraphQL error, if any, raised as a ``ConnectorError``."""
+        data, errors = self._answer(name, query, variables)
+        if errors:
+            raise _error(errors[0])
+        return data
+
+    def run_partial(
+        self, name: str, query: str, variables: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], list[tuple[object, ...]]]:
+        """The ``data`` of one query and the paths of list elements the token may not read.
+
+        Only a ``FORBIDDEN`` error whose path goes through a list index is partial; any other error is
+        raised as by :meth:`run`.
+        """
+        data, errors = self._answer(name, query, variables)
+        unreadable = []
+        for error in errors:
+            path = tuple(error.get("path") or ())
+            if error.get("type") != "FORBIDDEN" or not any(isinstance(part, int) for part in path):
+                raise _error(error)
+            unreadable.append(path)
+        return data, unreadable
+
+    def _answer(
+        self, name: str, query: str, variables: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], list[Mapping[str, Any]]]:
         body = {"query": query, "variables": dict(variables), "operationName": name}
         try:
-            answer = self.http.post_json("graphql", body)
+            answer = self.http.post_json("graphql", body, waiting=self.waiting)
         except BadCredentials:
             raise BadCredentials(
                 "GitHub refused the token (401 Bad credentials): it may be mistyped, expired or revoked; "
@@ -106,13 +140,13 @@ class GitHubGraphQL:
             ) from None
         if not isinstance(answer, dict):
             raise UnexpectedResponse("GitHub answered the GraphQL query with something other than an object")
-        errors = answer.get("errors") or []
-        if errors:
-            raise _error(errors[0])
+        errors = [error for error in answer.get("errors") or [] if isinstance(error, Mapping)]
         data = answer.get("data")
         if not isinstance(data, dict):
+            if errors:
+                raise _error(errors[0])
             raise UnexpectedResponse("GitHub answered the GraphQL query without data")
-        return data
+        return data, errors
 
 
 def _error(error: Mapping[str, Any]) -> ConnectorError:

@@ -12,6 +12,11 @@ Status" at its content's ``createdAt`` and moves to its current status when that
 only two facts GitHub keeps. If the timeline ends in another status than the item shows now, a last
 ``status`` event at the value's ``updatedAt`` reconciles them. Timeline entries name statuses, so names are
 mapped to option ids through the field's current options (a deleted or renamed option keeps its name).
+
+Archived items are read too (``items`` lists only unarchived ones unless told otherwise): archiving is how
+teams tidy finished work off a board, so an archived item keeps its history and its status, and one archived
+in a done status still counts as done. GitHub Enterprise Server versions without the status-changed timeline
+event (see :data:`STATUS_EVENTS_QUERY`) give no timeline at all: history there is snapshots only.
 """
 
 from __future__ import annotations
@@ -61,7 +66,7 @@ ITEMS_QUERY = (
 query ProjectItems($login: String!, $number: Int!, $field: String!, $first: Int!, $after: String) {
   OWNER(login: $login) {
     projectV2(number: $number) {
-      items(first: $first, after: $after) {
+      items(first: $first, after: $after, archivedStates: [ARCHIVED, NOT_ARCHIVED]) {
         totalCount
         pageInfo { hasNextPage endCursor }
         nodes {
@@ -101,6 +106,14 @@ query ItemHistoryPage($id: ID!, $first: Int!, $after: String) {{
     ... on PullRequest {{ id {_TIMELINE} }}
   }}
 }}"""
+
+
+# Whether the server knows the status-changed timeline event: GitHub Enterprise Server versions that predate
+# it reject any query naming it, so the history queries are only sent where this answers a type.
+STATUS_EVENTS_QUERY = """
+query StatusEventSupport {
+  __type(name: "ProjectV2ItemStatusChangedEvent") { name }
+}"""
 
 
 def owner_query(query: str, owner_kind: str) -> str:

@@ -9,7 +9,8 @@
 - History: each new or changed issue's ``resource_label_events`` and ``resource_state_events``, every page
   (see ``gitlab_history`` for how they become statuses).
 - Statuses: the labels named with ``label_prefix`` (``GET /projects/:id/labels?search=``, which includes the
-  ancestor groups' labels) plus ``Open`` and ``Closed``.
+  ancestor groups' labels; for a group also its subgroups' and projects' labels, which GitLab leaves out
+  unless asked) plus ``Open`` and ``Closed``; labels of one name in several projects are one status.
 - Auth: a personal, project or group access token with ``read_api`` in ``PRIVATE-TOKEN``, or an OAuth token
   as a bearer token. python-gitlab was considered; the shared HTTP layer already gives retries, error
   mapping and redaction, and the connector needs five GET endpoints, so no SDK is used.
@@ -142,8 +143,12 @@ class GitLabConnector(ClosesOnExit):
 
     def statuses(self) -> list[SourceStatus]:
         """``Open``, every workflow label of the project or group (and its ancestors), ``Closed``."""
-        labels = self._all(f"{self.scope_path}/labels", {"search": self.prefix, "per_page": PAGE_SIZE})
-        return statuses_from(labels, self.prefix)
+        params: dict[str, Any] = {"search": self.prefix, "per_page": PAGE_SIZE}
+        if self.settings.group:
+            # A group board holds issues of every project below it, labelled with those projects' and
+            # subgroups' labels too; GitLab lists only the group's own labels without these two.
+            params |= {"include_descendant_groups": "true", "only_group_labels": "false"}
+        return statuses_from(self._all(f"{self.scope_path}/labels", params), self.prefix)
 
     def fetch(self, cursor: str | None, progress: ProgressCallback | None = None) -> Iterator[Batch]:
         """One batch per page of issues updated since the cursor (every issue without one)."""

@@ -73,7 +73,9 @@ def statuses_from(labels: Iterable[Mapping[str, Any]], prefix: str) -> list[Sour
     for label in labels:
         status = label_status(label, prefix)
         if status is not None:
-            found.setdefault(status.id, status)
+            # Projects of a group each define their own workflow::Doing: one status, by name, which the
+            # workflow maps whatever label id an event carries.
+            found.setdefault(status.name.casefold(), status)
     ordered = sorted(found.values(), key=lambda status: _ORDER[status.category])
     return [OPEN, *ordered, CLOSED]
 

@@ -43,6 +43,7 @@ from bot.connectors.guard import AddressPolicy, GuardedTransport
 
 log = logging.getLogger("flowcoach.http")
 T = TypeVar("T")
+WaitCallback = Callable[[float], None]  # hears the seconds of a long rate-limit wait before it starts
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 # RFC 9110 idempotent methods: repeating one after an ambiguous failure cannot change the outcome.
@@ -158,6 +159,10 @@ class HttpOptions:
     already spreads syncs out), capped at ``max_backoff``. ``timeout`` is per request, in seconds. ``sleep``
     is injected so tests assert the waits without waiting. ``transport`` lets tests plug in
     ``httpx.MockTransport``; ``None`` is the network.
+
+    ``max_rate_limit_wait``, when set, lets a 429 whose server names the moment its limit resets (an hourly
+    quota, say) be waited out in one go, up to that many seconds; a reset further away fails at once, since
+    retrying before it cannot succeed. Unset, a server's wait is capped at ``max_backoff`` like any other.
     """
 
     transport: httpx.BaseTransport | None = None
@@ -166,12 +171,15 @@ class HttpOptions:
     backoff: float = 1.0
     max_backoff: float = 60.0
     timeout: float = 30.0
+    max_rate_limit_wait: float | None = None
     # Set for addresses typed in Slack: connections only to public addresses and the operator's allow-list.
     guard: AddressPolicy | None = None
 
     def __post_init__(self) -> None:
         if self.max_retries < 0 or self.backoff < 0 or self.max_backoff < 0 or self.timeout <= 0:
             raise ValueError("max_retries, backoff and max_backoff must be ≥ 0 and timeout > 0")
+        if self.max_rate_limit_wait is not None and self.max_rate_limit_wait < 0:
+            raise ValueError("max_rate_limit_wait must be ≥ 0")
 
     def wrap_transport(self, wrap: Callable[[httpx.BaseTransport], httpx.BaseTransport]) -> HttpOptions:
         """These options with the transport wrapped (the network's when none is set).
@@ -216,6 +224,7 @@ class HttpClient:
         self.max_retries = options.max_retries
         self.backoff = options.backoff
         self.max_backoff = options.max_backoff
+        self.max_rate_limit_wait = options.max_rate_limit_wait
         self.request_count = 0
         self._sleep = options.sleep
         self._client = httpx.Client(
@@ -244,14 +253,22 @@ class HttpClient:
         """GET ``path`` and return its decoded JSON body (200 expected)."""
         return self._decode_json(self.request("GET", path, params=params))
 
-    def post_json(self, path: str, json: Any, params: Mapping[str, Any] | None = None) -> Any:
+    def post_json(
+        self,
+        path: str,
+        json: Any,
+        params: Mapping[str, Any] | None = None,
+        *,
+        waiting: WaitCallback | None = None,
+    ) -> Any:
         """POST a JSON query to ``path`` and return its decoded JSON body (200 expected).
 
         Retried like a GET: connectors only read from trackers, and the POSTs they send (Jira's
         ``search/jql`` and ``changelog/bulkfetch``) are queries whose body is too large for a URL. A write
         would call ``request("POST", ..., retry_post=False)`` instead.
         """
-        return self._decode_json(self.request("POST", path, params=params, json=json, retry_post=True))
+        response = self.request("POST", path, params=params, json=json, retry_post=True, waiting=waiting)
+        return self._decode_json(response)
 
     def request(
         self,
@@ -262,12 +279,15 @@ class HttpClient:
         json: Any = None,
         expected: Collection[int] = (200,),
         retry_post: bool = False,
+        waiting: WaitCallback | None = None,
     ) -> httpx.Response:
         """Send a request, retrying transient failures, and return the response if its status is expected.
 
         429 and failures to connect are retried for every method: the server did not act on the request.
         5xx and timeouts or connections lost mid-request are retried only for idempotent methods, or for a
         POST when ``retry_post`` says it is a read. Other statuses map at once to a ``ConnectorError``.
+        ``waiting`` hears of each wait for a rate limit longer than ``max_backoff`` before it starts (the
+        sync's progress bar shows it: a sync silent for an hour looks hung).
         """
         method = method.upper()
         may_repeat = method in IDEMPOTENT_METHODS or (retry_post and method == "POST")
@@ -300,12 +320,23 @@ class HttpClient:
             if status in expected:
                 return response
             if status in RETRYABLE_STATUSES and (status == 429 or may_repeat) and retries < self.max_retries:
-                wait = self._wait_for(response, retries)
+                wait = self._wait_for(response, retries, where)
                 retries += 1
-                log.warning(
-                    "%s answered %d on %s %s; retry %d of %d in %.1f s",
-                    *(self.service, status, method, where, retries, self.max_retries, wait),
-                )
+                if wait > self.max_backoff:
+                    until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=wait)
+                    log.warning(
+                        "%s is rate-limiting requests (%d on %s %s): waiting %s, until %s, for the limit to "
+                        "reset; retry %d of %d",
+                        *(self.service, status, method, where, _duration(wait), f"{until:%H:%M:%S} UTC"),
+                        *(retries, self.max_retries),
+                    )
+                    if waiting is not None:
+                        waiting(wait)
+                else:
+                    log.warning(
+                        "%s answered %d on %s %s; retry %d of %d in %.1f s",
+                        *(self.service, status, method, where, retries, self.max_retries, wait),
+                    )
                 self._sleep(wait)
                 continue
             raise self._error_for(response, where, retries)
@@ -356,11 +387,13 @@ class HttpClient:
         """Exponential backoff before retry number ``retries + 1``."""
         return float(min(self.max_backoff, self.backoff * 2**retries))
 
-    def _wait_for(self, response: httpx.Response, retries: int) -> float:
+    def _wait_for(self, response: httpx.Response, retries: int, where: str) -> float:
         """The wait the server asked for (Retry-After, else RateLimit-Reset; capped), else backoff.
 
         Some limiters (GitLab's, proxies in front of self-managed servers) send only ``RateLimit-Reset``, a
-        Unix time: waiting until then beats guessing.
+        Unix time: waiting until then beats guessing. With ``max_rate_limit_wait`` a rate limit's wait is
+        honoured whole up to that bound, and one beyond it raises ``RateLimited`` now rather than after
+        retries that the server would refuse alike.
         """
         headers = response.headers
         asked = retry_after_seconds(headers.get("Retry-After"), headers.get("Date"))
@@ -368,7 +401,18 @@ class HttpClient:
             asked = reset_after_seconds(headers.get("RateLimit-Reset"), headers.get("Date"))
         if asked is None:
             return self._backoff_for(retries)
-        return min(self.max_backoff, max(0.0, asked))
+        asked = max(0.0, asked)
+        bound = self.max_rate_limit_wait
+        if bound is None or response.status_code != 429 or asked <= self.max_backoff:
+            return min(self.max_backoff, asked)
+        if asked > bound:
+            until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=asked)
+            raise RateLimited(
+                f"{self.service} is rate-limiting requests (429 on {where}) until {until:%H:%M} UTC, "
+                f"{_duration(asked)} from now, longer than the {_duration(bound)} this board may wait: sync "
+                "again after then, or allow a longer wait"
+            )
+        return asked
 
     def _describe_failure(self, exc: httpx.TransportError) -> tuple[str, bool]:
         """A short reason for a failed request (no URL, no secrets) and whether trying again may help."""
@@ -451,6 +495,14 @@ def tls_context() -> ssl.SSLContext:
     httpx's own default, so ``SSL_CERT_FILE``/``SSL_CERT_DIR`` (a company CA) work as usual, read once.
     """
     return httpx.create_ssl_context()
+
+
+def _duration(seconds: float) -> str:
+    """``42 s``, ``25 min``, ``1 h 5 min``: a wait as a person reads it."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min".replace(" 0 min", "")
 
 
 def _after(retries: int) -> str:

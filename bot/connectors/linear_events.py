@@ -17,8 +17,8 @@ from bot.connectors.cursor import Mark, SweptSince
 
 Issue = Mapping[str, Any]
 
-# Linear's state types, in the order a card crosses them; canceled is a done state marked discarded, so the
-# proposed workflow keeps it out of throughput.
+# Linear's state types, in the order a card crosses them. Canceled and duplicate close an issue without
+# delivering it: done states marked discarded, so the proposed workflow keeps them out of throughput.
 _CATEGORY_OF: dict[str, StatusCategory] = {
     "triage": "new",
     "backlog": "new",
@@ -26,7 +26,9 @@ _CATEGORY_OF: dict[str, StatusCategory] = {
     "started": "indeterminate",
     "completed": "done",
     "canceled": "done",
+    "duplicate": "done",
 }
+_DISCARDED = frozenset({"canceled", "duplicate"})
 _TYPE_ORDER = {name: rank for rank, name in enumerate(_CATEGORY_OF)}
 
 
@@ -46,7 +48,7 @@ def statuses_from(states: Iterable[Mapping[str, Any]]) -> list[SourceStatus]:
             str(s["id"]),
             str(s["name"]),
             _CATEGORY_OF.get(str(s.get("type")), "indeterminate"),
-            discarded=s.get("type") == "canceled",
+            discarded=s.get("type") in _DISCARDED,
         )
         for s in ordered
     ]

@@ -25,13 +25,18 @@ SERVICE = "Linear"
 RESET_HEADERS = ("X-RateLimit-Requests-Reset", "X-RateLimit-Complexity-Reset", "X-RateLimit-Endpoint-Reset")
 _STATUS_FOR_CODE = {"RATELIMITED": 429, "AUTHENTICATION_ERROR": 401, "FORBIDDEN": 403}
 
+# Archived issues are read (``includeArchived`` on ``issues``), and so is archived history: Linear archives an
+# issue's history with it, and without ``includeArchived`` on ``history`` too an archived issue would show
+# only its current state.
 HISTORY_NODES = "nodes { id createdAt fromState { id name } toState { id name } }"
 ISSUE_FIELDS = f"""
   id identifier title url createdAt updatedAt trashed
   state {{ id name type }}
   assignee {{ name }}
   labels(first: 5) {{ nodes {{ name }} }}
-  history(first: $historyPage) {{ pageInfo {{ hasNextPage endCursor }} {HISTORY_NODES} }}
+  history(first: $historyPage, includeArchived: true) {{
+    pageInfo {{ hasNextPage endCursor }} {HISTORY_NODES}
+  }}
 """
 ISSUES = f"""query Issues($filter: IssueFilter, $first: Int!, $after: String, $historyPage: Int!) {{
   issues(filter: $filter, orderBy: updatedAt, first: $first, after: $after, includeArchived: true) {{
@@ -41,7 +46,9 @@ ISSUES = f"""query Issues($filter: IssueFilter, $first: Int!, $after: String, $h
 }}"""
 ISSUE_HISTORY = f"""query IssueHistory($id: String!, $first: Int!, $after: String) {{
   issue(id: $id) {{
-    history(first: $first, after: $after) {{ pageInfo {{ hasNextPage endCursor }} {HISTORY_NODES} }}
+    history(first: $first, after: $after, includeArchived: true) {{
+      pageInfo {{ hasNextPage endCursor }} {HISTORY_NODES}
+    }}
   }}
 }}"""
 ISSUE_KEYS = """query IssueKeys($filter: IssueFilter, $first: Int!, $after: String) {
@@ -60,6 +67,16 @@ TEAM = """query Team($key: String!) {
 PROJECTS = """query Projects($filter: ProjectFilter) {
   projects(filter: $filter, first: 2) { nodes { id name } }
 }"""
+
+
+# Every document the connector sends, by operation: the contract tests validate each against Linear's schema.
+DOCUMENTS = {
+    "Issues": ISSUES,
+    "IssueHistory": ISSUE_HISTORY,
+    "IssueKeys": ISSUE_KEYS,
+    "Team": TEAM,
+    "Projects": PROJECTS,
+}
 
 
 class ApiKeyAuth(TokenAuth):

@@ -29,6 +29,7 @@ class SyncResult:
     items_seen: int
     events_added: int
     seconds: float
+    warnings: tuple[str, ...] = ()  # what the connector could not see (see ``Batch.warnings``)
 
 
 def sync_board(
@@ -48,8 +49,12 @@ def sync_board(
         session.flush()
         run_id = run.id
     batches = items_seen = events_added = 0
+    warnings: list[str] = []
     try:
         for batch in connector.fetch(cursor, progress):
+            for warning in batch.warnings:
+                log.warning("sync of board %s: %s", name, warning)
+            warnings += batch.warnings
             with sessions.begin() as session:
                 added = store_batch(session, board_id, batch)
                 board = session.get_one(Board, board_id)
@@ -75,7 +80,7 @@ def sync_board(
     _finish(sessions, run_id, board_id, error=None)
     seconds = time.perf_counter() - started
     log.info("synced board %s: %d batches, %d items, %d new events", name, batches, items_seen, events_added)
-    return SyncResult(name, batches, items_seen, events_added, seconds)
+    return SyncResult(name, batches, items_seen, events_added, seconds, tuple(warnings))
 
 
 def _finish(sessions: sessionmaker[Session], run_id: int, board_id: int, *, error: str | None) -> None:

@@ -578,7 +578,11 @@ CONNECT_FIELD_LABELS_OF = {
     "azure-devops": {"project": "Project"},
     "linear": {"project": "Project (optional)"},
     "trello": {"board": "Board", "key": "API key"},
-    "github": {"owner": "Owner (organization or user)", "repo": "Repository (labels mode)"},
+    "github": {
+        "owner": "Owner (organization or user)",
+        "repo": "Repository (labels mode)",
+        "rate_limit_max_wait": "Longest rate-limit wait (seconds)",
+    },
 }
 CONNECT_HINT_ENCRYPTED = "{description}. flowcoach stores it encrypted and never shows it again."
 CONNECT_HINT_KEPT = "Leave empty to keep the one you entered. {description}. Stored encrypted."

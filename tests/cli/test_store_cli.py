@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import shutil
 
 import pytest
@@ -257,3 +258,19 @@ def test_source_flags_are_checked(capsys, store_env):
     assert code == 1 and "give --board NAME, or both" in err
     code, _, err = run(capsys, "metrics", "--board", "X", "--events", SAMPLE_EVENTS_PATH)
     assert code == 1 and "not both" in err
+
+
+def test_the_sync_progress_bar_says_when_a_rate_limit_holds_the_sync():
+    """A wait of up to an hour would look like a hung sync: the bar names it and when it ends, and the next
+    update erases the note."""
+    import io
+
+    from bot.cli.store import _progress_bar
+
+    stream = io.StringIO()
+    show = _progress_bar("Team", stream)
+    show(50, 200, waiting=1500)
+    show(100, 200)
+    first, second = stream.getvalue().split("\r")[1:]
+    assert re.search(r"50 / 200  \(rate-limited: waiting 25 min, until \d\d:\d\d\)\x1b\[K$", first)
+    assert second.endswith("100 / 200\x1b[K") and "rate-limited" not in second

@@ -128,6 +128,18 @@ def test_incremental_sync_reads_only_revisions_after_the_cursor(ado, make):
     assert ado.count("/workitemrevisions") == 1
 
 
+def test_the_page_size_is_asked_with_the_specs_parameter_name(ado, make):
+    """$maxPageSize, as the spec names it: Azure DevOps ignores maxPageSize (the fake refuses it), so the
+    pages would silently keep its default size."""
+    for n in range(5):
+        ado.add_item(h(n), [(h(n + 0.5), "Active")])
+    batches = list(make(page_size=3).fetch(None))
+    assert [r.query.get("$maxPageSize") for r in ado.requests if r.path.endswith("/workitemrevisions")] == [
+        "3", "3", "3", "3"
+    ]  # fmt: skip
+    assert [len(b.events) for b in batches] == [3, 3, 3, 1]
+
+
 def test_an_items_history_spread_over_pages_keeps_its_from_statuses(ado, make):
     """With two revisions per page, each transition still names the state the item came from."""
     ado.page_size = 2
@@ -135,7 +147,7 @@ def test_an_items_history_spread_over_pages_keeps_its_from_statuses(ado, make):
     item = ado.add_item(h(0), [(h(i + 1), state) for i, state in enumerate(path)])
     batches = list(make(page_size=50).fetch(None))
     assert len(batches) == 3
-    assert ado.requests[-1].query["maxPageSize"] == "50"
+    assert ado.requests[-1].query["$maxPageSize"] == "50"
     froms = ["New", *path[:-1]]
     assert events_of(batches) == [created_event(item, h(0))] + [
         status_event(item, h(i + 1), before, after)

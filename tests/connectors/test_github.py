@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import asdict, replace
 
@@ -188,6 +189,113 @@ def test_a_rate_limit_that_persists_ends_in_rate_limited(github, connect):
     github.rate_limit("primary", times=10)
     with pytest.raises(RateLimited):
         list(connect(github, http=HttpOptions(max_retries=2)).fetch(None))
+
+
+def test_a_primary_rate_limit_is_waited_out_until_it_resets_and_the_wait_is_shown(github, connect, caplog):
+    """A reset 25 minutes away is one wait of 25 minutes (not five capped minutes and a failure), told to
+    the progress callback before it starts and logged with the time it ends."""
+    github.add_item(h(0), [(h(1), "Todo")])
+    github.rate_limit("primary", wait=1500)
+    sleeps: list[float] = []
+    shown: list[tuple[int, int | None, float | None]] = []
+
+    def progress(done: int, total: int | None, *, waiting: float | None = None) -> None:
+        shown.append((done, total, waiting))
+
+    with caplog.at_level("WARNING", logger="flowcoach.http"):
+        batches = list(connect(github, sleeps).fetch(None, progress))
+    assert len(sleeps) == 1 and 1495 <= sleeps[0] <= 1501
+    assert shown == [(0, None, sleeps[0]), (1, 1, None)]
+    assert {i.item_id for b in batches for i in b.items} == {"acme/web#1"}
+    assert re.search(
+        r"GitHub is rate-limiting requests .* waiting 2[56] min, until \d\d:\d\d:\d\d UTC", caplog.text
+    )
+
+
+def test_a_reset_beyond_the_longest_allowed_wait_fails_at_once(github, connect):
+    """With rate_limit_max_wait=600, a reset 25 minutes away fails without waiting, saying when to retry."""
+    github.add_item(h(0))
+    github.rate_limit("primary", wait=1500, times=10)
+    sleeps: list[float] = []
+    connector = connect(github, sleeps, settings={"rate_limit_max_wait": 600})
+    with pytest.raises(RateLimited, match=r"until \d\d:\d\d UTC, 2[56] min from now, longer than the 10 min"):
+        list(connector.fetch(None))
+    assert sleeps == []
+
+
+def test_archived_items_are_read_and_archiving_a_seen_item_does_not_remove_it(github, connect):
+    """GitHub lists archived items only when asked: finished work archived before the first sync still
+    arrives with its history, and an item archived after it keeps its status instead of being removed."""
+    github.add_item(h(0), [(h(1), "In Progress"), (h(3), "Done")])
+    shipped = github.add_item(h(0.5), [(h(1), "In Progress"), (h(4), "Done")])
+    github.archive(shipped.key, h(6))
+    connector = connect(github)
+    batches = list(connector.fetch(None))
+    assert {i.item_id: i.status for b in batches for i in b.items} == {
+        "acme/web#1": "Done",
+        "acme/web#2": "Done",
+    }
+    assert (h(4), DONE) in {(e["timestamp"], e["to_status"]) for e in events_of(batches)
+                             if e["item_id"] == "acme/web#2"}  # fmt: skip
+    github.archive("acme/web#1", h(8))
+    again = list(connector.fetch(batches[-1].cursor))
+    assert [b.removed for b in again] == [()]
+    assert events_of(again) == []
+
+
+def test_items_the_token_may_not_read_are_skipped_with_a_warning_that_counts_them(github, connect):
+    """FORBIDDEN content (a repository the token cannot read) costs those items, not the sync: the others
+    arrive, a warning says how many were skipped, and an item that becomes unreadable is not removed."""
+    github.add_item(h(0), [(h(1), "Done")])
+    for _ in range(2):
+        github.add_item(h(0), [(h(1), "In Progress")], repo="acme/secret").content.readable = False
+    later = github.add_item(h(0), [(h(2), "In Review")])
+    connector = connect(github, page_size=2)
+    batches = list(connector.fetch(None))
+    assert {i.item_id for b in batches for i in b.items} == {"acme/web#1", "acme/web#4"}
+    warnings = [w for b in batches for w in b.warnings]
+    assert len(warnings) == 1 and warnings[0].startswith("2 items of the GitHub project could not be read")
+    later.content.readable = False
+    again = list(connector.fetch(batches[-1].cursor))
+    assert [b.removed for b in again] == [(), ()]
+    assert [w[:2] for b in again for w in b.warnings] == ["3 "]
+
+
+def test_a_syncs_warnings_reach_its_result(github, connect, sessions):
+    """What a connector could not see is logged and handed back with the sync's counts."""
+    github.add_item(h(0), [(h(1), "Done")])
+    github.add_item(h(0), [(h(1), "Done")], repo="acme/secret").content.readable = False
+    with sessions.begin() as session:
+        board_id = add_board(
+            session, "Team", connector="github", settings={}, encrypted_secrets=None,
+            workflow_yaml=DEFAULT_WORKFLOW_YAML,
+        ).id  # fmt: skip
+    result = sync_board(sessions, board_id, connect(github))
+    assert [w[:40] for w in result.warnings] == ["1 item of the GitHub project could not b"]
+
+
+def test_a_server_without_status_events_falls_back_to_snapshots_with_a_warning(connect):
+    """An older GitHub Enterprise Server rejects any query naming the status-changed event: the first sync
+    finds out, never sends one, and dates each item's status by its value, saying why history is short."""
+    with FakeGitHub(status_events=False) as github:
+        github.add_item(h(0), [(h(1), "In Progress"), (h(3), "Done")])
+        connector = connect(github)
+        batches = list(connector.fetch(None))
+        assert [(e["timestamp"], e["to_status"]) for e in events_of(batches)] == [
+            (h(0), "no-status"),
+            (h(3), DONE),
+        ]
+        warnings = [w for b in batches for w in b.warnings]
+        assert len(warnings) == 1 and "has no status-changed timeline events" in warnings[0]
+        github.add_item(h(4), [(h(5), "Todo")])
+        github.move("acme/web#1", "In Review", h(6))
+        again = list(connector.fetch(batches[-1].cursor))
+        assert {(e["item_id"], e["to_status"]) for e in events_of(again)} == {
+            ("acme/web#2", "no-status"),
+            ("acme/web#2", TODO),
+            ("acme/web#1", REVIEW),
+        }
+        assert github.operations("ItemHistories") == [] and len(github.operations("StatusEventSupport")) == 1
 
 
 def test_bad_token_is_bad_credentials_without_the_token(github, connect):

@@ -328,6 +328,19 @@ def test_statuses_are_the_workflow_labels_between_open_and_closed(gitlab, connec
     assert default_stages(statuses)[-1] == {"name": "Done", "statuses": [s["Done"], "closed"], "kind": "done"}
 
 
+def test_a_group_board_sees_workflow_labels_of_its_subgroups_and_projects(gitlab, connect):
+    """GitLab lists a group's own labels only unless asked for descendants' and projects' too: a group board
+    gets them all, one status per name however many projects define it."""
+    api = gitlab.add_project("api")
+    gitlab.add_label("workflow::QA", project_id=api)
+    gitlab.add_label("workflow::QA", project_id=gitlab.project_id)
+    gitlab.add_label("workflow::Deploying", subgroup="platform")
+    group = GitLabSettings(group="acme", token=gitlab.token, api_url=gitlab.api_url)
+    names = [s.name for s in connect(gitlab, settings=group).statuses()]
+    assert names == ["Open", "Todo", "Deploying", "Doing", "QA", "Review", "Done", "Closed"]
+    assert "Deploying" not in [s.name for s in connect(gitlab).statuses()]  # a project sees its ancestors'
+
+
 def test_settings_need_one_scope_and_hide_the_token():
     """Exactly one of project and group; the API URL must be http(s); the token never shows."""
     with pytest.raises(ValidationError, match="either project"):

@@ -266,6 +266,17 @@ def test_retry_after_is_capped_at_max_backoff(server, make_client, sleeps):
     assert sleeps == [30.0, 1.0]
 
 
+def test_with_max_rate_limit_wait_a_429s_wait_is_honoured_whole_and_told(server, make_client, sleeps):
+    """Up to max_rate_limit_wait, a 429's wait is waited in one go and heard by `waiting` first; a 5xx's
+    Retry-After stays capped at max_backoff."""
+    server.script(
+        "/x", Reply(429, {}, {"Retry-After": "1800"}), Reply(503, {}, {"Retry-After": "900"}), Reply(200, {})
+    )
+    heard: list[float] = []
+    make_client(max_backoff=30.0, max_rate_limit_wait=3600.0).request("GET", "/x", waiting=heard.append)
+    assert sleeps == [1800.0, 30.0] and heard == [1800.0]
+
+
 def test_429_forever_raises_rate_limited_after_exponential_backoff(server, make_client, sleeps):
     """429 without Retry-After backs off exponentially, then RateLimited says what to do."""
     server.script("/rest/api/3/search/jql", Reply(429, {}))
@@ -445,6 +456,8 @@ def test_options_refuse_negative_retries_and_waits_and_a_zero_timeout():
     for wrong in ({"max_retries": -1}, {"backoff": -0.5}, {"max_backoff": -1.0}, {"timeout": 0}):
         with pytest.raises(ValueError, match="timeout > 0"):
             HttpOptions(**wrong)
+    with pytest.raises(ValueError, match="max_rate_limit_wait must be ≥ 0"):
+        HttpOptions(max_rate_limit_wait=-1.0)
 
 
 def test_a_source_address_is_trimmed_and_must_be_http_with_a_host():

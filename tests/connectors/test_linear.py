@@ -28,7 +28,7 @@ from bot.store.boards import add_board
 from bot.store.db import make_engine, session_factory, upgrade
 from bot.store.eventstore import load_events
 from bot.store.models import Event, SyncRun
-from tests.fakes.linear import DEFAULT_WORKFLOW_YAML, FakeLinear, fake_id
+from tests.fakes.linear import DEFAULT_WORKFLOW_YAML, FakeLinear, FakeState, fake_id
 
 UTC = dt.UTC
 T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -315,6 +315,33 @@ def test_statuses_come_with_categories_from_linear_state_types(linear, connect):
         SourceStatus(DONE, "Done", "done"),
         SourceStatus(CANCELED, "Canceled", "done", discarded=True),
     ]
+
+
+def test_a_duplicate_state_is_proposed_as_discarded_like_canceled(connect):
+    """Linear's "duplicate" type closes an issue without delivering it: done, discarded, and ordered with
+    canceled (before, it was an unknown type and so in progress forever)."""
+    states = (
+        FakeState(TODO, "Todo", "unstarted", 0),
+        FakeState(fake_id("state", 7), "Duplicate", "duplicate", 0),
+        FakeState(DONE, "Done", "completed", 0),
+    )
+    with FakeLinear(states=states) as linear:
+        assert connect(linear).statuses() == [
+            SourceStatus(TODO, "Todo", "new"),
+            SourceStatus(DONE, "Done", "done"),
+            SourceStatus(fake_id("state", 7), "Duplicate", "done", discarded=True),
+        ]
+
+
+def test_an_archived_issue_keeps_its_archived_history(linear, connect):
+    """Linear archives an issue's history with the issue: the history is asked with includeArchived, so
+    an archived issue still arrives with every move, inline and on follow-up pages."""
+    moves = [(h(n + 1), "In Progress" if n % 2 == 0 else "In Review") for n in range(5)] + [(h(9), "Done")]
+    linear.add_issue(h(0), moves)
+    linear.archive("PAY-1", h(20))
+    events = events_of(sync(connect(linear, history_page=2)))
+    assert [e.timestamp for e in events] == [h(0), h(1), h(2), h(3), h(4), h(5), h(9)]
+    assert events[-1].to_status == DONE
 
 
 def test_deleted_issues_are_removed_and_archived_ones_kept(linear, connect):

@@ -11,9 +11,13 @@ Served (api-version 7.1 required where the real service requires it, else 400):
 
 - ``GET /{org}/_apis/connectionData`` (the token's user), ``GET /{org}/_apis/projects/{project}``;
 - ``GET /{org}/{project}/_apis/wit/reporting/workitemrevisions`` (``fields``, ``includeDeleted``,
-  ``maxPageSize`` capped at ``page_size``, ``continuationToken``);
+  ``$maxPageSize`` capped at ``page_size``, ``continuationToken``);
 - ``GET /{org}/{project}/_apis/wit/workitemtypes/{type}/states`` (404 for a type the process lacks);
 - ``GET /{org}/{project}/{team}/_apis/work/boards`` and ``…/boards/{id}/columns``.
+
+Each route takes the query parameters of :data:`QUERY_PARAMETERS` and answers any other with 400: Azure
+DevOps ignores a parameter it does not know, so a misspelt one (``maxPageSize`` for ``$maxPageSize``) would
+do nothing there, silently; here it fails the test. tests/contracts checks those lists against the REST specs.
 
 Auth is HTTP Basic with any user name and the PAT as password; a wrong token gets ``refusal`` (401, or 203
 with an HTML sign-in page as Azure DevOps sends on some paths). Scripted faults (``fail``) answer the next
@@ -35,6 +39,20 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.fakes.server import FakeAnswers, LocalHttpServer
+
+# The query parameters the fake implements per route, named as in the REST specs (api-version 7.1); a subset
+# of what each spec path allows (tests/contracts checks it). connectionData is in no published spec.
+QUERY_PARAMETERS: dict[str, frozenset[str]] = {
+    "/{organization}/_apis/connectionData": frozenset(),
+    "/{organization}/_apis/projects/{projectId}": frozenset({"api-version"}),
+    "/{organization}/{project}/_apis/wit/reporting/workitemrevisions": frozenset(
+        {"api-version", "fields", "includeDeleted", "continuationToken", "$maxPageSize"}
+    ),
+    "/{organization}/{project}/_apis/wit/workitemtypes/{type}/states": frozenset({"api-version"}),
+    "/{organization}/{project}/{team}/_apis/work/boards": frozenset({"api-version"}),
+    "/{organization}/{project}/{team}/_apis/work/boards/{board}/columns": frozenset({"api-version"}),
+}
+_TEMPLATES = [(re.compile(re.sub(r"\{\w+\}", "[^/]+", t)), t) for t in QUERY_PARAMETERS]
 
 # Agile process states: (name, colour, category)
 AGILE_STATES = (
@@ -226,7 +244,7 @@ class FakeAzureDevOps(LocalHttpServer):
     def revisions_page(self, query: dict[str, str]) -> dict[str, Any]:
         """One page of the reporting revisions stream after the query's continuation token."""
         start = int(query.get("continuationToken") or 0)
-        size = min(int(query.get("maxPageSize") or 1000), self.page_size)
+        size = min(int(query.get("$maxPageSize") or 1000), self.page_size)
         wanted = query["fields"].split(",") if query.get("fields") else None
         deleted = query.get("includeDeleted", "false").lower() == "true"
         values: list[dict[str, Any]] = []
@@ -372,6 +390,13 @@ class Handler(FakeAnswers, BaseHTTPRequestHandler):
 def route(ado: FakeAzureDevOps, path: str, query: dict[str, str]) -> tuple[int, Any]:
     """Dispatch one GET; 404 for anything the organization does not have."""
     org, project = f"/{ado.organization}", ado.project
+    template = next((t for pattern, t in _TEMPLATES if pattern.fullmatch(path)), None)
+    unknown = sorted(set(query) - QUERY_PARAMETERS[template]) if template else []
+    if unknown:
+        return 400, error(
+            f"The query parameters {', '.join(unknown)} are not supported by {template}.",
+            "InvalidQueryParameterException",
+        )
     if path == f"{org}/_apis/connectionData":
         return 200, ado.connection_data()
     if query.get("api-version") != "7.1":

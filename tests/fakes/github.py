@@ -6,9 +6,13 @@ reads the owner kind (``organization(`` or ``user(``) from the query text, as Gi
 
 - ``ProjectInfo``: ``viewer``, the owner and its ``projectV2(number)`` with ``field(name)`` and its options;
   a wrong owner kind or project number answers ``NOT_FOUND`` errors with GitHub's messages and paths.
-- ``ProjectItems``: ``items(first, after)`` in position order (the order items were added), with
-  ``totalCount`` and ``pageInfo``; pages hold at most ``max_page`` items. Each item carries its Status
-  value (``name optionId updatedAt``) and its content (issue, pull request or draft issue).
+- ``ProjectItems``: ``items(first, after, archivedStates)`` in position order (the order items were added),
+  with ``totalCount`` and ``pageInfo``; pages hold at most ``max_page`` items. As on GitHub, archived items
+  are left out unless ``archivedStates`` asks for them. Each item carries its Status value
+  (``name optionId updatedAt``) and its content (issue, pull request or draft issue); content in a
+  repository the token may not read is ``null`` with a ``FORBIDDEN`` error naming its path.
+- ``StatusEventSupport``: ``__type(name: "ProjectV2ItemStatusChangedEvent")``, ``null`` on a server built with
+  ``status_events=False`` (an older GitHub Enterprise Server), which also rejects any query naming the type.
 - ``ItemHistories`` / ``ItemHistoryPage``: ``nodes(ids)`` / ``node(id)`` with ``timelineItems`` of
   ``ProjectV2ItemStatusChangedEvent`` (``previousStatus``/``status`` names, ``project { id }``), paged.
 - ``RepositoryIssues`` / ``IssueTimelinePage``: a repository's issues by ``updatedAt`` with
@@ -16,7 +20,8 @@ reads the owner kind (``organization(`` or ``user(``) from the query text, as Gi
 
 Tokens without ``read:project`` get ``INSUFFICIENT_SCOPES``; a wrong token gets 401 ``Bad credentials``.
 Scripted faults answer the next requests: rate limits in GitHub's three forms (``rate_limit``), or any
-status and body (``fail``). Every request is recorded as (operation name, variables).
+status and body (``fail``). Every request is recorded as (operation name, variables), and every GraphQL
+answer with the query it answers in ``exchanges`` (tests/contracts checks them against GitHub's schema).
 """
 
 from __future__ import annotations
@@ -24,12 +29,14 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 
+from tests.fakes.graphql_args import field_arguments
 from tests.fakes.server import FakeAnswers, LocalHttpServer
 
 DEFAULT_OPTIONS = (
@@ -74,6 +81,7 @@ class FakeContent:
     timeline: list[dict[str, Any]] = field(default_factory=list)  # ready-made GraphQL nodes
     state: str = "OPEN"
     updated: dt.datetime | None = None
+    readable: bool = True  # False: in a repository the token may not read
 
 
 @dataclass
@@ -85,6 +93,7 @@ class FakeItem:
     status: str | None = None  # option id
     status_set: dt.datetime | None = None
     updated: dt.datetime | None = None
+    archived: bool = False
 
     @property
     def key(self) -> str:
@@ -116,6 +125,7 @@ class FakeGitHub(LocalHttpServer):
         viewer: str = "octocat",
         scopes: tuple[str, ...] = ("read:project", "repo"),
         max_page: int = 100,
+        status_events: bool = True,
     ) -> None:
         self.owner, self.owner_kind, self.project_number, self.title = (
             owner,
@@ -126,9 +136,11 @@ class FakeGitHub(LocalHttpServer):
         self.project_id = "PVT_kwDOBfakeproject"
         self.options = dict(options)
         self.token, self.viewer, self.scopes, self.max_page = token, viewer, scopes, max_page
+        self.status_events = status_events
         self.items: dict[str, FakeItem] = {}  # by key, in position order
         self.issues: dict[str, FakeContent] = {}  # every issue, PR and draft, by node id
         self.requests: list[tuple[str, dict[str, Any]]] = []
+        self.exchanges: list[tuple[str, dict[str, Any], dict[str, Any]]] = []  # (query, variables, answer)
         self.scripted: list[Scripted] = []
         self._next = 1
         self._lock = threading.RLock()
@@ -192,6 +204,12 @@ class FakeGitHub(LocalHttpServer):
     def delete(self, key: str) -> None:
         with self._lock:
             del self.items[key]
+
+    def archive(self, key: str, at: dt.datetime) -> None:
+        """Archive the item (it keeps its Status); GitHub then lists it only when asked for archived ones."""
+        with self._lock:
+            item = self.items[key]
+            item.archived, item.updated = True, at
 
     # -- labelled issues ----------------------------------------------------------------------------------
 
@@ -274,7 +292,10 @@ class FakeGitHub(LocalHttpServer):
                     }
                 ],
             }
+        if not self.status_events and re.search(r"\bon\s+ProjectV2ItemStatusChangedEvent\b", query):
+            return _unknown_type("ProjectV2ItemStatusChangedEvent")
         handler = {
+            "StatusEventSupport": self._status_event_support,
             "ProjectInfo": self._project_info,
             "ProjectItems": self._project_items,
             "ItemHistories": self._histories,
@@ -323,11 +344,16 @@ class FakeGitHub(LocalHttpServer):
         owner["projectV2"] = project | {"field": status}
         return {"data": {"viewer": {"login": self.viewer}, kind: owner}}
 
+    def _status_event_support(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        known = {"name": "ProjectV2ItemStatusChangedEvent"} if self.status_events else None
+        return {"data": {"__type": known}}
+
     def _project_items(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         kind, error = self._owner(query, variables)
         if error is not None:
             return {"data": {kind: None}, "errors": [error]}
-        items = list(self.items.values())
+        wanted = (field_arguments(query, variables, "items") or {}).get("archivedStates") or ["NOT_ARCHIVED"]
+        items = [i for i in self.items.values() if ("ARCHIVED" if i.archived else "NOT_ARCHIVED") in wanted]
         start = position(variables.get("after"))
         size = min(int(variables["first"]), self.max_page)
         page = items[start : start + size]
@@ -339,7 +365,13 @@ class FakeGitHub(LocalHttpServer):
             },
             "nodes": [self._item_json(item) for item in page],
         }
-        return {"data": {kind: {"projectV2": {"items": connection}}}}
+        data = {"data": {kind: {"projectV2": {"items": connection}}}}
+        forbidden = [
+            _forbidden([kind, "projectV2", "items", "nodes", n, "content"])
+            for n, item in enumerate(page)
+            if not item.content.readable
+        ]
+        return data | ({"errors": forbidden} if forbidden else {})
 
     def _item_json(self, item: FakeItem) -> dict[str, Any]:
         content = item.content
@@ -372,7 +404,7 @@ class FakeGitHub(LocalHttpServer):
             "createdAt": iso(item.added),
             "updatedAt": iso(item.updated or item.added),
             "fieldValueByName": value,
-            "content": body,
+            "content": body if content.readable else None,
         }
 
     def _timeline_json(
@@ -397,7 +429,13 @@ class FakeGitHub(LocalHttpServer):
         return {"__typename": content.kind, "id": content.node_id, "timelineItems": timeline}
 
     def _histories(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        return {"data": {"nodes": [self._content_node(i, variables) for i in variables["ids"]]}}
+        nodes = [self._content_node(i, variables) for i in variables["ids"]]
+        unreadable = {i for i, content in self.issues.items() if not content.readable}
+        hidden = [n for n, i in enumerate(variables["ids"]) if i in unreadable]
+        for n in hidden:
+            nodes[n] = None
+        data = {"data": {"nodes": nodes}}
+        return data | ({"errors": [_forbidden(["nodes", n]) for n in hidden]} if hidden else {})
 
     def _history_page(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         return {"data": {"node": self._content_node(variables["id"], variables)}}
@@ -458,6 +496,31 @@ class FakeGitHub(LocalHttpServer):
         return {"data": {"node": {"id": issue.node_id, "timelineItems": timeline}}}
 
 
+def _forbidden(path: list[Any]) -> dict[str, Any]:
+    """GitHub's partial error for a node in a repository the token may not read."""
+    return {
+        "type": "FORBIDDEN",
+        "path": path,
+        "extensions": {"saml_failure": False},
+        "locations": [{"line": 14, "column": 11}],
+        "message": "Resource not accessible by personal access token",
+    }
+
+
+def _unknown_type(name: str) -> dict[str, Any]:
+    """How GitHub's GraphQL (graphql-ruby) rejects a query naming a type its schema lacks: no data at all."""
+    return {
+        "errors": [
+            {
+                "path": ["query"],
+                "extensions": {"code": "undefinedType", "typeName": name},
+                "locations": [{"line": 5, "column": 5}],
+                "message": f"No such type {name}, so it can't be a fragment condition",
+            }
+        ]
+    }
+
+
 class _Handler(FakeAnswers, BaseHTTPRequestHandler):
     github: FakeGitHub
 
@@ -483,7 +546,7 @@ class _Handler(FakeAnswers, BaseHTTPRequestHandler):
                     github.scripted.pop(0)
                 self._send(fault.status, fault.body or {"message": f"scripted {fault.status}"}, fault.headers)
                 return
-            answer = github.answer(
-                str(body.get("operationName")), str(body.get("query")), dict(body.get("variables") or {})
-            )
+            query, variables = str(body.get("query")), dict(body.get("variables") or {})
+            answer = github.answer(str(body.get("operationName")), query, variables)
+            github.exchanges.append((query, variables, answer))
         self._send(200, answer)

@@ -10,9 +10,12 @@ Served under ``/api/v4``: ``/user``; ``/projects/:id`` and ``/groups/:id`` (nume
 created_at``, ``sort``, offset pages with ``X-Page``, ``X-Next-Page``, ``X-Total`` (left out above
 ``total_limit``, as GitLab does above 10,000) and ``Link``); ``/projects/:id/issues/:iid/
 resource_label_events`` and ``resource_state_events``; ``/projects/:id/labels`` and ``/groups/:id/labels``
-(``search`` by substring). ``per_page`` is capped at ``max_per_page`` (GitLab: 100) so tests page with few
-issues. Tokens go in ``PRIVATE-TOKEN`` or ``Authorization: Bearer``; a token without ``read_api`` or ``api``
-in ``scopes`` gets GitLab's 403 ``insufficient_scope``.
+(``search`` by substring). Labels belong to the group, to a subgroup or to one project, and are listed as
+GitLab lists them: a project sees its own and its ancestor groups' labels; a group sees only its own unless
+asked ``include_descendant_groups=true`` (subgroups' labels) and ``only_group_labels=false`` (projects').
+``per_page`` is capped at ``max_per_page`` (GitLab: 100) so tests page with few issues. Tokens go in
+``PRIVATE-TOKEN`` or ``Authorization: Bearer``; a token without ``read_api`` or ``api`` in ``scopes`` gets
+GitLab's 403 ``insufficient_scope``.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import email.utils
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -49,6 +52,8 @@ class FakeLabel:
     id: int
     name: str
     color: str = "#428BCA"
+    project_id: int | None = None  # a project label; None: a group label
+    subgroup: str | None = None  # a label of this subgroup (acme/<subgroup>) rather than the group's
 
 
 @dataclass
@@ -136,9 +141,11 @@ class FakeGitLab(LocalHttpServer):
             self.projects[project_id] = path
             return project_id
 
-    def add_label(self, name: str, color: str = "#428BCA") -> FakeLabel:
+    def add_label(
+        self, name: str, color: str = "#428BCA", *, project_id: int | None = None, subgroup: str | None = None
+    ) -> FakeLabel:
         with self._lock:
-            label = FakeLabel(self._next("label"), name, color)
+            label = FakeLabel(self._next("label"), name, color, project_id, subgroup)
             self.labels[label.id] = label
             return label
 
@@ -289,7 +296,7 @@ class FakeGitLab(LocalHttpServer):
             "text_color": "#FFFFFF",
             "subscribed": False,
             "priority": None,
-            "is_project_label": False,
+            "is_project_label": label.project_id is not None,
         }
 
     def project_json(self, project_id: int) -> dict[str, Any]:
@@ -457,7 +464,20 @@ def _route(fake: FakeGitLab, path: str, arg: dict[str, str]) -> tuple[int, Any, 
         if m.group(2) == "/issues":
             return _paged(fake, path, arg, [fake.issue_json(i) for i in fake.list_issues(None, arg)])
         if m.group(2) == "/labels":
-            return _paged(fake, path, arg, _labels(fake, arg))
+            descendants = arg.get("include_descendant_groups") == "true"
+            projects = arg.get("only_group_labels") == "false"
+            return _paged(
+                fake,
+                path,
+                arg,
+                _labels(
+                    fake,
+                    arg,
+                    lambda label: (
+                        (label.project_id is None or projects) and (label.subgroup is None or descendants)
+                    ),
+                ),
+            )
         return 200, fake.group_json(), {}
     m = re.fullmatch(r"/projects/([^/]+)(/.*)?", path)
     project_id = fake.find_project(unquote(m.group(1))) if m else None
@@ -469,7 +489,14 @@ def _route(fake: FakeGitLab, path: str, arg: dict[str, str]) -> tuple[int, Any, 
     if rest == "/issues":
         return _paged(fake, path, arg, [fake.issue_json(i) for i in fake.list_issues(project_id, arg)])
     if rest == "/labels":
-        return _paged(fake, path, arg, _labels(fake, arg))
+        return _paged(
+            fake,
+            path,
+            arg,
+            _labels(
+                fake, arg, lambda label: label.project_id in (None, project_id) and label.subgroup is None
+            ),
+        )
     if e := re.fullmatch(r"/issues/(\d+)/(resource_label_events|resource_state_events)", rest):
         found = [i for i in fake.issues.values() if i.project_id == project_id and i.iid == int(e.group(1))]
         if not found:
@@ -479,10 +506,12 @@ def _route(fake: FakeGitLab, path: str, arg: dict[str, str]) -> tuple[int, Any, 
     return 404, {"message": "404 Not found"}, {}
 
 
-def _labels(fake: FakeGitLab, arg: dict[str, str]) -> list[dict[str, Any]]:
+def _labels(
+    fake: FakeGitLab, arg: dict[str, str], visible: Callable[[FakeLabel], bool]
+) -> list[dict[str, Any]]:
     search = arg.get("search", "").casefold()
     found = sorted(fake.labels.values(), key=lambda label: label.name.casefold())
-    return [fake.label_json(label) for label in found if search in label.name.casefold()]
+    return [fake.label_json(label) for label in found if search in label.name.casefold() and visible(label)]
 
 
 def _paged(

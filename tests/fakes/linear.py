@@ -12,13 +12,16 @@ carries all the fields those queries select. What it does mirror:
   ``project.name.eqIgnoreCase``, ``updatedAt.gte``, ``id.in``; anything else answers 400
   ``GRAPHQL_VALIDATION_FAILED``.
 - Issue history: every change (state changes and edits) as ``IssueHistory`` nodes, newest first, paged.
+  Archiving an issue archives its history with it, so, as for ``issues``, a ``history`` connection lists
+  archived entries only when asked ``includeArchived: true`` (read from the query's field arguments).
 - Auth: ``Authorization: <api key>`` or ``Authorization: Bearer <oauth token>``; anything else answers
   ``AUTHENTICATION_ERROR`` (HTTP 400 by default, as Linear does). ``readable = False`` answers ``FORBIDDEN``.
 - Rate limits: :meth:`FakeLinear.rate_limit` answers the next requests with ``RATELIMITED`` (HTTP 400, or 429)
   and ``X-RateLimit-Requests-Reset`` in epoch milliseconds; :meth:`FakeLinear.fail` scripts 5xx answers.
 
 Every request is recorded (operation, variables, Authorization header) so tests can assert how the
-connector talks to Linear.
+connector talks to Linear, and every answer with data with the query it answers in ``exchanges``
+(tests/contracts checks them against Linear's schema).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from tests.fakes.graphql_args import field_arguments
 from tests.fakes.server import FakeAnswers, LocalHttpServer
 
 NAMESPACE = uuid.UUID("6f1c2a52-5d0e-4d4b-9a3e-2f5b8c1d7e90")
@@ -52,7 +56,7 @@ def linear_time(at: dt.datetime) -> str:
 class FakeState:
     id: str
     name: str
-    type: str  # triage | backlog | unstarted | started | completed | canceled
+    type: str  # triage | backlog | unstarted | started | completed | canceled | duplicate
     position: float
 
 
@@ -84,6 +88,7 @@ class FakeHistory:
     from_state: str | None = None
     to_state: str | None = None
     title: tuple[str, str] | None = None  # (from, to) for a title edit
+    archived: bool = False
 
 
 @dataclass
@@ -147,6 +152,7 @@ class FakeLinear(LocalHttpServer):
         self.readable = True
         self.issues: dict[str, FakeIssue] = {}
         self.requests: list[RecordedRequest] = []
+        self.exchanges: list[tuple[str, dict[str, Any], dict[str, Any]]] = []  # (query, variables, answer)
         self.faults: list[Fault] = []
         self._numbers = 0
         self._histories = 0
@@ -231,10 +237,13 @@ class FakeLinear(LocalHttpServer):
             issue.title = title
 
     def archive(self, identifier: str, at: dt.datetime) -> None:
-        """Archive an issue (Linear does so to closed issues after a while): listed with includeArchived."""
+        """Archive an issue (Linear does so to closed issues after a while), its history with it: both are
+        listed only with includeArchived."""
         with self._lock:
             issue = self.issues[identifier]
             issue.archived, issue.updated = True, max(issue.updated, at)
+            for entry in issue.history:
+                entry.archived = True
 
     def delete(self, identifier: str, at: dt.datetime) -> None:
         """Delete an issue: it goes to the trash, archived and ``trashed``, until Linear purges it."""
@@ -294,8 +303,10 @@ class FakeLinear(LocalHttpServer):
     def authorised(self, header: str) -> bool:
         return header in (self.api_key, f"Bearer {self.oauth_token}")
 
-    def answer(self, operation: str, variables: dict[str, Any], archived: bool = False) -> dict[str, Any]:
-        """The ``data`` of one operation; ``archived`` when the query says ``includeArchived: true``."""
+    def answer(self, operation: str, variables: dict[str, Any], query: str = "") -> dict[str, Any]:
+        """The ``data`` of one operation; archived nodes only where the query asks ``includeArchived``."""
+        archived = bool((field_arguments(query, variables, "issues") or {}).get("includeArchived"))
+        old_history = bool((field_arguments(query, variables, "history") or {}).get("includeArchived"))
         if operation == "Team":
             teams = [self._team_json()] if variables.get("key") == self.team_key else []
             return {
@@ -324,7 +335,7 @@ class FakeLinear(LocalHttpServer):
             if operation == "IssueKeys":
                 nodes = [{"id": i.id, "identifier": i.identifier, "trashed": i.trashed or None} for i in page]
             else:
-                nodes = [self._issue_json(i, int(variables["historyPage"])) for i in page]
+                nodes = [self._issue_json(i, int(variables["historyPage"]), old_history) for i in page]
             return {"issues": {"pageInfo": info, "nodes": nodes}}
         if operation == "IssueHistory":
             issue = next(
@@ -332,7 +343,7 @@ class FakeLinear(LocalHttpServer):
             )
             if issue is None:
                 raise LookupError("Entity not found: Issue")
-            return {"issue": {"history": self._history_json(issue, variables)}}
+            return {"issue": {"history": self._history_json(issue, variables, old_history)}}
         raise FilterError(f"Unknown operation {operation}")
 
     def _team_json(self) -> dict[str, Any]:
@@ -377,8 +388,9 @@ class FakeLinear(LocalHttpServer):
         has_next = start + first < len(found)
         return page, {"hasNextPage": has_next, "endCursor": end}
 
-    def _history_json(self, issue: FakeIssue, variables: dict[str, Any]) -> dict[str, Any]:
-        entries = sorted(issue.history, key=lambda h: (h.at, h.id), reverse=True)
+    def _history_json(self, issue: FakeIssue, variables: dict[str, Any], archived: bool) -> dict[str, Any]:
+        listed = [entry for entry in issue.history if archived or not entry.archived]
+        entries = sorted(listed, key=lambda h: (h.at, h.id), reverse=True)
         page, info = self._page(entries, variables, key=lambda h: json.dumps([linear_time(h.at), h.id]))
         return {"pageInfo": info, "nodes": [self._entry_json(issue, h) for h in page]}
 
@@ -393,7 +405,7 @@ class FakeLinear(LocalHttpServer):
             "toState": state(entry.to_state),
         }
 
-    def _issue_json(self, issue: FakeIssue, history_page: int) -> dict[str, Any]:
+    def _issue_json(self, issue: FakeIssue, history_page: int, archived: bool) -> dict[str, Any]:
         state = self.states[issue.state]
         slug = issue.title.lower().replace(" ", "-")
         return {
@@ -407,7 +419,7 @@ class FakeLinear(LocalHttpServer):
             "state": {"id": state.id, "name": state.name, "type": state.type},
             "assignee": {"name": issue.assignee} if issue.assignee else None,
             "labels": {"nodes": [{"name": label} for label in issue.labels]},
-            "history": self._history_json(issue, {"first": history_page}),
+            "history": self._history_json(issue, {"first": history_page}, archived),
         }
 
 
@@ -461,8 +473,9 @@ class _Handler(FakeAnswers, BaseHTTPRequestHandler):
                 self._send(400, answer | {"data": None})
                 return
             try:
-                archived = "includeArchived: true" in body["query"]
-                data = linear.answer(operation, dict(body.get("variables") or {}), archived)
+                query, variables = str(body["query"]), dict(body.get("variables") or {})
+                data = linear.answer(operation, variables, query)
+                linear.exchanges.append((query, variables, {"data": data}))
             except FilterError as error:
                 self._send(400, _error(str(error), "GRAPHQL_VALIDATION_FAILED", "graphql error", str(error)))
                 return

@@ -54,8 +54,13 @@ class FakeAnswers:
 
 
 class LocalHttpServer:
-    """Subclasses say which handler serves them (:meth:`bound_handler`); this runs it on a free port."""
+    """Subclasses say which handler serves them (:meth:`bound_handler`); this runs it on a free port.
 
+    ``started`` lists every fake started in this process, so that the contract checks (tests/connectors
+    conftest) can check what each fake of a test was asked and answered against the vendor's schema.
+    """
+
+    started: ClassVar[list[LocalHttpServer]] = []
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
 
@@ -68,6 +73,7 @@ class LocalHttpServer:
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
+        LocalHttpServer.started.append(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
