@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from analytics.backtest import Backtest
-from analytics.calendar import day_start, to_local_iso
 from bot.cli import arguments
-from bot.cli.timeargs import now_utc, parse_date, parse_instant
 from bot.errors import UsageError
-from bot.formatting import count_of, day_label
-from bot.services.forecast_record import POOR_HIT_RATE
+
+if TYPE_CHECKING:  # pandas, and the store behind the forecast record, load when the backtest runs
+    from analytics.backtest import Backtest
 
 HEADLINE_LEVEL = 85
 
@@ -54,6 +52,7 @@ def run_backtest(args: argparse.Namespace, out: TextIO) -> int:
     import json
 
     from bot.cli.main import load_board
+    from bot.cli.timeargs import now_utc, parse_date, parse_instant
     from bot.services.forecast_record import BacktestTooShort, forecast_backtest
 
     board = load_board(args)
@@ -87,6 +86,7 @@ def run_backtest(args: argparse.Namespace, out: TextIO) -> int:
 
 def backtest_document(board: str, timezone: str, result: Backtest) -> dict[str, Any]:
     """The ``--format json`` document of the spec."""
+    from analytics.calendar import day_start, to_local_iso
 
     def midnight(date: dt.date) -> str:
         return to_local_iso(day_start(date, timezone), timezone)
@@ -116,6 +116,9 @@ def backtest_document(board: str, timezone: str, result: Backtest) -> dict[str, 
 
 def backtest_text(board: str, result: Backtest) -> str:
     """The track record in a sentence a team lead reads in five seconds, then the levels and the caveats."""
+    from bot.formatting import count_of, day_label
+    from bot.services.forecast_record import POOR_HIT_RATE
+
     rates = result.hit_rate
     if not result.origins:
         return f"{board}: no origin to test in this period.\n"

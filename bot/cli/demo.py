@@ -22,7 +22,8 @@ from bot.connectors.files import load_workflow, read_event_log
 from bot.errors import FlowcoachError
 from bot.formatting import count_of, day_label, days, item_title, local_time, shorten
 from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
-from bot.services.forecasting import DEFAULT_TRIALS, forecast_how_many, forecast_when
+from bot.services.forecast_defaults import DEFAULT_TRIALS
+from bot.services.forecasting import forecast_how_many, forecast_when
 from bot.store.board_settings import Thresholds
 
 DEMO_SEED = 2026  # a fixed seed keeps the demo's forecast identical from run to run

@@ -6,25 +6,24 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from analytics.eventlog import EventLog, EventLogError
-from analytics.forecast import CannotForecast
-from analytics.measures import BoardMetrics, board_metrics
-from analytics.workflow import Workflow, WorkflowError
 from bot.cli import arguments
-from bot.cli.timeargs import now_utc, parse_date, parse_instant
-from bot.connectors.files import load_workflow, read_event_log
 from bot.errors import FlowcoachError, UsageError
-from bot.services.forecasting import DEFAULT_TRIALS
-from bot.store.board_settings import Thresholds
+from bot.services.forecast_defaults import DEFAULT_TRIALS
 
+# Building the parser (and so `--help`) imports nothing heavy: pandas, numpy, SQLAlchemy, Alembic, Slack and
+# the connectors load inside the handler that needs them (tests/cli/test_cli_imports.py checks this).
 if TYPE_CHECKING:
     import pandas as pd
 
-USER_ERRORS = (FlowcoachError, WorkflowError, EventLogError, CannotForecast)
+    from analytics.eventlog import EventLog
+    from analytics.measures import BoardMetrics
+    from analytics.workflow import Workflow
+    from bot.store.board_settings import Thresholds
+
 DEFAULT_WINDOW_DAYS = 30
 DEFAULT_CHART_WINDOW_DAYS = 90  # a scatterplot or CFD of one month is too sparse to read trends from
 INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE
@@ -39,21 +38,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return stop.code if isinstance(stop.code, int) else 1
     try:
         return int(args.handler(args, sys.stdout))
-    except USER_ERRORS as error:
-        if args.debug:
-            raise
-        sys.stderr.write(f"flowcoach: error: {error}\n")
-        return 1
     except BrokenPipeError:
         return 0  # the reader went away (e.g. `| head`): nothing left to say
     except Exception as error:
         if args.debug:
             raise
+        if is_user_error(error):
+            sys.stderr.write(f"flowcoach: error: {error}\n")
+            return 1
         sys.stderr.write(
             f"flowcoach: internal error: {type(error).__name__}: {error}\n"
             "This is a bug in flowcoach; run again with --debug for the traceback and report it.\n"
         )
         return INTERNAL_ERROR_EXIT
+
+
+def is_user_error(error: BaseException) -> bool:
+    """A problem the user can fix: said in one line, exit status 1. The analytics errors are imported only
+    here, once something failed, so that a command which never loads pandas does not load it to catch."""
+    if isinstance(error, FlowcoachError):
+        return True
+    from analytics.eventlog import EventLogError
+    from analytics.forecast import CannotForecast
+    from analytics.workflow import WorkflowError
+
+    return isinstance(error, WorkflowError | EventLogError | CannotForecast)
 
 
 def build_parser() -> arguments.OneLineParser:
@@ -231,8 +240,26 @@ class LoadedBoard:
     workflow: Workflow
     log: EventLog
     name: str | None = None  # the stored board's registered name (``--board``)
-    thresholds: Thresholds = field(default_factory=Thresholds)  # the stored board's, else the defaults
+    stored_thresholds: Thresholds | None = None  # the stored board's; None for files: the defaults
     warning: str | None = None  # why a stored board has no data: it was never synced
+
+    @property
+    def thresholds(self) -> Thresholds:
+        """The stored board's thresholds, else the defaults (built only here: pydantic is not light)."""
+        if self.stored_thresholds is not None:
+            return self.stored_thresholds
+        from bot.store.board_settings import Thresholds
+
+        return Thresholds()
+
+    @property
+    def stale_after_hours(self) -> float:
+        """When the metrics call the data stale; the default needs no pydantic, so `metrics` loads none."""
+        if self.stored_thresholds is not None:
+            return self.stored_thresholds.stale_after_hours
+        from bot.store.threshold_defaults import DEFAULT_STALE_AFTER_HOURS
+
+        return DEFAULT_STALE_AFTER_HOURS
 
     def warn(self) -> None:
         """Say why the numbers that follow are empty; on stderr, so a JSON document stays clean."""
@@ -248,6 +275,8 @@ def load_board(args: argparse.Namespace) -> LoadedBoard:
         return _stored_board(args.board)
     if args.events is None or args.workflow is None:
         raise UsageError("give --board NAME, or both --events FILE and --workflow FILE")
+    from bot.connectors.files import load_workflow, read_event_log
+
     workflow = load_workflow(args.workflow)
     if not args.events.is_file():
         raise FlowcoachError(f"{args.events}: no such events file")
@@ -255,8 +284,10 @@ def load_board(args: argparse.Namespace) -> LoadedBoard:
 
 
 def _stored_board(name: str) -> LoadedBoard:
+    from analytics.eventlog import EventLog
     from bot.cli.board_status import unsynced_warning
     from bot.cli.database import open_store
+    from bot.cli.timeargs import now_utc
     from bot.services.boards import board_data
     from bot.store.boards import get_board, last_sync_run
 
@@ -274,18 +305,22 @@ def metrics_for(
     asof: pd.Timestamp | None = None,
 ) -> BoardMetrics:
     """The board's metrics at ``--asof`` (or ``asof``, or now) over ``--window`` (or ``window_days``) days."""
+    from analytics.measures import board_metrics
+
     return board_metrics(
         board.log.events,
         board.workflow,
         asof if asof is not None else asof_of(args, board),
         window_days=window_days if window_days is not None else args.window,
         warnings=board.log.warnings,
-        stale_after_hours=board.thresholds.stale_after_hours,
+        stale_after_hours=board.stale_after_hours,
     )
 
 
 def asof_of(args: argparse.Namespace, board: LoadedBoard) -> pd.Timestamp:
     """``--asof`` in the board's time zone, or now."""
+    from bot.cli.timeargs import now_utc, parse_instant
+
     return parse_instant(args.asof, board.workflow.timezone, option="--asof") if args.asof else now_utc()
 
 
@@ -302,6 +337,7 @@ def run_metrics(args: argparse.Namespace, out: TextIO) -> int:
 
 def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
     from bot.cli.forecast_output import forecast_document, forecast_text
+    from bot.cli.timeargs import parse_date
     from bot.services.forecast_record import (
         finish_history,
         forecast_with_record,

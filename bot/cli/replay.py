@@ -7,9 +7,6 @@ import dataclasses
 import json
 from typing import Any, TextIO
 
-import pandas as pd
-
-from bot.cli.timeargs import now_utc, parse_instant
 from bot.errors import FlowcoachError, UsageError
 
 MAX_REPLAY_DAYS = 366  # evaluated every 15 minutes, a year takes minutes; longer would take hours
@@ -32,7 +29,10 @@ def add_coach_commands(commands: Any, common: argparse.ArgumentParser, add_sourc
 
 
 def run_replay(args: argparse.Namespace, out: TextIO) -> int:
+    import pandas as pd
+
     from bot.cli.main import load_board
+    from bot.cli.timeargs import now_utc, parse_instant
     from bot.coach.replay import replay, replay_document, replay_text
 
     board = load_board(args)

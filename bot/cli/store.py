@@ -8,23 +8,19 @@ import getpass
 import os
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from pydantic import BaseModel
-
-from analytics.workflow import parse_workflow
-from bot.cli.board_status import sync_state
 from bot.cli.database import open_store, secret_key
 from bot.cli.sync import run_sync
-from bot.config import load_settings
-from bot.connectors.base import Connector
-from bot.connectors.registry import CONNECTORS, ConnectorKind, connector_kind
+from bot.connectors.names import CONNECTOR_NAMES
 from bot.errors import FlowcoachError, UsageError
-from bot.formatting import count_of
-from bot.services.proposal import proposed_workflow, status_facts
-from bot.store import boards as store
-from bot.store import db as store_db
-from bot.store.crypto import encrypt_secrets
+
+# The store (SQLAlchemy, Alembic), the connectors and pydantic load inside the handlers: `--help` needs none.
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from bot.connectors.base import Connector
+    from bot.connectors.registry import ConnectorKind
 
 
 def add_store_commands(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -59,7 +55,7 @@ def add_store_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         description="Register a board. Connector settings are KEY=VALUE pairs; secrets are stored encrypted.",
     )
     add.add_argument("name", help="the board's name")
-    add.add_argument("--connector", choices=sorted(CONNECTORS), help="where the board's data comes from")
+    add.add_argument("--connector", choices=sorted(CONNECTOR_NAMES), help="where the board's data comes from")
     add.add_argument("--workflow", type=Path, metavar="FILE", help="workflow YAML file")
     add.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a connector setting")
     add.add_argument(
@@ -97,6 +93,9 @@ def add_store_commands(commands: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run_db_upgrade(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.config import load_settings
+    from bot.store import db as store_db
+
     engine = store_db.make_engine(load_settings().database_url)
     try:
         before = store_db.current_revision(engine)
@@ -108,6 +107,9 @@ def run_db_upgrade(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_rotate_key(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.config import load_settings
+    from bot.formatting import count_of
+    from bot.store import db as store_db
     from bot.store.crypto import SecretKeyError
     from bot.store.rotate import rotate_secret_key
 
@@ -132,6 +134,11 @@ def run_rotate_key(args: argparse.Namespace, out: TextIO) -> int:
 
 def run_board_add(args: argparse.Namespace, out: TextIO) -> int:
     """Register a board; without ``--workflow``, propose one from the tracker's statuses and print it."""
+    from bot.connectors.registry import CONNECTORS, connector_kind
+    from bot.formatting import count_of
+    from bot.store import boards as store
+    from bot.store.crypto import encrypt_secrets
+
     interactive = sys.stdin.isatty()
     kind = connector_kind(args.connector or _ask("Connector", sorted(CONNECTORS), interactive, "--connector"))
     values = _settings_values(kind, args.set, args.set_env, interactive)
@@ -165,6 +172,8 @@ def run_board_add(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _check_source(name: str, kind: ConnectorKind, settings: BaseModel, workflow_yaml: str) -> None:
+    from analytics.workflow import parse_workflow
+
     connector = kind.connect(settings, parse_workflow(workflow_yaml, source=f"workflow of board '{name}'"))
     try:
         connector.check()
@@ -183,6 +192,8 @@ def _read_workflow(path: Path) -> str:
 
 def _propose_workflow(name: str, connector: Connector, out: TextIO) -> str:
     """Check the credentials, ask what the source knows of its statuses, print the proposal and its gaps."""
+    from bot.services.proposal import proposed_workflow, status_facts
+
     try:
         out.write(f"connected: {connector.check()}\n")
         facts = status_facts(connector)
@@ -244,6 +255,10 @@ def _ask(label: str, choices: list[str] | None, interactive: bool, option: str) 
 
 
 def run_board_list(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.cli.board_status import sync_state
+    from bot.formatting import count_of
+    from bot.store import boards as store
+
     with open_store() as sessions:
         now = dt.datetime.now(dt.UTC)
         with sessions() as session:
@@ -265,6 +280,10 @@ def run_board_list(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_board_show(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.cli.board_status import sync_state
+    from bot.connectors.registry import connector_kind
+    from bot.store import boards as store
+
     with open_store() as sessions, sessions() as session:
         board = store.get_board(session, args.name)
         counts = store.board_counts(session, board.id)
@@ -284,6 +303,8 @@ def run_board_show(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _stored(counts: dict[str, int]) -> str:
+    from bot.formatting import count_of
+
     return (
         f"{count_of(counts['items'], 'item')}, {count_of(counts['events'], 'event')}, "
         f"{count_of(counts['sync_runs'], 'sync run')}"
@@ -292,6 +313,8 @@ def _stored(counts: dict[str, int]) -> str:
 
 def run_board_remove(args: argparse.Namespace, out: TextIO) -> int:
     """Delete a board and its data, once confirmed: asked on a terminal, ``--yes`` anywhere else."""
+    from bot.store import boards as store
+
     with open_store() as sessions:
         with sessions() as session:
             counts = store.board_counts(session, store.get_board(session, args.name).id)

@@ -6,22 +6,22 @@ import argparse
 import datetime as dt
 import math
 import sys
-from typing import TextIO
-
-from sqlalchemy.orm import Session, sessionmaker
+from typing import TYPE_CHECKING, TextIO
 
 from bot.cli.database import open_store, secret_key
-from bot.connectors.base import Connector, ProgressCallback
 from bot.errors import FlowcoachError
-from bot.formatting import count_of
-from bot.services.connections import board_connector
-from bot.services.sync import sync_board
-from bot.store import boards as store
-from bot.store.models import Board
+
+if TYPE_CHECKING:  # the store and the connectors load when a sync runs, not when the parser is built
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from bot.connectors.base import Connector, ProgressCallback
+    from bot.store.models import Board
 
 
 def run_sync(args: argparse.Namespace, out: TextIO) -> int:
     """Sync the named boards (or all); one failing board does not stop the others, but fails the command."""
+    from bot.store import boards as store
+
     with open_store() as sessions:
         with sessions() as session:
             chosen = [store.get_board(session, name) for name in args.names] or store.list_boards(session)
@@ -34,6 +34,10 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
 
 def _sync_one(sessions: sessionmaker[Session], board_id: int, name: str, out: TextIO) -> bool:
     """Sync one board and report it in one line; False when it failed."""
+    from bot.formatting import count_of
+    from bot.services.sync import sync_board
+    from bot.store.models import Board
+
     bar = _progress_bar(name, sys.stderr) if sys.stderr.isatty() else None
     try:
         with sessions() as session:
@@ -59,6 +63,8 @@ def _sync_one(sessions: sessionmaker[Session], board_id: int, name: str, out: Te
 
 def connector_for(board: Board) -> Connector:
     """The board's connector, its credentials decrypted with the configured key."""
+    from bot.services.connections import board_connector
+
     return board_connector(board, secret_key())
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from bot.errors import UsageError
+
+if TYPE_CHECKING:  # pandas loads when a time is read, not when the parser is built
+    import pandas as pd
 
 # Ten-year windows before and ten-year forecasts after any time in these years stay inside the range pandas
 # can hold (1677-2262), and no tracker's history starts earlier.
@@ -23,6 +25,8 @@ def parse_instant(text: str, timezone: str, *, option: str) -> pd.Timestamp:
             " (e.g. 2026-03-31 or 2026-03-31T09:00:00+01:00)"
         ) from None
     _within_years(moment.date(), text, option)
+    import pandas as pd
+
     stamp = pd.Timestamp(moment)
     if stamp.tzinfo is None:
         stamp = stamp.tz_localize(timezone, ambiguous=True, nonexistent="shift_forward")
@@ -46,4 +50,6 @@ def _within_years(date: dt.date, text: str, option: str) -> None:
 
 def now_utc() -> pd.Timestamp:
     """The wall clock, read in one place so every command agrees on "now"."""
+    import pandas as pd
+
     return pd.Timestamp.now(tz="UTC").as_unit("ns")

@@ -17,12 +17,10 @@ from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
-from sqlalchemy.orm import Session, sessionmaker
+if TYPE_CHECKING:  # the scheduler (APScheduler), the store and the settings load when a worker runs
+    from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config import Settings, load_settings
-from bot.store.db import open_database
-
-if TYPE_CHECKING:  # the scheduler's modules load APScheduler: only when a worker runs, not for --help
+    from bot.config import Settings
     from bot.scheduler.jobs import JobBodies
 
 log = logging.getLogger("flowcoach.scheduler")
@@ -54,7 +52,9 @@ def default_bodies(sessions: sessionmaker[Session], settings: Settings) -> JobBo
 
 
 def run_worker_command(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.config import load_settings
     from bot.scheduler.worker import WorkerOptions, run_worker
+    from bot.store.db import open_database
 
     settings = load_settings()
     configure_logging(settings)
@@ -78,8 +78,10 @@ def serve_with_worker(
     args: argparse.Namespace, out: TextIO, serve: Callable[[argparse.Namespace, TextIO], int]
 ) -> int:
     """Run ``serve`` with the worker in a thread of this process, stopping it (lease released) afterwards."""
+    from bot.config import load_settings
     from bot.scheduler.worker import forget_in_forked_children, run_worker
     from bot.slack.serve import check_settings
+    from bot.store.db import open_database
 
     settings = load_settings()
     check_settings(settings)  # a configuration error should stop serve before a worker ever starts

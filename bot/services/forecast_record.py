@@ -23,8 +23,8 @@ from analytics.measures import BoardMetrics
 from analytics.timeline import build_timeline, utc_ns
 from analytics.workflow import Workflow
 from bot.coach.shift import Shift, newest_shift
+from bot.services.forecast_defaults import DEFAULT_TRIALS
 from bot.services.forecasting import (
-    DEFAULT_TRIALS,
     ForecastRefused,
     ForecastResult,
     forecast_how_many,

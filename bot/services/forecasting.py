@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from bot.coach.shift import Shift
     from bot.services.forecast_record import TrackRecord, WindowChoice
 
-DEFAULT_TRIALS = 10_000
 HORIZON_DAYS = 3650  # about ten years: a date further out is no plan, and simulating it costs time
 YEAR_DAYS = 365  # a forecast date further out is said as "more than a year": no plan reaches that far
 SUGGESTION_DAYS = 91  # a counter-proposal of a quarter's work: far enough to plan, near enough to trust

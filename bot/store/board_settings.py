@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from analytics.workflow import Workflow
+from bot.store.threshold_defaults import DEFAULT_STALE_AFTER_HOURS
 
 BOARD_LIMIT_KEY = "*"  # in ``wip_limits``: the limit of the whole started system
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -31,7 +32,7 @@ class Thresholds(BaseModel):
     blocked_after_hours: float = Field(default=16, gt=0, le=24 * 30)
     cooldown_hours: float = Field(default=4, ge=0, le=24 * 7)
     max_alerts_per_day: int = Field(default=6, ge=1, le=50)
-    stale_after_hours: float = Field(default=2, gt=0, le=24 * 7)
+    stale_after_hours: float = Field(default=DEFAULT_STALE_AFTER_HOURS, gt=0, le=24 * 7)
 
 
 class BoardSettings(BaseModel):
