@@ -265,7 +265,7 @@ def test_the_sync_progress_bar_says_when_a_rate_limit_holds_the_sync():
     update erases the note."""
     import io
 
-    from bot.cli.store import _progress_bar
+    from bot.cli.sync import _progress_bar
 
     stream = io.StringIO()
     show = _progress_bar("Team", stream)
