@@ -78,7 +78,8 @@ def _since_first_finish(metrics: BoardMetrics) -> pd.Series:
     if not finished.any() or finished[0]:
         return daily
     first = pd.Timestamp(metrics.cfd.index[int(finished.argmax())]).date()
-    return daily[[pd.Timestamp(day).date() >= first for day in daily.index]]
+    keep: pd.Series = daily[pd.Index(daily.index) >= first]  # dates compare element-wise, no loop
+    return keep
 
 
 def render_charts(metrics: BoardMetrics) -> dict[str, bytes]:

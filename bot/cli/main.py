@@ -267,14 +267,20 @@ class LoadedBoard:
             sys.stderr.write(f"flowcoach: warning: {self.warning}\n")
 
 
-def load_board(args: argparse.Namespace) -> LoadedBoard:
-    """A stored board (``--board``), or the workflow file and then the events in its time zone."""
+def check_source(args: argparse.Namespace) -> None:
+    """``--board``, or both ``--events`` and ``--workflow``: refuse any other combination, reading nothing."""
     if args.board is not None:
         if args.events is not None or args.workflow is not None:
             raise UsageError("give either --board, or --events with --workflow, not both")
-        return _stored_board(args.board)
-    if args.events is None or args.workflow is None:
+    elif args.events is None or args.workflow is None:
         raise UsageError("give --board NAME, or both --events FILE and --workflow FILE")
+
+
+def load_board(args: argparse.Namespace) -> LoadedBoard:
+    """A stored board (``--board``), or the workflow file and then the events in its time zone."""
+    check_source(args)
+    if args.board is not None:
+        return _stored_board(args.board)
     from bot.connectors.files import load_workflow, read_event_log
 
     workflow = load_workflow(args.workflow)
@@ -331,7 +337,7 @@ def run_metrics(args: argparse.Namespace, out: TextIO) -> int:
     board = load_board(args)
     board.warn()
     metrics = metrics_for(args, board)
-    _emit(out, args.format, lambda: metrics_document(metrics), lambda: metrics_text(metrics))
+    emit(out, args.format, lambda: metrics_document(metrics), lambda: metrics_text(metrics))
     return 0
 
 
@@ -366,7 +372,7 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError(f"--by: {error}") from None
     except DateBeyondYear as error:
         raise UsageError(f"--by: {error}; ask about a date up to {error.latest_by.isoformat()}") from None
-    _emit(out, args.format, lambda: forecast_document(result), lambda: forecast_text(result))
+    emit(out, args.format, lambda: forecast_document(result), lambda: forecast_text(result))
     return 0
 
 
@@ -388,7 +394,8 @@ def run_demo(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _emit(out: TextIO, fmt: str, document: Callable[[], dict[str, Any]], text: Callable[[], str]) -> None:
+def emit(out: TextIO, fmt: str, document: Callable[[], dict[str, Any]], text: Callable[[], str]) -> None:
+    """The JSON document (``--format json``) or the text, whichever was asked for."""
     if fmt == "json":
         json.dump(document(), out, indent=2, ensure_ascii=False)
         out.write("\n")

@@ -350,13 +350,9 @@ def _behaviour_line(verdict: ThroughputVerdict) -> str:
 def _track_record_line(review: Review) -> str:
     record = review.track_record
     assert record is not None
-    if record.hit_rate is None or not record.known:
-        return f"Forecast track record: too young to judge ({count_of(record.forecasts, 'past forecast')})."
-    line = (
-        f"Forecast track record: {record.level}% forecasts of the next "
-        f"{count_of(record.horizon_days, 'day')} came true {record.hit_rate:.0%} of the time over the last "
-        f"{count_of(record.weeks, 'week')}"
-    )
+    from bot.services.forecast_record import review_sentence
+
+    line = review_sentence(record)
     return (
         f"{line}: too seldom to plan with; try `flowcoach forecast --window auto`."
         if record.poor

@@ -39,25 +39,29 @@ def run_digest(args: argparse.Namespace, out: TextIO) -> int:
     from bot.cli.report_text import digest_document, digest_text
     from bot.services.reports import board_digest, events_digest
 
-    if args.board is not None:
-        data = _stored(args, board_digest)
-    else:
-        board, now = _files(args)
-        data = events_digest(board.log.events, board.workflow, board.thresholds, now)
-    _emit(out, args.format, lambda: digest_document(data), lambda: digest_text(data))
-    return 0
+    return _report(args, out, board_digest, events_digest, digest_document, digest_text)
 
 
 def run_health(args: argparse.Namespace, out: TextIO) -> int:
     from bot.cli.report_text import health_document, health_text
     from bot.services.reports import board_review, events_review
 
+    return _report(args, out, board_review, events_review, health_document, health_text)
+
+
+def _report(
+    args: argparse.Namespace, out: TextIO, stored: Any, from_files: Any, document: Any, text: Any
+) -> int:
+    """One report of the board asked for: ``stored(session, board, now)`` for ``--board``,
+    ``from_files(events, workflow, thresholds, now)`` for files; printed as JSON or text."""
+    from bot.cli.main import emit
+
     if args.board is not None:
-        review = _stored(args, board_review)
+        report = _stored(args, stored)
     else:
         board, now = _files(args)
-        review = events_review(board.log.events, board.workflow, board.thresholds, now)
-    _emit(out, args.format, lambda: health_document(review), lambda: health_text(review))
+        report = from_files(board.log.events, board.workflow, board.thresholds, now)
+    emit(out, args.format, lambda: document(report), lambda: text(report))
     return 0
 
 
@@ -79,28 +83,17 @@ def _stored(args: argparse.Namespace, report: Any) -> Any:
     """``report(session, board, now)`` for the stored board ``--board``, warning on stderr if never synced."""
     from bot.cli.board_status import unsynced_warning
     from bot.cli.database import open_store
-    from bot.cli.main import load_board
+    from bot.cli.main import check_source
     from bot.cli.timeargs import now_utc
-    from bot.services.boards import board_data
-    from bot.store.boards import get_board, last_sync_run
+    from bot.store.boards import board_workflow, get_board, last_sync_run
 
-    load_board(args)  # the one check of --board against --events/--workflow
+    check_source(args)  # the report reads the board once, below
     with open_store() as sessions, sessions() as session:
         board = get_board(session, args.board)
-        now = _asof(args, board_data(session, board).workflow.timezone)
+        now = _asof(args, board_workflow(board).timezone)
         warning = unsynced_warning(board, last_sync_run(session, board.id), now_utc().to_pydatetime())
         if warning is not None:
             import sys
 
             sys.stderr.write(f"flowcoach: warning: {warning}\n")
         return report(session, board, now)
-
-
-def _emit(out: TextIO, fmt: str, document: Any, text: Any) -> None:
-    import json
-
-    if fmt == "json":
-        json.dump(document(), out, indent=2, ensure_ascii=False)
-        out.write("\n")
-    else:
-        out.write(text())

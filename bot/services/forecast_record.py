@@ -23,6 +23,7 @@ from analytics.measures import BoardMetrics
 from analytics.timeline import build_timeline, utc_ns
 from analytics.workflow import Workflow
 from bot.coach.shift import Shift, newest_shift
+from bot.formatting import count_of
 from bot.services.forecast_defaults import DEFAULT_TRIALS
 from bot.services.forecasting import (
     ForecastRefused,
@@ -131,6 +132,19 @@ class TrackRecord:
     def miss(self) -> float:
         """How far the record is from the level it claims (0 is perfectly calibrated)."""
         return float("inf") if self.hit_rate is None else abs(round(self.hit_rate, 2) - self.level / 100)
+
+
+def review_sentence(record: TrackRecord) -> str:
+    """The weekly review's words on the forecasts, without markup or end: "Forecast track record: 85%
+    forecasts of the next 14 days came true 81% of the time over the last 26 weeks", or too young to judge.
+    Every edge says this one sentence and adds its own markup and next step."""
+    if record.hit_rate is None or not record.known:
+        return f"Forecast track record: too young to judge ({count_of(record.forecasts, 'past forecast')})"
+    return (
+        f"Forecast track record: {record.level}% forecasts of the next "
+        f"{count_of(record.horizon_days, 'day')} came true {record.hit_rate:.0%} of the time over the last "
+        f"{count_of(record.weeks, 'week')}"
+    )
 
 
 def track_record(

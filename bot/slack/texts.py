@@ -21,7 +21,7 @@ from analytics.exit_age import PROVISIONAL_BELOW
 from analytics.forecast import MIN_DAYS_WITH_THROUGHPUT, MIN_FINISHED_ITEMS
 from bot.coach.shift import Shift, shift_words
 from bot.formatting import count_of, day_label
-from bot.services.forecast_record import MIN_TRACK_RECORD, TrackRecord, WindowChoice
+from bot.services.forecast_record import MIN_TRACK_RECORD, TrackRecord, WindowChoice, review_sentence
 from bot.services.forecasting import YEAR_DAYS
 
 # --- Shared: markers, lists, sync state -------------------------------------------------------------------
@@ -333,13 +333,7 @@ def forecast_track_record(record: TrackRecord, auto_example: str | None, shift: 
 
 def review_track_record(record: TrackRecord) -> str:
     """The weekly review's line on the forecasts: their hit rate, and a warning when it is poor."""
-    if record.hit_rate is None or not record.known:
-        return f"Forecast track record: too young to judge ({count_of(record.forecasts, 'past forecast')})."
-    line = (
-        f"Forecast track record: {record.level}% forecasts of the next "
-        f"{count_of(record.horizon_days, 'day')} came true {record.hit_rate:.0%} of the time over the last "
-        f"{count_of(record.weeks, 'week')}"
-    )
+    line = review_sentence(record)
     if record.poor:
         return (
             f":warning: {line}: too seldom to plan with; ask with `auto`, e.g. `{COMMAND} forecast 20 auto`."
