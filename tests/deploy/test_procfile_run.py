@@ -13,6 +13,7 @@ import httpx
 from sqlalchemy.engine import make_url
 
 from tests.fakes.slack_api import SlackEmulator
+from tests.processes import stop_group
 from tests.slack.conftest import SECRET_KEY, SIGNING_SECRET
 from tests.slack.test_serve_process import free_port
 
@@ -56,7 +57,14 @@ def test_release_then_web_from_the_procfile_serve_on_port(database_url: str, tmp
         assert release.returncode == 0, release.stderr
         assert "database at revision" in release.stdout
         log = (tmp_path / "web.log").open("w")
-        web = subprocess.Popen(processes["web"], shell=True, env=env, stdout=log, stderr=subprocess.STDOUT)
+        web = subprocess.Popen(
+            processes["web"],
+            shell=True,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             deadline = time.monotonic() + 40
             while True:
@@ -68,6 +76,5 @@ def test_release_then_web_from_the_procfile_serve_on_port(database_url: str, tmp
                 assert web.poll() is None and time.monotonic() < deadline, (tmp_path / "web.log").read_text()
                 time.sleep(0.3)
         finally:
-            web.terminate()
-            web.wait(30)
+            stop_group(web)  # the shell, gunicorn and its workers
             log.close()

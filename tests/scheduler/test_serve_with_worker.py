@@ -16,6 +16,7 @@ from bot.scheduler.lease import SCHEDULER_LEASE, current_holder
 from bot.store.db import make_engine, session_factory
 from tests.fakes.slack_api import SlackEmulator
 from tests.fakes.slack_requests import SlackSender
+from tests.processes import stop_group
 from tests.scheduler.conftest import wait_for
 from tests.slack.conftest import SIGNING_SECRET
 from tests.slack.test_serve_process import FLOWCOACH, HOST, free_port, serve_env
@@ -39,6 +40,7 @@ def test_serve_with_worker_answers_commands_and_schedules_in_the_same_process(
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     engine = make_engine(env["DATABASE_URL"])
     sessions: sessionmaker[Session] = session_factory(engine)
@@ -66,7 +68,5 @@ def test_serve_with_worker_answers_commands_and_schedules_in_the_same_process(
         assert current_holder(sessions, SCHEDULER_LEASE) is None, output.read_text()
         assert "Traceback" not in output.read_text()
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
+        stop_group(process)  # also the workers, if the test failed before SIGTERM
         engine.dispose()

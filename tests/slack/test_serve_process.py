@@ -16,6 +16,7 @@ import pytest
 from bot.sample import SAMPLE_EVENTS_PATH
 from tests.fakes.slack_api import SlackEmulator
 from tests.fakes.slack_requests import SlackSender
+from tests.processes import stop_group
 from tests.slack.conftest import SECRET_KEY, SIGNING_SECRET
 
 FLOWCOACH = [sys.executable, "-m", "bot.cli"]
@@ -68,6 +69,7 @@ def served(tmp_path: Path, slack: SlackEmulator) -> Iterator[tuple[str, subproce
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,
     )
     base = f"http://{HOST}:{port}"
     try:
@@ -85,8 +87,7 @@ def served(tmp_path: Path, slack: SlackEmulator) -> Iterator[tuple[str, subproce
             time.sleep(0.2)
         yield base, process
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_group(process)  # gunicorn's master and its workers
         if process.stdout:
             process.stdout.close()
 
