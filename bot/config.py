@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(default=None, validation_alias="FLOWCOACH_SECRET_KEY")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     log_format: str = Field(default="text", validation_alias="LOG_FORMAT")
+    # Jobs one `flowcoach worker` runs at a time on PostgreSQL. The coach computes more than it waits, so
+    # beyond the cores a process can use, add processes (replicas) rather than raise this.
+    worker_concurrency: int = Field(default=4, ge=1, le=64, validation_alias="FLOWCOACH_WORKER_CONCURRENCY")
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")

@@ -13,7 +13,8 @@ import argparse
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -21,7 +22,9 @@ if TYPE_CHECKING:  # the scheduler (APScheduler), the store and the settings loa
     from sqlalchemy.orm import Session, sessionmaker
 
     from bot.config import Settings
+    from bot.scheduler.dispatch import Dispatcher
     from bot.scheduler.jobs import JobBodies
+    from bot.scheduler.worker import WorkerOptions
 
 log = logging.getLogger("flowcoach.scheduler")
 STOP_TIMEOUT_S = 10.0
@@ -32,8 +35,10 @@ def add_worker_command(commands: Any, common: argparse.ArgumentParser) -> None:
         "worker",
         parents=[common],
         help="the scheduler: syncs, checks, digests and weekly reviews of every board",
-        description="Run the scheduler in the foreground until SIGTERM or SIGINT. Several workers may run: "
-        "one schedules (it holds a lease in the database) and the others stand by to take over.",
+        description="Run jobs and the scheduler in the foreground until SIGTERM or SIGINT. Run as many "
+        "workers as you need: on PostgreSQL every worker runs jobs from the shared queue "
+        "(FLOWCOACH_WORKER_CONCURRENCY at a time), and one of them also schedules (it holds a lease in the "
+        "database; the others stand by to take over). On SQLite the scheduling worker runs the jobs itself.",
     )
     worker.set_defaults(handler=run_worker_command)
 
@@ -53,7 +58,7 @@ def default_bodies(sessions: sessionmaker[Session], settings: Settings) -> JobBo
 
 def run_worker_command(args: argparse.Namespace, out: TextIO) -> int:
     from bot.config import load_settings
-    from bot.scheduler.worker import WorkerOptions, run_worker
+    from bot.scheduler.worker import WorkerOptions
     from bot.store.db import open_database
 
     settings = load_settings()
@@ -63,9 +68,10 @@ def run_worker_command(args: argparse.Namespace, out: TextIO) -> int:
     previous = {sig: signal.signal(sig, _setter(stop)) for sig in (signal.SIGTERM, signal.SIGINT)}
     options = WorkerOptions()
     try:
-        out.write(f"flowcoach: worker {options.holder} running; stop it with Ctrl-C or SIGTERM\n")
-        out.flush()
-        run_worker(store, default_bodies(store.sessions, settings), stop=stop, options=options)
+        with scheduling(store.sessions, settings, options, stop) as how:
+            out.write(f"flowcoach: worker {options.holder} running ({how}); stop it with Ctrl-C or SIGTERM\n")
+            out.flush()
+            stop.wait()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -74,12 +80,62 @@ def run_worker_command(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+@contextmanager
+def scheduling(
+    sessions: sessionmaker[Session], settings: Settings, options: WorkerOptions, stop: threading.Event
+) -> Iterator[str]:
+    """Run jobs and (while holding the lease) the scheduler, in threads, until the block ends.
+
+    On PostgreSQL jobs go through the queue, and this process also runs a queue worker; on SQLite they run
+    on this process's threads. Leaving the block stops scheduling (lease released) and lets running jobs
+    finish for a while.
+    """
+    from bot.scheduler.inprocess import InProcessDispatcher
+    from bot.scheduler.queue import QueueDispatcher, QueueWorker, QueueWorkerOptions, uses_queue
+    from bot.scheduler.worker import run_worker
+
+    bodies = default_bodies(sessions, settings)
+    queue_worker: QueueWorker | None = None
+    dispatcher: Dispatcher
+    if uses_queue(settings.database_url):
+        dispatcher = QueueDispatcher(settings.database_url)
+        queue_options = QueueWorkerOptions(concurrency=settings.worker_concurrency, name=options.holder)
+        queue_worker = QueueWorker(settings.database_url, bodies, queue_options).start()
+        how = f"jobs from the queue, {settings.worker_concurrency} at a time"
+    else:
+        dispatcher = InProcessDispatcher(bodies, holder=options.holder)
+        how = "jobs in this process"
+    halt = threading.Event()
+    thread = threading.Thread(
+        target=run_worker,
+        args=(_Sessions(sessions), dispatcher),
+        kwargs={"stop": halt, "options": options},
+        name="flowcoach-scheduler",
+        daemon=True,  # never keeps the process alive on its own; the finally below stops it cleanly
+    )
+    thread.start()
+    try:
+        yield how
+    finally:
+        halt.set()
+        thread.join(STOP_TIMEOUT_S)
+        if queue_worker is not None:
+            queue_worker.stop(STOP_TIMEOUT_S + 10)
+        if still := dispatcher.close(STOP_TIMEOUT_S):
+            log.warning("stopped with %d jobs still running", still)
+
+
+class _Sessions:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+
 def serve_with_worker(
     args: argparse.Namespace, out: TextIO, serve: Callable[[argparse.Namespace, TextIO], int]
 ) -> int:
-    """Run ``serve`` with the worker in a thread of this process, stopping it (lease released) afterwards."""
+    """Run ``serve`` with the worker in threads of this process, stopping it (lease released) afterwards."""
     from bot.config import load_settings
-    from bot.scheduler.worker import forget_in_forked_children, run_worker
+    from bot.scheduler.worker import WorkerOptions, forget_in_forked_children
     from bot.slack.serve import check_settings
     from bot.store.db import open_database
 
@@ -88,20 +144,10 @@ def serve_with_worker(
     configure_logging(settings)
     store = open_database(settings.database_url)
     forget_in_forked_children(store.engine)
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=run_worker,
-        args=(store, default_bodies(store.sessions, settings)),
-        kwargs={"stop": stop},
-        name="flowcoach-worker",
-        daemon=True,  # never keeps the process alive on its own; the finally below stops it cleanly
-    )
-    thread.start()
     try:
-        return serve(args, out)
+        with scheduling(store.sessions, settings, WorkerOptions(), threading.Event()):
+            return serve(args, out)
     finally:
-        stop.set()
-        thread.join(STOP_TIMEOUT_S)
         store.engine.dispose()
 
 

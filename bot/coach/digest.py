@@ -118,6 +118,7 @@ class DigestData:
     unmapped_statuses: dict[str, int]
     warnings: tuple[str, ...]
     sle_count: int | None = None  # finished items behind the SLE: under ten, it is provisional
+    due_at: dt.datetime | None = None  # when a late digest was due (set when it is posted late)
 
     @property
     def weekly_average(self) -> float:

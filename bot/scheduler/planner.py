@@ -4,9 +4,10 @@ Every board is synced every ``sync_minutes`` (default 15) and checked every 15 m
 gets its digest at ``digest_time`` on its working days and its weekly review on Mondays at the same time, both
 in the board's time zone. Cron triggers in the board's zone keep 09:30 at 09:30 across DST changes.
 
-The worker re-plans from the database every minute. Each job carries a ``definition``: a text of everything
-its trigger was built from, so the worker can tell an unchanged job (kept, with its next run time) from a
-changed one (rescheduled) without comparing trigger objects.
+The scheduling worker re-plans every minute, incrementally (``IncrementalPlanner``): only boards added,
+removed or updated since it last looked. Each job carries a ``definition``: a text of everything its trigger
+was built from, so an unchanged job (kept, with its next run time) is told from a changed one (rescheduled)
+without comparing trigger objects.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -176,3 +177,99 @@ def read_plan(sessions: sessionmaker[Session], triggers: TriggerPlan = calendar_
                 unreadable.add(board.id)
     plan = plan_jobs(calendars, triggers)
     return Plan(plan.jobs, plan.unreadable | unreadable)
+
+
+@dataclass(frozen=True)
+class PlanChange:
+    """What changed since the previous reading: jobs to add or reschedule, jobs to remove."""
+
+    upserts: tuple[PlannedJob, ...]
+    removals: tuple[str, ...]
+    unreadable: frozenset[int]
+    created: dict[int, dt.datetime] = field(default_factory=dict)  # board → when it was added
+
+
+class IncrementalPlanner:
+    """Re-plans only the boards that changed since it last looked (scaling to many boards).
+
+    Each reading costs one narrow query (board ids and ``updated_at``); only boards new or updated since are
+    loaded and their calendars rebuilt, and only jobs whose definition changed are returned. A sync updates a
+    board too, so an updated board whose calendar reads the same yields nothing.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], triggers: TriggerPlan = calendar_triggers) -> None:
+        self._sessions = sessions
+        self._triggers = triggers
+        self._seen: dict[int, dt.datetime] = {}  # board → updated_at when last read
+        self._definitions: dict[str, str] = {}  # job id → definition, as last returned
+        self._jobs_of: dict[int, set[str]] = {}  # board → its job ids
+        self.created: dict[int, dt.datetime] = {}
+
+    def changes(self, chunk: int = 500) -> Iterator[PlanChange]:
+        """The changes since the last call, board by board in chunks (the first call: every board)."""
+        with self._sessions() as session:
+            rows = session.execute(select(Board.id, Board.updated_at))
+            current: dict[int, dt.datetime] = {board_id: updated for board_id, updated in rows}  # noqa: C416
+        gone = sorted(
+            board_id for board_id in self._seen.keys() | self._jobs_of.keys() if board_id not in current
+        )
+        if gone:
+            removals = [job for board_id in gone for job in sorted(self._jobs_of.pop(board_id, ()))]
+            for board_id in gone:
+                self._seen.pop(board_id, None)
+                self.created.pop(board_id, None)
+            for job in removals:
+                self._definitions.pop(job, None)
+            yield PlanChange((), tuple(removals), frozenset())
+        changed = sorted(
+            board_id for board_id, updated in current.items() if self._seen.get(board_id) != updated
+        )
+        for start in range(0, len(changed), chunk):
+            ids = changed[start : start + chunk]
+            with self._sessions() as session:
+                boards = list(session.scalars(select(Board).where(Board.id.in_(ids))))
+                calendars: list[BoardCalendar] = []
+                unreadable: set[int] = set()
+                for board in boards:
+                    self.created[board.id] = board.created_at
+                    try:
+                        calendars.append(board_calendar(board))
+                    except Exception as error:  # an invalid workflow must not unschedule every other board
+                        log.warning(
+                            "board=%s: cannot read its calendar: %s",
+                            board.id,
+                            error,
+                            extra={"board_id": board.id},
+                        )
+                        unreadable.add(board.id)
+                    else:
+                        self._seen[board.id] = current[board.id]
+            plan = plan_jobs(calendars, self._triggers)
+            unreadable |= plan.unreadable
+            for board_id in unreadable:
+                self._seen.pop(board_id, None)  # read again next time; its jobs stay as they were
+            upserts, dropped = self._diff(plan, calendars, unreadable)
+            if upserts or dropped or unreadable:
+                yield PlanChange(
+                    upserts, dropped, frozenset(unreadable), {b.id: b.created_at for b in boards}
+                )
+
+    def _diff(
+        self, plan: Plan, calendars: Sequence[BoardCalendar], unreadable: set[int]
+    ) -> tuple[tuple[PlannedJob, ...], tuple[str, ...]]:
+        planned: dict[int, set[str]] = {calendar.board_id: set() for calendar in calendars}
+        upserts: list[PlannedJob] = []
+        for job in plan.jobs:
+            planned.setdefault(job.board_id, set()).add(job.job_id)
+            if self._definitions.get(job.job_id) != job.definition:
+                self._definitions[job.job_id] = job.definition
+                upserts.append(job)
+        removals: list[str] = []
+        for board_id, job_ids in planned.items():
+            if board_id in unreadable:
+                continue
+            for gone in sorted(self._jobs_of.get(board_id, set()) - job_ids):
+                self._definitions.pop(gone, None)
+                removals.append(gone)
+            self._jobs_of[board_id] = job_ids
+        return tuple(upserts), tuple(removals)

@@ -1,35 +1,43 @@
-"""The worker: one APScheduler per installation, active only in the process that holds the database lease.
+"""The scheduling loop: one APScheduler per installation, active only in the process holding the lease.
 
-Every worker process runs this loop: renew (or try to take) the lease; on gaining it, start a
-``BackgroundScheduler`` on the persistent job store and re-plan the jobs from the boards in the database; on
-losing it, shut the scheduler down at once and stand by. While leading, it re-plans every minute so boards
-added, removed or changed anywhere are picked up.
+Every worker process runs this loop on its calling thread: renew (or try to take) the lease, and nothing
+else, so no amount of planning can make it miss a renewal. On gaining the lease it starts a ``Leadership``:
+an APScheduler whose only executor hands fired jobs to a ``Dispatcher`` (the job queue on PostgreSQL, this
+process's threads on SQLite), and a planning thread that
 
-Jobs persist in ``apscheduler_jobs`` with their next run time, so a job that fell due while no worker ran is
-noticed by the next leader: it runs once (coalesced) within the misfire grace time and is skipped, logged,
-beyond it. The lease keeps a second scheduler from firing the same jobs; the per-slot claim (runner.py)
-covers the moments the lease cannot, such as a failover in the middle of a run.
+- plans every board's jobs, then re-plans every minute the boards that changed (``IncrementalPlanner``),
+- catches up on taking the lead: a digest or review whose latest scheduled time passed while no scheduler
+  ran, and that no scheduler recorded, is handed over late (its job posts it saying so, or records it
+  missed if its day is over),
+- sweeps every half minute: slots handed over but never taken (the hand-over was lost) or taken by a worker
+  that died are handed over again, and jobs of dead queue workers go back to the queue.
+
+Jobs live in memory: the slot ledger, not a persisted next run time, is what lets the next leader find what
+fell due while no scheduler ran. On losing the lease the leadership stops at once and the loop stands by.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import logging
 import os
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
-from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.scheduler.jobs import SYNC, JobBodies
+from bot.scheduler.dispatch import Dispatcher, HandOverExecutor, hand_over, scheduled_job
+from bot.scheduler.jobs import DIGEST, SLOTTED_KINDS, DueJob
 from bot.scheduler.lease import (
     DEFAULT_RENEW_EVERY_S,
     DEFAULT_TTL_S,
@@ -38,14 +46,11 @@ from bot.scheduler.lease import (
     holder_id,
     release,
 )
-from bot.scheduler.planner import TriggerPlan, calendar_triggers, read_plan
-from bot.scheduler.runner import JobRunner, run_scheduled_job
-from bot.store.db import make_engine
-from bot.store.models import APSCHEDULER_JOBS
+from bot.scheduler.planner import IncrementalPlanner, PlanChange, TriggerPlan, calendar_triggers
+from bot.store.models import utcnow
+from bot.store.slots import recorded_since, to_hand_over_again
 
 log = logging.getLogger("flowcoach.scheduler")
-SYNC_EXECUTOR = "default"  # APScheduler's name for the executor of jobs that name none
-COACH_EXECUTOR = "coach"
 STOPPING = "stopping"
 
 
@@ -56,6 +61,10 @@ class WorkerStore(Protocol):
     def sessions(self) -> sessionmaker[Session]: ...
 
 
+class StalledJobs(Protocol):
+    def retry_stalled_jobs(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class WorkerOptions:
     """Timings and the schedule; the defaults are production's, tests shrink them to seconds."""
@@ -64,79 +73,59 @@ class WorkerOptions:
     lease_ttl_s: float = DEFAULT_TTL_S
     renew_every_s: float = DEFAULT_RENEW_EVERY_S
     replan_every_s: float = 60.0
-    misfire_grace_s: int = 600  # a run late by up to this much still happens (once); later ones are skipped
-    threads: int = 8  # syncs wait on trackers; runs of one job never overlap (max_instances=1)
-    # Checks, digests and reviews compute (pandas, charts) more than they wait: on more threads than cores
-    # they only contend for the interpreter lock, which made a thousand digests slower, not faster.
-    coach_threads: int = 4
+    sweep_every_s: float = 30.0
+    # A slot handed over and not taken after this long was lost on the way (a queue worker pool emptied, a
+    # process died before running it): hand it over again. Long enough for a burst of digests to drain.
+    hand_over_again_after_s: float = 600.0
+    catch_up_s: float = 24 * 3600.0  # on taking the lead, look this far back for slots nobody recorded
     triggers: TriggerPlan = calendar_triggers
     release_on_stop: bool = True  # False leaves the lease to expire, as a killed process does (tests)
-    stop_timeout_s: float = 20.0  # on stop, how long running jobs may finish (platforms kill after ~30 s)
     holder: str = field(default_factory=holder_id)
-
-    def __post_init__(self) -> None:
-        # APScheduler rounds a fractional grace time down, and a job would then look changed at every re-plan.
-        if not isinstance(self.misfire_grace_s, int) or self.misfire_grace_s < 1:
-            raise ValueError("misfire_grace_s must be a whole number of seconds, at least 1")
 
 
 def run_worker(
     runtime: WorkerStore,
-    bodies: JobBodies,
+    dispatcher: Dispatcher,
     *,
     stop: threading.Event,
     options: WorkerOptions | None = None,
 ) -> None:
-    """Run (or stand by to run) the scheduler until ``stop`` is set; then stop it and release the lease."""
-    worker = _Worker(runtime.sessions, bodies, options or WorkerOptions())
-    log.info("worker %s started; scheduling once it holds the lease", worker.options.holder)
+    """Schedule (or stand by to) until ``stop`` is set; then stop scheduling and release the lease."""
+    loop = _LeaseLoop(runtime.sessions, dispatcher, options or WorkerOptions())
+    log.info("worker %s started; scheduling once it holds the lease", loop.options.holder)
     try:
         while not stop.is_set():
-            worker.step()
-            stop.wait(worker.seconds_to_next_step())
+            loop.step()
+            stop.wait(loop.options.renew_every_s)
     finally:
-        worker.close()
+        loop.close()
 
 
-class _Worker:
-    def __init__(self, sessions: sessionmaker[Session], bodies: JobBodies, options: WorkerOptions) -> None:
+class _LeaseLoop:
+    def __init__(
+        self, sessions: sessionmaker[Session], dispatcher: Dispatcher, options: WorkerOptions
+    ) -> None:
         self.options = options
         self._sessions = sessions
-        self._scheduler: BackgroundScheduler | None = None
+        self._dispatcher = dispatcher
         self._lease_valid_until = 0.0  # time.monotonic() by which the lease expires unless renewed
-        self._next_replan = 0.0
-        self._triggers: dict[str, BaseTrigger] = {}  # job id → trigger, as last planned
-        self._job_store_engine: Engine | None = None
-        # Look back a minute beyond the grace time: APScheduler checks the grace a moment before the job
-        # computes its slot.
-        self._runner = JobRunner(
-            bodies,
-            trigger_of=lambda job_id: self._triggers.get(job_id),
-            holds_lease=self.holds_lease,
-            lookback_s=options.misfire_grace_s + 60,
-        )
+        self._leadership: Leadership | None = None
 
     def holds_lease(self) -> bool:
-        return self._scheduler is not None and time.monotonic() < self._lease_valid_until
+        return self._leadership is not None and time.monotonic() < self._lease_valid_until
 
     def step(self) -> None:
         held = self._renew()
-        if held and self._scheduler is None:
-            self._lead()
-        elif not held and self._scheduler is not None:
+        if held and self._leadership is None:
+            self._leadership = Leadership(self._sessions, self._dispatcher, self.options, self.holds_lease)
+            log.info("worker %s holds the lease: scheduling", self.options.holder)
+        elif not held and self._leadership is not None:
             self._stand_by("lost the lease")
-        if self._scheduler is not None and time.monotonic() >= self._next_replan:
-            self._replan_safely()
-
-    def seconds_to_next_step(self) -> float:
-        if self._scheduler is None:
-            return self.options.renew_every_s
-        return max(0.0, min(self.options.renew_every_s, self._next_replan - time.monotonic()))
 
     def close(self) -> None:
-        """Stop scheduling, hand the lease over at once, then give running jobs a moment to finish."""
+        """Stop scheduling and hand the lease over at once."""
         holder = self.options.holder
-        if self._scheduler is not None:
+        if self._leadership is not None:
             self._stand_by(STOPPING)
         if self.options.release_on_stop:
             try:
@@ -144,8 +133,6 @@ class _Worker:
                     log.info("worker %s released the lease", holder)
             except Exception as error:
                 log.warning("worker %s could not release the lease (it will expire): %s", holder, error)
-        if still_running := self._runner.refuse(self.options.stop_timeout_s):
-            log.warning("worker %s stopped with %d jobs still running", holder, still_running)
 
     def _renew(self) -> bool:
         asked_at = time.monotonic()
@@ -159,119 +146,161 @@ class _Worker:
                 "worker %s could not renew the lease (%s); %s",
                 options.holder,
                 error,
-                "still within it" if still_valid and self._scheduler else "standing by",
+                "still within it" if still_valid and self._leadership else "standing by",
             )
             return still_valid
         if held:
             self._lease_valid_until = asked_at + options.lease_ttl_s
         return held
 
-    def _lead(self) -> None:
-        options = self.options
-        self._job_store_engine = _job_store_engine(self._sessions)
-        scheduler = BackgroundScheduler(
-            jobstores={
-                "default": SQLAlchemyJobStore(engine=self._job_store_engine, tablename=APSCHEDULER_JOBS.name)
-            },
-            executors={
-                SYNC_EXECUTOR: ThreadPoolExecutor(
-                    options.threads,
-                    pool_kwargs={"initializer": self._runner.bind, "thread_name_prefix": "flowcoach-sync"},
-                ),
-                COACH_EXECUTOR: ThreadPoolExecutor(
-                    options.coach_threads,
-                    pool_kwargs={"initializer": self._runner.bind, "thread_name_prefix": "flowcoach-coach"},
-                ),
-            },
-            job_defaults={
-                "coalesce": True,
-                "max_instances": 1,
-                "misfire_grace_time": options.misfire_grace_s,
-            },
-            timezone="UTC",
-        )
-        scheduler.add_listener(_log_missed_run, EVENT_JOB_MISSED)
-        # Paused until re-planned: jobs whose schedule changed while no one led must not fire on the old one.
-        scheduler.start(paused=True)
-        self._scheduler = scheduler
-        self._runner.accept()
-        self._replan_safely()
-        scheduler.resume()
-        log.info("worker %s holds the lease: scheduling %d jobs", options.holder, len(self._triggers))
-
     def _stand_by(self, reason: str) -> None:
-        scheduler, self._scheduler = self._scheduler, None
+        leadership, self._leadership = self._leadership, None
         self._lease_valid_until = 0.0
-        self._runner.refuse()
-        if scheduler is not None:
-            # Without waiting: running jobs finish (they are idempotent or claimed); no new ones start.
-            scheduler.shutdown(wait=False)
-        if self._job_store_engine is not None:
-            # Again, now that the scheduler's thread has ended: the job store disposed of its engine while
-            # that thread could still take one more connection from it.
-            self._job_store_engine.dispose()
-            self._job_store_engine = None
+        if leadership is not None:
+            leadership.stop()
         if reason == STOPPING:
             log.info("worker %s stopping: scheduler stopped", self.options.holder)
         else:
             log.warning("worker %s %s: scheduler stopped, standing by", self.options.holder, reason)
 
-    def _replan_safely(self) -> None:
-        self._next_replan = time.monotonic() + self.options.replan_every_s
-        try:
-            self._replan()
-        except Exception:
-            log.exception("re-planning failed; the jobs stay as they were until the next attempt")
+
+class Leadership:
+    """The scheduler and its planning thread, for as long as this process holds the lease."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        dispatcher: Dispatcher,
+        options: WorkerOptions,
+        holds_lease: Callable[[], bool],
+    ) -> None:
+        self._sessions = sessions
+        self._dispatcher = dispatcher
+        self._options = options
+        self._holds_lease = holds_lease
+        self._planner = IncrementalPlanner(sessions, options.triggers)
+        self._slotted: dict[str, tuple[DueJob, BaseTrigger]] = {}  # job id → (kind and board, trigger)
+        self._stopped = threading.Event()
+        self._scheduler = BackgroundScheduler(
+            jobstores={"default": MemoryJobStore()},
+            executors={"default": HandOverExecutor(sessions, dispatcher, may_hand_over=holds_lease)},
+            # Handing over takes no time, so no run is ever late enough to be dropped (no grace limit);
+            # runs missed while this process was stalled coalesce into one.
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone="UTC",
+        )
+        self._scheduler.start()
+        self._thread = threading.Thread(target=self._plan_loop, name="flowcoach-planner", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._scheduler.shutdown(wait=False)
+        self._thread.join(30)
+
+    def _plan_loop(self) -> None:
+        options = self._options
+        next_replan = next_sweep = 0.0
+        caught_up = False
+        while not self._stopped.is_set():
+            now = time.monotonic()
+            try:
+                if now >= next_replan:
+                    next_replan = now + options.replan_every_s
+                    self._replan()
+                    if not caught_up:
+                        self._catch_up()
+                        caught_up = True
+                if now >= next_sweep:
+                    next_sweep = now + options.sweep_every_s
+                    self._sweep()
+            except Exception:
+                log.exception("planning failed; trying again at the next step")
+            self._stopped.wait(max(0.05, min(next_replan, next_sweep) - time.monotonic()))
 
     def _replan(self) -> None:
-        scheduler = self._scheduler
-        assert scheduler is not None
-        plan = read_plan(self._sessions, self.options.triggers)
-        current = {job.id: job for job in scheduler.get_jobs()}
-        planned = {job.job_id: job for job in plan.jobs}
-        kept = {job_id: job for job_id, job in current.items() if _board_of(job) in plan.unreadable}
-        for job_id in current:
-            if job_id not in planned and job_id not in kept:
-                scheduler.remove_job(job_id)
-                log.info("job %s removed (its board is gone or no longer gets it)", job_id)
-        grace = self.options.misfire_grace_s
-        for job in plan.jobs:
-            existing = current.get(job.job_id)
-            executor = SYNC_EXECUTOR if job.kind == SYNC else COACH_EXECUTOR
-            if (
-                existing is not None
-                and existing.name == job.definition
-                and existing.misfire_grace_time == grace
-                and existing.executor == executor
-            ):
-                continue
-            scheduler.add_job(
-                run_scheduled_job,
+        for change in self._planner.changes():
+            if self._stopped.is_set():
+                return
+            self._apply(change)
+
+    def _apply(self, change: PlanChange) -> None:
+        for job_id in change.removals:
+            self._slotted.pop(job_id, None)
+            with contextlib.suppress(JobLookupError):
+                self._scheduler.remove_job(job_id)
+            log.info("job %s removed (its board is gone or no longer gets it)", job_id)
+        for job in change.upserts:
+            self._scheduler.add_job(
+                scheduled_job,
                 trigger=job.trigger,
                 args=(job.kind, job.board_id),
                 id=job.job_id,
                 name=job.definition,
-                executor=executor,
                 replace_existing=True,
             )
-            log.info(
-                "job %s %s: %s",
-                job.job_id,
-                "added" if existing is None else "rescheduled",
-                job.definition,
-                extra={"job": job.kind, "board_id": job.board_id},
-            )
-        self._triggers = {job_id: job.trigger for job_id, job in kept.items()} | {
-            job.job_id: job.trigger for job in plan.jobs
+            if job.kind in SLOTTED_KINDS:
+                self._slotted[job.job_id] = (DueJob(job.kind, job.board_id), job.trigger)
+            log.debug("job %s planned: %s", job.job_id, job.definition, extra={"board_id": job.board_id})
+        if change.upserts or change.removals:
+            log.info("planned %d jobs, removed %d", len(change.upserts), len(change.removals))
+
+    def _catch_up(self) -> None:
+        """Hand over each board's latest digest and review that fell due while no scheduler ran."""
+        now = utcnow()
+        since = now - dt.timedelta(seconds=self._options.catch_up_s)
+        # Any slot of the same board-local day (digest) or week (review) counts, so a digest moved to a
+        # later time today is not sent a second time.
+        recorded = {
+            (key.kind, key.board_id, _period(key.kind, key.slot))
+            for key in recorded_since(self._sessions, SLOTTED_KINDS, since - dt.timedelta(days=8))
         }
+        due: list[DueJob] = []
+        for job, trigger in list(self._slotted.values()):
+            start = max(since, self._planner.created.get(job.board_id, since))
+            latest = _latest_fire_time(trigger, start, now)
+            if latest is None:
+                continue
+            slot = latest.isoformat()
+            if (job.kind, job.board_id, _period(job.kind, slot)) not in recorded:
+                due.append(DueJob(job.kind, job.board_id, slot))
+        if due and self._holds_lease():
+            log.warning(
+                "%d digests and reviews fell due while no scheduler ran: handing them over late", len(due)
+            )
+            hand_over(self._sessions, self._dispatcher, due)
+
+    def _sweep(self) -> None:
+        if not self._holds_lease():
+            return
+        again = to_hand_over_again(
+            self._sessions, due_for=dt.timedelta(seconds=self._options.hand_over_again_after_s)
+        )
+        if again:
+            log.warning("%d slots were not delivered in time: handing them over again", len(again))
+            self._dispatcher.dispatch([DueJob(key.kind, key.board_id, key.slot) for key in again])
+        retry = getattr(self._dispatcher, "retry_stalled_jobs", None)
+        if retry is not None:
+            retry()
 
 
-def _job_store_engine(sessions: sessionmaker[Session]) -> Engine:
-    # The job store disposes its engine when the scheduler shuts down, so it gets one of its own.
-    engine: Engine = sessions.kw["bind"]
-    own = make_engine(engine.url.render_as_string(hide_password=False))
-    forget_in_forked_children(own)
-    return own
+def _period(kind: str, slot: str) -> tuple[int, int, int]:
+    local = dt.datetime.fromisoformat(slot)
+    if kind == DIGEST:
+        return (local.year, local.month, local.day)
+    year, week, _ = local.isocalendar()
+    return (year, week, 0)
+
+
+def _latest_fire_time(trigger: BaseTrigger, start: dt.datetime, now: dt.datetime) -> dt.datetime | None:
+    latest = None
+    fire = trigger.get_next_fire_time(None, start)
+    for _ in range(10_000):  # a guard against a pathological trigger; a day holds a few fire times
+        if fire is None or fire > now:
+            break
+        latest = fire
+        fire = trigger.get_next_fire_time(fire, fire + dt.timedelta(microseconds=1))
+    return latest
 
 
 def forget_in_forked_children(engine: Engine) -> None:
@@ -283,19 +312,3 @@ def forget_in_forked_children(engine: Engine) -> None:
             alive.dispose(close=False)
 
     os.register_at_fork(after_in_child=forget)
-
-
-def _board_of(job: Any) -> int | None:
-    args: tuple[Any, ...] = tuple(getattr(job, "args", ()))
-    return args[1] if len(args) == 2 and isinstance(args[1], int) else None
-
-
-def _log_missed_run(event: JobExecutionEvent) -> None:
-    kind, _, board = str(event.job_id).partition(":")
-    log.warning(
-        "job=%s board=%s skipped the run due at %s: later than the misfire grace time",
-        kind,
-        board,
-        event.scheduled_run_time.isoformat(),
-        extra={"job": kind, "board_id": board, "slot": event.scheduled_run_time.isoformat()},
-    )

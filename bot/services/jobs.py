@@ -2,15 +2,18 @@
 
 ``sync`` pulls the board's changes and then checks its rules once on the fresh data (one sync job, one
 check); ``check`` checks alone; ``digest`` and ``weekly_review`` compute their report and hand it to the
-``Notifier``. A digest or review is a *slot* (one scheduled time of one board) and is claimed in the
-database before it is delivered, here and only here, so a retry, a restart or a second worker never
-delivers it twice.
+``Notifier``. A digest or review is a *slot* (one scheduled time of one board); its job *takes* the slot in
+the ledger (``bot/store/slots.py``) before delivering it, here and only here, so a retry, a restart or a
+second worker never delivers it twice, and marks it delivered, or gives it back to be tried again when
+nothing could be posted. A slot reached after its board-local day is over is recorded missed, not posted;
+one reached late on its day is posted saying how late.
 
 Jobs speak through a ``Notifier`` (Slack's is ``bot/slack/notifier.py``): services never import an edge.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
@@ -25,8 +28,8 @@ from bot.services.coaching import Decision, evaluate_board
 from bot.services.connections import board_connector
 from bot.services.reports import Review, board_digest, board_review
 from bot.services.sync import sync_board
-from bot.store.claims import claim
 from bot.store.models import Board, Workspace
+from bot.store.slots import DELIVERED, MISSED, SlotKey, finish, give_back, take
 
 log = logging.getLogger("flowcoach.jobs")
 Report = TypeVar("Report")
@@ -58,18 +61,21 @@ class Notifier(Protocol):
 
     def nudges(self, board: BoardAddress, decisions: Sequence[Decision]) -> None: ...
 
-    def digest(self, board: BoardAddress, digest: DigestData) -> None: ...
+    def digest(self, board: BoardAddress, digest: DigestData) -> bool:
+        """Post the digest; False when nothing of it could be posted (so it can be tried again)."""
+        ...
 
-    def review(self, board: BoardAddress, review: Review) -> None: ...
+    def review(self, board: BoardAddress, review: Review) -> bool:
+        """Post the review; False when nothing of it could be posted (so it can be tried again)."""
+        ...
 
 
-def claim_key(job: str, board_id: int, slot: str) -> str:
-    return f"{job}:{board_id}:{slot}"
+class SlotNotDelivered(Exception):
+    """Nothing of a digest or review could be posted; its slot is due again, for a retry."""
 
 
-def claimed(sessions: sessionmaker[Session], job: str, board_id: int, slot: str) -> bool:
-    """True for the one caller allowed to deliver ``job`` of ``board_id`` for ``slot``, False for others."""
-    return claim(sessions, claim_key(job, board_id, slot))
+SLOT_HOLD = dt.timedelta(minutes=3)  # a digest takes seconds; a worker still holding one after this died
+LATE_AFTER = dt.timedelta(minutes=5)  # a digest posted later than this says when it was due
 
 
 def utc_now() -> dt.datetime:
@@ -119,32 +125,53 @@ class BoardJobs:
             self._notifier.nudges(self._address(board_id), decisions)
         return decisions
 
-    def digest(self, board_id: int, slot: str) -> None:
-        self._deliver_slot(DIGEST, board_id, slot, board_digest, self._notifier.digest)
+    def digest(self, board_id: int, slot: str, holder: str) -> None:
+        self._deliver_slot(SlotKey(DIGEST, board_id, slot), holder, board_digest, self._notifier.digest)
 
-    def weekly_review(self, board_id: int, slot: str) -> None:
-        self._deliver_slot(WEEKLY_REVIEW, board_id, slot, board_review, self._notifier.review)
+    def weekly_review(self, board_id: int, slot: str, holder: str) -> None:
+        self._deliver_slot(
+            SlotKey(WEEKLY_REVIEW, board_id, slot), holder, board_review, self._notifier.review
+        )
 
     def _deliver_slot(
         self,
-        job: str,
-        board_id: int,
-        slot: str,
+        key: SlotKey,
+        holder: str,
         report: Callable[[Session, Board, dt.datetime], Report],
-        deliver: Callable[[BoardAddress, Report], None],
+        deliver: Callable[[BoardAddress, Report], bool],
     ) -> None:
-        """Compute and deliver one slot's report, when it can arrive and this caller claimed the slot."""
-        with self._sessions() as session:
-            board = session.get_one(Board, board_id)
-            address = _address_of(session, board)
-            if address.channel is None or not self._notifier.reaches(address):
-                log.info("job=%s board=%s: no channel or no Slack token for its workspace", job, board_id)
-                return
-            if not claimed(self._sessions, job, board_id, slot):
-                log.info("job=%s board=%s slot=%s: already delivered", job, board_id, slot)
-                return
-            data = report(session, board, self._clock())
-        deliver(address, data)
+        """Take the slot, compute its report and deliver it; record what became of it."""
+        job, board_id, slot = key.kind, key.board_id, key.slot
+        if not take(self._sessions, key, holder, hold_for=SLOT_HOLD):
+            log.info("job=%s board=%s slot=%s: delivered or being delivered elsewhere", job, board_id, slot)
+            return
+        try:
+            now = self._clock()
+            with self._sessions() as session:
+                board = session.get_one(Board, board_id)
+                address = _address_of(session, board)
+                if address.channel is None or not self._notifier.reaches(address):
+                    finish(self._sessions, key, holder, MISSED, note="no channel or no Slack token for it")
+                    log.info("job=%s board=%s: no channel or no Slack token for its workspace", job, board_id)
+                    return
+                scheduled = dt.datetime.fromisoformat(slot)
+                if now.astimezone(scheduled.tzinfo).date() > scheduled.date():
+                    note = f"its day was over when a worker reached it ({now:%Y-%m-%d %H:%M} UTC)"
+                    finish(self._sessions, key, holder, MISSED, note=note)
+                    log.warning("job=%s board=%s slot=%s missed: %s", job, board_id, slot, note)
+                    return
+                data = report(session, board, now)
+            late = now - scheduled > LATE_AFTER
+            if late and dataclasses.is_dataclass(data) and hasattr(data, "due_at"):
+                data = dataclasses.replace(data, due_at=scheduled)  # type: ignore[type-var]
+        except BaseException:
+            give_back(self._sessions, key, holder, note="failed before posting")
+            raise
+        if not deliver(address, data):
+            give_back(self._sessions, key, holder, note="Slack did not take it")
+            raise SlotNotDelivered(f"{job} of board {board_id} for {slot}: nothing could be posted")
+        minutes = int((now - scheduled).total_seconds() // 60)
+        finish(self._sessions, key, holder, DELIVERED, note=f"{minutes} min late" if late else None)
 
     def _address(self, board_id: int) -> BoardAddress:
         with self._sessions() as session:

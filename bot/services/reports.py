@@ -40,6 +40,7 @@ class Review:
     diagnosis: Diagnosis
     trends: Trends
     track_record: TrackRecord | None = None  # how often the board's usual forecast came true lately
+    due_at: dt.datetime | None = None  # when a late review was due (set when it is posted late)
 
 
 @dataclass(frozen=True)

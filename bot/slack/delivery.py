@@ -147,7 +147,11 @@ def post_thread(
     """One parent message and its replies in its thread; returns the parent's timestamp."""
     ts = post_message(client, channel, text=text, blocks=parent)
     for reply in replies:
-        post_message(client, channel, text=text, blocks=reply, thread_ts=ts)
+        try:
+            post_message(client, channel, text=text, blocks=reply, thread_ts=ts)
+        except Exception as error:
+            # The parent is out: raising would have the whole message tried again and posted twice.
+            log.warning("a reply in thread %s of %s could not be posted: %s", ts, channel, error)
     return ts
 
 
@@ -173,7 +177,9 @@ def post_with_charts(
             )
         except SlackApiError as refused:
             if not is_not_in_channel(refused):
-                raise
+                # The message is out: raising would have it tried again and posted twice.
+                log.warning("a chart in thread %s of %s could not be shared: %s", ts, channel, refused)
+                continue
             # The message could go out (chat:write.public) but files need the bot in the channel: say so
             # once, where the charts would have been, rather than failing the whole message.
             post_message(client, channel, text=charts_need_membership, thread_ts=ts)

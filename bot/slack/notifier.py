@@ -16,6 +16,7 @@ from functools import partial
 
 import pandas as pd
 from slack_sdk import WebClient
+from slack_sdk.models.blocks import Block
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,7 +34,7 @@ from bot.services.coaching import (
 from bot.services.jobs import BoardAddress
 from bot.services.reports import Review
 from bot.slack import texts
-from bot.slack.blocks.common import escape
+from bot.slack.blocks.common import context, escape
 from bot.slack.blocks.digest import digest_parent, digest_thread
 from bot.slack.blocks.nudges import message_blocks, message_text, worse_text
 from bot.slack.blocks.review import review_blocks, review_chart_titles, review_text
@@ -77,17 +78,25 @@ class SlackNotifier:
             return
         deliver_nudges(self._sessions, client, decisions, self._clock())
 
-    def digest(self, board: BoardAddress, digest: DigestData) -> None:
-        client = self._client(board)
-        if client is None or board.channel is None:
-            return
-        post_digest(client, board.channel, digest)
+    def digest(self, board: BoardAddress, digest: DigestData) -> bool:
+        return self._post(board, "digest", lambda client, channel: post_digest(client, channel, digest))
 
-    def review(self, board: BoardAddress, review: Review) -> None:
+    def review(self, board: BoardAddress, review: Review) -> bool:
+        return self._post(
+            board, "weekly review", lambda client, channel: post_review(client, channel, review)
+        )
+
+    def _post(self, board: BoardAddress, what: str, post: Callable[[WebClient, str], str]) -> bool:
+        """Post with ``post``; False (logged) when its first message could not be posted."""
         client = self._client(board)
         if client is None or board.channel is None:
-            return
-        post_review(client, board.channel, review)
+            return False
+        try:
+            post(client, board.channel)
+        except Exception as error:  # Slack refused it, or could not be reached: nothing was posted
+            log.warning("board %s: the %s could not be posted: %s", board.name, what, error)
+            return False
+        return True
 
 
 def deliver_nudges(
@@ -191,7 +200,15 @@ def post_review(client: WebClient, channel: str, review: Review) -> str:
         client,
         channel,
         text=review_text(review.diagnosis, review.metrics),
-        blocks=review_blocks(review.diagnosis, review.trends, review.metrics, review.track_record),
+        blocks=_with_late_note(
+            review_blocks(review.diagnosis, review.trends, review.metrics, review.track_record), review.due_at
+        ),
         charts=charts,
         charts_need_membership=texts.CHARTS_NEED_MEMBERSHIP,
     )
+
+
+def _with_late_note(blocks: list[Block], due_at: dt.datetime | None) -> list[Block]:
+    if due_at is None:
+        return blocks
+    return [blocks[0], context(texts.posted_late(due_at, utc_now())), *blocks[1:]]

@@ -819,6 +819,14 @@ def digest_stuck(blocked: int, aging: int, bottleneck: str | None) -> str:
 DIGEST_DETAILS = "Details in the thread: WIP by stage, aging and blocked items, what to pull next."
 
 
+def posted_late(due_at: dt.datetime, posted_at: dt.datetime) -> str:
+    """A late digest's or review's note: when it was due, when it went out, both in the board's time."""
+    return (
+        f":hourglass: Posted late: due at {due_at:%H:%M}, sent at {posted_at.astimezone(due_at.tzinfo):%H:%M}"
+        " (the workers were behind or down)."
+    )
+
+
 def digest_stale(freshness: str) -> str:
     return f":warning: The data is stale ({freshness}): these numbers may not match the board."
 

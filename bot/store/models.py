@@ -13,19 +13,14 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
-    Column,
     DateTime,
-    Float,
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     String,
-    Table,
     Text,
     TypeDecorator,
-    Unicode,
     UniqueConstraint,
     false,
 )
@@ -232,14 +227,32 @@ class SchedulerLease(Base):
     renewed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
-# APScheduler 3's job store table, as apscheduler.jobstores.sqlalchemy defines it, declared here so that the
-# migrations create it rather than the worker at run time (tests/scheduler checks that the two agree).
-APSCHEDULER_JOBS = Table(
-    "apscheduler_jobs",
-    Base.metadata,
-    Column("id", Unicode(191), primary_key=True),
-    Column("next_run_time", Float(25), index=True),
-    Column("job_state", LargeBinary, nullable=False),
-)
+class JobSlot(Base):
+    """One scheduled run of a board's digest or weekly review, from the moment it fell due to its outcome.
+
+    The scheduler records a slot before handing it to a worker (a second scheduler after a failover finds
+    it recorded and hands it over no second time); a worker *takes* it for a while before delivering, and
+    marks it delivered or missed. A slot still ``due`` long after it was handed over, or ``taken`` past
+    ``taken_until`` (its worker died), is handed over again, so a slot is never silently lost.
+    """
+
+    __tablename__ = "job_slots"
+    __table_args__ = (Index("ix_job_slots_state_due_at", "state", "due_at"),)
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    board_id: Mapped[int] = mapped_column(
+        ForeignKey("boards.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    slot: Mapped[str] = mapped_column(String(40), primary_key=True)  # the board-local time, ISO 8601
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(16))  # due, taken, delivered, missed
+    dispatched_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    dispatches: Mapped[int] = mapped_column(Integer, default=1)
+    taken_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    taken_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    taken_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    note: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
 
 declare_slack_tables(Base.metadata)

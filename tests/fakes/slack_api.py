@@ -357,6 +357,11 @@ class SlackEmulator(LocalHttpServer):
         with self._lock:
             self._faults.setdefault(method, []).extend([_Fault(status, error, retry_after, False)] * times)
 
+    def clear_faults(self) -> None:
+        """Answer every call normally again (faults not yet used up are dropped)."""
+        with self._lock:
+            self._faults.clear()
+
     def drop_next(self, method: str, times: int = 1) -> None:
         """The next ``times`` calls to ``method`` are read, then the connection closes without an answer."""
         with self._lock:

@@ -18,12 +18,15 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.scheduler.dispatch import Dispatcher
+from bot.scheduler.inprocess import InProcessDispatcher
 from bot.scheduler.jobs import CHECK, DIGEST, SYNC, WEEKLY_REVIEW
 from bot.scheduler.planner import BoardCalendar, PlannedTrigger, TriggerPlan
+from bot.scheduler.queue import QueueDispatcher, QueueWorker, QueueWorkerOptions, uses_queue
 from bot.scheduler.worker import WorkerOptions, run_worker
-from bot.services.jobs import claimed
 from bot.store.boards import add_board
 from bot.store.db import make_engine, session_factory, upgrade
+from bot.store.slots import DELIVERED, SlotKey, finish, take
 
 UTC = dt.UTC
 ANCHOR = dt.datetime(2024, 1, 1, tzinfo=UTC)  # on whole seconds: slot names are predictable
@@ -110,18 +113,27 @@ class Recorder:
 class RecordingBodies:
     """Job bodies that record each call; boards in ``failing`` raise from every body.
 
-    Like the real ones (``BoardJobs``), a digest or review first claims its slot and does nothing when the
-    slot was claimed already, so a slot computed alike by two workers is recorded once.
+    Like the real ones (``BoardJobs``), a digest or review first takes its slot in the ledger and does
+    nothing when it cannot, then marks it delivered, so a slot handed over twice is recorded once.
+    ``seconds`` makes every body take that long (to see whether jobs of one board overlap).
     """
 
-    def __init__(self, recorder: Recorder, worker: str, failing: frozenset[int] = frozenset()) -> None:
-        self.recorder, self.worker, self.failing = recorder, worker, failing
+    def __init__(
+        self, recorder: Recorder, worker: str, failing: frozenset[int] = frozenset(), seconds: float = 0.0
+    ) -> None:
+        self.recorder, self.worker, self.failing, self.seconds = recorder, worker, failing, seconds
         self.sessions: sessionmaker[Session] | None = None  # the running worker's, set when it starts
+        self.spans: list[tuple[int, str, float, float]] = []  # board, kind, start, end (monotonic)
 
     def _record(self, kind: str, board_id: int, slot: str | None) -> None:
+        started = time.monotonic()
         if board_id in self.failing:
             raise RuntimeError(f"board {board_id} is broken")
+        if self.seconds:
+            time.sleep(self.seconds)
         self.recorder.add(Call(self.worker, kind, board_id, slot))
+        with self.recorder.lock:
+            self.spans.append((board_id, kind, started, time.monotonic()))
 
     def sync(self, board_id: int) -> None:
         self._record(SYNC, board_id, None)
@@ -129,17 +141,18 @@ class RecordingBodies:
     def check(self, board_id: int, at: dt.datetime) -> None:
         self._record(CHECK, board_id, None)
 
-    def digest(self, board_id: int, slot: str) -> None:
-        if self._claimed(DIGEST, board_id, slot):
-            self._record(DIGEST, board_id, slot)
+    def digest(self, board_id: int, slot: str, holder: str) -> None:
+        self._deliver(DIGEST, board_id, slot, holder)
 
-    def weekly_review(self, board_id: int, slot: str) -> None:
-        if self._claimed(WEEKLY_REVIEW, board_id, slot):
-            self._record(WEEKLY_REVIEW, board_id, slot)
+    def weekly_review(self, board_id: int, slot: str, holder: str) -> None:
+        self._deliver(WEEKLY_REVIEW, board_id, slot, holder)
 
-    def _claimed(self, kind: str, board_id: int, slot: str) -> bool:
+    def _deliver(self, kind: str, board_id: int, slot: str, holder: str) -> None:
         assert self.sessions is not None, "bodies used outside a running worker"
-        return claimed(self.sessions, kind, board_id, slot)
+        key = SlotKey(kind, board_id, slot)
+        if take(self.sessions, key, holder, hold_for=dt.timedelta(seconds=30)):
+            self._record(kind, board_id, slot)
+            finish(self.sessions, key, holder, DELIVERED)
 
 
 def every(seconds: float, *kinds: str) -> TriggerPlan:
@@ -158,15 +171,24 @@ def fast_options(**changes: Any) -> WorkerOptions:
         lease_ttl_s=1.5,
         renew_every_s=0.2,
         replan_every_s=0.25,
-        misfire_grace_s=5,
-        threads=4,
+        sweep_every_s=0.25,
+        hand_over_again_after_s=3.0,
         triggers=every(0.5, DIGEST),
     )
     return replace(options, **changes)
 
 
+FAST_QUEUE = QueueWorkerOptions(
+    concurrency=4, heartbeat_s=0.5, stalled_after_s=2.0, poll_s=0.2, shutdown_timeout_s=5
+)
+
+
 class RunningWorker:
-    """``run_worker`` in a thread with its own engine; ``stop()`` joins it."""
+    """A worker as ``flowcoach worker`` runs it, in threads with its own engine; ``stop()`` joins them.
+
+    On SQLite the scheduling worker runs the jobs on its threads; on PostgreSQL every worker also runs a
+    procrastinate queue worker, and jobs go through the queue.
+    """
 
     def __init__(self, url: str, bodies: RecordingBodies, options: WorkerOptions) -> None:
         self.engine = make_engine(url)
@@ -174,9 +196,16 @@ class RunningWorker:
         bodies.sessions = self.sessions
         self.options = options
         self.halt = threading.Event()
+        self.queue_worker: QueueWorker | None = None
+        self.dispatcher: Dispatcher
+        if uses_queue(url):
+            self.dispatcher = QueueDispatcher(url)
+            self.queue_worker = QueueWorker(url, bodies, replace(FAST_QUEUE, name=bodies.worker)).start()
+        else:
+            self.dispatcher = InProcessDispatcher(bodies, holder=options.holder)
         self.thread = threading.Thread(
             target=run_worker,
-            args=(self, bodies),
+            args=(self, self.dispatcher),
             kwargs={"stop": self.halt, "options": options},
             name=f"test-worker-{bodies.worker}",
         )
@@ -190,6 +219,10 @@ class RunningWorker:
         self.halt.set()
         self.thread.join(15)
         assert not self.thread.is_alive(), "the worker did not stop"
+        if self.queue_worker is not None:
+            self.queue_worker.stop(15)
+            assert not self.queue_worker.alive(), "the queue worker did not stop"
+        self.dispatcher.close(5)
         self.engine.dispose()
 
 
@@ -205,7 +238,7 @@ def start_worker(database_url: str) -> Iterator[Callable[..., RunningWorker]]:
 
     yield start
     for worker in started:
-        if worker.thread.is_alive():
+        if worker.thread.is_alive() or (worker.queue_worker is not None and worker.queue_worker.alive()):
             worker.stop()
 
 

@@ -6,13 +6,10 @@ import datetime as dt
 import itertools
 from zoneinfo import ZoneInfo
 
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from sqlalchemy import create_engine
-
-from bot.scheduler.jobs import CHECK, DIGEST, SYNC, WEEKLY_REVIEW
-from bot.scheduler.planner import BoardCalendar, calendar_triggers, plan_jobs, read_plan
-from bot.scheduler.runner import scheduled_slot
-from bot.store.models import APSCHEDULER_JOBS, Board
+from bot.scheduler.dispatch import due_job_of
+from bot.scheduler.jobs import CHECK, DIGEST, SYNC, WEEKLY_REVIEW, DueJob
+from bot.scheduler.planner import BoardCalendar, IncrementalPlanner, calendar_triggers, plan_jobs, read_plan
+from bot.store.models import Board
 from tests.scheduler.conftest import add_test_board
 
 UTC = dt.UTC
@@ -139,19 +136,54 @@ def test_a_trigger_that_cannot_be_built_is_reported_not_fatal():
     assert plan.unreadable == {2} and {job.board_id for job in plan.jobs} == {1}
 
 
-def test_the_slot_is_the_scheduled_time_even_when_the_run_is_late():
-    """A digest run 7 minutes late (within the grace time) still names the 09:30 slot, in board time."""
+def changed_jobs(planner: IncrementalPlanner) -> tuple[dict[str, str], set[str], set[int]]:
+    upserts: dict[str, str] = {}
+    removals: set[str] = set()
+    unreadable: set[int] = set()
+    for change in planner.changes(chunk=2):
+        upserts |= {job.job_id: job.definition for job in change.upserts}
+        removals |= set(change.removals)
+        unreadable |= change.unreadable
+    return upserts, removals, unreadable
+
+
+def test_re_planning_touches_only_boards_whose_calendar_changed(sessions):
+    """The first reading plans every board (in chunks); then a sync (the board's row updated, its calendar
+    not) yields nothing, a new digest time one job, a removed channel two removals, a deleted board all of
+    its jobs, a broken workflow nothing (its jobs stay) until it is mended."""
+    ids = [add_test_board(sessions, name) for name in ("A", "B", "C")]
+    planner = IncrementalPlanner(sessions)
+    upserts, removals, unreadable = changed_jobs(planner)
+    assert len(upserts) == 12 and removals == set() and unreadable == set()
+    assert changed_jobs(planner) == ({}, set(), set())
+
+    with sessions.begin() as session:
+        session.get_one(Board, ids[0]).last_synced_at = dt.datetime.now(UTC)  # what every sync does
+    assert changed_jobs(planner) == ({}, set(), set())
+
+    with sessions.begin() as session:
+        session.get_one(Board, ids[0]).coaching_settings = {"digest_time": "10:00"}
+        session.get_one(Board, ids[1]).channel_id = None
+    upserts, removals, _ = changed_jobs(planner)
+    assert set(upserts) == {f"digest:{ids[0]}", f"weekly_review:{ids[0]}"}
+    assert removals == {f"digest:{ids[1]}", f"weekly_review:{ids[1]}"}
+
+    with sessions.begin() as session:
+        session.get_one(Board, ids[2]).workflow_yaml = "stages: nope"
+    assert changed_jobs(planner) == ({}, set(), {ids[2]})
+    with sessions.begin() as session:
+        session.delete(session.get_one(Board, ids[2]))
+    assert changed_jobs(planner) == (
+        {},
+        {f"{kind}:{ids[2]}" for kind in (SYNC, CHECK, DIGEST, WEEKLY_REVIEW)},
+        set(),
+    )
+
+
+def test_a_fired_digest_names_its_slot_by_the_scheduled_time_in_board_time():
+    """However late APScheduler hands a run over, the slot is the trigger's fire time, in the board's zone."""
     digest = calendar_triggers(zurich_board())[DIGEST].trigger
-    late = dt.datetime(2026, 3, 30, 7, 37, tzinfo=UTC)
-    assert scheduled_slot(digest, late, dt.timedelta(minutes=11)) == "2026-03-30T09:30:00+02:00"
-    assert scheduled_slot(digest, late, dt.timedelta(minutes=5)) is None  # beyond the window: no slot
-
-
-def test_the_job_store_table_is_apschedulers_own():
-    """The migrated `apscheduler_jobs` has the columns APScheduler's SQLAlchemyJobStore defines."""
-    engine = create_engine("sqlite://")
-    store = SQLAlchemyJobStore(engine=engine)
-    theirs = {(c.name, repr(c.type), c.primary_key, c.nullable, c.index) for c in store.jobs_t.columns}
-    ours = {(c.name, repr(c.type), c.primary_key, c.nullable, c.index) for c in APSCHEDULER_JOBS.columns}
-    assert ours == theirs and APSCHEDULER_JOBS.name == store.jobs_t.name
-    engine.dispose()
+    fire = digest.get_next_fire_time(None, dt.datetime(2026, 3, 30, 7, 0, tzinfo=UTC))
+    job = due_job_of((DIGEST, 7), fire)
+    assert job == DueJob(DIGEST, 7, "2026-03-30T09:30:00+02:00")
+    assert due_job_of((SYNC, 7), fire) == DueJob(SYNC, 7, None)

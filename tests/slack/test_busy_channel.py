@@ -85,10 +85,10 @@ def test_a_shared_chart_whose_summary_cannot_be_posted_is_taken_back(sample_app:
 def test_the_weekly_review_where_the_bot_is_not_says_the_charts_need_it(app: RunningApp):
     """A review posted (chat:write.public) in a channel the bot is not in: its thread says why no charts."""
     from tests.slack.conftest import add_sample_board
-    from tests.slack.test_coach_in_slack import board_jobs
+    from tests.slack.test_coach_in_slack import SLOT, board_jobs
 
     board_id = add_sample_board(app, channel_id=outside_channel(app))
-    board_jobs(app).weekly_review(board_id, "2026-11-16T09:30:00+01:00")
+    board_jobs(app).weekly_review(board_id, SLOT, "job:1/0")
     parent, note = app.slack.wait_for("chat.postMessage", count=2)
     assert note.params["thread_ts"] == parent.response["ts"]
     assert "/invite @flowcoach" in note.params["text"]

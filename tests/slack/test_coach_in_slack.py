@@ -11,13 +11,15 @@ import threading
 from sqlalchemy import select
 
 from bot.sample import SAMPLE_ASOF
-from bot.scheduler.jobs import CHECK, SYNC
-from bot.scheduler.runner import JobRunner
+from bot.scheduler.execution import run_logged
+from bot.scheduler.jobs import CHECK, SYNC, DueJob
 from bot.services.jobs import BoardJobs
 from bot.slack import ids
 from bot.slack.notifier import SlackNotifier
 from bot.store.models import AlertState
 from tests.slack.conftest import FLOW_CHANNEL, USER, RunningApp, add_sample_board
+
+SLOT = SAMPLE_ASOF.isoformat()  # a review due at the sample's "now": on time
 
 
 def board_jobs(app: RunningApp, now: dt.datetime = SAMPLE_ASOF) -> BoardJobs:
@@ -209,7 +211,7 @@ def test_the_weekly_review_posts_its_diagnosis_with_the_four_charts_in_the_threa
     slot run again (a retry, a second worker) posts nothing."""
     board_id = add_sample_board(app)
     jobs = board_jobs(app)
-    jobs.weekly_review(board_id, "2026-11-16T09:30:00+01:00")
+    jobs.weekly_review(board_id, SLOT, "job:1/0")
     parent = app.slack.wait_for("chat.postMessage")[0]
     assert parent.params["channel"] == FLOW_CHANNEL and "thread_ts" not in parent.params
     shown = json.dumps(parent.params["blocks"])
@@ -218,7 +220,7 @@ def test_the_weekly_review_posts_its_diagnosis_with_the_four_charts_in_the_threa
     assert {call.params.get("thread_ts") for call in uploads} == {parent.response["ts"]}
     assert all(call.params.get("channel_id") == FLOW_CHANNEL for call in uploads)
 
-    jobs.weekly_review(board_id, "2026-11-16T09:30:00+01:00")
+    jobs.weekly_review(board_id, SLOT, "job:1/0")
     assert len(app.slack.calls_to("chat.postMessage")) == 1
     assert len(app.slack.calls_to("files.completeUploadExternal")) == 4
 
@@ -244,10 +246,7 @@ def test_one_sync_job_checks_once_and_a_check_due_with_it_posts_nothing_twice(ap
     board_id = add_sample_board(app)
     notifier = SlackNotifier(app.runtime.settings, app.runtime.sessions, clock=lambda: SAMPLE_ASOF)
     jobs = CountingJobs(app.runtime.sessions, notifier, secret_key=None, clock=lambda: SAMPLE_ASOF)
-    runner = JobRunner(jobs, trigger_of=lambda _job: None, holds_lease=lambda: True, lookback_s=60)
-    runner.accept()
-
-    runner.run(SYNC, board_id)
+    run_logged(jobs, DueJob(SYNC, board_id), "test")
     assert jobs.checks == [board_id]  # one sync job, one check
 
     second = add_sample_board(app, name="Mobile")
@@ -256,7 +255,7 @@ def test_one_sync_job_checks_once_and_a_check_due_with_it_posts_nothing_twice(ap
 
     def due(kind: str) -> None:
         start.wait()
-        runner.run(kind, second)
+        run_logged(jobs, DueJob(kind, second), "test")
 
     threads = [threading.Thread(target=due, args=(kind,)) for kind in (SYNC, CHECK)]
     for thread in threads:

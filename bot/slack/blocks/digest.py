@@ -43,6 +43,8 @@ def digest_parent(data: DigestData) -> tuple[list[Block], str]:
             )
         ),
     ]
+    if data.due_at is not None:
+        blocks.append(context(texts.posted_late(data.due_at, data.now.to_pydatetime())))
     if data.stale:
         blocks.append(context(texts.digest_stale(_freshness(data))))
     blocks.append(context(texts.DIGEST_DETAILS))

@@ -1,0 +1,277 @@
+"""The ledger of digest and review slots (``JobSlot``): recorded once, taken for a while, finished once.
+
+Every step is one statement whose outcome the database decides (a conditional UPDATE, an INSERT that a
+primary key lets win once), so any number of schedulers and workers, on SQLite or PostgreSQL, agree on who
+hands a slot over and who delivers it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, cast
+
+from sqlalchemy import CursorResult, and_, func, or_, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.store.models import JobSlot, utcnow
+
+DUE: Final = "due"
+TAKEN: Final = "taken"
+DELIVERED: Final = "delivered"
+MISSED: Final = "missed"
+OPEN_STATES: Final = (DUE, TAKEN)
+CHUNK = 500  # keys per IN (...) list: well under every database's limit on bound parameters
+
+
+@dataclass(frozen=True, order=True)
+class SlotKey:
+    kind: str
+    board_id: int
+    slot: str  # the board-local scheduled time, ISO 8601 with its offset
+
+    @property
+    def due_at(self) -> dt.datetime:
+        return dt.datetime.fromisoformat(self.slot).astimezone(dt.UTC)
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.board_id}:{self.slot}"
+
+
+def record_due(
+    sessions: sessionmaker[Session], keys: Sequence[SlotKey], *, now: dt.datetime | None = None
+) -> list[SlotKey]:
+    """Record the slots not recorded yet as due; the ones this call recorded (and so must hand over)."""
+    now = now or utcnow()
+    fresh: list[SlotKey] = []
+    for start in range(0, len(keys), CHUNK):
+        chunk = sorted(set(keys[start : start + CHUNK]))
+        with sessions() as session:
+            known = set(_existing(session, chunk))
+        new = [key for key in chunk if key not in known]
+        if not new:
+            continue
+        try:
+            with sessions.begin() as session:
+                session.add_all(_due_row(key, now) for key in new)
+            fresh.extend(new)
+        except IntegrityError:  # another scheduler recorded some of them in between: one at a time
+            for key in new:
+                try:
+                    with sessions.begin() as session:
+                        session.add(_due_row(key, now))
+                    fresh.append(key)
+                except IntegrityError:
+                    continue
+    return fresh
+
+
+def _due_row(key: SlotKey, now: dt.datetime) -> JobSlot:
+    return JobSlot(
+        kind=key.kind,
+        board_id=key.board_id,
+        slot=key.slot,
+        due_at=key.due_at,
+        state=DUE,
+        dispatched_at=now,
+        dispatches=1,
+    )
+
+
+def _existing(session: Session, keys: Sequence[SlotKey]) -> Iterable[SlotKey]:
+    rows = session.execute(
+        select(JobSlot.kind, JobSlot.board_id, JobSlot.slot).where(
+            tuple_(JobSlot.kind, JobSlot.board_id, JobSlot.slot).in_(
+                [(key.kind, key.board_id, key.slot) for key in keys]
+            )
+        )
+    )
+    return (SlotKey(kind, board_id, slot) for kind, board_id, slot in rows)
+
+
+def take(
+    sessions: sessionmaker[Session],
+    key: SlotKey,
+    holder: str,
+    *,
+    hold_for: dt.timedelta,
+    now: dt.datetime | None = None,
+) -> bool:
+    """Take the slot to deliver it: True for one holder at a time, never once it is finished.
+
+    A slot is free to take when it is due, when its holder's time ran out (that worker died or hung), or
+    when ``holder`` took it before (the same job retried after its worker died).
+    """
+    now = now or utcnow()
+    if _take_existing(sessions, key, holder, hold_for, now):
+        return True
+    try:  # handed over without being recorded (run by hand, or recorded by nobody): record it taken
+        with sessions.begin() as session:
+            row = _due_row(key, now)
+            row.state, row.taken_by, row.taken_at, row.taken_until = TAKEN, holder, now, now + hold_for
+            session.add(row)
+        return True
+    except IntegrityError:
+        return _take_existing(sessions, key, holder, hold_for, now)
+
+
+def _take_existing(
+    sessions: sessionmaker[Session], key: SlotKey, holder: str, hold_for: dt.timedelta, now: dt.datetime
+) -> bool:
+    with sessions.begin() as session:
+        result = cast(
+            CursorResult[Any],
+            session.execute(
+                update(JobSlot)
+                .where(
+                    _is(key),
+                    or_(
+                        JobSlot.state == DUE,
+                        and_(
+                            JobSlot.state == TAKEN,
+                            or_(JobSlot.taken_until < now, JobSlot.taken_by == holder),
+                        ),
+                    ),
+                )
+                .values(state=TAKEN, taken_by=holder, taken_at=now, taken_until=now + hold_for)
+                .execution_options(synchronize_session=False)
+            ),
+        )
+        return result.rowcount == 1
+
+
+def finish(
+    sessions: sessionmaker[Session],
+    key: SlotKey,
+    holder: str,
+    state: str,
+    *,
+    note: str | None = None,
+    now: dt.datetime | None = None,
+) -> bool:
+    """Mark the slot ``delivered`` or ``missed`` (with why); only its holder can. True if it did."""
+    assert state in (DELIVERED, MISSED), state
+    now = now or utcnow()
+    with sessions.begin() as session:
+        result = cast(
+            CursorResult[Any],
+            session.execute(
+                update(JobSlot)
+                .where(_is(key), JobSlot.state == TAKEN, JobSlot.taken_by == holder)
+                .values(state=state, finished_at=now, taken_until=None, note=note[:200] if note else None)
+                .execution_options(synchronize_session=False)
+            ),
+        )
+        return result.rowcount == 1
+
+
+def give_back(sessions: sessionmaker[Session], key: SlotKey, holder: str, *, note: str | None = None) -> bool:
+    """Return a taken slot to ``due`` (its delivery failed before anything was posted) to be tried again."""
+    with sessions.begin() as session:
+        result = cast(
+            CursorResult[Any],
+            session.execute(
+                update(JobSlot)
+                .where(_is(key), JobSlot.state == TAKEN, JobSlot.taken_by == holder)
+                .values(state=DUE, taken_by=None, taken_until=None, note=note[:200] if note else None)
+                .execution_options(synchronize_session=False)
+            ),
+        )
+        return result.rowcount == 1
+
+
+def to_hand_over_again(
+    sessions: sessionmaker[Session],
+    *,
+    due_for: dt.timedelta,
+    now: dt.datetime | None = None,
+    limit: int = 1000,
+) -> list[SlotKey]:
+    """The slots to hand over again, each marked so (another caller does not also get it).
+
+    Those ``due`` and handed over more than ``due_for`` ago without anyone taking them (the hand-over was
+    lost: a worker queue emptied, a process died before running it), and those ``taken`` past their
+    holder's time (the holder died mid-delivery).
+    """
+    now = now or utcnow()
+    stale = or_(
+        and_(JobSlot.state == DUE, JobSlot.dispatched_at < now - due_for),
+        and_(JobSlot.state == TAKEN, JobSlot.taken_until < now),
+    )
+    with sessions() as session:
+        candidates = [
+            SlotKey(kind, board_id, slot)
+            for kind, board_id, slot in session.execute(
+                select(JobSlot.kind, JobSlot.board_id, JobSlot.slot)
+                .where(stale)
+                .order_by(JobSlot.due_at)
+                .limit(limit)
+            )
+        ]
+    again: list[SlotKey] = []
+    for key in candidates:
+        with sessions.begin() as session:
+            result = cast(
+                CursorResult[Any],
+                session.execute(
+                    update(JobSlot)
+                    .where(_is(key), stale)
+                    .values(
+                        state=DUE,
+                        taken_by=None,
+                        taken_until=None,
+                        dispatched_at=now,
+                        dispatches=JobSlot.dispatches + 1,
+                    )
+                    .execution_options(synchronize_session=False)
+                ),
+            )
+        if result.rowcount == 1:
+            again.append(key)
+    return again
+
+
+def recorded_since(sessions: sessionmaker[Session], kinds: Iterable[str], since: dt.datetime) -> set[SlotKey]:
+    """Every slot of ``kinds`` due at or after ``since``, whatever its state."""
+    with sessions() as session:
+        rows = session.execute(
+            select(JobSlot.kind, JobSlot.board_id, JobSlot.slot).where(
+                JobSlot.kind.in_(list(kinds)), JobSlot.due_at >= since
+            )
+        )
+        return {SlotKey(kind, board_id, slot) for kind, board_id, slot in rows}
+
+
+def open_slots(sessions: sessionmaker[Session], limit: int = 1000) -> list[JobSlot]:
+    with sessions() as session:
+        return list(
+            session.scalars(
+                select(JobSlot).where(JobSlot.state.in_(OPEN_STATES)).order_by(JobSlot.due_at).limit(limit)
+            )
+        )
+
+
+def count_by_state(sessions: sessionmaker[Session], since: dt.datetime) -> dict[str, int]:
+    with sessions() as session:
+        rows = session.execute(
+            select(JobSlot.state, func.count()).where(JobSlot.due_at >= since).group_by(JobSlot.state)
+        )
+        return {state: int(count) for state, count in rows}
+
+
+def missed_since(sessions: sessionmaker[Session], since: dt.datetime, limit: int = 50) -> list[JobSlot]:
+    with sessions() as session:
+        return list(
+            session.scalars(
+                select(JobSlot)
+                .where(JobSlot.state == MISSED, JobSlot.due_at >= since)
+                .order_by(JobSlot.due_at.desc())
+                .limit(limit)
+            )
+        )
+
+
+def _is(key: SlotKey) -> Any:
+    return and_(JobSlot.kind == key.kind, JobSlot.board_id == key.board_id, JobSlot.slot == key.slot)
