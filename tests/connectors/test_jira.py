@@ -488,3 +488,91 @@ def test_an_unreadable_or_other_version_cursor_starts_a_backfill(caplog):
         assert SyncState.load(cursor) == SyncState()
     assert [r.getMessage().split(" (")[0] for r in caplog.records] == ["unreadable Jira sync cursor"] * 4
     assert "cursor version 2" in caplog.records[2].getMessage()
+
+
+# -- changes made while a sync pages (issue 19) --------------------------------------------------------------
+
+
+class Store:
+    """What the store keeps of a board, folded from batches as ``bot/services/sync`` does: each item's
+    latest delivered version (``status`` is its display name) and every event, deduplicated."""
+
+    def __init__(self) -> None:
+        self.status: dict[str, str | None] = {}
+        self.events: dict[tuple[object, ...], SourceEvent] = {}
+        self.cursor: str | None = None
+
+    def sync(self, connector: JiraConnector) -> None:
+        for batch in connector.fetch(self.cursor):
+            self.status.update({item.item_id: item.status for item in batch.items})
+            self.events.update({identity(event): event for event in batch.events})
+            self.cursor = batch.cursor
+
+    def last_status(self, key: str) -> str | None:
+        moves = [e for e in self.events.values() if e.item_id == key and e.event in ("created", "status")]
+        return max(moves, key=lambda e: (e.timestamp, e.event == "status")).to_status if moves else None
+
+
+def churn(jira: FakeJira, edits: list[str], at: dt.datetime, *, pages: range) -> list[str]:
+    """While a sync pages, move the issues named by ``edits`` to In Review, a few before each search of
+    ``pages``; each edit makes the issue the newest, so it jumps to the end of an ``updated`` search."""
+    edited: list[str] = []
+
+    def edit(search: int) -> None:
+        if search in pages:
+            for key in edits[:3]:
+                jira.move(key, "In Review", at + dt.timedelta(seconds=len(edited)))
+                edited.append(key)
+            del edits[:3]
+
+    jira.on_search = edit
+    return edited
+
+
+def mismatches(jira: FakeJira, store: Store) -> list[str]:
+    """Issues whose stored status (item and events alike) is not the tracker's."""
+    wrong = []
+    for key, issue in jira.issues.items():
+        name = jira.statuses[issue.status].name
+        if store.status.get(key) != name or store.last_status(key) != issue.status:
+            wrong.append(f"{key}: stored {store.status.get(key)}, Jira {name}")
+    return wrong
+
+
+@pytest.mark.parametrize("flavour", ["cloud", "dc"])
+def test_issues_edited_while_a_sync_pages_lose_no_change(flavour, cloud_connector, dc_connector):
+    """Issues edited mid-sync jump to the end of the search; every other change still arrives, and after
+    one more sync each issue's stored status is Jira's."""
+    make = cloud_connector if flavour == "cloud" else dc_connector
+    with FakeJira(flavour) as jira:
+        jira.add_issues(40, changes=0, start=T0, spacing=dt.timedelta(minutes=1))
+        connector, store = make(jira, page_size=10), Store()
+        store.sync(connector)
+        for n in range(40):  # every issue moves, a minute apart: the next sync pages through all of them
+            jira.move(f"PAY-{n + 1}", "In Progress", h(100) + dt.timedelta(minutes=n))
+        edited = churn(jira, [f"PAY-{n}" for n in range(1, 13)], h(200), pages=range(2, 6))
+        store.sync(connector)
+        jira.on_search = None
+        assert len(edited) >= 6
+        store.sync(connector)
+        assert mismatches(jira, store) == []
+
+
+@pytest.mark.parametrize("flavour", ["cloud", "dc"])
+def test_a_minute_with_more_issues_than_a_page_is_read_whole_and_once(flavour, cloud_connector, dc_connector):
+    """35 issues updated within one minute, 10 a page, with edits mid-sync: the sync neither stops early
+    nor re-reads that minute forever (JQL dates stop at minutes), and every change is stored."""
+    make = cloud_connector if flavour == "cloud" else dc_connector
+    with FakeJira(flavour) as jira:
+        jira.add_issues(35, changes=0, start=T0, spacing=dt.timedelta(minutes=1))
+        connector, store = make(jira, page_size=10), Store()
+        store.sync(connector)
+        for n in range(35):
+            jira.move(f"PAY-{n + 1}", "In Progress", h(100) + dt.timedelta(seconds=n))
+        churn(jira, [f"PAY-{n}" for n in range(1, 7)], h(200), pages=range(2, 4))
+        jira.clear_requests()
+        store.sync(connector)
+        jira.on_search = None
+        assert jira.count(f"{jira.api}/search") <= 12
+        store.sync(connector)
+        assert mismatches(jira, store) == []
