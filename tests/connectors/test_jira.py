@@ -176,13 +176,19 @@ def test_long_changelog_is_read_over_several_bulkfetch_pages(cloud, cloud_connec
 
 
 def test_one_batch_per_search_page_each_with_a_resumable_cursor(cloud, cloud_connector):
-    """250 issues at 100 a page come as three batches, each cursor counting the pages before it."""
+    """250 issues at 100 a page come as three batches, each cursor counting the pages before it. Each page
+    searches again from the minute of the newest issue so far (no offsets), so it re-reads that issue and
+    delivers the next 99."""
     cloud.add_issues(250, changes=2, start=T0, spacing=dt.timedelta(minutes=1))
     batches = sync(cloud_connector(cloud))
-    assert [len(batch.items) for batch in batches] == [100, 100, 50]
+    assert [len(batch.items) for batch in batches] == [100, 99, 51]
     cursors = [json.loads(batch.cursor or "") for batch in batches]
     assert cursors[0]["known"] == {"PAY": "1-100"} and cursors[-1]["known"] == {"PAY": "1-250"}
     assert cloud.count("/rest/api/3/search/jql") == 3 and cloud.count("/rest/api/3/changelog/bulkfetch") == 3
+    searches = [r.body for r in cloud.requests if r.path == "/rest/api/3/search/jql"]
+    assert all("nextPageToken" not in body for body in searches)
+    # PAY-100 was updated at 12:39 UTC, 13:39 in Zurich: JQL dates are in the searching user's zone.
+    assert searches[1]["jql"] == '(project = "PAY") AND updated >= "2026/01/05 13:39" ORDER BY updated ASC'
 
 
 def test_progress_reports_issues_done_and_the_approximate_total(cloud, cloud_connector):
@@ -415,7 +421,7 @@ def test_check_rejects_jql_that_jira_does_not_accept(cloud, cloud_connector):
 
 
 def test_data_center_pages_by_offset_with_full_changelogs_in_the_search(dc, dc_connector):
-    """DC: startAt paging, histories from expand=changelog (even 150 of them), the same events as Cloud."""
+    """DC: keyset paging, histories from expand=changelog (even 150 of them), the same events as Cloud."""
     status_path(dc)
     dc.add_issue(h(6), [(h(7 + i), "In Progress" if i % 2 == 0 else "In Review") for i in range(150)])
     dc.add_issues(200, changes=1, start=h(200), spacing=dt.timedelta(minutes=1))
@@ -424,9 +430,10 @@ def test_data_center_pages_by_offset_with_full_changelogs_in_the_search(dc, dc_c
     assert without_nones(events)[: len(EXPECTED)] == EXPECTED
     assert sum(1 for e in events if e.item_id == "PAY-3" and e.event == "status") == 150
     searches = [r.query for r in dc.requests if r.path == "/rest/api/2/search"]
-    assert [q["startAt"] for q in searches] == [["0"], ["100"], ["200"]]
+    assert [q["startAt"] for q in searches] == [["0"], ["0"], ["0"]]  # keyset pages: `updated >=`, no offset
+    assert [q["jql"][0].count("updated >=") for q in searches] == [0, 1, 1]
     assert all(q["expand"] == ["changelog"] for q in searches)
-    assert dc.count("/rest/api/2/issue") == 0 and [len(b.items) for b in batches] == [100, 100, 3]
+    assert dc.count("/rest/api/2/issue") == 0 and [len(b.items) for b in batches] == [100, 99, 4]
 
 
 def test_data_center_incremental_sync_with_nothing_changed_is_one_search(dc, dc_connector):
@@ -574,5 +581,30 @@ def test_a_minute_with_more_issues_than_a_page_is_read_whole_and_once(flavour, c
         store.sync(connector)
         jira.on_search = None
         assert jira.count(f"{jira.api}/search") <= 12
+        assert any("key not in (PAY-" in search_jql(request) for request in jira.requests)
         store.sync(connector)
         assert mismatches(jira, store) == []
+
+
+def search_jql(request: Any) -> str:
+    """The JQL of a recorded search request, whether posted (Cloud, long DC queries) or in the URL."""
+    if not request.path.endswith(("/search", "/search/jql")):
+        return ""
+    return str(request.body["jql"] if request.body else request.query["jql"][0])
+
+
+def test_data_center_posts_a_search_whose_excluded_keys_make_it_too_long_for_a_url(dc, dc_connector):
+    """350 issues moved in one minute, 100 a page: the third exclusion list is too long for a URL, so that
+    search is posted (Data Center's POST /search takes the same fields), and every move arrives."""
+    dc.add_issues(350, changes=0, start=T0, spacing=dt.timedelta(minutes=1))
+    connector, store = dc_connector(dc), Store()
+    store.sync(connector)
+    for n in range(350):
+        dc.move(f"PAY-{n + 1}", "Done", h(500) + dt.timedelta(milliseconds=100 * n))
+    dc.clear_requests()
+    store.sync(connector)
+    assert mismatches(dc, store) == []
+    posted = [r.body for r in dc.requests if r.path == "/rest/api/2/search" and r.method == "POST"]
+    assert posted and all(body["expand"] == ["changelog"] and body["startAt"] == 0 for body in posted)
+    assert all(len(body["jql"]) > 2000 for body in posted)
+    assert dc.count("/rest/api/2/search") == 5  # the overlap, the minute, and its exclusions of 100, 200, 300
