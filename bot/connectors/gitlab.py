@@ -5,7 +5,8 @@
   ``updated_after`` the newest ``updated_at`` seen, not as the next offset: an issue updated mid-sync jumps
   to the end of the list and would shift every later issue one place back, so an offset page would skip
   one. Issues sharing that ``updated_at`` come back once more and are skipped (see ``SyncState``); when a
-  whole page shares one ``updated_at``, ``X-Next-Page`` moves on instead.
+  whole page shares one ``updated_at``, that millisecond is paged by offset as a closed window, read again
+  whenever its ``X-Total`` shows that an issue left it meanwhile.
 - History: each new or changed issue's ``resource_label_events`` and ``resource_state_events``, every page
   (see ``gitlab_history`` for how they become statuses).
 - Statuses: the labels named with ``label_prefix`` (``GET /projects/:id/labels?search=``, which includes the
@@ -40,6 +41,7 @@ from bot.connectors.http import BearerAuth, HttpClient, HttpOptions, web_address
 Issue = Mapping[str, Any]
 GITLAB_API = "https://gitlab.com/api/v4"
 PAGE_SIZE = 100  # GitLab's maximum per_page
+MILLISECOND = dt.timedelta(milliseconds=1)  # the precision of the updated_at GitLab shows
 OVERLAP = dt.timedelta(minutes=5)
 OAUTH = "oauth"  # token_type of OAuth tokens, sent as bearer tokens
 
@@ -156,6 +158,12 @@ class GitLabConnector(ClosesOnExit):
         since = state.updated - self.overlap if state.updated else None
         page, last, total = 1, cursor, None
         done: set[str] = set()
+        # A whole page sharing one updated_at cannot be passed by `updated_after`, only by offset, and an
+        # issue of that moment updated meanwhile jumps to the end and shifts the rest forward: the offset
+        # would skip one for good. So such a moment is read as a closed window (`updated_before` too), where
+        # issues can only leave; GitLab's X-Total tells when one did, and the window is read again (above
+        # 10,000 issues GitLab leaves X-Total out, and such a window is read once).
+        crowded, window_total = False, None
         while True:
             params: dict[str, Any] = {
                 "order_by": "updated_at",
@@ -165,6 +173,8 @@ class GitLabConnector(ClosesOnExit):
             }
             if since is not None:
                 params["updated_after"] = utc_millis(since)
+            if crowded and since is not None:  # GitLab keeps microseconds: the whole displayed millisecond
+                params["updated_before"] = utc_micros(since + MILLISECOND - dt.timedelta(microseconds=1))
             found = self._page(f"{self.scope_path}/issues", params)
             total = total if total is not None else found.total
             batch = self._batch(found.items, state)
@@ -174,11 +184,19 @@ class GitLabConnector(ClosesOnExit):
             done.update(str(issue["id"]) for issue in found.items)
             if progress is not None:
                 progress(len(done), max(total, len(done)) if total is not None else None)
+            if crowded and since is not None:
+                if page > 1 and found.total != window_total:  # one left: offsets moved, read it again
+                    page, window_total = 1, None
+                elif found.next_page is None or not found.items:  # read whole: on after that moment
+                    crowded, since, page = False, since + MILLISECOND, 1
+                else:
+                    window_total, page = window_total if page > 1 else found.total, found.next_page
+                continue
             if found.next_page is None or not found.items:
                 break
             newest = parse_time(found.items[-1]["updated_at"])
             if since is not None and newest <= since:
-                page = found.next_page  # a whole page of one updated_at: only an offset gets past it
+                crowded, page = True, 1  # a whole page of one updated_at: read that moment as a window
             else:
                 since, page = newest, 1
         final = state.dump()
@@ -226,6 +244,11 @@ class GitLabConnector(ClosesOnExit):
 
     def _refusals(self) -> _Refusals:
         return _Refusals(self.site, self.settings.token_type, self.scope_name)
+
+
+def utc_micros(moment: dt.datetime) -> str:
+    """UTC with microseconds and ``Z``: an ``updated_before`` that ends a millisecond GitLab showed."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 class _Refusals:

@@ -4,10 +4,15 @@ The sync is ``sweeping``'s: each search page is one batch whose cursor (a JSON :
 that page. Searches are ordered by ``updated`` ascending; the next sync asks for ``updated >=`` the newest
 ``updated`` seen minus an overlap, which absorbs Jira's eventually consistent search index and the minute
 precision of JQL dates, so a sync with nothing changed costs one search request. The sweep lists the
-board's keys cheaply (one field, large pages); an offset page can skip an issue updated mid-sync, and the
-sweep then fetches it.
+board's keys cheaply (one field, large pages) to find deleted and moved issues.
 
-Subclasses say how to page a search and where histories come from; see ``jira_cloud`` and ``jira_dc``.
+Within a sync, pages are read by keyset, never by offset: each page is the first page of a new search for
+``updated >=`` the newest issue delivered so far (see :meth:`JiraConnector._updated_pages`). An issue edited
+while a sync pages jumps to the end of an ``updated`` search; with offsets every later issue slid one place
+forward and the one at the page boundary was skipped for good (the cursor had passed it, and the sweep
+only fetches keys it has never seen). With keysets an edit only moves the issue to a later page.
+
+Subclasses say how to search and where histories come from; see ``jira_cloud`` and ``jira_dc``.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from bot.connectors.jira_common import (
     columns_from,
     events_from,
     item_from,
+    jql_date,
     jql_since,
     mark,
     statuses_from,
@@ -91,6 +97,12 @@ class JiraConnector(SweepingConnector[SyncState]):
         """Each page of a search with the total if the API reports it; ``with_history`` for changelogs."""
         raise NotImplementedError
 
+    def _first_page(
+        self, jql: str, fields: Sequence[str], page_size: int, *, with_history: bool
+    ) -> tuple[list[Issue], int | None, bool]:
+        """The first page of a search, the total if the API reports it, and whether more issues follow."""
+        raise NotImplementedError
+
     def _histories(self, issues: Sequence[Issue]) -> dict[str, list[Mapping[str, Any]]]:
         """Every change history of these issues (status and Flagged at least), by issue key."""
         raise NotImplementedError
@@ -129,7 +141,7 @@ class JiraConnector(SweepingConnector[SyncState]):
             found.append(f"project {self.project} ({project.get('name', self.project)})")
         else:
             try:
-                next(self._search_pages(self._scope_jql(None), ("updated",), 1, with_history=False), None)
+                next(self._search_pages(self._scope_jql(), ("updated",), 1, with_history=False), None)
             except UnexpectedResponse:
                 raise ConnectorError(
                     f"{self.flavour} did not accept the JQL {self.jql!r}: try it in Jira's issue search "
@@ -168,14 +180,53 @@ class JiraConnector(SweepingConnector[SyncState]):
     # -- the sync (see ``sweeping``) -----------------------------------------------------------------------
 
     def _updated_pages(self, state: SyncState) -> Iterator[tuple[Sequence[Issue], int | None]]:
+        # Keyset paging: every page is the first page of a search for `updated >=` the newest issue so far.
+        # JQL dates stop at the minute, so each search re-reads that minute; the issues it brings back again
+        # are dropped here (same key, same `updated`), and any that slip through are skipped by the cursor's
+        # `recent` map. An edited issue only moves to a later page, so nothing is skipped.
+        #
+        # When a whole page shares its first minute, the next search would be the same search: the sync
+        # then excludes the keys already read in that minute (`key not in (…)`) until a page reaches past
+        # it, and goes on from the minute after. Excluding keys is plain JQL that Cloud and Data Center
+        # accept for any board query; a key tie-break (`key > "PAY-9"`) is only well defined within one
+        # project (a JQL board may span several), and a larger page is capped by the server (Data Center's
+        # jira.search.views.default.max, Cloud's own limit). The list grows only in such a minute (a bulk
+        # change), and Data Center then posts its search rather than put the JQL in the URL.
+        # JQL reads dates in the searching user's zone: asked of /myself when the first date is written.
+        zone: dt.tzinfo | None = None
+        since: dt.datetime | None = None
         total: int | None = None
         if state.updated is None:
-            jql = self._scope_jql(None)
             total = self._count(base_jql(self.project, self.jql))
         else:
-            jql = self._scope_jql(state.updated - self.overlap, zone_of(self._myself()))
-        for issues, page_total in self._search_pages(jql, ISSUE_FIELDS, self.page_size, with_history=True):
-            yield issues, page_total if page_total is not None else total
+            zone, since = zone_of(self._myself()), state.updated - self.overlap
+        scope = base_jql(self.project, self.jql)
+        seen: set[Mark] = set()  # what this sync has yielded, so a re-read minute is not counted twice
+        stuck: list[str] = []  # keys read in a minute that filled whole pages, excluded until it is passed
+        while True:
+            jql = jql_since(scope, since, zone or dt.UTC, stuck)
+            issues, page_total, more = self._first_page(jql, ISSUE_FIELDS, self.page_size, with_history=True)
+            total = total if total is not None else page_total
+            marks = [mark(issue) for issue in issues]
+            yield [issue for issue, seen_as in zip(issues, marks, strict=True) if seen_as not in seen], total
+            seen.update(marks)
+            if not more or not issues:
+                return
+            times = [updated for _, updated in marks if updated is not None]
+            newest = max([*times, since] if since is not None else times, default=None)
+            if newest is None:
+                raise UnexpectedResponse(f"{self.flavour} returned issues without an update time for {jql!r}")
+            zone = zone or zone_of(self._myself())
+            if since is None or jql_date(newest, zone) != jql_date(since, zone):
+                if stuck and since is not None:  # past a crowded minute: on from the next, unexcluded
+                    newest = dt.datetime.fromtimestamp((since.timestamp() // 60 + 1) * 60, dt.UTC)
+                since, stuck = newest, []
+                continue
+            excluded = set(stuck)
+            keys = [key for key, _ in marks if key not in excluded]
+            if not keys:  # the server ignored the exclusion: stop rather than ask forever
+                raise UnexpectedResponse(f"{self.flavour} returned the same issues again for {jql!r}")
+            since, stuck = newest, stuck + keys
 
     def _mark(self, issue: Issue) -> Mark:
         return mark(issue)
@@ -210,5 +261,5 @@ class JiraConnector(SweepingConnector[SyncState]):
         me: Mapping[str, Any] = self.http.get_json(f"{self.api}/myself")
         return me
 
-    def _scope_jql(self, since: dt.datetime | None, zone: dt.tzinfo = dt.UTC) -> str:
-        return jql_since(base_jql(self.project, self.jql), since, zone)
+    def _scope_jql(self) -> str:
+        return jql_since(base_jql(self.project, self.jql), None, dt.UTC)

@@ -84,6 +84,14 @@ class JiraCloudConnector(JiraConnector):
 
         return paginate_by_token(page)
 
+    def _first_page(
+        self, jql: str, fields: Sequence[str], page_size: int, *, with_history: bool
+    ) -> tuple[list[Issue], int | None, bool]:
+        body: dict[str, Any] = {"jql": jql, "fields": list(fields), "maxResults": page_size}
+        data = self.http.post_json(f"{self.api}/search/jql", body)
+        more = not data.get("isLast", not data.get("nextPageToken"))
+        return list(data.get("issues") or []), None, more
+
     def _count(self, jql: str) -> int | None:
         try:
             answer = self.http.post_json(f"{self.api}/search/approximate-count", {"jql": jql})

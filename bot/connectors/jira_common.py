@@ -76,21 +76,30 @@ def base_jql(project: str | None, jql: str | None) -> str:
     return re.sub(r"\s+order\s+by\s+.*$", "", jql.strip(), flags=re.IGNORECASE | re.DOTALL)
 
 
-def jql_since(scope: str, since: dt.datetime | None, zone: dt.tzinfo) -> str:
-    """Issues of ``scope`` updated at or after ``since``, oldest update first.
+def jql_since(scope: str, since: dt.datetime | None, zone: dt.tzinfo, excluding: Sequence[str] = ()) -> str:
+    """Issues of ``scope`` updated at or after ``since``, oldest update first, without the keys ``excluding``.
 
     JQL dates have minute precision and no offset: Jira reads them in the time zone of the user running
-    the search, so ``since`` is written in that zone (from ``/myself``) and floored to the minute. When the
-    local time is ambiguous (a DST fall-back hour), it is written an hour earlier: re-reading is harmless,
-    missing an hour is not.
+    the search, so ``since`` is written in that zone (from ``/myself``) and floored to the minute (see
+    :func:`jql_date`). ``excluding`` lets a sync step past a minute holding more issues than a page.
     """
     order = " ORDER BY updated ASC"
     if since is None:
         return f"{scope}{order}"
+    without = f" AND key not in ({', '.join(excluding)})" if excluding else ""
+    return f'({scope}) AND updated >= "{jql_date(since, zone)}"{without}{order}'
+
+
+def jql_date(since: dt.datetime, zone: dt.tzinfo) -> str:
+    """``since`` as JQL writes a date: in the searching user's ``zone``, floored to the minute.
+
+    When the local time is ambiguous (a DST fall-back hour), it is written an hour earlier: re-reading is
+    harmless, missing an hour is not.
+    """
     local = since.astimezone(zone)
     if local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset():
         local = (since - dt.timedelta(hours=1)).astimezone(zone)
-    return f'({scope}) AND updated >= "{local:%Y/%m/%d %H:%M}"{order}'
+    return f"{local:%Y/%m/%d %H:%M}"
 
 
 def zone_of(user: Mapping[str, Any]) -> dt.tzinfo:

@@ -27,6 +27,7 @@ from bot.connectors.sweeping import Issue
 
 log = logging.getLogger("flowcoach.jira")
 CHANGELOG_PAGE = 100
+LONG_JQL = 2000  # characters; a search's JQL longer than this (a minute's excluded keys) is posted
 
 
 class JiraDataCenterSettings(JiraScope):
@@ -64,17 +65,37 @@ class JiraDataCenterConnector(JiraConnector):
     ) -> Iterator[tuple[list[Issue], int | None]]:
         start = 0
         while True:
-            params: dict[str, Any] = {"jql": jql, "startAt": start, "maxResults": page_size}
-            params["fields"] = ",".join(fields)
-            if with_history:
-                params["expand"] = "changelog"
-            data = self.http.get_json(f"{self.api}/search", params)
-            issues, total = list(data.get("issues") or []), data.get("total")
+            issues, total = self._search(jql, fields, page_size, start, with_history=with_history)
             yield issues, total
             # The next start follows what came back: servers cap maxResults below what was asked.
             start += len(issues)
             if not issues or (isinstance(total, int) and start >= total):
                 return
+
+    def _first_page(
+        self, jql: str, fields: Sequence[str], page_size: int, *, with_history: bool
+    ) -> tuple[list[Issue], int | None, bool]:
+        issues, total = self._search(jql, fields, page_size, 0, with_history=with_history)
+        more = total > len(issues) if isinstance(total, int) else len(issues) >= page_size
+        return issues, total, more
+
+    def _search(
+        self, jql: str, fields: Sequence[str], page_size: int, start: int, *, with_history: bool
+    ) -> tuple[list[Issue], int | None]:
+        """One page of a search from ``start``, with Jira's total."""
+        params: dict[str, Any] = {"jql": jql, "startAt": start, "maxResults": page_size}
+        if len(jql) <= LONG_JQL:
+            params["fields"] = ",".join(fields)
+            if with_history:
+                params["expand"] = "changelog"
+            data = self.http.get_json(f"{self.api}/search", params)
+        else:  # too long for a URL that proxies and Tomcat accept: the same search as a POST body
+            params["fields"] = list(fields)
+            if with_history:
+                params["expand"] = ["changelog"]
+            data = self.http.post_json(f"{self.api}/search", params)
+        total = data.get("total")
+        return list(data.get("issues") or []), total if isinstance(total, int) else None
 
     def _projects(self) -> list[JiraProject]:
         return server_projects(self.http, self.api)

@@ -9,7 +9,10 @@ skipped before any history is read, so a sync with nothing changed costs one sea
 
 Deleted issues and issues moved elsewhere never show up in an updated-since search, so every
 ``sweep_every`` the sync lists the board's keys, reports the keys that vanished in ``Batch.removed``, and
-fetches any key it has never delivered (a page can skip an issue when another one is updated mid-sync).
+fetches any key it has never delivered (one the updated-since searches missed, behind an eventually
+consistent search index, say). Subclasses page by keyset, never by offset (Jira searches again from the
+newest issue so far, Linear follows its Relay cursors), so an issue updated mid-sync moves to a later page
+or the next sync rather than shifting another past the cursor.
 """
 
 from __future__ import annotations

@@ -212,8 +212,9 @@ def test_an_issue_updated_mid_backfill_does_not_make_a_later_one_be_skipped(gitl
     assert [e.to_status_name for e in events_of(rest) if e.item_id == "acme/web#1"][-1] == "Review"
 
 
-def test_a_whole_page_with_one_updated_at_is_paged_by_offset(gitlab, connect):
-    """Five issues updated in the same millisecond at two a page: X-Next-Page moves past them."""
+def test_a_whole_page_with_one_updated_at_is_paged_by_offset_as_a_window(gitlab, connect):
+    """Five issues updated in the same millisecond at two a page: that millisecond is read again as a closed
+    window (updated_before too) paged by X-Next-Page, then the sync goes on after it."""
     for _ in range(5):
         gitlab.add_issue(h(0), [(h(1), "Doing")])
     batches = sync(connect(gitlab, page_size=2))
@@ -221,7 +222,29 @@ def test_a_whole_page_with_one_updated_at_is_paged_by_offset(gitlab, connect):
         f"acme/web#{n}" for n in range(1, 6)
     ]
     listings = [r.query for r in gitlab.requests if r.path == "/projects/acme/web/issues"]
-    assert [q["page"] for q in listings] == [["1"], ["1"], ["2"], ["3"]]
+    assert [q["page"] for q in listings] == [["1"], ["1"], ["1"], ["2"], ["3"], ["1"]]
+    assert ["updated_before" in q for q in listings] == [False, False, True, True, True, False]
+
+
+def test_issues_leaving_a_crowded_millisecond_mid_sync_do_not_make_another_be_skipped(gitlab, connect):
+    """Five issues share one updated_at at two a page, so the sync pages through them by offset. Two of them
+    move on while it does (each jumps to the end, shifting the rest forward): no other is skipped, and after
+    one more sync every stored status is GitLab's."""
+    for _ in range(5):
+        gitlab.add_issue(h(0), [(h(1), "Doing")])
+    gitlab.add_issue(h(2), [(h(3), "Doing")])
+    connector, stored = connect(gitlab, page_size=2), {}
+    fetching, cursor = connector.fetch(None), None
+    for number, batch in enumerate(fetching):
+        stored |= {item.item_id: item.status for item in batch.items}
+        cursor = batch.cursor
+        if number in (0, 1):  # after the first and the second page: one read issue of that moment moves on
+            gitlab.move(gitlab.issue(number + 1), "Review", h(40 + number))
+    for batch in connector.fetch(cursor):
+        stored |= {item.item_id: item.status for item in batch.items}
+    assert stored == {f"acme/web#{n}": "Review" if n <= 2 else "Doing" for n in range(1, 7)}
+    listings = [r.query for r in gitlab.requests if r.path == "/projects/acme/web/issues"]
+    assert any("updated_before" in query for query in listings)
 
 
 def test_a_killed_sync_resumes_without_losing_or_duplicating(gitlab, connect):

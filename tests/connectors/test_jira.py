@@ -176,13 +176,19 @@ def test_long_changelog_is_read_over_several_bulkfetch_pages(cloud, cloud_connec
 
 
 def test_one_batch_per_search_page_each_with_a_resumable_cursor(cloud, cloud_connector):
-    """250 issues at 100 a page come as three batches, each cursor counting the pages before it."""
+    """250 issues at 100 a page come as three batches, each cursor counting the pages before it. Each page
+    searches again from the minute of the newest issue so far (no offsets), so it re-reads that issue and
+    delivers the next 99."""
     cloud.add_issues(250, changes=2, start=T0, spacing=dt.timedelta(minutes=1))
     batches = sync(cloud_connector(cloud))
-    assert [len(batch.items) for batch in batches] == [100, 100, 50]
+    assert [len(batch.items) for batch in batches] == [100, 99, 51]
     cursors = [json.loads(batch.cursor or "") for batch in batches]
     assert cursors[0]["known"] == {"PAY": "1-100"} and cursors[-1]["known"] == {"PAY": "1-250"}
     assert cloud.count("/rest/api/3/search/jql") == 3 and cloud.count("/rest/api/3/changelog/bulkfetch") == 3
+    searches = [r.body for r in cloud.requests if r.path == "/rest/api/3/search/jql"]
+    assert all("nextPageToken" not in body for body in searches)
+    # PAY-100 was updated at 12:39 UTC, 13:39 in Zurich: JQL dates are in the searching user's zone.
+    assert searches[1]["jql"] == '(project = "PAY") AND updated >= "2026/01/05 13:39" ORDER BY updated ASC'
 
 
 def test_progress_reports_issues_done_and_the_approximate_total(cloud, cloud_connector):
@@ -415,7 +421,7 @@ def test_check_rejects_jql_that_jira_does_not_accept(cloud, cloud_connector):
 
 
 def test_data_center_pages_by_offset_with_full_changelogs_in_the_search(dc, dc_connector):
-    """DC: startAt paging, histories from expand=changelog (even 150 of them), the same events as Cloud."""
+    """DC: keyset paging, histories from expand=changelog (even 150 of them), the same events as Cloud."""
     status_path(dc)
     dc.add_issue(h(6), [(h(7 + i), "In Progress" if i % 2 == 0 else "In Review") for i in range(150)])
     dc.add_issues(200, changes=1, start=h(200), spacing=dt.timedelta(minutes=1))
@@ -424,9 +430,10 @@ def test_data_center_pages_by_offset_with_full_changelogs_in_the_search(dc, dc_c
     assert without_nones(events)[: len(EXPECTED)] == EXPECTED
     assert sum(1 for e in events if e.item_id == "PAY-3" and e.event == "status") == 150
     searches = [r.query for r in dc.requests if r.path == "/rest/api/2/search"]
-    assert [q["startAt"] for q in searches] == [["0"], ["100"], ["200"]]
+    assert [q["startAt"] for q in searches] == [["0"], ["0"], ["0"]]  # keyset pages: `updated >=`, no offset
+    assert [q["jql"][0].count("updated >=") for q in searches] == [0, 1, 1]
     assert all(q["expand"] == ["changelog"] for q in searches)
-    assert dc.count("/rest/api/2/issue") == 0 and [len(b.items) for b in batches] == [100, 100, 3]
+    assert dc.count("/rest/api/2/issue") == 0 and [len(b.items) for b in batches] == [100, 99, 4]
 
 
 def test_data_center_incremental_sync_with_nothing_changed_is_one_search(dc, dc_connector):
@@ -488,3 +495,116 @@ def test_an_unreadable_or_other_version_cursor_starts_a_backfill(caplog):
         assert SyncState.load(cursor) == SyncState()
     assert [r.getMessage().split(" (")[0] for r in caplog.records] == ["unreadable Jira sync cursor"] * 4
     assert "cursor version 2" in caplog.records[2].getMessage()
+
+
+# -- changes made while a sync pages (issue 19) --------------------------------------------------------------
+
+
+class Store:
+    """What the store keeps of a board, folded from batches as ``bot/services/sync`` does: each item's
+    latest delivered version (``status`` is its display name) and every event, deduplicated."""
+
+    def __init__(self) -> None:
+        self.status: dict[str, str | None] = {}
+        self.events: dict[tuple[object, ...], SourceEvent] = {}
+        self.cursor: str | None = None
+
+    def sync(self, connector: JiraConnector) -> None:
+        for batch in connector.fetch(self.cursor):
+            self.status.update({item.item_id: item.status for item in batch.items})
+            self.events.update({identity(event): event for event in batch.events})
+            self.cursor = batch.cursor
+
+    def last_status(self, key: str) -> str | None:
+        moves = [e for e in self.events.values() if e.item_id == key and e.event in ("created", "status")]
+        return max(moves, key=lambda e: (e.timestamp, e.event == "status")).to_status if moves else None
+
+
+def churn(jira: FakeJira, edits: list[str], at: dt.datetime, *, pages: range) -> list[str]:
+    """While a sync pages, move the issues named by ``edits`` to In Review, a few before each search of
+    ``pages``; each edit makes the issue the newest, so it jumps to the end of an ``updated`` search."""
+    edited: list[str] = []
+
+    def edit(search: int) -> None:
+        if search in pages:
+            for key in edits[:3]:
+                jira.move(key, "In Review", at + dt.timedelta(seconds=len(edited)))
+                edited.append(key)
+            del edits[:3]
+
+    jira.on_search = edit
+    return edited
+
+
+def mismatches(jira: FakeJira, store: Store) -> list[str]:
+    """Issues whose stored status (item and events alike) is not the tracker's."""
+    wrong = []
+    for key, issue in jira.issues.items():
+        name = jira.statuses[issue.status].name
+        if store.status.get(key) != name or store.last_status(key) != issue.status:
+            wrong.append(f"{key}: stored {store.status.get(key)}, Jira {name}")
+    return wrong
+
+
+@pytest.mark.parametrize("flavour", ["cloud", "dc"])
+def test_issues_edited_while_a_sync_pages_lose_no_change(flavour, cloud_connector, dc_connector):
+    """Issues edited mid-sync jump to the end of the search; every other change still arrives, and after
+    one more sync each issue's stored status is Jira's."""
+    make = cloud_connector if flavour == "cloud" else dc_connector
+    with FakeJira(flavour) as jira:
+        jira.add_issues(40, changes=0, start=T0, spacing=dt.timedelta(minutes=1))
+        connector, store = make(jira, page_size=10), Store()
+        store.sync(connector)
+        for n in range(40):  # every issue moves, a minute apart: the next sync pages through all of them
+            jira.move(f"PAY-{n + 1}", "In Progress", h(100) + dt.timedelta(minutes=n))
+        edited = churn(jira, [f"PAY-{n}" for n in range(1, 13)], h(200), pages=range(2, 6))
+        store.sync(connector)
+        jira.on_search = None
+        assert len(edited) >= 6
+        store.sync(connector)
+        assert mismatches(jira, store) == []
+
+
+@pytest.mark.parametrize("flavour", ["cloud", "dc"])
+def test_a_minute_with_more_issues_than_a_page_is_read_whole_and_once(flavour, cloud_connector, dc_connector):
+    """35 issues updated within one minute, 10 a page, with edits mid-sync: the sync neither stops early
+    nor re-reads that minute forever (JQL dates stop at minutes), and every change is stored."""
+    make = cloud_connector if flavour == "cloud" else dc_connector
+    with FakeJira(flavour) as jira:
+        jira.add_issues(35, changes=0, start=T0, spacing=dt.timedelta(minutes=1))
+        connector, store = make(jira, page_size=10), Store()
+        store.sync(connector)
+        for n in range(35):
+            jira.move(f"PAY-{n + 1}", "In Progress", h(100) + dt.timedelta(seconds=n))
+        churn(jira, [f"PAY-{n}" for n in range(1, 7)], h(200), pages=range(2, 4))
+        jira.clear_requests()
+        store.sync(connector)
+        jira.on_search = None
+        assert jira.count(f"{jira.api}/search") <= 12
+        assert any("key not in (PAY-" in search_jql(request) for request in jira.requests)
+        store.sync(connector)
+        assert mismatches(jira, store) == []
+
+
+def search_jql(request: Any) -> str:
+    """The JQL of a recorded search request, whether posted (Cloud, long DC queries) or in the URL."""
+    if not request.path.endswith(("/search", "/search/jql")):
+        return ""
+    return str(request.body["jql"] if request.body else request.query["jql"][0])
+
+
+def test_data_center_posts_a_search_whose_excluded_keys_make_it_too_long_for_a_url(dc, dc_connector):
+    """350 issues moved in one minute, 100 a page: the third exclusion list is too long for a URL, so that
+    search is posted (Data Center's POST /search takes the same fields), and every move arrives."""
+    dc.add_issues(350, changes=0, start=T0, spacing=dt.timedelta(minutes=1))
+    connector, store = dc_connector(dc), Store()
+    store.sync(connector)
+    for n in range(350):
+        dc.move(f"PAY-{n + 1}", "Done", h(500) + dt.timedelta(milliseconds=100 * n))
+    dc.clear_requests()
+    store.sync(connector)
+    assert mismatches(dc, store) == []
+    posted = [r.body for r in dc.requests if r.path == "/rest/api/2/search" and r.method == "POST"]
+    assert posted and all(body["expand"] == ["changelog"] and body["startAt"] == 0 for body in posted)
+    assert all(len(body["jql"]) > 2000 for body in posted)
+    assert dc.count("/rest/api/2/search") == 5  # the overlap, the minute, and its exclusions of 100, 200, 300

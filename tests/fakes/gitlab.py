@@ -6,16 +6,16 @@ recorded, and scripted faults answer the next matching requests instead (429 wit
 headers, 5xx, 401, 403).
 
 Served under ``/api/v4``: ``/user``; ``/projects/:id`` and ``/groups/:id`` (numeric id or URL-encoded path);
-``/projects/:id/issues`` and ``/groups/:id/issues`` (``updated_after`` inclusive, ``order_by=updated_at|
-created_at``, ``sort``, offset pages with ``X-Page``, ``X-Next-Page``, ``X-Total`` (left out above
-``total_limit``, as GitLab does above 10,000) and ``Link``); ``/projects/:id/issues/:iid/
-resource_label_events`` and ``resource_state_events``; ``/projects/:id/labels`` and ``/groups/:id/labels``
-(``search`` by substring). Labels belong to the group, to a subgroup or to one project, and are listed as
-GitLab lists them: a project sees its own and its ancestor groups' labels; a group sees only its own unless
-asked ``include_descendant_groups=true`` (subgroups' labels) and ``only_group_labels=false`` (projects').
-``per_page`` is capped at ``max_per_page`` (GitLab: 100) so tests page with few issues. Tokens go in
-``PRIVATE-TOKEN`` or ``Authorization: Bearer``; a token without ``read_api`` or ``api`` in ``scopes`` gets
-GitLab's 403 ``insufficient_scope``.
+``/projects/:id/issues`` and ``/groups/:id/issues`` (``updated_after`` and ``updated_before`` inclusive,
+``order_by=updated_at|created_at``, ``sort``, offset pages with ``X-Page``, ``X-Next-Page``, ``X-Total`` (left
+out above ``total_limit``, as GitLab does above 10,000) and ``Link``);
+``/projects/:id/issues/:iid/resource_label_events`` and ``resource_state_events``; ``/projects/:id/labels``
+and ``/groups/:id/labels`` (``search`` by substring). Labels belong to the group, to a subgroup or to one
+project, and are listed as GitLab lists them: a project sees its own and its ancestor groups' labels; a group
+sees only its own unless asked ``include_descendant_groups=true`` (subgroups' labels) and
+``only_group_labels=false`` (projects'). ``per_page`` is capped at ``max_per_page`` (GitLab: 100) so tests
+page with few issues. Tokens go in ``PRIVATE-TOKEN`` or ``Authorization: Bearer``; a token without
+``read_api`` or ``api`` in ``scopes`` gets GitLab's 403 ``insufficient_scope``.
 """
 
 from __future__ import annotations
@@ -382,6 +382,9 @@ class FakeGitLab(LocalHttpServer):
         if "updated_after" in arg:
             since = dt.datetime.fromisoformat(arg["updated_after"])
             found = [i for i in found if i.updated >= since]
+        if "updated_before" in arg:
+            until = dt.datetime.fromisoformat(arg["updated_before"])
+            found = [i for i in found if i.updated <= until]
         by = "created" if arg.get("order_by") == "created_at" else "updated"
         found.sort(key=lambda i: (getattr(i, by), i.id), reverse=arg.get("sort", "desc") == "desc")
         return found

@@ -25,10 +25,14 @@ What each flavour serves, mirroring the real APIs:
   ``/field`` (Flagged is ``customfield_10021``), ``/rest/agile/1.0/board/{id}/configuration``.
 
 JQL: the subset a connector needs — clauses joined by AND, each ``project = KEY``, ``project in (…)``,
-``key in (…)`` or ``updated >= "yyyy/MM/dd HH:mm"`` (also ``-`` separators and ``>``), optionally in
-parentheses, then ``ORDER BY updated|created|key [ASC|DESC]``. As in Jira, a date without an offset is read
-in the *searching user's* time zone (``/myself`` → ``timeZone``; ``user_time_zone`` here, defaulting to the
-site's ``time_zone``); anything else answers 400 like Jira's JQL errors.
+``key in (…)``, ``key not in (…)`` or ``updated >= "yyyy/MM/dd HH:mm"`` (also ``-`` separators and ``>``),
+optionally in parentheses, then ``ORDER BY updated|created|key [ASC|DESC]``. As in Jira, a date without an
+offset is read in the *searching user's* time zone (``/myself`` → ``timeZone``; ``user_time_zone`` here,
+defaulting to the site's ``time_zone``); anything else answers 400 like Jira's JQL errors.
+
+Churn: ``on_search`` (if set) is called with the number of the search request about to be answered (1 for
+the first since it was set) before the fake answers it, so a test can edit issues while a sync pages, as
+people do in a real Jira.
 """
 
 from __future__ import annotations
@@ -163,6 +167,8 @@ class FakeJira(LocalHttpServer):
         self._times: dict[dt.datetime, str] = {}
         self._histories: dict[int, dict[str, Any]] = {}
         self._lock = threading.RLock()
+        self._on_search: Callable[[int], None] | None = None
+        self._searches_served = 0
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -303,6 +309,22 @@ class FakeJira(LocalHttpServer):
             if fault.times <= 0:
                 self.faults.remove(fault)
         return fault
+
+    @property
+    def on_search(self) -> Callable[[int], None] | None:
+        """The churn hook (see the module docstring); setting one starts its count of searches at 1."""
+        return self._on_search
+
+    @on_search.setter
+    def on_search(self, hook: Callable[[int], None] | None) -> None:
+        with self._lock:
+            self._on_search, self._searches_served = hook, 0
+
+    def before_search(self) -> None:
+        """Fire the churn hook for the search request about to be answered."""
+        if self._on_search is not None:
+            self._searches_served += 1
+            self._on_search(self._searches_served)
 
     def clear_requests(self) -> None:
         with self._lock:
@@ -477,10 +499,10 @@ class FakeJira(LocalHttpServer):
         if m := re.fullmatch(r'project\s*=\s*"?([A-Z][A-Z0-9_]*)"?', clause, re.I):
             project = m.group(1).upper()
             return lambda issue: issue.project == project
-        if m := re.fullmatch(r"(project|key)\s+in\s*\(([^)]*)\)", clause, re.I):
-            values = {v.strip().strip('"').upper() for v in m.group(2).split(",")}
-            attr = m.group(1).lower()
-            return lambda issue: getattr(issue, attr).upper() in values
+        if m := re.fullmatch(r"(project|key)\s+(not\s+)?in\s*\(([^)]*)\)", clause, re.I):
+            values = {v.strip().strip('"').upper() for v in m.group(3).split(",")}
+            attr, wanted = m.group(1).lower(), not m.group(2)
+            return lambda issue: (getattr(issue, attr).upper() in values) == wanted
         if m := re.fullmatch(
             r'updated\s*(>=|>)\s*["\'](\d{4})[/-](\d\d)[/-](\d\d) (\d\d):(\d\d)["\']', clause
         ):

@@ -152,6 +152,8 @@ def _route(jira: FakeJira, method: str, path: str, query: dict[str, list[str]], 
             "type": "kanban",
             "columnConfig": {"columns": columns, "constraintType": "issueCount"},
         }
+    if (cloud and path == "/rest/api/3/search/jql") or (not cloud and path == "/rest/api/2/search"):
+        jira.before_search()
     if cloud and path == "/rest/api/3/search/jql":
         return 200, _search_jql(jira, body if method == "POST" else _query_search(arg))
     if cloud and path == "/rest/api/3/search/approximate-count" and method == "POST":
