@@ -183,6 +183,10 @@ def build_parser() -> arguments.OneLineParser:
     from bot.cli.worker import add_worker_command
 
     add_worker_command(commands, common)
+
+    from bot.cli.jobs import add_jobs_command
+
+    add_jobs_command(commands, common)
     return parser
 
 
