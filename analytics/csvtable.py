@@ -69,9 +69,40 @@ def read_csv_table(data: bytes) -> CsvTable | None:
     except UnicodeDecodeError as exc:
         raise CsvError([(not_utf8_line(data), "not UTF-8 text")]) from exc
     header = [str(column) for column in frame.columns]
+    cut = _cut_off_row(data, len(header)) if len(frame) else None
+    if cut is not None:
+        frame = frame.iloc[:-1]
     # With na_filter=False every field is a str (a short row's missing fields are ""), so no conversion.
     columns = {name: frame[name].to_numpy(dtype=object) for name in header}
-    return CsvTable(header, columns, len(frame), lambda positions: _csv_lines(data, positions))
+    problems = () if cut is None else (cut,)
+    return CsvTable(header, columns, len(frame), lambda positions: _csv_lines(data, positions), problems)
+
+
+def _cut_off_row(data: bytes, fields: int, last: tuple[int, list[str]] | None = None) -> LineProblem | None:
+    """The last row, when the file ends inside it: no newline after it and fewer fields than the header.
+
+    A writer stopped mid-row (a full disk, a copy taken while the export ran) leaves such a row; its
+    missing fields would read as blanks and store a half row, e.g. an item's status going back. A row with
+    all its fields but no final newline is whole (many editors write none). ``last`` is the last record
+    with its line when the caller has it; otherwise only the tail is parsed, unless a quote in it may have
+    opened on an earlier line.
+    """
+    if data.endswith((b"\n", b"\r")):
+        return None
+    tail = data[data.rfind(b"\n") + 1 :]
+    if not tail.strip():
+        return None
+    if last is None and b'"' in tail:
+        last = list(_records(data))[-1]
+    elif last is None:
+        last = data.count(b"\n") + 1, next(csv.reader([tail.decode("utf-8", "replace")]))
+    line, record = last
+    if len(record) >= fields:
+        return None
+    return line, (
+        f"the file ends in the middle of this row ({len(record)} of the header's {fields} fields, and no "
+        "newline after it): was it cut off while being written?"
+    )
 
 
 def not_utf8_line(data: bytes) -> int:
@@ -128,16 +159,24 @@ def _read_csv_slowly(data: bytes) -> CsvTable:
     rows: list[list[str]] = []
     lines: list[int] = []
     problems: list[LineProblem] = []
+    final: tuple[int, list[str]] | None = None  # the file's last record, when it was kept as a row
     try:
         _, header = next(records, (1, []))
         for line, record in records:
+            final = None
             if len(record) > len(header):
                 problems.append((line, f"{len(record)} fields, but the header has {len(header)}"))
                 continue
+            final = line, record
             rows.append(record + [""] * (len(header) - len(record)))
             lines.append(line)
     except CsvError as exc:
         raise CsvError(problems + list(exc.problems)) from exc
+    cut = None if final is None else _cut_off_row(data, len(header), final)
+    if cut is not None:
+        rows.pop()
+        lines.pop()
+        problems.append(cut)
     columns: dict[str, TextArray] = {}
     for position, name in enumerate(header):
         columns.setdefault(name, np.array([row[position] for row in rows], dtype=object))

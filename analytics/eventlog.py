@@ -61,6 +61,15 @@ class EventLogError(ValueError):
 
 
 @dataclass(frozen=True)
+class TextLimits:
+    """What a store can keep of the text: at most ``max_chars[column]`` characters in each column named, and
+    no NUL character in any column. Given to a reader, a value beyond them makes its row a bad row, reported
+    at its line like any other (a database would refuse the whole log, naming no line)."""
+
+    max_chars: Mapping[str, int]
+
+
+@dataclass(frozen=True)
 class EventLog:
     """A validated event log.
 
@@ -75,7 +84,13 @@ class EventLog:
 
 
 def parse_event_log(
-    data: bytes, workflow: Workflow, *, source: str, json_lines: bool = False, lenient: bool = False
+    data: bytes,
+    workflow: Workflow,
+    *,
+    source: str,
+    json_lines: bool = False,
+    lenient: bool = False,
+    limits: TextLimits | None = None,
 ) -> EventLog:
     """Parse an event log's bytes: JSON Lines (``json_lines``), else CSV, long or wide; ``source`` names
     the file in messages. Opening files is the application's job (``bot.connectors.files``).
@@ -83,11 +98,13 @@ def parse_event_log(
     A CSV whose header has ``ID`` and no ``item_id`` is the wide format (``analytics.wide``). Naive timestamps
     are local times in ``workflow.timezone``. Raises :class:`EventLogError` listing every bad row with its
     physical line, unless ``lenient``, which skips bad rows into ``warnings``; header problems (a missing
-    required column, an unknown wide column) always raise. An empty file is an empty log.
+    required column, an unknown wide column) always raise. An empty file is an empty log. A CSV whose last
+    row has fewer fields than the header and no newline after it was cut off: that row is a bad row. With
+    ``limits``, text beyond them is bad too.
     """
     if json_lines:
-        return _read_json_lines(data, source, workflow.timezone, lenient)
-    return _read_csv(data, source, workflow, lenient)
+        return _read_json_lines(data, source, workflow.timezone, lenient, limits)
+    return _read_csv(data, source, workflow, lenient, limits)
 
 
 def events_from_records(
@@ -154,6 +171,7 @@ def _text_of(value: object) -> str:
 def _validated(
     columns: Mapping[str, TextArray], n: int, timezone: str, source: str, lenient: bool, line_of: LineFinder,
     *, labels: TextArray | None = None, id_label: str = "item_id", problems: Sequence[RowProblem] = (),
+    limits: TextLimits | None = None,
 ) -> EventLog:
     """Check every row, then raise with all problems (with ``problems`` found while reading) or build the
     frame from the good rows. ``labels`` name each row's timestamp in messages (wide: the column)."""
@@ -165,6 +183,9 @@ def _validated(
     no_item = item_id == ""
     no_status = ((event == "status") | (event == "created")) & (text["to_status"] == "")
     bad = no_item | bad_event | (stamp_state != PARSED) | no_status
+    too_long, has_nul = _beyond(limits, text | {"item_id": item_id}, n)
+    for mask in (*too_long.values(), *has_nul.values()):
+        bad |= mask
     found = list(problems)
 
     def what_is_wrong(i: int) -> list[str]:  # all of it in one problem, so a skipped row is one warning
@@ -179,6 +200,19 @@ def _validated(
             parts.append(f"event '{_shown(text['event'][i])}' is not one of {', '.join(EVENT_KINDS)}")
         if no_status[i]:
             parts.append(f"to_status is missing (a {event[i]} event needs it)")
+        for name, mask in too_long.items():
+            if mask[i] and limits is not None:
+                length = len(item_id[i] if name == "item_id" else text[name][i])
+                parts.append(
+                    f"{id_label if name == 'item_id' else name} is {length:,} characters long; "
+                    f"at most {limits.max_chars[name]} can be stored"
+                )
+        parts += [
+            f"{id_label if name == 'item_id' else name} contains a NUL character (a zero byte), "
+            "which cannot be stored"
+            for name, mask in has_nul.items()
+            if mask[i]
+        ]
         return parts
 
     if bad.any():
@@ -189,6 +223,25 @@ def _validated(
     warnings = [f"{problem} (skipped)" for problem in sorted(found, key=lambda problem: problem.line)]
     good = {"item_id": item_id, "event": event} | {name: text[name] for name in _OPTIONAL_TEXT}
     return EventLog(_frame(good, stamps, np.flatnonzero(~bad) if bad.any() else None), tuple(warnings))
+
+
+def _beyond(
+    limits: TextLimits | None, text: Mapping[str, TextArray], n: int
+) -> tuple[dict[str, BoolArray], dict[str, BoolArray]]:
+    """The rows of each column longer than its limit, and those holding a NUL character (only columns that
+    have any). Whole columns are tested in C (``max(map(len, …))``, ``"".join``), rows only where one fails:
+    a board may have millions of events."""
+    too_long: dict[str, BoolArray] = {}
+    has_nul: dict[str, BoolArray] = {}
+    if limits is None:
+        return too_long, has_nul
+    for name in ("item_id", *_OPTIONAL_TEXT):  # a NUL in a timestamp or event kind is reported as invalid
+        values, limit = text[name], limits.max_chars.get(name)
+        if limit is not None and max(map(len, values), default=0) > limit:
+            too_long[name] = np.fromiter(map(len, values), dtype=np.int64, count=n) > limit
+        if "\x00" in "".join(values):
+            has_nul[name] = np.fromiter(("\x00" in value for value in values), dtype=np.bool_, count=n)
+    return too_long, has_nul
 
 
 def _event_kinds(raw: TextArray) -> tuple[TextArray, BoolArray]:
@@ -268,7 +321,7 @@ def _missing_columns(source: str, missing: Sequence[str]) -> RowProblem:
 
 def _from_records(
     rows: Sequence[Mapping[str, object]], source: str, timezone: str, lenient: bool, line_of: LineFinder,
-    problems: Sequence[RowProblem] = (),
+    problems: Sequence[RowProblem] = (), limits: TextLimits | None = None,
 ) -> EventLog:
     """Records → text columns → validation; a required key that no record has is a line-1 error."""
     frame = pd.DataFrame(list(rows), columns=list(EVENT_COLUMNS), dtype=object)  # absent keys → NaN
@@ -279,10 +332,14 @@ def _from_records(
     ]
     if missing:
         raise EventLogError([_missing_columns(source, missing)])
-    return _validated(columns, len(rows), timezone, source, lenient, line_of, problems=problems)
+    return _validated(
+        columns, len(rows), timezone, source, lenient, line_of, problems=problems, limits=limits
+    )
 
 
-def _read_json_lines(data: bytes, source: str, timezone: str, lenient: bool) -> EventLog:
+def _read_json_lines(
+    data: bytes, source: str, timezone: str, lenient: bool, limits: TextLimits | None
+) -> EventLog:
     """One JSON object per line; blank lines are skipped; a line that is not an object is a row problem."""
     try:
         text = data.decode("utf-8-sig")
@@ -295,7 +352,8 @@ def _read_json_lines(data: bytes, source: str, timezone: str, lenient: bool) -> 
     try:
         rows = json.loads("[" + ",".join(line for _, line in numbered) + "]")
         if len(rows) == len(numbered) and all(isinstance(row, dict) for row in rows):
-            return _from_records(rows, source, timezone, lenient, _finder(np.asarray(lines, dtype=np.int64)))
+            line_of = _finder(np.asarray(lines, dtype=np.int64))
+            return _from_records(rows, source, timezone, lenient, line_of, limits=limits)
     except json.JSONDecodeError:
         pass  # some line is bad: find which, line by line
     rows, lines, problems = [], [], []
@@ -312,21 +370,25 @@ def _read_json_lines(data: bytes, source: str, timezone: str, lenient: bool) -> 
         rows.append(row)
         lines.append(number)
     line_of = _finder(np.asarray(lines, dtype=np.int64))
-    return _from_records(rows, source, timezone, lenient, line_of, problems)
+    return _from_records(rows, source, timezone, lenient, line_of, problems, limits)
 
 
-def _read_csv(data: bytes, source: str, workflow: Workflow, lenient: bool) -> EventLog:
+def _read_csv(
+    data: bytes, source: str, workflow: Workflow, lenient: bool, limits: TextLimits | None
+) -> EventLog:
     """A long or wide CSV through header checks and row validation."""
     try:
         table = read_csv_table(data)
         if table is None:  # an empty file: nothing happened
             return _from_records([], source, workflow.timezone, lenient, _finder(None))
-        return _events_of_table(table, source, workflow, lenient)
+        return _events_of_table(table, source, workflow, lenient, limits)
     except CsvError as exc:  # also from `table.line_of`, which may re-read the file while validating
         raise EventLogError([RowProblem(source, line, message) for line, message in exc.problems]) from exc
 
 
-def _events_of_table(table: CsvTable, source: str, workflow: Workflow, lenient: bool) -> EventLog:
+def _events_of_table(
+    table: CsvTable, source: str, workflow: Workflow, lenient: bool, limits: TextLimits | None
+) -> EventLog:
     """The events of a CSV table: the wide format by its header, else the long one."""
     problems = [RowProblem(source, line, message) for line, message in table.problems]
     if is_wide_header(table.header):
@@ -337,7 +399,7 @@ def _events_of_table(table: CsvTable, source: str, workflow: Workflow, lenient: 
         return _validated(
             wide.columns, len(wide.rows), workflow.timezone, source, lenient,
             lambda positions: table.line_of(wide.rows[positions]), labels=wide.labels, id_label="ID",
-            problems=problems,
+            problems=problems, limits=limits,
         )
     names: dict[str, str] = {}  # headers match stripped and case-insensitively; the first one wins
     for column in table.header:
@@ -347,5 +409,6 @@ def _events_of_table(table: CsvTable, source: str, workflow: Workflow, lenient: 
         raise EventLogError([_missing_columns(source, missing)])
     text = {name: table.columns[names[name]] for name in EVENT_COLUMNS if name in names}
     return _validated(
-        text, table.n_rows, workflow.timezone, source, lenient, table.line_of, problems=problems
+        text, table.n_rows, workflow.timezone, source, lenient, table.line_of,
+        problems=problems, limits=limits,
     )

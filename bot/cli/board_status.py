@@ -27,8 +27,33 @@ def sync_state(board: Board, last: SyncRun | None, now: dt.datetime, *, detail: 
     )
     if last.status == "failed":
         return f"last sync failed {ago(last.finished_at or last.started_at, now)}: {last.error}; {succeeded}"
+    if last.status == "interrupted":
+        resume = "the next sync will pick up from the last cursor stored"
+        return f"last sync, {interrupted(last, now)}; {resume}; {succeeded}"
     # Still running elsewhere, or its process was killed before it could record how it ended.
-    return f"a sync started {ago(last.started_at, now)} has not finished; {succeeded}"
+    return (
+        f"a sync started {ago(last.started_at, now)} has not finished (still running, or its process "
+        f"stopped: the next sync marks it interrupted); {succeeded}"
+    )
+
+
+def interrupted(run: SyncRun, now: dt.datetime) -> str:
+    """``started 2 h ago, was interrupted: the process stopped before the sync finished (3 batches kept)``.
+
+    Its start is named, not its end: a run found still "running" by the next sync has no end time, since
+    nothing saw its process stop.
+    """
+    kept = f"{count_of(run.batches, 'batch', 'batches')} kept" if run.batches else "nothing stored"
+    why = run.error or "the process stopped"
+    return f"started {ago(run.started_at, now)}, was interrupted: {why} ({kept})"
+
+
+def earlier_interruption(last: SyncRun | None, previous: SyncRun | None, now: dt.datetime) -> str | None:
+    """What ``board show`` adds when the sync before the last one was interrupted: the last one resumed it."""
+    if last is None or previous is None or previous.status != "interrupted" or last.status == "interrupted":
+        return None
+    resumed = "the last one picked up from the last cursor it stored"
+    return f"the sync before, {interrupted(previous, now)}; {resumed}"
 
 
 def never_synced(name: str) -> str:

@@ -280,7 +280,7 @@ def run_board_list(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_board_show(args: argparse.Namespace, out: TextIO) -> int:
-    from bot.cli.board_status import sync_state
+    from bot.cli.board_status import earlier_interruption, sync_state
     from bot.connectors.registry import connector_kind
     from bot.store import boards as store
 
@@ -288,7 +288,8 @@ def run_board_show(args: argparse.Namespace, out: TextIO) -> int:
         board = store.get_board(session, args.name)
         counts = store.board_counts(session, board.id)
         workflow = store.board_workflow(board)
-        last = store.last_sync_run(session, board.id)
+        runs = store.last_sync_runs(session, board.id, 2)
+        last, previous = runs[0] if runs else None, runs[1] if len(runs) > 1 else None
         kind = connector_kind(board.connector)
         out.write(f"{board.name}\n  connector: {board.connector}\n")
         for key, value in sorted(board.connector_settings.items()):
@@ -298,7 +299,11 @@ def run_board_show(args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"  workflow: {' → '.join(workflow.stage_names)} ({workflow.timezone})\n")
         out.write(f"  channel: {board.channel_id or '—'}\n")
         out.write(f"  stored: {_stored(counts)}\n")
-        out.write(f"  {sync_state(board, last, dt.datetime.now(dt.UTC), detail=True)}\n")
+        now = dt.datetime.now(dt.UTC)
+        out.write(f"  {sync_state(board, last, now, detail=True)}\n")
+        note = earlier_interruption(last, previous, now)
+        if note is not None:
+            out.write(f"  {note}\n")
     return 0
 
 

@@ -18,8 +18,13 @@ if TYPE_CHECKING:  # the store and the connectors load when a sync runs, not whe
     from bot.store.models import Board
 
 
+OK, FAILED, BROKEN = "ok", "failed", "broken"  # how one board's sync ended: fine, a user error, a bug
+
+
 def run_sync(args: argparse.Namespace, out: TextIO) -> int:
-    """Sync the named boards (or all); one failing board does not stop the others, but fails the command."""
+    """Sync the named boards (or all); one failing board does not stop the others, but fails the command:
+    status 1, or 70 when a board met a bug in flowcoach rather than a problem the user can fix."""
+    from bot.cli.main import INTERNAL_ERROR_EXIT
     from bot.store import boards as store
 
     with open_store() as sessions:
@@ -28,12 +33,12 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
             plans = [(board.id, board.name) for board in chosen]
         if not plans:
             out.write("no boards to sync; add one with: flowcoach board add\n")
-        failures = sum(not _sync_one(sessions, board_id, name, out) for board_id, name in plans)
-    return 1 if failures else 0
+        outcomes = [_sync_one(sessions, board_id, name, out, debug=args.debug) for board_id, name in plans]
+    return INTERNAL_ERROR_EXIT if BROKEN in outcomes else 1 if FAILED in outcomes else 0
 
 
-def _sync_one(sessions: sessionmaker[Session], board_id: int, name: str, out: TextIO) -> bool:
-    """Sync one board and report it in one line; False when it failed."""
+def _sync_one(sessions: sessionmaker[Session], board_id: int, name: str, out: TextIO, *, debug: bool) -> str:
+    """Sync one board and report it in one line (a file's bad rows: one line each); how it ended."""
     from bot.formatting import count_of
     from bot.services.sync import sync_board
     from bot.store.models import Board
@@ -48,7 +53,22 @@ def _sync_one(sessions: sessionmaker[Session], board_id: int, name: str, out: Te
             connector.close()
     except FlowcoachError as error:
         out.write(f"{name}: sync failed: {error}\n")
-        return False
+        return FAILED
+    except Exception as error:
+        from bot.cli.main import is_user_error
+
+        if is_user_error(error):  # e.g. a stored workflow that no longer parses
+            out.write(f"{name}: sync failed: {error}\n")
+            return FAILED
+        # A bug (or a database gone away) stops this board only: the others are still synced. Its message
+        # may be a SQL statement with the values, so only its kind is said.
+        if debug:
+            raise
+        out.write(
+            f"{name}: sync failed: internal error ({type(error).__name__}), a bug in flowcoach; "
+            "run again with --debug for the traceback and report it\n"
+        )
+        return BROKEN
     finally:
         if bar is not None:
             sys.stderr.write("\n")
@@ -58,7 +78,7 @@ def _sync_one(sessions: sessionmaker[Session], board_id: int, name: str, out: Te
     )
     for warning in result.warnings:
         out.write(f"{name}: warning: {warning}\n")
-    return True
+    return OK
 
 
 def connector_for(board: Board) -> Connector:

@@ -7,11 +7,22 @@ records (``spec/data.md``, :class:`SourceEvent`) so that everything downstream s
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Literal, Protocol, Self
 
 StatusCategory = Literal["new", "indeterminate", "done"]
+
+# The most characters the store keeps of each field a connector delivers (bot/store/models.py declares its
+# columns with these). A value over its limit, or a NUL character anywhere (PostgreSQL keeps none in text),
+# would fail the batch's whole transaction in the database with a SQL dump: checked here first instead.
+ITEM_LIMITS: dict[str, int | None] = {
+    "item_id": 200, "title": None, "type": 100, "url": None, "status": 200, "assignee": 200,
+}
+EVENT_LIMITS: dict[str, int | None] = {
+    "item_id": 200, "event": 20, "from_status": 200, "to_status": 200, "to_status_name": 200, "reason": None,
+}
 
 
 class ProgressCallback(Protocol):
@@ -106,6 +117,51 @@ class Batch:
     cursor: str | None
     removed: tuple[str, ...] = field(default=())
     warnings: tuple[str, ...] = field(default=())
+
+
+def batch_problems(batch: Batch) -> list[str]:
+    """What in ``batch`` the store cannot keep, one sentence per value (the first few); empty when all fits.
+
+    Checks whole columns in C loops (``"".join``, ``max(map(len, …))``) and looks at single values only in
+    a column that fails, since a backfill hands over hundreds of thousands of events.
+    """
+    problems = _field_problems(batch.items, ITEM_LIMITS) + _field_problems(batch.events, EVENT_LIMITS)
+    return problems[:_LISTED_PROBLEMS] + (
+        [f"… and {len(problems) - _LISTED_PROBLEMS} more"] if len(problems) > _LISTED_PROBLEMS else []
+    )
+
+
+_LISTED_PROBLEMS = 10
+_FIELD_WORDS = {"item_id": "item id"}
+
+
+def _field_problems(
+    records: Sequence[SourceItem] | Sequence[SourceEvent], limits: dict[str, int | None]
+) -> list[str]:
+    problems: list[str] = []
+    for name, limit in limits.items():
+        values = [value or "" for value in map(attrgetter(name), records)]
+        too_long = limit is not None and max(map(len, values), default=0) > limit
+        if not too_long and "\x00" not in "".join(values):
+            continue
+        field_name = _FIELD_WORDS.get(name, name)
+        for item_id, value in zip(map(attrgetter("item_id"), records), values, strict=True):
+            if limit is not None and len(value) > limit:
+                problems.append(
+                    f"item {shown_id(item_id)}: {field_name} is {len(value):,} characters long; "
+                    f"at most {limit} can be stored"
+                )
+            elif "\x00" in value:
+                problems.append(
+                    f"item {shown_id(item_id)}: {field_name} contains a NUL character (a zero byte), "
+                    "which cannot be stored"
+                )
+    return problems
+
+
+def shown_id(item_id: str) -> str:
+    """An item id for a message: quoted and shortened; ``repr`` shows a NUL or control character escaped."""
+    return repr(item_id if len(item_id) <= 40 else item_id[:37] + "...")
 
 
 class Connector(Protocol):

@@ -45,5 +45,9 @@ class ServerError(ConnectorError):
     retryable = True
 
 
+class UnstorableData(ConnectorError):
+    """The source gave values the store cannot keep (too long, a NUL character); nothing of them is stored."""
+
+
 class UnexpectedResponse(ConnectorError):
     """The source answered something this connector does not understand (wrong URL, proxy page, new API)."""

@@ -9,14 +9,39 @@ from pathlib import Path
 import pandas as pd
 from pydantic import BaseModel, Field, field_validator
 
-from analytics.eventlog import EventLogError
+from analytics.eventlog import EventLogError, TextLimits
 from analytics.workflow import Workflow
-from bot.connectors.base import Batch, ProgressCallback, SourceEvent, SourceItem, SourceStatus
+from bot.connectors.base import (
+    EVENT_LIMITS,
+    ITEM_LIMITS,
+    Batch,
+    ProgressCallback,
+    SourceEvent,
+    SourceItem,
+    SourceStatus,
+)
 from bot.connectors.errors import ConnectorError, NotFound, UnexpectedResponse
 from bot.connectors.files import read_event_log
 from bot.connectors.mapping import status_paths
 
 EVENTS_PER_BATCH = 20_000
+
+
+def _limit(*limits: int | None) -> int:
+    return min(limit for limit in limits if limit is not None)
+
+
+# What the store keeps of each column of the file (a column may feed an event's field and an item's), checked
+# by the reader so that a value too long for the database is named by its line, before anything is stored.
+STORABLE = TextLimits(
+    {
+        "item_id": _limit(EVENT_LIMITS["item_id"], ITEM_LIMITS["item_id"]),
+        "from_status": _limit(EVENT_LIMITS["from_status"]),
+        "to_status": _limit(EVENT_LIMITS["to_status"], ITEM_LIMITS["status"]),
+        "type": _limit(ITEM_LIMITS["type"]),
+        "assignee": _limit(ITEM_LIMITS["assignee"]),
+    }
+)
 
 
 class FileSettings(BaseModel):
@@ -70,6 +95,9 @@ class FileConnector:
         if fingerprint == cursor:
             return
         events = self._read()
+        # An empty file (or one with only a header) is not an error, it may be a log not written yet; but a
+        # sync that stores nothing from it must say so rather than look like every other success.
+        warnings = (f"{self.path}: no events in the file",) if events.empty else ()
         items = _items(events)
         records = events[["item_id", "timestamp", "event", "from_status", "to_status", "reason"]]
         # Timestamps stay pandas Timestamps (aware datetimes): the store converts them as it binds them.
@@ -87,6 +115,7 @@ class FileConnector:
                 items=tuple(items) if start == 0 else (),
                 events=tuple(rows[start : start + EVENTS_PER_BATCH]),
                 cursor=fingerprint if last else None,
+                warnings=warnings if start == 0 else (),
             )
             if progress is not None:
                 progress(min(start + EVENTS_PER_BATCH, len(rows)), len(rows))
@@ -96,9 +125,11 @@ class FileConnector:
 
     def _read(self) -> pd.DataFrame:
         try:
-            return read_event_log(self.path, self.workflow).events
+            return read_event_log(self.path, self.workflow, limits=STORABLE).events
         except EventLogError as error:
-            raise UnexpectedResponse(f"{self.path} has malformed rows:\n{error}") from None
+            # Each problem already reads "file:line: what is wrong"; a heading only when there are several.
+            heading = "" if len(error.problems) == 1 else f"{self.path} has malformed rows:\n"
+            raise UnexpectedResponse(f"{heading}{error}") from None
         except OSError as error:
             raise ConnectorError(f"{self.path}: cannot read the file ({error.strerror or error})") from None
 

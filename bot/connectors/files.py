@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analytics.eventlog import EventLog, parse_event_log
+from analytics.eventlog import EventLog, TextLimits, parse_event_log
 from analytics.workflow import Workflow, WorkflowError, parse_workflow
 
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
 
 
-def read_event_log(path: str | Path, workflow: Workflow, *, lenient: bool = False) -> EventLog:
+def read_event_log(
+    path: str | Path, workflow: Workflow, *, lenient: bool = False, limits: TextLimits | None = None
+) -> EventLog:
     """Read an event-log file: JSON Lines (``.jsonl``/``.ndjson``), else CSV, long or wide.
 
     Parsing, validation and errors as :func:`analytics.eventlog.parse_event_log`; ``OSError`` propagates.
@@ -22,7 +24,8 @@ def read_event_log(path: str | Path, workflow: Workflow, *, lenient: bool = Fals
     file_path = Path(path)
     json_lines = file_path.suffix.lower() in JSON_LINES_SUFFIXES
     return parse_event_log(
-        file_path.read_bytes(), workflow, source=str(path), json_lines=json_lines, lenient=lenient
+        file_path.read_bytes(), workflow, source=str(path), json_lines=json_lines, lenient=lenient,
+        limits=limits,
     )
 
 

@@ -1,7 +1,9 @@
 """Incremental sync: pull batches from a board's connector into the store, one transaction per batch.
 
 The cursor advances in the same transaction as the batch it follows, so a sync killed at any point resumes
-from the last committed batch; the overlap that re-delivers is absorbed by the events' unique key.
+from the last committed batch; the overlap that re-delivers is absorbed by the events' unique key. A sync
+killed outright (SIGKILL, a lost machine) cannot record how it ended: its run stays "running" until the
+next sync of the board marks it "interrupted".
 """
 
 from __future__ import annotations
@@ -10,14 +12,17 @@ import logging
 import time
 from dataclasses import dataclass
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.connectors.base import Connector, ProgressCallback
-from bot.connectors.errors import ConnectorError
+from bot.connectors.base import Batch, Connector, ProgressCallback, batch_problems
+from bot.connectors.errors import ConnectorError, UnstorableData
 from bot.store.eventstore import store_batch
 from bot.store.models import Board, SyncRun, utcnow
 
 log = logging.getLogger("flowcoach.sync")
+
+KILLED = "the process stopped before the sync finished"
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,13 @@ def sync_board(
     with sessions.begin() as session:
         board = session.get_one(Board, board_id)
         name, cursor = board.name, board.sync_cursor
+        # A run still "running" when the next sync starts lost its process: nothing would ever finish it.
+        # (Were a sync of this board really running elsewhere, its own end overwrites this.)
+        session.execute(
+            update(SyncRun)
+            .where(SyncRun.board_id == board_id, SyncRun.status == "running")
+            .values(status="interrupted", error=KILLED)
+        )
         run = SyncRun(board_id=board_id, cursor_before=cursor)
         session.add(run)
         session.flush()
@@ -55,6 +67,7 @@ def sync_board(
             for warning in batch.warnings:
                 log.warning("sync of board %s: %s", name, warning)
             warnings += batch.warnings
+            _check_storable(batch)
             with sessions.begin() as session:
                 added = store_batch(session, board_id, batch)
                 board = session.get_one(Board, board_id)
@@ -74,8 +87,12 @@ def sync_board(
         # `flowcoach sync` prints it, Slack posts it); a warning here made each failure appear twice.
         log.info("sync of board %s failed: %s", name, error)
         raise
-    except BaseException as error:  # interrupted or a bug: the committed batches stay, the run says so
-        _finish(sessions, run_id, board_id, error=f"interrupted: {type(error).__name__}")
+    except Exception as error:  # a bug: the committed batches stay, the run says so (no SQL or values)
+        _finish(sessions, run_id, board_id, error=f"internal error: {type(error).__name__}")
+        raise
+    except BaseException as error:  # Ctrl-C, SystemExit: the committed batches stay, the next sync goes on
+        stopped = f"stopped by {type(error).__name__}"
+        _finish(sessions, run_id, board_id, error=stopped, status="interrupted")
         raise
     _finish(sessions, run_id, board_id, error=None)
     seconds = time.perf_counter() - started
@@ -83,11 +100,21 @@ def sync_board(
     return SyncResult(name, batches, items_seen, events_added, seconds, tuple(warnings))
 
 
-def _finish(sessions: sessionmaker[Session], run_id: int, board_id: int, *, error: str | None) -> None:
+def _check_storable(batch: Batch) -> None:
+    """Refuse a batch the store cannot keep before its transaction, in words rather than a SQL error."""
+    problems = batch_problems(batch)
+    if problems:
+        refused = "; ".join(problems)
+        raise UnstorableData(f"values the store cannot keep, so their batch was not stored: {refused}")
+
+
+def _finish(
+    sessions: sessionmaker[Session], run_id: int, board_id: int, *, error: str | None, status: str = "failed"
+) -> None:
     with sessions.begin() as session:
         run = session.get_one(SyncRun, run_id)
         run.finished_at = utcnow()
-        run.status = "failed" if error else "ok"
+        run.status = status if error else "ok"
         run.error = error
         if error is None:
             session.get_one(Board, board_id).last_synced_at = run.finished_at

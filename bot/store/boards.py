@@ -48,6 +48,12 @@ def add_board(
     later sync is held to the operator's address rules too.
     """
     parse_workflow(workflow_yaml, source=f"workflow of board '{name}'")
+    # Said here rather than by the database, which would refuse them with a SQL statement (PostgreSQL).
+    checked = (("board name", name, Board.name), ("channel id", channel_id, Board.channel_id))
+    for what, value, column in checked:
+        longest = column.type.length
+        if value is not None and ("\x00" in value or (longest is not None and len(value) > longest)):
+            raise FlowcoachError(f"a {what} must be at most {longest} characters, without NUL characters")
     space = workspace(session, team_id)
     if session.scalar(select(Board.id).where(Board.workspace_id == space.id, Board.name == name)) is not None:
         raise FlowcoachError(f"a board named '{name}' already exists (see: flowcoach board list)")
@@ -108,8 +114,17 @@ def board_counts(session: Session, board_id: int) -> dict[str, int]:
 
 
 def last_sync_run(session: Session, board_id: int) -> SyncRun | None:
-    return session.scalar(
-        select(SyncRun)
-        .where(SyncRun.board_id == board_id)
-        .order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
+    runs = last_sync_runs(session, board_id, 1)
+    return runs[0] if runs else None
+
+
+def last_sync_runs(session: Session, board_id: int, count: int) -> list[SyncRun]:
+    """The board's latest ``count`` sync runs, newest first."""
+    return list(
+        session.scalars(
+            select(SyncRun)
+            .where(SyncRun.board_id == board_id)
+            .order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
+            .limit(count)
+        )
     )

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bot.connectors.base import EVENT_LIMITS, ITEM_LIMITS
 from bot.store.slack_tables import declare_slack_tables
 
 # Deterministic constraint names, so migrations can refer to them on every database.
@@ -116,12 +117,13 @@ class WorkItem(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
-    item_id: Mapped[str] = mapped_column(String(200))
+    # Lengths from the connectors' contract, which checks every value against them before the database.
+    item_id: Mapped[str] = mapped_column(String(ITEM_LIMITS["item_id"]))
     title: Mapped[str | None] = mapped_column(Text, nullable=True)
-    type: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    type: Mapped[str | None] = mapped_column(String(ITEM_LIMITS["type"]), nullable=True)
     url: Mapped[str | None] = mapped_column(Text, nullable=True)
-    status: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    assignee: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    status: Mapped[str | None] = mapped_column(String(ITEM_LIMITS["status"]), nullable=True)
+    assignee: Mapped[str | None] = mapped_column(String(ITEM_LIMITS["assignee"]), nullable=True)
     created_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -139,12 +141,12 @@ class Event(Base):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
-    item_id: Mapped[str] = mapped_column(String(200))
+    item_id: Mapped[str] = mapped_column(String(EVENT_LIMITS["item_id"]))
     timestamp: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    event: Mapped[str] = mapped_column(String(20))
-    from_status: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    to_status: Mapped[str] = mapped_column(String(200), default="")
-    to_status_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    event: Mapped[str] = mapped_column(String(EVENT_LIMITS["event"]))
+    from_status: Mapped[str | None] = mapped_column(String(EVENT_LIMITS["from_status"]), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(EVENT_LIMITS["to_status"]), default="")
+    to_status_name: Mapped[str | None] = mapped_column(String(EVENT_LIMITS["to_status_name"]), nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
@@ -157,7 +159,8 @@ class SyncRun(Base):
     board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"), index=True)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    status: Mapped[str] = mapped_column(String(20), default="running")  # running | ok | failed
+    # running | ok | failed | interrupted (its process stopped: found still "running" by the next sync)
+    status: Mapped[str] = mapped_column(String(20), default="running")
     cursor_before: Mapped[str | None] = mapped_column(Text, nullable=True)
     cursor_after: Mapped[str | None] = mapped_column(Text, nullable=True)
     batches: Mapped[int] = mapped_column(Integer, default=0)

@@ -470,3 +470,67 @@ def test_extra_field_on_the_first_data_row_is_reported(tmp_path):
     with pytest.raises(EventLogError) as caught:
         read_event_log(path, builders.workflow())
     assert [problem.line for problem in caught.value.problems] == [2]
+
+
+CUT = "the file ends in the middle of this row (2 of the header's 3 fields, and no newline after it)"
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [
+        pytest.param(b"item_id,timestamp,to_status\nA,2026-03-02,Done\nB,2026-03-03", 3, id="fast-path"),
+        pytest.param(
+            b"item_id,timestamp,to_status\nA,2026-03-02,Done\nX,2026-03-02,Done,extra\nB,2026-03-03", 4,
+            id="slow-path",
+        ),
+        pytest.param(
+            b'item_id,timestamp,to_status\nA,2026-03-02,Done\n"B\nsplit",2026-03-03', 3,
+            id="quoted-over-lines",
+        ),
+    ],
+)
+def test_a_last_row_cut_off_is_reported_and_skipped_when_lenient(data, line):
+    """A file copied while it was written ends mid-row; its short last row used to be read with blanks."""
+    with pytest.raises(EventLogError) as caught:
+        parse_event_log(data, UTC, source="events.csv")
+    assert f"events.csv:{line}: {CUT}" in str(caught.value)
+    lenient = parse_event_log(data, UTC, source="events.csv", lenient=True)
+    assert list(lenient.events["item_id"]) == ["A"]
+    assert any(warning.startswith(f"events.csv:{line}: {CUT}") for warning in lenient.warnings)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"item_id,timestamp,to_status\nA,2026-03-02,Done",
+        b"item_id,timestamp,to_status\nA,2026-03-02,Done\r\n",
+        b"item_id,timestamp,to_status\nA,2026-03-02,Done\n   ",
+        b"item_id,timestamp,to_status,title\nA,2026-03-02,Done\nB,2026-03-03,Done,t\n",
+    ],
+    ids=["whole-row-no-newline", "crlf", "trailing-spaces", "short-row-mid-file"],
+)
+def test_rows_that_end_the_file_whole_are_not_taken_for_cut_off(data):
+    """No final newline after a whole row, or a short row before the end, is an ordinary file."""
+    assert len(parse_event_log(data, UTC, source="events.csv").events) >= 1
+
+
+def test_text_limits_name_each_row_in_every_format():
+    """With limits (a store's columns), long values and NUL characters are row problems at their line,
+    in CSV, JSON Lines and the wide format alike; without them nothing changes."""
+    from analytics.eventlog import TextLimits
+
+    limits = TextLimits({"item_id": 5, "to_status": 4})
+    csv_data = b"item_id,timestamp,to_status,title\nA,2026-03-02,Done,ok\nTOOLONG,2026-03-02,Done,t\x00\n"
+    with pytest.raises(EventLogError) as caught:
+        parse_event_log(csv_data, UTC, source="e.csv", limits=limits)
+    assert [str(problem) for problem in caught.value.problems] == [
+        "e.csv:3: item_id is 7 characters long; at most 5 can be stored; "
+        "title contains a NUL character (a zero byte), which cannot be stored"
+    ]
+    assert len(parse_event_log(csv_data, UTC, source="e.csv").events) == 2
+    jsonl = b'{"item_id": "A", "timestamp": "2026-03-02", "to_status": "Closed"}\n'
+    with pytest.raises(EventLogError, match=r"e\.jsonl:1: to_status is 6 characters long; at most 4"):
+        parse_event_log(jsonl, UTC, source="e.jsonl", json_lines=True, limits=limits)
+    wide = b"ID,Link,Name,Type,Backlog,Done\nLONGID,,n,t,2026-03-01,2026-03-02\n"
+    with pytest.raises(EventLogError, match=r"w\.csv:2: ID is 6 characters long; at most 5 can be stored"):
+        parse_event_log(wide, UTC, source="w.csv", limits=limits)

@@ -274,3 +274,101 @@ def test_the_sync_progress_bar_says_when_a_rate_limit_holds_the_sync():
     first, second = stream.getvalue().split("\r")[1:]
     assert re.search(r"50 / 200  \(rate-limited: waiting 25 min, until \d\d:\d\d\)\x1b\[K$", first)
     assert second.endswith("100 / 200\x1b[K") and "rate-limited" not in second
+
+
+def test_a_board_with_a_bad_file_fails_alone_by_line_and_stores_nothing(capsys, store_env, tmp_path):
+    """A NUL byte used to pass the reader and fail in PostgreSQL (exit 70, a SQL dump, every board after it
+    left unsynced) and to be stored as it was on SQLite; now the file and line are named, the broken board
+    stores nothing, the other board syncs, and the command exits 1 as for any failed board."""
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(
+        b"item_id,timestamp,to_status\n"
+        b"B-1,2026-05-01T10:00:00Z,In Progress\n"
+        b"B-2,2026-05-02T10:00:00Z,Do\x00ne\n"
+    )
+    assert add_file_board(capsys, "Broken", broken)[0] == 0
+    add_sample(capsys)
+    code, out, err = run(capsys, "sync")
+    assert code == 1, err
+    assert out.splitlines()[0] == (
+        f"Broken: sync failed: {broken}:3: "
+        "to_status contains a NUL character (a zero byte), which cannot be stored"
+    )
+    assert "Payments: 2,131 new events" in out
+    assert err == "" and "INSERT" not in out
+    show = run(capsys, "board", "show", "Broken")[1]
+    assert "stored: 0 items, 0 events, 1 sync run" in show
+    assert f"last sync failed just now: {broken}:3: to_status contains a NUL character" in show
+    assert "stored: 330 items, 2,131 events, 1 sync run" in run(capsys, "board", "show", "Payments")[1]
+
+
+def test_a_sync_whose_process_was_killed_is_marked_interrupted_by_the_next(capsys, store_env):
+    """A killed sync left its run "running" forever (16 such rows were seen); the next sync of the board marks
+    it interrupted and `board show` says so, and that the next sync went on from the cursor stored."""
+    from sqlalchemy import select
+
+    from bot.store.db import make_engine, session_factory
+    from bot.store.models import Board, SyncRun
+
+    add_sample(capsys)
+    engine = make_engine(store_env)
+    sessions = session_factory(engine)
+    try:
+        with sessions.begin() as session:  # what sync_board commits first, before the process was killed
+            board = session.scalars(select(Board).where(Board.name == "Payments")).one()
+            session.add(SyncRun(board_id=board.id, cursor_before=board.sync_cursor))
+        out = run(capsys, "board", "show", "Payments")[1]
+        assert "a sync started just now has not finished (still running, or its process stopped" in out
+        code, out, err = run(capsys, "sync", "Payments")
+        assert code == 0 and out.startswith("Payments: 2,131 new events"), err
+        with sessions() as session:
+            runs = session.scalars(select(SyncRun).order_by(SyncRun.id)).all()
+            assert [run.status for run in runs] == ["interrupted", "ok"]
+            assert runs[0].error == "the process stopped before the sync finished"
+            assert runs[1].cursor_before == runs[0].cursor_before
+    finally:
+        engine.dispose()
+    out = run(capsys, "board", "show", "Payments")[1]
+    assert "  synced just now (2,131 new events)\n" in out
+    assert (
+        "  the sync before, started just now, was interrupted: the process stopped before the sync finished "
+        "(nothing stored); the last one picked up from the last cursor it stored\n"
+    ) in out
+    assert "has not finished" not in out
+
+
+@pytest.mark.parametrize(
+    ("name", "extra", "message"),
+    [
+        ("P" * 201, [], "a board name must be at most 200 characters"),
+        ("Payments", ["--channel", "C" * 65], "a channel id must be at most 64 characters"),
+    ],
+)
+def test_a_board_name_or_channel_too_long_for_the_store_is_refused_in_words(
+    capsys, store_env, name, extra, message
+):
+    """PostgreSQL used to refuse them with a SQL dump and exit 70; SQLite stored them."""
+    code, _, err = run(
+        capsys, "board", "add", name, "--connector", "file", "--workflow", SAMPLE_WORKFLOW_PATH,
+        "--set", f"path={SAMPLE_EVENTS_PATH}", *extra,
+    )
+    assert code == 1 and err == f"flowcoach: error: {message}, without NUL characters\n"
+
+
+def test_a_board_whose_stored_workflow_no_longer_parses_fails_alone(capsys, store_env, tmp_path):
+    """Its error used to leave `sync` at once, so the boards after it were never synced."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    events = tmp_path / "events.csv"
+    shutil.copy(SAMPLE_EVENTS_PATH, events)
+    assert add_file_board(capsys, "Edited", events)[0] == 0
+    add_sample(capsys)
+    engine = create_engine(store_env, poolclass=NullPool)
+    with engine.begin() as connection:  # as someone editing the database by hand might leave it
+        connection.execute(text("UPDATE boards SET workflow_yaml = 'stages: []' WHERE name = 'Edited'"))
+    engine.dispose()
+    code, out, err = run(capsys, "sync")
+    assert code == 1 and err == ""
+    assert out.startswith("Edited: sync failed: workflow of board 'Edited'")
+    assert "Payments: 2,131 new events" in out

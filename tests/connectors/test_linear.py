@@ -458,7 +458,7 @@ def test_a_synced_board_in_sqlite_gives_the_same_metrics_as_its_events_in_a_file
                 writer.writerow([event.item_id, when, event.event, name, *attributes])
     from_file = read_event_log(path, workflow).events
     asof = pd.Timestamp("2026-02-01T00:00Z")
-    assert runs == ["failed", "ok"]
+    assert runs == ["interrupted", "ok"]
     assert metrics_document(board_metrics(stored, workflow, asof)) == metrics_document(
         board_metrics(from_file, workflow, asof)
     )

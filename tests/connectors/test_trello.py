@@ -358,7 +358,7 @@ def test_store_resumes_a_killed_sync_and_its_metrics_equal_the_same_events_as_a_
     with sessions() as session:
         runs = session.scalars(select(SyncRun.status).where(SyncRun.board_id == killed_board)).all()
         removed = session.scalars(select(WorkItem.item_id).where(WorkItem.removed_at.is_not(None))).all()
-    assert runs == ["failed", "ok"] and set(removed) == {"#12"}
+    assert runs == ["interrupted", "ok"] and set(removed) == {"#12"}
 
     workflow = parse_workflow(WORKFLOW)
     with sessions() as session:
