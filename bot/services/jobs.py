@@ -26,6 +26,7 @@ from bot.services.connections import board_connector
 from bot.services.reports import Review, board_digest, board_review
 from bot.services.sync import sync_board
 from bot.store.claims import claim
+from bot.store.crypto import SecretKey
 from bot.store.models import Board, Workspace
 
 log = logging.getLogger("flowcoach.jobs")
@@ -88,7 +89,7 @@ class BoardJobs:
         sessions: sessionmaker[Session],
         notifier: Notifier,
         *,
-        secret_key: str | None,
+        secret_key: SecretKey | None,
         slack_http: HttpOptions | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
