@@ -26,6 +26,8 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default_factory=default_database_url, validation_alias="DATABASE_URL")
     secret_key: SecretStr | None = Field(default=None, validation_alias="FLOWCOACH_SECRET_KEY")
+    # Earlier keys, comma-separated: secrets still under them stay readable while a rotation is under way.
+    old_secret_keys: SecretStr | None = Field(default=None, validation_alias="FLOWCOACH_OLD_SECRET_KEYS")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     log_format: str = Field(default="text", validation_alias="LOG_FORMAT")
     # Jobs one `flowcoach worker` runs at a time on PostgreSQL. The coach computes more than it waits, so
@@ -70,6 +72,13 @@ class Settings(BaseSettings):
     def secret_key_text(self) -> str | None:
         """``FLOWCOACH_SECRET_KEY`` as the crypto functions take it (None when unset)."""
         return self.secret_key.get_secret_value() if self.secret_key is not None else None
+
+    @property
+    def old_secret_key_texts(self) -> tuple[str, ...]:
+        """``FLOWCOACH_OLD_SECRET_KEYS``, split at commas (Fernet keys and generated keys have none)."""
+        if self.old_secret_keys is None:
+            return ()
+        return tuple(key.strip() for key in self.old_secret_keys.get_secret_value().split(",") if key.strip())
 
     @property
     def address_policy(self) -> AddressPolicy:

@@ -13,9 +13,10 @@ import contextvars
 import json
 import logging
 import re
-from collections.abc import Callable, Iterator
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TextIO, TypeVar
 
 from bot.errors import FlowcoachError
 
@@ -27,6 +28,9 @@ EXTRA_FIELDS = ("job", "board_id", "slot")
 # Slack tokens (xoxb-, xoxp-, xapp-, xoxe-…) and bearer credentials, wherever a library puts them in a line.
 _SECRETS = re.compile(r"\b(xox[a-z]|xapp|xoxe)-[A-Za-z0-9-]+|(?<=Bearer )[A-Za-z0-9._~+/=-]+")
 REDACTED = "[redacted]"
+LOG_FORMATS = ("text", "json")
+# A command line tool's log says only what went wrong unless asked for more; serve and worker log INFO.
+CLI_DEFAULT_LEVEL = "WARNING"
 LIBRARY_LOGGERS = ("apscheduler", "alembic", "slack_bolt", "slack_sdk", "httpx", "httpcore", "urllib3")
 
 P = ParamSpec("P")
@@ -109,20 +113,49 @@ def _fields(record: logging.LogRecord) -> dict[str, object]:
     return {name: getattr(record, name) for name in names if hasattr(record, name)}
 
 
-def configure_logging(level_name: str, log_format: str) -> None:
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]  # its stream is a property
+    """Writes to whatever ``sys.stderr`` is when a record is emitted, not when the handler was made: a test
+    that runs the command in-process captures it, and a finished test's stream is never written to."""
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass  # always sys.stderr
+
+
+def configure_logging(level_name: str, log_format: str, *, replace: bool = True) -> None:
     """Log to stderr at ``level_name``, as text or JSON, with the context and token scrubbing on every line.
 
     Libraries log at WARNING and above unless the level is DEBUG: their INFO lines repeat ours or say
-    nothing an operator needs.
+    nothing an operator needs. ``replace=False`` replaces only a handler installed here before, leaving
+    any other (a test runner's) in place.
     """
     level = logging.getLevelName(level_name.upper())
     if not isinstance(level, int):
         raise FlowcoachError(f"LOG_LEVEL: unknown level '{level_name}' (use DEBUG, INFO, WARNING…)")
-    handler = logging.StreamHandler()
+    if log_format not in LOG_FORMATS:
+        raise FlowcoachError(f"LOG_FORMAT: unknown format '{log_format}' (use text or json)")
+    handler = StderrHandler()
     handler.addFilter(ContextFilter())
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    kept = [] if replace else [other for other in root.handlers if not isinstance(other, StderrHandler)]
+    root.handlers[:] = [*kept, handler]
     root.setLevel(level)
     for name in LIBRARY_LOGGERS:
         logging.getLogger(name).setLevel(level if level <= logging.DEBUG else max(level, logging.WARNING))
+
+
+def configure_cli_logging(environ: Mapping[str, str]) -> None:
+    """``LOG_LEVEL`` and ``LOG_FORMAT`` for any command, read straight from the environment: loading the
+    settings (pydantic) here would slow every command, and most need none. Without ``LOG_LEVEL`` only
+    warnings and errors are logged, so a command's own output stays what it prints."""
+    configure_logging(
+        environ.get("LOG_LEVEL") or CLI_DEFAULT_LEVEL, environ.get("LOG_FORMAT") or "text", replace=False
+    )

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # SQLAlchemy and the settings load when a command opens the store, not for --help
     from sqlalchemy.orm import Session, sessionmaker
 
+    from bot.store.crypto import SecretKey
+
 
 @contextmanager
 def open_store() -> Iterator[sessionmaker[Session]]:
@@ -20,8 +22,18 @@ def open_store() -> Iterator[sessionmaker[Session]]:
         yield sessions
 
 
-def secret_key() -> str | None:
-    """``FLOWCOACH_SECRET_KEY``, which connector credentials are encrypted with (``None`` when unset)."""
+def key_is_set() -> bool:
+    """Whether ``FLOWCOACH_SECRET_KEY`` is set, known without touching the database or deriving the key."""
     from bot.config import load_settings
 
-    return load_settings().secret_key_text
+    return load_settings().secret_key is not None
+
+
+def secret_key(sessions: sessionmaker[Session]) -> SecretKey | None:
+    """The key of ``FLOWCOACH_SECRET_KEY`` (and ``FLOWCOACH_OLD_SECRET_KEYS``) for the open database, which
+    connector credentials are encrypted with (``None`` when unset)."""
+    from bot.config import load_settings
+    from bot.store.crypto import load_secret_key
+
+    settings = load_settings()
+    return load_secret_key(sessions.kw["bind"], settings.secret_key_text, settings.old_secret_key_texts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -37,6 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as stop:  # --help, or an argument error already said in one line
         return stop.code if isinstance(stop.code, int) else 1
     try:
+        from bot.logs import configure_cli_logging  # after parsing: `--help` needs no logging
+
+        configure_cli_logging(os.environ)  # serve and worker configure it again from their settings
         return int(args.handler(args, sys.stdout))
     except BrokenPipeError:
         return 0  # the reader went away (e.g. `| head`): nothing left to say

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from bot.cli.database import open_store, secret_key
+from bot.cli.database import key_is_set, open_store, secret_key
 from bot.cli.sync import run_sync
 from bot.connectors.names import CONNECTOR_NAMES
 from bot.errors import FlowcoachError, UsageError
@@ -34,15 +34,16 @@ def add_store_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     rotate = db_commands.add_parser(
         "rotate-key",
         parents=[common],
-        help="re-encrypt stored secrets under a new FLOWCOACH_SECRET_KEY",
-        description="Re-encrypt every stored secret (connector credentials, Slack tokens) from the key in "
-        "--old-key-env (default FLOWCOACH_OLD_SECRET_KEY) to FLOWCOACH_SECRET_KEY, in one transaction.",
+        help="re-encrypt every stored secret under FLOWCOACH_SECRET_KEY",
+        description="Re-encrypt every stored secret (connector credentials, Slack tokens) under "
+        "FLOWCOACH_SECRET_KEY, in one transaction: those under an earlier key (FLOWCOACH_OLD_SECRET_KEYS, "
+        "comma-separated, or --old-key-env) or under the unsalted key derivation of earlier versions.",
     )
     rotate.add_argument(
         "--old-key-env",
         default="FLOWCOACH_OLD_SECRET_KEY",
         metavar="VAR",
-        help="the environment variable holding the current key (default FLOWCOACH_OLD_SECRET_KEY)",
+        help="an environment variable holding one more earlier key (default FLOWCOACH_OLD_SECRET_KEY)",
     )
     rotate.set_defaults(handler=run_rotate_key)
 
@@ -110,24 +111,27 @@ def run_rotate_key(args: argparse.Namespace, out: TextIO) -> int:
     from bot.config import load_settings
     from bot.formatting import count_of
     from bot.store import db as store_db
-    from bot.store.crypto import SecretKeyError
+    from bot.store.crypto import SecretKeyError, load_secret_key
     from bot.store.rotate import rotate_secret_key
 
     settings = load_settings()
-    old_key = os.environ.get(args.old_key_env)
-    if not old_key:
-        raise SecretKeyError(f"{args.old_key_env}: set it to the key the secrets are stored with now")
     if settings.secret_key is None:
-        raise SecretKeyError("FLOWCOACH_SECRET_KEY: set it to the new key")
+        raise SecretKeyError("FLOWCOACH_SECRET_KEY: set it to the key to encrypt every secret with")
+    old = list(settings.old_secret_key_texts)
+    if os.environ.get(args.old_key_env):  # one earlier key, as rotate-key took it before OLD_SECRET_KEYS
+        old.append(os.environ[args.old_key_env])
     database = store_db.open_database(settings.database_url)
     try:
-        done = rotate_secret_key(database.engine, old_key, settings.secret_key.get_secret_value())
+        key = load_secret_key(database.engine, settings.secret_key.get_secret_value(), old)
+        assert key is not None
+        done = rotate_secret_key(database.engine, key)
     finally:
         database.close()
     out.write(
-        f"re-encrypted the credentials of {count_of(done.boards, 'board')} and "
-        f"{count_of(done.tokens, 'Slack token')} under the new key ({done.already:,} already were); restart "
-        "serve and worker with the new FLOWCOACH_SECRET_KEY\n"
+        f"re-encrypted {count_of(done.secrets, 'secret')}: "
+        f"the credentials of {count_of(done.boards, 'board')}, "
+        f"{count_of(done.tokens, 'Slack token')} ({done.already:,} already under FLOWCOACH_SECRET_KEY); "
+        "once serve and worker run with it, remove the earlier keys\n"
     )
     return 0
 
@@ -137,14 +141,15 @@ def run_board_add(args: argparse.Namespace, out: TextIO) -> int:
     from bot.connectors.registry import CONNECTORS, connector_kind
     from bot.formatting import count_of
     from bot.store import boards as store
-    from bot.store.crypto import encrypt_secrets
+    from bot.store.crypto import encrypt_secrets, required_key
 
     interactive = sys.stdin.isatty()
     kind = connector_kind(args.connector or _ask("Connector", sorted(CONNECTORS), interactive, "--connector"))
     values = _settings_values(kind, args.set, args.set_env, interactive)
     settings = kind.settings(values)
     plain, secrets = kind.split(settings)
-    encrypted = encrypt_secrets(secrets, secret_key())
+    if secrets and not key_is_set():  # said before the tracker is asked anything
+        required_key(None)
     if args.workflow is not None:
         workflow_yaml = _read_workflow(args.workflow)
     elif kind.proposes_workflow:
@@ -153,16 +158,18 @@ def run_board_add(args: argparse.Namespace, out: TextIO) -> int:
         workflow_yaml = _read_workflow(Path(_ask("Workflow file", None, interactive, "--workflow")))
     if not kind.over_http:  # a local source costs nothing to check: a mistyped path is said now, not at sync
         _check_source(args.name, kind, settings, workflow_yaml)
-    with open_store() as sessions, sessions.begin() as session:
-        store.add_board(
-            session,
-            args.name,
-            connector=kind.name,
-            settings=plain,
-            encrypted_secrets=encrypted,
-            workflow_yaml=workflow_yaml,
-            channel_id=args.channel,
-        )
+    with open_store() as sessions:
+        encrypted = encrypt_secrets(secrets, secret_key(sessions) if secrets else None)
+        with sessions.begin() as session:
+            store.add_board(
+                session,
+                args.name,
+                connector=kind.name,
+                settings=plain,
+                encrypted_secrets=encrypted,
+                workflow_yaml=workflow_yaml,
+                channel_id=args.channel,
+            )
     secret_note = f"; {count_of(len(secrets), 'secret')} stored encrypted" if secrets else ""
     out.write(
         f"added board '{args.name}' ({kind.name} connector{secret_note});"

@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # the store and the connectors load when a sync runs, not whe
     from sqlalchemy.orm import Session, sessionmaker
 
     from bot.connectors.base import Connector, ProgressCallback
+    from bot.store.crypto import SecretKey
     from bot.store.models import Board
 
 
@@ -30,14 +31,26 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
     with open_store() as sessions:
         with sessions() as session:
             chosen = [store.get_board(session, name) for name in args.names] or store.list_boards(session)
-            plans = [(board.id, board.name) for board in chosen]
+            plans = [(board.id, board.name, board.connector_secrets is not None) for board in chosen]
         if not plans:
             out.write("no boards to sync; add one with: flowcoach board add\n")
-        outcomes = [_sync_one(sessions, board_id, name, out, debug=args.debug) for board_id, name in plans]
+        # Derived once for every board (scrypt is slow), and only when some board holds a secret.
+        key = secret_key(sessions) if any(secret for *_, secret in plans) else None
+        outcomes = [
+            _sync_one(sessions, board_id, name, key, out, debug=args.debug) for board_id, name, _ in plans
+        ]
     return INTERNAL_ERROR_EXIT if BROKEN in outcomes else 1 if FAILED in outcomes else 0
 
 
-def _sync_one(sessions: sessionmaker[Session], board_id: int, name: str, out: TextIO, *, debug: bool) -> str:
+def _sync_one(
+    sessions: sessionmaker[Session],
+    board_id: int,
+    name: str,
+    key: SecretKey | None,
+    out: TextIO,
+    *,
+    debug: bool,
+) -> str:
     """Sync one board and report it in one line (a file's bad rows: one line each); how it ended."""
     from bot.formatting import count_of
     from bot.services.sync import sync_board
@@ -46,7 +59,7 @@ def _sync_one(sessions: sessionmaker[Session], board_id: int, name: str, out: Te
     bar = _progress_bar(name, sys.stderr) if sys.stderr.isatty() else None
     try:
         with sessions() as session:
-            connector = connector_for(session.get_one(Board, board_id))
+            connector = connector_for(session.get_one(Board, board_id), key)
         try:
             result = sync_board(sessions, board_id, connector, progress=bar)
         finally:
@@ -81,11 +94,11 @@ def _sync_one(sessions: sessionmaker[Session], board_id: int, name: str, out: Te
     return OK
 
 
-def connector_for(board: Board) -> Connector:
+def connector_for(board: Board, key: SecretKey | None) -> Connector:
     """The board's connector, its credentials decrypted with the configured key."""
     from bot.services.connections import board_connector
 
-    return board_connector(board, secret_key())
+    return board_connector(board, key)
 
 
 def _progress_bar(name: str, stream: TextIO) -> ProgressCallback:

@@ -47,11 +47,12 @@ def default_bodies(sessions: sessionmaker[Session], settings: Settings) -> JobBo
     """The job functions a worker runs, speaking in Slack with each board's workspace bot."""
     from bot.services.jobs import BoardJobs
     from bot.slack.notifier import SlackNotifier
+    from bot.slack.runtime import settings_key
 
     return BoardJobs(
         sessions,
         SlackNotifier(settings, sessions),
-        secret_key=settings.secret_key_text,
+        secret_key=settings_key(settings, sessions.kw["bind"]),
         slack_http=settings.slack_tracker_http,
     )
 

@@ -6,11 +6,11 @@ from bot.connectors.base import Connector
 from bot.connectors.http import HttpOptions
 from bot.connectors.registry import build_connector
 from bot.store.boards import board_workflow
-from bot.store.crypto import decrypt_secrets
+from bot.store.crypto import SecretKey, decrypt_secrets
 from bot.store.models import Board
 
 
-def board_connector(board: Board, secret_key: str | None, http: HttpOptions | None = None) -> Connector:
+def board_connector(board: Board, secret_key: SecretKey | None, http: HttpOptions | None = None) -> Connector:
     """Build the board's connector from its settings and its secrets decrypted with ``secret_key``;
     ``http`` when its requests need other options (guarded, for a board connected from Slack)."""
     values = dict(board.connector_settings)

@@ -28,6 +28,7 @@ from bot.services.coaching import Decision, evaluate_board
 from bot.services.connections import board_connector
 from bot.services.reports import Review, board_digest, board_review
 from bot.services.sync import sync_board
+from bot.store.crypto import SecretKey
 from bot.store.models import Board, Workspace
 from bot.store.slots import DELIVERED, MISSED, SlotKey, finish, give_back, take
 
@@ -94,7 +95,7 @@ class BoardJobs:
         sessions: sessionmaker[Session],
         notifier: Notifier,
         *,
-        secret_key: str | None,
+        secret_key: SecretKey | None,
         slack_http: HttpOptions | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:

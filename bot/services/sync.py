@@ -81,6 +81,10 @@ def sync_board(
                 )
                 run.batches, run.items_seen, run.events_added = batches, items_seen, events_added
                 run.cursor_after = board.sync_cursor
+            log.debug(
+                "sync of board %s: batch %d stored, %d items, %d new events",
+                *(name, batches, len(batch.items), added),
+            )
     except ConnectorError as error:
         _finish(sessions, run_id, board_id, error=str(error))
         # Only traced: whoever asked reports it (the worker's runner logs a warning with the job's context,

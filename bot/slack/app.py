@@ -125,11 +125,12 @@ def _oauth_app(runtime: Runtime, signing_secret: str | None) -> App:
     assert settings.slack_client_secret is not None
     client_id, client_secret = settings.slack_client_id, settings.slack_client_secret.get_secret_value()
     engine = runtime.sessions.kw["bind"]
-    if settings.secret_key is None:
+    key = runtime.secret_key()
+    if key is None:
         raise FlowcoachError(
             "FLOWCOACH_SECRET_KEY: required with OAuth, to store each workspace's token encrypted"
         )
-    installations = EncryptedInstallationStore(client_id, engine, settings.secret_key.get_secret_value())
+    installations = EncryptedInstallationStore(client_id, engine, key)
     states = SQLAlchemyOAuthStateStore(expiration_seconds=OAUTH_STATE_SECONDS, engine=engine)
     client = web_client(settings.slack_api_url)
     return App(

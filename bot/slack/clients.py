@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from bot.config import Settings
 from bot.slack.delivery import web_client
 from bot.slack.installations import EncryptedInstallationStore
+from bot.slack.runtime import settings_key
 from bot.store.boards import LOCAL_WORKSPACE
 
 
@@ -21,11 +22,12 @@ def client_for_workspace(settings: Settings, engine: Engine, team_key: str) -> W
         if settings.slack_bot_token is None:
             return None
         return web_client(settings.slack_api_url, settings.slack_bot_token.get_secret_value())
-    if not settings.oauth_enabled or settings.secret_key is None or settings.slack_client_id is None:
+    if not settings.oauth_enabled or settings.slack_client_id is None:
         return None
-    store = EncryptedInstallationStore(
-        settings.slack_client_id, engine, settings.secret_key.get_secret_value()
-    )
+    key = settings_key(settings, engine)
+    if key is None:
+        return None
+    store = EncryptedInstallationStore(settings.slack_client_id, engine, key)
     bot = store.find_bot(enterprise_id=None, team_id=team_key)
     if bot is None or not bot.bot_token:
         return None

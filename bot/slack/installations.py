@@ -15,7 +15,7 @@ from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from sqlalchemy import Engine
 
-from bot.store.crypto import decrypt_text, encrypt_text
+from bot.store.crypto import SecretKey, decrypt_text, encrypt_text
 from bot.store.slack_tables import SEALED, TOKEN_COLUMNS
 
 Stored = TypeVar("Stored", Bot, Installation)
@@ -24,7 +24,7 @@ Stored = TypeVar("Stored", Bot, Installation)
 class EncryptedInstallationStore(SQLAlchemyInstallationStore):
     """:class:`SQLAlchemyInstallationStore` whose token columns hold ciphertext."""
 
-    def __init__(self, client_id: str, engine: Engine, secret_key: str, **options: Any) -> None:
+    def __init__(self, client_id: str, engine: Engine, secret_key: SecretKey, **options: Any) -> None:
         super().__init__(client_id=client_id, engine=engine, **options)
         self._key = secret_key
 

@@ -66,6 +66,7 @@ from bot.slack.onboarding_mapping import mapped_workflow, workflow_yaml
 from bot.slack.reply_to import nowhere
 from bot.slack.runtime import Runtime
 from bot.store.boards import add_board
+from bot.store.crypto import SecretKey
 
 log = logging.getLogger("flowcoach.slack")
 
@@ -195,7 +196,7 @@ def view_after_check(runtime: Runtime, credentials: Credentials, timezone: str) 
     return mapping_step(credentials, found, key, timezone)
 
 
-def mapping_step(credentials: Credentials, facts: SourceFacts, key: str | None, timezone: str) -> View:
+def mapping_step(credentials: Credentials, facts: SourceFacts, key: SecretKey | None, timezone: str) -> View:
     """Step 3: the proposed stages as a form to edit when they fit in one, else as workflow YAML."""
     stages = facts.known.proposed_stages()
     name, source = credentials.state.name, source_name(credentials.kind)

@@ -37,7 +37,7 @@ from bot.slack.blocks.onboarding import (
 )
 from bot.slack.runtime import Runtime
 from bot.store.boards import list_boards
-from bot.store.crypto import SecretKeyError, decrypt_secrets, encrypt_secrets
+from bot.store.crypto import SecretKey, SecretKeyError, decrypt_secrets, encrypt_secrets
 
 log = logging.getLogger("flowcoach.slack")
 
@@ -96,8 +96,8 @@ class ConnectState:
         )
 
 
-def secret_key(runtime: Runtime) -> str | None:
-    return runtime.settings.secret_key_text
+def secret_key(runtime: Runtime) -> SecretKey | None:
+    return runtime.secret_key()
 
 
 def board_name_taken(runtime: Runtime, workspace: str, name: str) -> bool:
@@ -152,7 +152,10 @@ class Credentials:
 
 
 def read_credentials(
-    view: Mapping[str, Any], key: str | None, import_dir: Path | None, policy: AddressPolicy | None = None
+    view: Mapping[str, Any],
+    key: SecretKey | None,
+    import_dir: Path | None,
+    policy: AddressPolicy | None = None,
 ) -> Credentials:
     """The submitted step 2, validated field by field; secrets left empty come from the sealed copy.
 
@@ -205,7 +208,7 @@ def _field_errors(kind: ConnectorKind, error: ValidationError) -> dict[str, str]
     return errors
 
 
-def seal(credentials: Credentials, key: str | None) -> str | None:
+def seal(credentials: Credentials, key: SecretKey | None) -> str | None:
     return encrypt_secrets(credentials.secrets, key) if credentials.secrets else None
 
 
@@ -246,7 +249,9 @@ def ask_source(
     return SourceFacts(connected, known)
 
 
-def checked_state(credentials: Credentials, key: str | None, timezone: str, stages: int) -> ConnectState:
+def checked_state(
+    credentials: Credentials, key: SecretKey | None, timezone: str, stages: int
+) -> ConnectState:
     """The state step 3 carries: the settings as the store keeps them, the secrets sealed."""
     plain, _ = credentials.kind.split(credentials.settings)
     return replace(

@@ -258,4 +258,23 @@ class JobSlot(Base):
     note: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
+class SecretKeyParams(Base):
+    """How ``FLOWCOACH_SECRET_KEY`` is stretched into the encryption key: one row per database.
+
+    The salt is random per database, so the same passphrase gives another key elsewhere; keeping the cost
+    parameters with it lets a later version raise them without losing what was stored. The first process
+    that needs it inserts it; the primary key lets exactly one insert win when several start at once.
+    """
+
+    __tablename__ = "secret_key_params"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kdf: Mapped[str] = mapped_column(String(16))  # "scrypt"
+    salt: Mapped[str] = mapped_column(String(64))  # urlsafe base64 of 16 random bytes
+    cost: Mapped[int] = mapped_column(Integer)  # scrypt's n
+    block_size: Mapped[int] = mapped_column(Integer)  # scrypt's r
+    parallelism: Mapped[int] = mapped_column(Integer)  # scrypt's p
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 declare_slack_tables(Base.metadata)

@@ -20,7 +20,6 @@ from bot.connectors.files import load_workflow, read_event_log
 from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
 from bot.services.sync import sync_board
 from bot.store.boards import add_board, board_workflow, get_board
-from bot.store.crypto import SecretKeyError, decrypt_secrets, encrypt_secrets
 from bot.store.db import MIGRATIONS, current_revision, make_engine, session_factory, upgrade
 from bot.store.eventstore import load_events, store_batch
 from bot.store.models import Base, Board, Event, SyncRun
@@ -229,15 +228,3 @@ def test_timestamps_come_back_aware_and_naive_ones_are_refused(engine):
     naive = SourceEvent("B", dt.datetime(2026, 1, 5, 10, 0), to_status="Done")
     with pytest.raises(ValueError, match="aware"), sessions.begin() as session:
         store_batch(session, board_id, Batch(items=(), events=(naive,), cursor=None))
-
-
-def test_secrets_round_trip_and_wrong_keys_are_clear_errors():
-    """Secrets decrypt with the same key only; a missing or wrong key is a message, not garbage."""
-    token = encrypt_secrets({"token": "s3cr3t-api-token"}, "correct horse battery staple")
-    assert token is not None and "s3cr3t" not in token
-    assert decrypt_secrets(token, "correct horse battery staple") == {"token": "s3cr3t-api-token"}
-    with pytest.raises(SecretKeyError, match="not the key"):
-        decrypt_secrets(token, "another key of enough length")
-    with pytest.raises(SecretKeyError, match="FLOWCOACH_SECRET_KEY is not set"):
-        encrypt_secrets({"token": "x"}, None)
-    assert encrypt_secrets({}, None) is None

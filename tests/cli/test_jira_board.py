@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
@@ -164,3 +165,42 @@ def test_board_add_without_a_workflow_proposes_one(capsys, monkeypatch, database
     document = json.loads(out)
     assert document["throughput"]["total"] == 9
     assert document["wip"]["total"] == 3
+
+
+def test_a_generated_fernet_key_is_used_as_is_and_a_wrong_key_is_one_line(
+    capsys, monkeypatch, database_url, jira, tmp_path
+):
+    """FLOWCOACH_SECRET_KEY may be `Fernet.generate_key()`'s output: the stored credentials open with it
+    directly. Another key, or one too short, makes `sync` say so in one line, never with a traceback."""
+    generated = Fernet.generate_key().decode()
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("FLOWCOACH_SECRET_KEY", generated)
+    workflow = tmp_path / "workflow.yml"
+    workflow.write_text(WORKFLOW, encoding="utf-8")
+    assert main(["db", "upgrade"]) == 0
+    added = run(
+        capsys,
+        *("board", "add", "Team", "--connector", "jira", "--workflow", workflow, "--set", f"url={jira.url}"),
+        *("--set", f"email={jira.email}", "--set", f"token={TOKEN}", "--set", "project=PAY"),
+    )
+    assert added[0] == 0, added[2]
+    engine = create_engine(database_url, poolclass=NullPool)
+    with engine.connect() as connection:
+        sealed = connection.scalar(text("SELECT connector_secrets FROM boards"))
+    engine.dispose()
+    assert json.loads(Fernet(generated.encode()).decrypt(sealed.encode())) == {"token": TOKEN}
+    assert run(capsys, "sync")[0] == 0
+
+    monkeypatch.setenv("FLOWCOACH_SECRET_KEY", Fernet.generate_key().decode())
+    code, out, err = run(capsys, "sync")
+    assert code == 1 and "Traceback" not in out + err
+    assert [line for line in out.splitlines() if "Team" in line] == [
+        "Team: sync failed: FLOWCOACH_SECRET_KEY does not decrypt this board's credentials: it is not the "
+        "key they were stored with (give that one in FLOWCOACH_OLD_SECRET_KEYS while rotating)"
+    ]
+    monkeypatch.setenv("FLOWCOACH_SECRET_KEY", "too short")
+    assert run(capsys, "sync") == (
+        1,
+        "",
+        "flowcoach: error: FLOWCOACH_SECRET_KEY: use at least 16 characters, or a Fernet key\n",
+    )

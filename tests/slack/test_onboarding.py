@@ -17,6 +17,7 @@ from bot.sample import SAMPLE_EVENTS_PATH
 from bot.slack import ids
 from bot.slack.blocks.onboarding import CHANNEL_BLOCK, CONNECTOR_BLOCK, NAME_BLOCK, field_block
 from bot.slack.blocks.onboarding_mapping import YAML_BLOCK, stage_block
+from bot.slack.runtime import settings_key
 from bot.store.models import Board
 from tests.fakes.jira import FakeJira, FakeStatus
 from tests.slack.conftest import FLOW_CHANNEL, RunningApp, add_sample_board
@@ -283,7 +284,7 @@ def test_scheduled_syncs_of_a_board_connected_in_slack_keep_to_the_address_rules
     jobs = BoardJobs(
         app.runtime.sessions,
         SlackNotifier(strict, app.runtime.sessions),
-        secret_key=strict.secret_key_text,
+        secret_key=settings_key(strict, app.runtime.sessions.kw["bind"]),
         slack_http=strict.slack_tracker_http,
     )
     jira.clear_requests()
