@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the scheduler (APScheduler), the store and the settings loa
     from bot.config import Settings
     from bot.scheduler.dispatch import Dispatcher
     from bot.scheduler.jobs import JobBodies
+    from bot.scheduler.queue import QueueWorkerOptions
     from bot.scheduler.worker import WorkerOptions
 
 log = logging.getLogger("flowcoach.scheduler")
@@ -69,7 +70,7 @@ def run_worker_command(args: argparse.Namespace, out: TextIO) -> int:
     previous = {sig: signal.signal(sig, _setter(stop)) for sig in (signal.SIGTERM, signal.SIGINT)}
     options = WorkerOptions()
     try:
-        with scheduling(store.sessions, settings, options, stop) as how:
+        with scheduling(store.sessions, settings, options) as how:
             out.write(f"flowcoach: worker {options.holder} running ({how}); stop it with Ctrl-C or SIGTERM\n")
             out.flush()
             stop.wait()
@@ -83,7 +84,12 @@ def run_worker_command(args: argparse.Namespace, out: TextIO) -> int:
 
 @contextmanager
 def scheduling(
-    sessions: sessionmaker[Session], settings: Settings, options: WorkerOptions, stop: threading.Event
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    options: WorkerOptions,
+    *,
+    bodies: JobBodies | None = None,
+    queue_options: QueueWorkerOptions | None = None,
 ) -> Iterator[str]:
     """Run jobs and (while holding the lease) the scheduler, in threads, until the block ends.
 
@@ -92,15 +98,17 @@ def scheduling(
     finish for a while.
     """
     from bot.scheduler.inprocess import InProcessDispatcher
-    from bot.scheduler.queue import QueueDispatcher, QueueWorker, QueueWorkerOptions, uses_queue
+    from bot.scheduler.queue import QueueDispatcher, QueueWorker, uses_queue
     from bot.scheduler.worker import run_worker
 
-    bodies = default_bodies(sessions, settings)
+    bodies = bodies or default_bodies(sessions, settings)
     queue_worker: QueueWorker | None = None
     dispatcher: Dispatcher
     if uses_queue(settings.database_url):
         dispatcher = QueueDispatcher(settings.database_url)
-        queue_options = QueueWorkerOptions(concurrency=settings.worker_concurrency, name=options.holder)
+        queue_options = queue_options or QueueWorkerOptions(
+            concurrency=settings.worker_concurrency, name=options.holder
+        )
         queue_worker = QueueWorker(settings.database_url, bodies, queue_options).start()
         how = f"jobs from the queue, {settings.worker_concurrency} at a time"
     else:
@@ -146,7 +154,7 @@ def serve_with_worker(
     store = open_database(settings.database_url)
     forget_in_forked_children(store.engine)
     try:
-        with scheduling(store.sessions, settings, WorkerOptions(), threading.Event()):
+        with scheduling(store.sessions, settings, WorkerOptions()):
             return serve(args, out)
     finally:
         store.engine.dispose()

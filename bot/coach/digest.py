@@ -119,6 +119,7 @@ class DigestData:
     warnings: tuple[str, ...]
     sle_count: int | None = None  # finished items behind the SLE: under ten, it is provisional
     due_at: dt.datetime | None = None  # when a late digest was due (set when it is posted late)
+    delivery_key: str | None = None  # the slot it delivers, in the message's metadata (a scheduled digest)
 
     @property
     def weekly_average(self) -> float:

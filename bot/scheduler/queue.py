@@ -125,6 +125,7 @@ class QueueDispatcher:
     def retry_stalled_jobs(self, stalled_after_s: float = STALLED_AFTER_S) -> int:
         """Put the jobs of workers silent for ``stalled_after_s`` back in the queue; how many."""
         from procrastinate import sql
+        from procrastinate.exceptions import UniqueViolation
 
         with self._lock:
             connector = self._app.connector.get_sync_connector()
@@ -135,10 +136,19 @@ class QueueDispatcher:
                 seconds_since_heartbeat=stalled_after_s,
             )
             for row in rows:
-                log.warning(
-                    "job %s (%s) stalled: its worker stopped; queued again", row["id"], row["task_name"]
-                )
-                self._app.job_manager.retry_job_by_id(job_id=row["id"], retry_at=dt.datetime.now(dt.UTC))
+                try:
+                    self._app.job_manager.retry_job_by_id(job_id=row["id"], retry_at=dt.datetime.now(dt.UTC))
+                except UniqueViolation:
+                    # The same job (kind and board, or slot) is waiting already: that one will do. This one
+                    # is ended, or its board's lock would stay held by a dead worker.
+                    connector.execute_query(
+                        query=sql.queries["finish_job"], job_id=row["id"], status="failed", delete_job=False
+                    )
+                    log.warning("job %s (%s) stalled; the same job waits: ended", row["id"], row["task_name"])
+                else:
+                    log.warning(
+                        "job %s (%s) stalled: its worker stopped; queued again", row["id"], row["task_name"]
+                    )
         return len(rows)
 
     def close(self, timeout: float) -> int:

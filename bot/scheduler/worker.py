@@ -37,7 +37,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.scheduler.dispatch import Dispatcher, HandOverExecutor, hand_over, scheduled_job
-from bot.scheduler.jobs import DIGEST, SLOTTED_KINDS, DueJob
+from bot.scheduler.jobs import SLOTTED_KINDS, DueJob
 from bot.scheduler.lease import (
     DEFAULT_RENEW_EVERY_S,
     DEFAULT_TTL_S,
@@ -48,7 +48,7 @@ from bot.scheduler.lease import (
 )
 from bot.scheduler.planner import IncrementalPlanner, PlanChange, TriggerPlan, calendar_triggers
 from bot.store.models import utcnow
-from bot.store.slots import recorded_since, to_hand_over_again
+from bot.store.slots import SlotKey, recorded_since, to_hand_over_again
 
 log = logging.getLogger("flowcoach.scheduler")
 STOPPING = "stopping"
@@ -246,24 +246,20 @@ class Leadership:
             log.info("planned %d jobs, removed %d", len(change.upserts), len(change.removals))
 
     def _catch_up(self) -> None:
-        """Hand over each board's latest digest and review that fell due while no scheduler ran."""
+        """Hand over each board's latest digest and review that fell due while no scheduler ran.
+
+        Only the latest: with the production window (a day) and daily slots there is one at most; and a
+        slot reached after its day is recorded missed by its job, not posted.
+        """
         now = utcnow()
         since = now - dt.timedelta(seconds=self._options.catch_up_s)
-        # Any slot of the same board-local day (digest) or week (review) counts, so a digest moved to a
-        # later time today is not sent a second time.
-        recorded = {
-            (key.kind, key.board_id, _period(key.kind, key.slot))
-            for key in recorded_since(self._sessions, SLOTTED_KINDS, since - dt.timedelta(days=8))
-        }
+        recorded = recorded_since(self._sessions, SLOTTED_KINDS, since)
         due: list[DueJob] = []
         for job, trigger in list(self._slotted.values()):
             start = max(since, self._planner.created.get(job.board_id, since))
             latest = _latest_fire_time(trigger, start, now)
-            if latest is None:
-                continue
-            slot = latest.isoformat()
-            if (job.kind, job.board_id, _period(job.kind, slot)) not in recorded:
-                due.append(DueJob(job.kind, job.board_id, slot))
+            if latest is not None and SlotKey(job.kind, job.board_id, latest.isoformat()) not in recorded:
+                due.append(DueJob(job.kind, job.board_id, latest.isoformat()))
         if due and self._holds_lease():
             log.warning(
                 "%d digests and reviews fell due while no scheduler ran: handing them over late", len(due)
@@ -282,14 +278,6 @@ class Leadership:
         retry = getattr(self._dispatcher, "retry_stalled_jobs", None)
         if retry is not None:
             retry()
-
-
-def _period(kind: str, slot: str) -> tuple[int, int, int]:
-    local = dt.datetime.fromisoformat(slot)
-    if kind == DIGEST:
-        return (local.year, local.month, local.day)
-    year, week, _ = local.isocalendar()
-    return (year, week, 0)
 
 
 def _latest_fire_time(trigger: BaseTrigger, start: dt.datetime, now: dt.datetime) -> dt.datetime | None:

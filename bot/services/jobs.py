@@ -30,7 +30,7 @@ from bot.services.reports import Review, board_digest, board_review
 from bot.services.sync import sync_board
 from bot.store.crypto import SecretKey
 from bot.store.models import Board, Workspace
-from bot.store.slots import DELIVERED, MISSED, SlotKey, finish, give_back, take
+from bot.store.slots import DELIVERED, MISSED, POSTING, SlotKey, finish, give_back, posting, take
 
 log = logging.getLogger("flowcoach.jobs")
 Report = TypeVar("Report")
@@ -70,6 +70,10 @@ class Notifier(Protocol):
         """Post the review; False when nothing of it could be posted (so it can be tried again)."""
         ...
 
+    def delivered(self, board: BoardAddress, key: str, since: dt.datetime) -> bool | None:
+        """Whether a message for slot ``key`` was posted since ``since``; None when it cannot be told."""
+        ...
+
 
 class SlotNotDelivered(Exception):
     """Nothing of a digest or review could be posted; its slot is due again, for a retry."""
@@ -98,8 +102,10 @@ class BoardJobs:
         secret_key: SecretKey | None,
         slack_http: HttpOptions | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
+        slot_hold: dt.timedelta = SLOT_HOLD,
     ) -> None:
         self._sessions = sessions
+        self._slot_hold = slot_hold
         self._notifier = notifier
         self._secret_key = secret_key
         self._slack_http = slack_http
@@ -143,7 +149,8 @@ class BoardJobs:
     ) -> None:
         """Take the slot, compute its report and deliver it; record what became of it."""
         job, board_id, slot = key.kind, key.board_id, key.slot
-        if not take(self._sessions, key, holder, hold_for=SLOT_HOLD):
+        taken = take(self._sessions, key, holder, hold_for=self._slot_hold)
+        if taken is None:
             log.info("job=%s board=%s slot=%s: delivered or being delivered elsewhere", job, board_id, slot)
             return
         try:
@@ -163,16 +170,37 @@ class BoardJobs:
                     return
                 data = report(session, board, now)
             late = now - scheduled > LATE_AFTER
-            if late and dataclasses.is_dataclass(data) and hasattr(data, "due_at"):
-                data = dataclasses.replace(data, due_at=scheduled)  # type: ignore[type-var]
+            data = dataclasses.replace(  # type: ignore[type-var]
+                data, delivery_key=str(key), **({"due_at": scheduled} if late else {})
+            )
+            if taken == POSTING and self._found_in_channel(address, key, holder, scheduled):
+                return
         except BaseException:
             give_back(self._sessions, key, holder, note="failed before posting")
             raise
+        posting(self._sessions, key, holder)
         if not deliver(address, data):
             give_back(self._sessions, key, holder, note="Slack did not take it")
             raise SlotNotDelivered(f"{job} of board {board_id} for {slot}: nothing could be posted")
         minutes = int((now - scheduled).total_seconds() // 60)
         finish(self._sessions, key, holder, DELIVERED, note=f"{minutes} min late" if late else None)
+
+    def _found_in_channel(self, address: BoardAddress, key: SlotKey, holder: str, since: dt.datetime) -> bool:
+        """A worker died while posting this slot: if its message is in the channel, the slot is delivered."""
+        found = self._notifier.delivered(address, str(key), since - LATE_AFTER)
+        if found:
+            finish(
+                self._sessions, key, holder, DELIVERED, note="found in the channel after an interrupted post"
+            )
+            log.info("%s: posted before its worker stopped; not posted again", key)
+            return True
+        if found is None:
+            log.warning(
+                "%s: its worker stopped while posting it, and the channel cannot be read to check "
+                "(channels:history): posting it again, it may appear twice",
+                key,
+            )
+        return False
 
     def _address(self, board_id: int) -> BoardAddress:
         with self._sessions() as session:

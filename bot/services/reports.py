@@ -41,6 +41,7 @@ class Review:
     trends: Trends
     track_record: TrackRecord | None = None  # how often the board's usual forecast came true lately
     due_at: dt.datetime | None = None  # when a late review was due (set when it is posted late)
+    delivery_key: str | None = None  # the slot it delivers, in the message's metadata
 
 
 @dataclass(frozen=True)

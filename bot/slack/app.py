@@ -40,13 +40,18 @@ log = logging.getLogger("flowcoach.slack")
 
 # Keep in step with deploy/slack-app-manifest.yml (a test compares them). Only what the app calls:
 # chat:write.public posts a board's status in a public channel flowcoach was not invited to; im:write opens
-# the DM for private charts; users:read gives a new board the time zone of the person connecting it.
+# the DM for private charts; users:read gives a new board the time zone of the person connecting it;
+# channels:history and groups:history only let a worker that took over a digest whose poster died check
+# whether it reached the channel (by its message metadata) before posting it again. Without them such a
+# digest is posted again (at least once, never lost).
 BOT_SCOPES = (
     "app_mentions:read",
+    "channels:history",
     "chat:write",
     "chat:write.public",
     "commands",
     "files:write",
+    "groups:history",
     "im:write",
     "users:read",
 )

@@ -121,10 +121,15 @@ def post_message(
     text: str,
     blocks: Sequence[Block | dict[str, Any]] | None = None,
     thread_ts: str | None = None,
+    metadata: dict[str, Any] | None = None,
 ) -> str:
     """Post a message (in a thread when ``thread_ts`` is given); returns its timestamp."""
     posted = client.chat_postMessage(
-        channel=channel, text=text, blocks=list(blocks) if blocks else None, thread_ts=thread_ts
+        channel=channel,
+        text=text,
+        blocks=list(blocks) if blocks else None,
+        thread_ts=thread_ts,
+        metadata=metadata,
     )
     return str(posted["ts"])
 
@@ -143,9 +148,10 @@ def post_thread(
     text: str,
     parent: Sequence[Block],
     replies: Sequence[Sequence[Block]],
+    metadata: dict[str, Any] | None = None,
 ) -> str:
     """One parent message and its replies in its thread; returns the parent's timestamp."""
-    ts = post_message(client, channel, text=text, blocks=parent)
+    ts = post_message(client, channel, text=text, blocks=parent, metadata=metadata)
     for reply in replies:
         try:
             post_message(client, channel, text=text, blocks=reply, thread_ts=ts)
@@ -163,13 +169,14 @@ def post_with_charts(
     blocks: Sequence[Block],
     charts: Sequence[Chart],
     charts_need_membership: str,
+    metadata: dict[str, Any] | None = None,
 ) -> str:
     """A message, then PNG charts as files in its thread; returns the message's timestamp.
 
     When the bot may post but not share files in the channel, ``charts_need_membership`` replaces the
     charts in the thread.
     """
-    ts = post_message(client, channel, text=text, blocks=blocks)
+    ts = post_message(client, channel, text=text, blocks=blocks, metadata=metadata)
     for chart in charts:
         try:
             client.files_upload_v2(
@@ -192,3 +199,38 @@ class Chart:
     png: bytes
     filename: str
     title: str
+
+
+DELIVERY_EVENT = "flowcoach_delivery"  # the metadata event type naming a scheduled message's slot
+
+
+def delivery_metadata(key: str | None) -> dict[str, Any] | None:
+    """Message metadata naming the slot a digest or review delivers, so the channel can be asked later."""
+    return None if key is None else {"event_type": DELIVERY_EVENT, "event_payload": {"key": key}}
+
+
+def find_delivery(client: WebClient, channel: str, key: str, since: float, pages: int = 5) -> bool | None:
+    """Whether the channel has a message posted since ``since`` (epoch s) for the slot ``key``; None when
+    the app may not read the channel's history (no channels:history / groups:history, or not in it)."""
+    cursor = None
+    for _ in range(pages):
+        try:
+            page = client.conversations_history(
+                channel=channel, oldest=f"{since:.6f}", include_all_metadata=True, limit=200, cursor=cursor
+            )
+        except SlackApiError as refused:
+            log.warning(
+                "cannot read %s's history to check a delivery: %s", channel, refused.response.get("error")
+            )
+            return None
+        for message in page.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if (
+                metadata.get("event_type") == DELIVERY_EVENT
+                and (metadata.get("event_payload") or {}).get("key") == key
+            ):
+                return True
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not page.get("has_more") or not cursor:
+            return False
+    return False

@@ -39,7 +39,15 @@ from bot.slack.blocks.digest import digest_parent, digest_thread
 from bot.slack.blocks.nudges import message_blocks, message_text, worse_text
 from bot.slack.blocks.review import review_blocks, review_chart_titles, review_text
 from bot.slack.clients import client_for_workspace
-from bot.slack.delivery import Chart, post_message, post_thread, post_with_charts, update_message
+from bot.slack.delivery import (
+    Chart,
+    delivery_metadata,
+    find_delivery,
+    post_message,
+    post_thread,
+    post_with_charts,
+    update_message,
+)
 from bot.store.claims import claim
 
 log = logging.getLogger("flowcoach.slack")
@@ -85,6 +93,12 @@ class SlackNotifier:
         return self._post(
             board, "weekly review", lambda client, channel: post_review(client, channel, review)
         )
+
+    def delivered(self, board: BoardAddress, key: str, since: dt.datetime) -> bool | None:
+        client = self._client(board)
+        if client is None or board.channel is None:
+            return None
+        return find_delivery(client, board.channel, key, since.timestamp())
 
     def _post(self, board: BoardAddress, what: str, post: Callable[[WebClient, str], str]) -> bool:
         """Post with ``post``; False (logged) when its first message could not be posted."""
@@ -187,7 +201,14 @@ def _overflow_thread(
 def post_digest(client: WebClient, channel: str, digest: DigestData) -> str:
     """The digest's parent message, its details as replies in its thread; returns the parent's timestamp."""
     parent, text = digest_parent(digest)
-    return post_thread(client, channel, text=text, parent=parent, replies=digest_thread(digest))
+    return post_thread(
+        client,
+        channel,
+        text=text,
+        parent=parent,
+        replies=digest_thread(digest),
+        metadata=delivery_metadata(digest.delivery_key),
+    )
 
 
 def post_review(client: WebClient, channel: str, review: Review) -> str:
@@ -205,6 +226,7 @@ def post_review(client: WebClient, channel: str, review: Review) -> str:
         ),
         charts=charts,
         charts_need_membership=texts.CHARTS_NEED_MEMBERSHIP,
+        metadata=delivery_metadata(review.delivery_key),
     )
 
 

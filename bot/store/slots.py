@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, cast
 
-from sqlalchemy import CursorResult, and_, func, or_, select, tuple_, update
+from sqlalchemy import CursorResult, and_, case, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,9 +20,10 @@ from bot.store.models import JobSlot, utcnow
 
 DUE: Final = "due"
 TAKEN: Final = "taken"
+POSTING: Final = "posting"  # its holder was sending it to Slack: if the holder died, it may have arrived
 DELIVERED: Final = "delivered"
 MISSED: Final = "missed"
-OPEN_STATES: Final = (DUE, TAKEN)
+OPEN_STATES: Final = (DUE, TAKEN, POSTING)
 CHUNK = 500  # keys per IN (...) list: well under every database's limit on bound parameters
 
 
@@ -98,44 +99,46 @@ def take(
     *,
     hold_for: dt.timedelta,
     now: dt.datetime | None = None,
-) -> bool:
-    """Take the slot to deliver it: True for one holder at a time, never once it is finished.
+) -> str | None:
+    """Take the slot to deliver it: for one holder at a time, never once it is finished. None when not
+    taken; else the state it was taken from: ``POSTING`` says a holder died while sending it (it may be in
+    the channel already: check before sending again), anything else that it was never sent.
 
     A slot is free to take when it is due, when its holder's time ran out (that worker died or hung), or
     when ``holder`` took it before (the same job retried after its worker died).
     """
     now = now or utcnow()
-    if _take_existing(sessions, key, holder, hold_for, now):
-        return True
+    free = or_(JobSlot.taken_until < now, JobSlot.taken_by == holder)
+    taking = {"state": TAKEN, "taken_by": holder, "taken_at": now, "taken_until": now + hold_for}
+    if _set(sessions, key, or_(JobSlot.state == DUE, and_(JobSlot.state == TAKEN, free)), **taking):
+        return TAKEN
+    if _set(sessions, key, and_(JobSlot.state == POSTING, free), **taking):
+        return POSTING
     try:  # handed over without being recorded (run by hand, or recorded by nobody): record it taken
         with sessions.begin() as session:
             row = _due_row(key, now)
             row.state, row.taken_by, row.taken_at, row.taken_until = TAKEN, holder, now, now + hold_for
             session.add(row)
-        return True
-    except IntegrityError:
-        return _take_existing(sessions, key, holder, hold_for, now)
+        return TAKEN
+    except IntegrityError:  # recorded in between: the updates above decide
+        if _set(sessions, key, or_(JobSlot.state == DUE, and_(JobSlot.state == TAKEN, free)), **taking):
+            return TAKEN
+        return None
 
 
-def _take_existing(
-    sessions: sessionmaker[Session], key: SlotKey, holder: str, hold_for: dt.timedelta, now: dt.datetime
-) -> bool:
+def posting(sessions: sessionmaker[Session], key: SlotKey, holder: str) -> bool:
+    """Note that ``holder`` is about to send the slot: from here until it is finished, it may be out."""
+    return _set(sessions, key, and_(JobSlot.state == TAKEN, JobSlot.taken_by == holder), state=POSTING)
+
+
+def _set(sessions: sessionmaker[Session], key: SlotKey, condition: Any, **values: Any) -> bool:
     with sessions.begin() as session:
         result = cast(
             CursorResult[Any],
             session.execute(
                 update(JobSlot)
-                .where(
-                    _is(key),
-                    or_(
-                        JobSlot.state == DUE,
-                        and_(
-                            JobSlot.state == TAKEN,
-                            or_(JobSlot.taken_until < now, JobSlot.taken_by == holder),
-                        ),
-                    ),
-                )
-                .values(state=TAKEN, taken_by=holder, taken_at=now, taken_until=now + hold_for)
+                .where(_is(key), condition)
+                .values(**values)
                 .execution_options(synchronize_session=False)
             ),
         )
@@ -159,7 +162,7 @@ def finish(
             CursorResult[Any],
             session.execute(
                 update(JobSlot)
-                .where(_is(key), JobSlot.state == TAKEN, JobSlot.taken_by == holder)
+                .where(_is(key), JobSlot.state.in_((TAKEN, POSTING)), JobSlot.taken_by == holder)
                 .values(state=state, finished_at=now, taken_until=None, note=note[:200] if note else None)
                 .execution_options(synchronize_session=False)
             ),
@@ -174,7 +177,7 @@ def give_back(sessions: sessionmaker[Session], key: SlotKey, holder: str, *, not
             CursorResult[Any],
             session.execute(
                 update(JobSlot)
-                .where(_is(key), JobSlot.state == TAKEN, JobSlot.taken_by == holder)
+                .where(_is(key), JobSlot.state.in_((TAKEN, POSTING)), JobSlot.taken_by == holder)
                 .values(state=DUE, taken_by=None, taken_until=None, note=note[:200] if note else None)
                 .execution_options(synchronize_session=False)
             ),
@@ -199,6 +202,10 @@ def to_hand_over_again(
     stale = or_(
         and_(JobSlot.state == DUE, JobSlot.dispatched_at < now - due_for),
         and_(JobSlot.state == TAKEN, JobSlot.taken_until < now),
+        # Handed over again, a posting slot's hold ends at that moment: not again until someone took it.
+        and_(
+            JobSlot.state == POSTING, JobSlot.taken_until < now, JobSlot.taken_until > JobSlot.dispatched_at
+        ),
     )
     with sessions() as session:
         candidates = [
@@ -219,9 +226,10 @@ def to_hand_over_again(
                     update(JobSlot)
                     .where(_is(key), stale)
                     .values(
-                        state=DUE,
-                        taken_by=None,
-                        taken_until=None,
+                        # A slot that was being posted stays so, its hold run out, for the next holder to
+                        # check the channel before sending it again.
+                        state=case((JobSlot.state == POSTING, POSTING), else_=DUE),
+                        taken_until=case((JobSlot.state == POSTING, now), else_=None),
                         dispatched_at=now,
                         dispatches=JobSlot.dispatches + 1,
                     )

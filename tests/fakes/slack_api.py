@@ -94,7 +94,7 @@ class SlackEmulator(LocalHttpServer):
 
     DEFAULT_SCOPE = (
         "commands,chat:write,chat:write.public,files:write,users:read,im:write,app_mentions:read,"
-        "channels:read,groups:read"
+        "channels:read,groups:read,channels:history,groups:history"
     )
 
     def __init__(
@@ -275,7 +275,8 @@ class SlackEmulator(LocalHttpServer):
         return f"{int(time.time())}.{next(self._ids):08d}"
 
     def next_ts(self) -> str:
-        self._ts += 100
+        # Real time, as Slack's are (`conversations.history`'s `oldest` compares with it), and increasing.
+        self._ts = max(self._ts + 100, time.time_ns() // 1000)
         return f"{self._ts // 1_000_000}.{self._ts % 1_000_000:06d}"
 
     def store_message(self, channel_id: str, message: dict[str, Any]) -> None:

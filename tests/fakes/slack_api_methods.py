@@ -46,6 +46,7 @@ class Team:
     bot_id: str
     domain: str
     bot_name: str = "flowcoach"
+    scope: str | None = None  # the bot token's scopes; None: the emulator's DEFAULT_SCOPE
 
 
 @dataclass
@@ -438,6 +439,34 @@ def conversations_info(slack: SlackEmulator, request: Request) -> dict[str, Any]
     return {"channel": info}
 
 
+def conversations_history(slack: SlackEmulator, request: Request) -> dict[str, Any]:
+    """Newest first, after ``oldest``; metadata only with ``include_all_metadata``, as Slack answers."""
+    channel = _channel(slack, request, request.arg("channel"), ids_only=True)
+    needed = "groups:history" if channel.is_private else "channels:history"
+    granted = (request.bot.scope or slack.DEFAULT_SCOPE).split(",")
+    if needed not in granted:
+        return {"ok": False, "error": "missing_scope", "needed": needed, "provided": ",".join(granted)}
+    if not channel.is_member:
+        raise SlackError("not_in_channel")
+    oldest = float(request.arg("oldest") or 0)
+    limit = min(int(request.arg("limit") or 100), 999)
+    with_metadata = str(request.arg("include_all_metadata")).lower() in ("1", "true")
+    newest_first = sorted(
+        (m for m in slack.messages(channel.id) if float(m["ts"]) > oldest and "thread_ts" not in m),
+        key=lambda m: float(m["ts"]),
+        reverse=True,
+    )
+    shown = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"} for m in newest_first]
+    start = int(request.arg("cursor") or 0)
+    page = shown[start : start + limit]
+    more = start + limit < len(shown)
+    return {
+        "messages": page,
+        "has_more": more,
+        "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+    }
+
+
 def conversations_open(slack: SlackEmulator, request: Request) -> dict[str, Any]:
     users = [u.strip() for u in str(request.arg("users") or "").split(",") if u.strip()]
     if not users:
@@ -702,6 +731,7 @@ METHODS: dict[str, tuple[Method, bool]] = {
     "chat.update": (chat_update, True),
     "chat.getPermalink": (chat_get_permalink, True),
     "conversations.info": (conversations_info, True),
+    "conversations.history": (conversations_history, True),
     "conversations.open": (conversations_open, True),
     "users.info": (users_info, True),
     "team.info": (team_info, True),

@@ -7,8 +7,10 @@ refused is given back and delivered by the retry, once.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+import logging
 
 import pytest
 
@@ -77,3 +79,55 @@ def test_a_digest_slack_refused_is_given_back_and_the_retry_posts_it_once(app: R
     jobs.digest(board_id, key.slot, "job:2/0")  # and a second hand-over of the slot
     assert len(digest_parents(app)) == 1
     assert slot_row(app, key).state == DELIVERED
+
+
+def died_while_posting(app: RunningApp, board_id: int, slot: str, *, posted: bool) -> SlotKey:
+    """A worker took the slot, marked it posting, maybe posted it, and died before noting the outcome."""
+    from bot.services.reports import board_digest
+    from bot.slack.notifier import SlackNotifier
+    from bot.store.models import Board
+    from bot.store.slots import posting, take
+
+    key = SlotKey("digest", board_id, slot)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)
+    assert take(app.runtime.sessions, key, "job:1/0", hold_for=dt.timedelta(minutes=3), now=past)
+    assert posting(app.runtime.sessions, key, "job:1/0")
+    if posted:
+        with app.sessions() as session:
+            data = board_digest(session, session.get_one(Board, board_id), SAMPLE_ASOF)
+        address = board_jobs(app)._address(board_id)
+        notifier = SlackNotifier(app.runtime.settings, app.runtime.sessions)
+        assert notifier.digest(address, dataclasses.replace(data, delivery_key=str(key)))
+    return key
+
+
+@pytest.mark.parametrize("posted", [True, False])
+def test_a_slot_whose_worker_died_while_posting_is_posted_only_if_it_is_not_in_the_channel(
+    app: RunningApp, posted: bool
+):
+    board_id = add_sample_board(app)
+    key = died_while_posting(app, board_id, SAMPLE_ASOF.isoformat(), posted=posted)
+    board_jobs(app).digest(board_id, key.slot, "job:1/1")  # the retry, another attempt
+    assert len(digest_parents(app)) == 1
+    row = slot_row(app, key)
+    assert row.state == DELIVERED
+    assert (row.note == "found in the channel after an interrupted post") is posted
+    history = app.slack.calls_to("conversations.history")
+    assert history and history[0].params["include_all_metadata"] in ("1", "true", True)
+
+
+def test_without_history_scope_a_slot_interrupted_mid_post_is_posted_again_with_a_warning(
+    app: RunningApp, caplog
+):
+    """At-least-once when the channel cannot be read: a digest twice beats a digest lost."""
+    board_id = add_sample_board(app)
+    key = died_while_posting(app, board_id, SAMPLE_ASOF.isoformat(), posted=True)
+    team = app.slack.teams["T0000TEAM1"]
+    team.scope = app.slack.DEFAULT_SCOPE.replace(",channels:history", "")
+    caplog.set_level(logging.WARNING)
+    board_jobs(app).digest(board_id, key.slot, "job:1/1")
+    assert len(digest_parents(app)) == 2
+    assert slot_row(app, key).state == DELIVERED
+    assert any("it may appear twice" in record.getMessage() for record in caplog.records)
+    refused = app.slack.calls_to("conversations.history")[0]
+    assert refused.error == "missing_scope"
