@@ -58,8 +58,8 @@ def test_every_command_is_documented_in_the_readme():
     [subparsers] = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
     commands = sorted(subparsers.choices)
     assert commands == [
-        "backtest", "board", "boards", "charts", "db", "demo", "digest", "forecast", "health", "metrics",
-        "replay", "serve", "sync", "worker",
+        "backtest", "board", "boards", "charts", "db", "demo", "digest", "forecast", "health", "jobs",
+        "metrics", "replay", "serve", "sync", "worker",
     ]  # fmt: skip
     documented = {
         "boards": "flowcoach boards",

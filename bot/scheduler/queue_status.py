@@ -204,7 +204,7 @@ def cancel_job(database_url: str, job_id: int) -> None:
 
 
 def _reason(error: Exception, job_id: int, what: str) -> str:
-    if "queueing_lock" in str(error):
+    if "queueing_lock" in str(getattr(error, "constraint_name", "") or ""):
         return f"job {job_id} cannot be retried: the same job is waiting already"
     return f"job {job_id} cannot be {what}"
 
