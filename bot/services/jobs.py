@@ -18,7 +18,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Final, Protocol, TypeVar
+from typing import Final, Literal, Protocol, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,7 +30,20 @@ from bot.services.reports import Review, board_digest, board_review
 from bot.services.sync import sync_board
 from bot.store.crypto import SecretKey
 from bot.store.models import Board, Workspace
-from bot.store.slots import DELIVERED, MISSED, POSTING, SlotKey, finish, give_back, posting, take
+from bot.store.slots import (
+    DELIVERED,
+    MISSED,
+    POSTING,
+    SlotKey,
+    finish,
+    give_back,
+    hold_on,
+    pause,
+    posting,
+    progress_of,
+    record_progress,
+    take,
+)
 
 log = logging.getLogger("flowcoach.jobs")
 Report = TypeVar("Report")
@@ -62,17 +75,53 @@ class Notifier(Protocol):
 
     def nudges(self, board: BoardAddress, decisions: Sequence[Decision]) -> None: ...
 
-    def digest(self, board: BoardAddress, digest: DigestData) -> bool:
-        """Post the digest; False when nothing of it could be posted (so it can be tried again)."""
+    def digest(self, board: BoardAddress, digest: DigestData, progress: Progress) -> bool:
+        """Post the digest from where ``progress`` says it got; False when it was cut short (to resume)."""
         ...
 
-    def review(self, board: BoardAddress, review: Review) -> bool:
-        """Post the review; False when nothing of it could be posted (so it can be tried again)."""
+    def review(self, board: BoardAddress, review: Review, progress: Progress) -> bool:
+        """Post the review from where ``progress`` says it got; False when it was cut short (to resume)."""
         ...
 
-    def delivered(self, board: BoardAddress, key: str, since: dt.datetime) -> bool | None:
-        """Whether a message for slot ``key`` was posted since ``since``; None when it cannot be told."""
+    def delivered(self, board: BoardAddress, key: str, since: dt.datetime) -> str | Literal[False] | None:
+        """The ts of the message posted for slot ``key`` since ``since``; False if there is none; None when
+        the channel cannot be read to tell."""
         ...
+
+
+class SlotTakenOver(Exception):
+    """This worker's hold on a slot ran out mid-delivery and another took it over: stop sending."""
+
+
+def _always(*_args: object) -> bool:
+    return True
+
+
+@dataclass
+class Progress:
+    """How far a message of several parts (a parent, then replies or charts in its thread) got, saved as
+    it goes: a delivery cut short resumes after the last part that went out. ``save`` and ``hold`` renew
+    the sender's hold on its slot; when one fails, another worker has taken over and this one stops."""
+
+    parent_ts: str | None
+    parts_done: int
+    save: Callable[[str, int], bool]
+    hold: Callable[[], bool] = _always
+
+    def before_part(self) -> None:
+        if not self.hold():
+            raise SlotTakenOver("another worker took this delivery over")
+
+    def parent_posted(self, ts: str) -> None:
+        self.parent_ts, self.parts_done = ts, 0
+        if not self.save(ts, 0):
+            raise SlotTakenOver("another worker took this delivery over")
+
+    def part_posted(self) -> None:
+        assert self.parent_ts is not None
+        self.parts_done += 1
+        if not self.save(self.parent_ts, self.parts_done):
+            raise SlotTakenOver("another worker took this delivery over")
 
 
 class SlotNotDelivered(Exception):
@@ -145,7 +194,7 @@ class BoardJobs:
         key: SlotKey,
         holder: str,
         report: Callable[[Session, Board, dt.datetime], Report],
-        deliver: Callable[[BoardAddress, Report], bool],
+        deliver: Callable[[BoardAddress, Report, Progress], bool],
     ) -> None:
         """Take the slot, compute its report and deliver it; record what became of it."""
         job, board_id, slot = key.kind, key.board_id, key.slot
@@ -173,34 +222,44 @@ class BoardJobs:
             data = dataclasses.replace(  # type: ignore[type-var]
                 data, delivery_key=str(key), **({"due_at": scheduled} if late else {})
             )
-            if taken == POSTING and self._found_in_channel(address, key, holder, scheduled):
-                return
         except BaseException:
-            give_back(self._sessions, key, holder, note="failed before posting")
+            if taken == POSTING:  # still unknown whether its first message went out: keep it marked so
+                pause(self._sessions, key, holder, note="failed before posting")
+            else:
+                give_back(self._sessions, key, holder, note="failed before posting")
             raise
+        parent_ts, parts_done = progress_of(self._sessions, key)
+        outcome = f"{int((now - scheduled).total_seconds() // 60)} min late" if late else None
+        if taken == POSTING and parent_ts is None:
+            # Its worker died while posting the first message: it may be in the channel.
+            found = self._notifier.delivered(address, str(key), scheduled - LATE_AFTER)
+            if isinstance(found, str):
+                parent_ts, outcome = found, "found in the channel after an interrupted post"
+                record_progress(self._sessions, key, holder, found, 0, hold_for=self._slot_hold)
+                log.info("%s: its first message was posted before its worker stopped; not posted again", key)
+            elif found is None:
+                log.warning(
+                    "%s: its worker stopped while posting it, and the channel cannot be read to check "
+                    "(channels:history): posting it again, it may appear twice",
+                    key,
+                )
+        hold = self._slot_hold
+        progress = Progress(
+            parent_ts,
+            parts_done,
+            save=lambda ts, done: record_progress(self._sessions, key, holder, ts, done, hold_for=hold),
+            hold=lambda: hold_on(self._sessions, key, holder, hold_for=hold),
+        )
         posting(self._sessions, key, holder)
-        if not deliver(address, data):
-            give_back(self._sessions, key, holder, note="Slack did not take it")
-            raise SlotNotDelivered(f"{job} of board {board_id} for {slot}: nothing could be posted")
-        minutes = int((now - scheduled).total_seconds() // 60)
-        finish(self._sessions, key, holder, DELIVERED, note=f"{minutes} min late" if late else None)
-
-    def _found_in_channel(self, address: BoardAddress, key: SlotKey, holder: str, since: dt.datetime) -> bool:
-        """A worker died while posting this slot: if its message is in the channel, the slot is delivered."""
-        found = self._notifier.delivered(address, str(key), since - LATE_AFTER)
-        if found:
-            finish(
-                self._sessions, key, holder, DELIVERED, note="found in the channel after an interrupted post"
+        if not deliver(address, data, progress):
+            if progress.parent_ts is None:
+                give_back(self._sessions, key, holder, note="Slack did not take it")
+                raise SlotNotDelivered(f"{job} of board {board_id} for {slot}: nothing could be posted")
+            pause(self._sessions, key, holder, note=f"cut short after {progress.parts_done} parts; resumes")
+            raise SlotNotDelivered(
+                f"{job} of board {board_id} for {slot}: cut short, resumes where it stopped"
             )
-            log.info("%s: posted before its worker stopped; not posted again", key)
-            return True
-        if found is None:
-            log.warning(
-                "%s: its worker stopped while posting it, and the channel cannot be read to check "
-                "(channels:history): posting it again, it may appear twice",
-                key,
-            )
-        return False
+        finish(self._sessions, key, holder, DELIVERED, note=outcome)
 
     def _address(self, board_id: int) -> BoardAddress:
         with self._sessions() as session:

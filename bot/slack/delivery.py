@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.error import URLError
 
 from slack_sdk import WebClient
@@ -22,6 +22,9 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.models.blocks import Block
+
+if TYPE_CHECKING:
+    from bot.services.jobs import Progress
 
 log = logging.getLogger("flowcoach.slack")
 
@@ -149,15 +152,46 @@ def post_thread(
     parent: Sequence[Block],
     replies: Sequence[Sequence[Block]],
     metadata: dict[str, Any] | None = None,
+    progress: Progress | None = None,
 ) -> str:
-    """One parent message and its replies in its thread; returns the parent's timestamp."""
-    ts = post_message(client, channel, text=text, blocks=parent, metadata=metadata)
-    for reply in replies:
+    """One parent message and its replies in its thread; returns the parent's timestamp.
+
+    With ``progress`` (a scheduled digest) it resumes where an earlier attempt stopped, notes each part as
+    it goes out, and raises when one cannot be posted (to be resumed later). Without, a reply that cannot
+    be posted is logged and skipped: the parent is out, and raising would have it posted twice.
+    """
+    ts = _parent(client, channel, text=text, blocks=parent, metadata=metadata, progress=progress)
+    for number, reply in enumerate(replies):
+        if progress is not None:
+            if number < progress.parts_done:
+                continue
+            progress.before_part()
+            post_message(client, channel, text=text, blocks=reply, thread_ts=ts)
+            progress.part_posted()
+            continue
         try:
             post_message(client, channel, text=text, blocks=reply, thread_ts=ts)
         except Exception as error:
-            # The parent is out: raising would have the whole message tried again and posted twice.
             log.warning("a reply in thread %s of %s could not be posted: %s", ts, channel, error)
+    return ts
+
+
+def _parent(
+    client: WebClient,
+    channel: str,
+    *,
+    text: str,
+    blocks: Sequence[Block],
+    metadata: dict[str, Any] | None,
+    progress: Progress | None,
+) -> str:
+    if progress is not None and progress.parent_ts is not None:
+        return progress.parent_ts
+    if progress is not None:
+        progress.before_part()
+    ts = post_message(client, channel, text=text, blocks=blocks, metadata=metadata)
+    if progress is not None:
+        progress.parent_posted(ts)
     return ts
 
 
@@ -170,27 +204,35 @@ def post_with_charts(
     charts: Sequence[Chart],
     charts_need_membership: str,
     metadata: dict[str, Any] | None = None,
+    progress: Progress | None = None,
 ) -> str:
     """A message, then PNG charts as files in its thread; returns the message's timestamp.
 
     When the bot may post but not share files in the channel, ``charts_need_membership`` replaces the
-    charts in the thread.
+    charts in the thread. ``progress`` as for :func:`post_thread`.
     """
-    ts = post_message(client, channel, text=text, blocks=blocks, metadata=metadata)
-    for chart in charts:
+    ts = _parent(client, channel, text=text, blocks=blocks, metadata=metadata, progress=progress)
+    for number, chart in enumerate(charts):
+        if progress is not None and number < progress.parts_done:
+            continue
+        if progress is not None:
+            progress.before_part()
         try:
             client.files_upload_v2(
                 channel=channel, thread_ts=ts, content=chart.png, filename=chart.filename, title=chart.title
             )
         except SlackApiError as refused:
-            if not is_not_in_channel(refused):
-                # The message is out: raising would have it tried again and posted twice.
-                log.warning("a chart in thread %s of %s could not be shared: %s", ts, channel, refused)
-                continue
-            # The message could go out (chat:write.public) but files need the bot in the channel: say so
-            # once, where the charts would have been, rather than failing the whole message.
-            post_message(client, channel, text=charts_need_membership, thread_ts=ts)
-            break
+            if is_not_in_channel(refused):
+                # The message could go out (chat:write.public) but files need the bot in the channel: say
+                # so once, where the charts would have been, rather than failing the whole message.
+                post_message(client, channel, text=charts_need_membership, thread_ts=ts)
+                break
+            if progress is not None:
+                raise
+            log.warning("a chart in thread %s of %s could not be shared: %s", ts, channel, refused)
+            continue
+        if progress is not None:
+            progress.part_posted()
     return ts
 
 
@@ -209,9 +251,12 @@ def delivery_metadata(key: str | None) -> dict[str, Any] | None:
     return None if key is None else {"event_type": DELIVERY_EVENT, "event_payload": {"key": key}}
 
 
-def find_delivery(client: WebClient, channel: str, key: str, since: float, pages: int = 5) -> bool | None:
-    """Whether the channel has a message posted since ``since`` (epoch s) for the slot ``key``; None when
-    the app may not read the channel's history (no channels:history / groups:history, or not in it)."""
+def find_delivery(
+    client: WebClient, channel: str, key: str, since: float, pages: int = 5
+) -> str | Literal[False] | None:
+    """The ts of the channel's message for the slot ``key`` posted since ``since`` (epoch s); False when
+    there is none; None when the app may not read the channel's history (no channels:history /
+    groups:history, or not in it)."""
     cursor = None
     for _ in range(pages):
         try:
@@ -229,7 +274,7 @@ def find_delivery(client: WebClient, channel: str, key: str, since: float, pages
                 metadata.get("event_type") == DELIVERY_EVENT
                 and (metadata.get("event_payload") or {}).get("key") == key
             ):
-                return True
+                return str(message["ts"])
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not page.get("has_more") or not cursor:
             return False

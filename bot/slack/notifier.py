@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from functools import partial
+from typing import Literal
 
 import pandas as pd
 from slack_sdk import WebClient
@@ -31,7 +32,7 @@ from bot.services.coaching import (
     overflow_thread_of_day,
     remember_message,
 )
-from bot.services.jobs import BoardAddress
+from bot.services.jobs import BoardAddress, Progress
 from bot.services.reports import Review
 from bot.slack import texts
 from bot.slack.blocks.common import context, escape
@@ -86,15 +87,17 @@ class SlackNotifier:
             return
         deliver_nudges(self._sessions, client, decisions, self._clock())
 
-    def digest(self, board: BoardAddress, digest: DigestData) -> bool:
-        return self._post(board, "digest", lambda client, channel: post_digest(client, channel, digest))
-
-    def review(self, board: BoardAddress, review: Review) -> bool:
+    def digest(self, board: BoardAddress, digest: DigestData, progress: Progress) -> bool:
         return self._post(
-            board, "weekly review", lambda client, channel: post_review(client, channel, review)
+            board, "digest", lambda client, channel: post_digest(client, channel, digest, progress)
         )
 
-    def delivered(self, board: BoardAddress, key: str, since: dt.datetime) -> bool | None:
+    def review(self, board: BoardAddress, review: Review, progress: Progress) -> bool:
+        return self._post(
+            board, "weekly review", lambda client, channel: post_review(client, channel, review, progress)
+        )
+
+    def delivered(self, board: BoardAddress, key: str, since: dt.datetime) -> str | Literal[False] | None:
         client = self._client(board)
         if client is None or board.channel is None:
             return None
@@ -198,7 +201,7 @@ def _overflow_thread(
     return post_message(client, decision.channel, text=text)
 
 
-def post_digest(client: WebClient, channel: str, digest: DigestData) -> str:
+def post_digest(client: WebClient, channel: str, digest: DigestData, progress: Progress | None = None) -> str:
     """The digest's parent message, its details as replies in its thread; returns the parent's timestamp."""
     parent, text = digest_parent(digest)
     return post_thread(
@@ -208,10 +211,11 @@ def post_digest(client: WebClient, channel: str, digest: DigestData) -> str:
         parent=parent,
         replies=digest_thread(digest),
         metadata=delivery_metadata(digest.delivery_key),
+        progress=progress,
     )
 
 
-def post_review(client: WebClient, channel: str, review: Review) -> str:
+def post_review(client: WebClient, channel: str, review: Review, progress: Progress | None = None) -> str:
     """The review message, then its four charts as PNG files in its thread."""
     charts = [
         Chart(render_chart(kind, review.metrics), CHART_FILES[kind], title)
@@ -227,6 +231,7 @@ def post_review(client: WebClient, channel: str, review: Review) -> str:
         charts=charts,
         charts_need_membership=texts.CHARTS_NEED_MEMBERSHIP,
         metadata=delivery_metadata(review.delivery_key),
+        progress=progress,
     )
 
 

@@ -256,6 +256,10 @@ class JobSlot(Base):
     taken_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     note: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # How far its delivery got: the parent message's ts once posted, and the parts (replies, charts) after
+    # it, so a delivery cut short resumes without posting anything twice.
+    posted_ts: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    parts_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SecretKeyParams(Base):

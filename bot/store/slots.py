@@ -112,7 +112,9 @@ def take(
     taking = {"state": TAKEN, "taken_by": holder, "taken_at": now, "taken_until": now + hold_for}
     if _set(sessions, key, or_(JobSlot.state == DUE, and_(JobSlot.state == TAKEN, free)), **taking):
         return TAKEN
-    if _set(sessions, key, and_(JobSlot.state == POSTING, free), **taking):
+    # Taken from a holder that died while posting: it stays marked so until it is finished, so that if
+    # this holder dies too, the next one still checks the channel first.
+    if _set(sessions, key, and_(JobSlot.state == POSTING, free), **(taking | {"state": POSTING})):
         return POSTING
     try:  # handed over without being recorded (run by hand, or recorded by nobody): record it taken
         with sessions.begin() as session:
@@ -126,9 +128,60 @@ def take(
         return None
 
 
+def progress_of(sessions: sessionmaker[Session], key: SlotKey) -> tuple[str | None, int]:
+    """How far the slot's delivery got: its parent message's ts (None: not posted) and parts after it."""
+    with sessions() as session:
+        row = session.execute(select(JobSlot.posted_ts, JobSlot.parts_done).where(_is(key))).one_or_none()
+    return (None, 0) if row is None else (row.posted_ts, int(row.parts_done or 0))
+
+
+def record_progress(
+    sessions: sessionmaker[Session],
+    key: SlotKey,
+    holder: str,
+    posted_ts: str,
+    parts_done: int,
+    *,
+    hold_for: dt.timedelta,
+) -> bool:
+    """Note what ``holder`` has posted so far, and hold the slot ``hold_for`` longer; only the holder can
+    (False: its hold ran out and another took the slot over)."""
+    return _set(
+        sessions,
+        key,
+        and_(JobSlot.state.in_((TAKEN, POSTING)), JobSlot.taken_by == holder),
+        posted_ts=posted_ts,
+        parts_done=parts_done,
+        taken_until=utcnow() + hold_for,
+    )
+
+
+def hold_on(sessions: sessionmaker[Session], key: SlotKey, holder: str, *, hold_for: dt.timedelta) -> bool:
+    """Hold the slot ``hold_for`` longer before sending the next part; False when another took it over."""
+    return _set(
+        sessions,
+        key,
+        and_(JobSlot.state.in_((TAKEN, POSTING)), JobSlot.taken_by == holder),
+        taken_until=utcnow() + hold_for,
+    )
+
+
+def pause(sessions: sessionmaker[Session], key: SlotKey, holder: str, *, note: str) -> bool:
+    """Leave a delivery cut short (part of it posted) for the next attempt to resume at once."""
+    return _set(
+        sessions,
+        key,
+        and_(JobSlot.state == POSTING, JobSlot.taken_by == holder),
+        taken_until=utcnow(),
+        note=note[:200],
+    )
+
+
 def posting(sessions: sessionmaker[Session], key: SlotKey, holder: str) -> bool:
     """Note that ``holder`` is about to send the slot: from here until it is finished, it may be out."""
-    return _set(sessions, key, and_(JobSlot.state == TAKEN, JobSlot.taken_by == holder), state=POSTING)
+    return _set(
+        sessions, key, and_(JobSlot.state.in_((TAKEN, POSTING)), JobSlot.taken_by == holder), state=POSTING
+    )
 
 
 def _set(sessions: sessionmaker[Session], key: SlotKey, condition: Any, **values: Any) -> bool:

@@ -26,6 +26,7 @@ import contextlib
 import copy
 import itertools
 import json
+import random
 import re
 import threading
 import time
@@ -128,6 +129,7 @@ class SlackEmulator(LocalHttpServer):
         self.files: dict[str, PendingFile] = {}  # by file id, from files.getUploadURLExternal
         self.codes: dict[str, OAuthCode] = {}
         self._faults: dict[str, list[_Fault]] = {}
+        self._storms: dict[str, tuple[float, random.Random, int]] = {}  # method → (share, dice, Retry-After)
         self._response_faults: list[int] = []
         self._ids = itertools.count(1)
         self._ts = TS_START
@@ -341,6 +343,7 @@ class SlackEmulator(LocalHttpServer):
             self.calls.clear()
             self.responses.clear()
             self._faults.clear()
+            self._storms.clear()
             self._response_faults.clear()
 
     # -- fault injection ------------------------------------------------------------------------------------
@@ -359,9 +362,15 @@ class SlackEmulator(LocalHttpServer):
             self._faults.setdefault(method, []).extend([_Fault(status, error, retry_after, False)] * times)
 
     def clear_faults(self) -> None:
-        """Answer every call normally again (faults not yet used up are dropped)."""
+        """Answer every call normally again (faults not yet used up are dropped, storms end)."""
         with self._lock:
             self._faults.clear()
+            self._storms.clear()
+
+    def rate_limit_storm(self, method: str, share: float, *, retry_after: int = 1, seed: int = 0) -> None:
+        """From now on, answer ``share`` of the calls to ``method`` (at random, reproducibly) with 429."""
+        with self._lock:
+            self._storms[method] = (share, random.Random(seed), retry_after)
 
     def drop_next(self, method: str, times: int = 1) -> None:
         """The next ``times`` calls to ``method`` are read, then the connection closes without an answer."""
@@ -433,6 +442,9 @@ class SlackEmulator(LocalHttpServer):
             at = time.time()
             team_id = self.tokens.get(token) if token else None
             fault = self._faults[method].pop(0) if self._faults.get(method) else None
+            storm = self._storms.get(method)
+            if fault is None and storm is not None and storm[1].random() < storm[0]:
+                fault = _Fault(429, "ratelimited", storm[2], False)
             if fault is not None:
                 answer = None if fault.drop else {"ok": False, "error": fault.error}
                 self.calls.append(

@@ -16,9 +16,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.cli.worker import scheduling
@@ -29,14 +31,14 @@ from bot.scheduler.planner import BoardCalendar, PlannedTrigger
 from bot.scheduler.queue import QueueWorkerOptions
 from bot.scheduler.worker import WorkerOptions
 from bot.services.coaching import Decision
-from bot.services.jobs import BoardAddress, BoardJobs
-from bot.slack.delivery import delivery_metadata, find_delivery, post_message
+from bot.services.jobs import BoardAddress, BoardJobs, Progress
+from bot.slack.delivery import delivery_metadata, find_delivery, post_thread
 from bot.store.db import make_engine, session_factory
 from bot.store.models import Board
 from bot.store.slots import SlotKey
 
 ANCHOR = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-DIGEST_EVERY_S = 15
+DIGEST_EVERY_S = 20
 SYNC_EVERY_S = 5
 SYNCED_BOARDS = 20  # boards 1..20 also sync and check (to see that a board's jobs never overlap)
 TOKEN = "xoxb-test-team1"
@@ -77,21 +79,27 @@ class OneMessage:
     def nudges(self, board: BoardAddress, decisions: Sequence[Decision]) -> None:
         pass
 
-    def digest(self, board: BoardAddress, digest: DigestData | LightDigest) -> bool:
+    def digest(self, board: BoardAddress, digest: DigestData | LightDigest, progress: Progress) -> bool:
         time.sleep(0.02)  # the time Slack takes to answer: a kill may land while it is out
         assert board.channel is not None
-        post_message(
-            self._client,
-            board.channel,
-            text=f"digest {digest.delivery_key}",
-            metadata=delivery_metadata(digest.delivery_key),
-        )
+        try:
+            post_thread(
+                self._client,
+                board.channel,
+                text=f"digest {digest.delivery_key}",
+                parent=[],
+                replies=[[]],  # a reply in its thread, as the real digest has its details there
+                metadata=delivery_metadata(digest.delivery_key),
+                progress=progress,
+            )
+        except SlackApiError:
+            return False
         return True
 
-    def review(self, board: BoardAddress, review: object) -> bool:
+    def review(self, board: BoardAddress, review: object, progress: Progress) -> bool:
         return False
 
-    def delivered(self, board: BoardAddress, key: str, since: dt.datetime) -> bool | None:
+    def delivered(self, board: BoardAddress, key: str, since: dt.datetime) -> str | Literal[False] | None:
         assert board.channel is not None
         return find_delivery(self._client, board.channel, key, since.timestamp())
 
@@ -131,7 +139,7 @@ def main() -> None:
         sessions=sessions,
         notifier=OneMessage(client),
         secret_key=None,
-        slot_hold=dt.timedelta(seconds=3),
+        slot_hold=dt.timedelta(seconds=10),
     )
     options = WorkerOptions(
         lease_ttl_s=2.0,

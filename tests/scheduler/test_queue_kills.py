@@ -114,7 +114,7 @@ def test_workers_killed_again_and_again_post_every_digest_once(database_url: str
                 ).all()
             return {(board_id, slot) for board_id, slot in rows}
 
-        wait_for(lambda: expected <= delivered(), 90, f"every expected slot delivered\n{output()}")
+        wait_for(lambda: expected <= delivered(), 150, f"every expected slot delivered\n{output()}")
         with sessions() as session:  # the kills landed mid-digest: slots taken by a worker that died
             recovered = session.scalars(select(JobSlot).where(JobSlot.dispatches > 1)).all()
             found = [row for row in recovered if row.note == "found in the channel after an interrupted post"]
@@ -123,15 +123,17 @@ def test_workers_killed_again_and_again_post_every_digest_once(database_url: str
             stop_group(process, timeout=20)
         engine.dispose()
 
-    posts = Counter(
-        str(call.params["text"])
-        for call in slack.calls_to("chat.postMessage")
-        if not call.failed and str(call.params.get("text", "")).startswith("digest ")
-    )
-    twice = {text: count for text, count in posts.items() if count > 1}
+    sent = [call for call in slack.calls_to("chat.postMessage") if not call.failed and call.response]
+    parents = Counter(str(call.params["text"]) for call in sent if "thread_ts" not in call.params)
+    twice = {text: count for text, count in parents.items() if count > 1}
     assert twice == {}, f"posted more than once: {sorted(twice)[:5]}"
     for board_id, slot in expected:
-        assert posts[f"digest digest:{board_id}:{slot}"] == 1
+        assert parents[f"digest digest:{board_id}:{slot}"] == 1
+    replies = Counter(str(call.params["thread_ts"]) for call in sent if "thread_ts" in call.params)
+    parent_ts = {str(call.response["ts"]) for call in sent if "thread_ts" not in call.params}  # type: ignore[index]
+    assert set(replies) <= parent_ts and set(replies.values()) == {2}, (
+        "every digest has its two replies, once"
+    )
 
     runs = [line.split() for line in spans.read_text().splitlines()]
     by_board: dict[str, list[tuple[float, float]]] = {}

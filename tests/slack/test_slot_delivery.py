@@ -15,7 +15,7 @@ import logging
 import pytest
 
 from bot.sample import SAMPLE_ASOF
-from bot.services.jobs import SlotNotDelivered
+from bot.services.jobs import Progress, SlotNotDelivered
 from bot.store.models import JobSlot
 from bot.store.slots import DELIVERED, DUE, MISSED, SlotKey
 from tests.slack.conftest import FLOW_CHANNEL, RunningApp, add_sample_board
@@ -97,7 +97,13 @@ def died_while_posting(app: RunningApp, board_id: int, slot: str, *, posted: boo
             data = board_digest(session, session.get_one(Board, board_id), SAMPLE_ASOF)
         address = board_jobs(app)._address(board_id)
         notifier = SlackNotifier(app.runtime.settings, app.runtime.sessions)
-        assert notifier.digest(address, dataclasses.replace(data, delivery_key=str(key)))
+
+        def killed(_ts: str, _parts: int) -> bool:  # Slack took the parent; the worker died before noting it
+            raise RuntimeError("SIGKILL")
+
+        progress = Progress(None, 0, killed)
+        assert not notifier.digest(address, dataclasses.replace(data, delivery_key=str(key)), progress)
+        assert len(digest_parents(app)) == 1
     return key
 
 
@@ -131,3 +137,39 @@ def test_without_history_scope_a_slot_interrupted_mid_post_is_posted_again_with_
     assert any("it may appear twice" in record.getMessage() for record in caplog.records)
     refused = app.slack.calls_to("conversations.history")[0]
     assert refused.error == "missing_scope"
+
+
+@pytest.mark.parametrize("share", [0.3, 0.6])
+def test_a_digest_in_a_storm_of_429s_is_delivered_whole_and_once_by_its_retries(
+    app: RunningApp, share: float
+):
+    """Slack answers 429 to 30 % / 60 % of posts: each attempt posts what it can and notes it; the queue's
+    retries resume after the last part that went out. In the end: the parent once, then every reply of
+    the thread once, in order; nothing lost."""
+    board_id = add_sample_board(app)
+    key = SlotKey("digest", board_id, SAMPLE_ASOF.isoformat())
+    app.slack.rate_limit_storm("chat.postMessage", share, retry_after=0, seed=int(share * 10))
+    jobs = board_jobs(app)
+    for attempt in range(30):  # the queue retries a job that raised; 30 is far beyond what this needs
+        try:
+            jobs.digest(board_id, key.slot, f"job:1/{attempt}")
+        except SlotNotDelivered:
+            continue
+        break
+    assert slot_row(app, key).state == DELIVERED, f"not delivered in {attempt + 1} attempts"
+    sent = [call for call in app.slack.calls_to("chat.postMessage") if not call.failed]
+    refused = [call for call in app.slack.calls_to("chat.postMessage") if call.failed]
+    assert refused, "the storm refused nothing"
+    parents = [call for call in sent if "thread_ts" not in call.params]
+    assert len(parents) == 1
+    replies = [call for call in sent if "thread_ts" in call.params]
+    assert {call.params["thread_ts"] for call in replies} == {parents[0].response["ts"]}
+    app.slack.clear_faults()
+    calm = board_jobs(app)
+    calm_key = SlotKey("digest", board_id, (SAMPLE_ASOF - dt.timedelta(minutes=1)).isoformat())
+    before = len(app.slack.calls_to("chat.postMessage"))
+    calm.digest(board_id, calm_key.slot, "job:2/0")  # the same digest without a storm: the replies expected
+    expected = [
+        json.dumps(call.params["blocks"]) for call in app.slack.calls_to("chat.postMessage")[before + 1 :]
+    ]
+    assert [json.dumps(call.params["blocks"]) for call in replies] == expected
