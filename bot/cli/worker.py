@@ -98,7 +98,7 @@ def scheduling(
     finish for a while.
     """
     from bot.scheduler.inprocess import InProcessDispatcher
-    from bot.scheduler.queue import QueueDispatcher, QueueWorker, uses_queue
+    from bot.scheduler.queue import QueueDispatcher, QueueWorker, QueueWorkerOptions, uses_queue
     from bot.scheduler.worker import run_worker
 
     bodies = bodies or default_bodies(sessions, settings)
