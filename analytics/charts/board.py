@@ -98,8 +98,14 @@ def render_chart(kind: ChartKind, metrics: BoardMetrics, options: ChartOptions =
             sle_count=metrics.sle_cycle_time.count,
         )
     if kind == "cfd":
+        bands = cfd_bands(metrics, options)
+        drawn = [flow.name for flow in metrics.stages if flow.kind is not StageKind.DISCARDED]
+        last = drawn.index(str(bands.columns[-1])) if len(bands.columns) else len(drawn) - 1
         return cfd_png(
-            cfd_bands(metrics, options), board=metrics.board, from_window_start=options.cfd_start == "window"
+            bands,
+            board=metrics.board,
+            from_window_start=options.cfd_start == "window",
+            hidden_below=len(drawn) - 1 - last,
         )
     if kind == "pbc":
         return throughput_pbc_png(metrics.process_behaviour.throughput, board=metrics.board)
