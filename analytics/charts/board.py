@@ -117,7 +117,7 @@ def render_chart(kind: ChartKind, metrics: BoardMetrics, options: ChartOptions =
             period=_finish_period(metrics),
         )
     if kind == "throughput-histogram":
-        return throughput_histogram_png(_since_first_finish(metrics), board=metrics.board)
+        return throughput_histogram_png(sampled_days(metrics), board=metrics.board)
     if kind == "wip":
         return wip_run_png(
             _since_first_wip(metrics.wip_daily),
@@ -150,6 +150,19 @@ def _finish_period(metrics: BoardMetrics) -> tuple[pd.Timestamp, pd.Timestamp] |
     period of the throughput charts."""
     dates = _since_first_finish(metrics).index
     return (pd.Timestamp(dates[0]), pd.Timestamp(dates[-1])) if len(dates) else None
+
+
+def sampled_days(metrics: BoardMetrics) -> pd.Series:
+    """The days the throughput histogram counts: those the forecast samples (a window that does not start
+    at local midnight has its partial first and last dates summed into one day, the last), from the board's
+    first finished item on, as the run chart shows them."""
+    daily = _since_first_finish(metrics)
+    whole = metrics.throughput_daily
+    if len(whole) == metrics.window.days + 1 and len(daily) == len(whole) and len(daily) > 1:
+        merged = daily.iloc[1:].copy()
+        merged.iloc[-1] += daily.iloc[0]
+        return merged
+    return daily
 
 
 def _since_first_wip(wip_daily: pd.DataFrame) -> pd.DataFrame:

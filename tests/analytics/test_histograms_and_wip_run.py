@@ -249,3 +249,20 @@ def test_cfd_renders_with_its_options(hide):
 def test_builders_workflow_is_the_one_the_fixtures_assume():
     names = [stage.name for stage in workflow().stages]
     assert names == ["Backlog", "Ready", "Development", "Review", "Done", "Dropped"]
+
+
+def test_throughput_histogram_counts_the_days_the_forecast_samples():
+    """At 17:00 the 30-day window touches 31 dates; the forecast sums the partial first and last into one
+    day, and so does the histogram: 30 days, the same multiset of daily counts."""
+    from analytics.charts.board import sampled_days
+    from analytics.measures import throughput_sample
+    from bot.connectors.files import load_workflow, read_event_log
+    from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
+
+    sample_workflow = load_workflow(SAMPLE_WORKFLOW_PATH)
+    events = read_event_log(SAMPLE_EVENTS_PATH, sample_workflow).events
+    m = board_metrics(events, sample_workflow, pd.Timestamp(SAMPLE_ASOF), window_days=30)
+    assert len(m.throughput_daily) == 31
+    days = sampled_days(m)
+    assert len(days) == 30
+    assert sorted(days.tolist()) == sorted(throughput_sample(m).tolist())
