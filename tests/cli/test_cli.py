@@ -306,7 +306,7 @@ def test_demo_leads_with_a_summary_then_headings(capsys, tmp_path):
         line.startswith("  Top concern:  PAY-205 in Development, 44.3 d old, past the SLE")
         for line in summary
     )
-    assert f"  Charts:       5 PNG files in {tmp_path / 'demo'}" in summary
+    assert f"  Charts:       8 PNG files in {tmp_path / 'demo'}" in summary
     headings = [line for line in lines if line.startswith("== ")]
     assert headings == [
         "== Metrics ==",
