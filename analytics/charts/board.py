@@ -19,7 +19,7 @@ from analytics.charts.throughput_histogram import throughput_histogram_png
 from analytics.charts.throughput_pbc import throughput_pbc_png
 from analytics.charts.throughput_run import throughput_run_png
 from analytics.charts.wip_run import wip_run_png
-from analytics.measures import BoardMetrics
+from analytics.measures import BoardMetrics, throughput_sample
 from analytics.workflow import StageKind
 
 CHART_FILES = {
@@ -50,10 +50,13 @@ class ChartOptions:
     """How the charts are drawn beyond the metrics: ``cfd_hide`` (stage kinds of ``CFD_HIDEABLE`` whose
     bands the CFD leaves out) and ``cfd_start``: ``board`` (the done band holds every item finished since
     the board began, as ActionableAgile draws it) or ``window`` (it starts at zero on the window's first
-    day)."""
+    day). ``subset`` names the items the metrics were computed from when not all of them (``--type``:
+    "Bug"): the titles say it after the board's name, and the WIP run chart leaves out the WIP limits,
+    which are the whole board's."""
 
     cfd_hide: frozenset[str] = frozenset()
     cfd_start: CfdStart = "board"
+    subset: str | None = None
 
 
 def cfd_bands(metrics: BoardMetrics, options: ChartOptions = ChartOptions()) -> pd.DataFrame:
@@ -73,6 +76,7 @@ def cfd_bands(metrics: BoardMetrics, options: ChartOptions = ChartOptions()) -> 
 
 def render_chart(kind: ChartKind, metrics: BoardMetrics, options: ChartOptions = ChartOptions()) -> bytes:
     """One chart of the board as PNG bytes."""
+    board = f"{metrics.board} ({options.subset})" if options.subset else metrics.board
     if kind == "cycle":
         finished = metrics.finished.reset_index()[["item_id", "finished_at", "cycle_time_days"]]
         daily = _since_first_finish(metrics)  # the same first day as the throughput chart
@@ -80,7 +84,7 @@ def render_chart(kind: ChartKind, metrics: BoardMetrics, options: ChartOptions =
         if len(daily):
             span = (pd.Timestamp(daily.index[0]).date(), pd.Timestamp(daily.index[-1]).date())
         return cycle_time_scatter_png(
-            finished, metrics.cycle_time.percentiles, board=metrics.board, timezone=metrics.timezone,
+            finished, metrics.cycle_time.percentiles, board=board, timezone=metrics.timezone,
             span=span,
         )  # fmt: skip
     if kind == "aging":
@@ -90,7 +94,7 @@ def render_chart(kind: ChartKind, metrics: BoardMetrics, options: ChartOptions =
         return aging_wip_png(
             wip,
             [flow.name for flow in columns],
-            board=metrics.board,
+            board=board,
             sle_days=metrics.sle_days,
             percentiles=metrics.sle_cycle_time.percentiles,
             stage_percentiles=[flow.exit_age.percentiles for flow in columns],
@@ -103,30 +107,34 @@ def render_chart(kind: ChartKind, metrics: BoardMetrics, options: ChartOptions =
         last = drawn.index(str(bands.columns[-1])) if len(bands.columns) else len(drawn) - 1
         return cfd_png(
             bands,
-            board=metrics.board,
+            board=board,
             from_window_start=options.cfd_start == "window",
             hidden_below=len(drawn) - 1 - last,
         )
     if kind == "pbc":
-        return throughput_pbc_png(metrics.process_behaviour.throughput, board=metrics.board)
+        return throughput_pbc_png(metrics.process_behaviour.throughput, board=board)
     if kind == "cycle-histogram":
         return cycle_time_histogram_png(
             metrics.finished["cycle_time_days"].to_numpy(dtype=np.float64),
             metrics.cycle_time.percentiles,
-            board=metrics.board,
+            board=board,
             period=_finish_period(metrics),
         )
     if kind == "throughput-histogram":
-        return throughput_histogram_png(sampled_days(metrics), board=metrics.board)
+        days = sampled_days(metrics)
+        left_out = len(throughput_sample(metrics)) - len(days)
+        return throughput_histogram_png(days, board=board, left_out=left_out)
     if kind == "wip":
         return wip_run_png(
             _since_first_wip(metrics.wip_daily),
-            board=metrics.board,
-            wip_limit=metrics.wip_limit,
-            stage_limits={flow.name: flow.wip_limit for flow in metrics.stages if flow.kind.is_wip},
+            board=board,
+            wip_limit=None if options.subset else metrics.wip_limit,
+            stage_limits=None
+            if options.subset
+            else {flow.name: flow.wip_limit for flow in metrics.stages if flow.kind.is_wip},
         )
     frequency: Literal["D", "W"] = "D" if metrics.window.days <= DAILY_RUN_CHART_MAX_DAYS else "W"
-    return throughput_run_png(_since_first_finish(metrics), board=metrics.board, frequency=frequency)
+    return throughput_run_png(_since_first_finish(metrics), board=board, frequency=frequency)
 
 
 def _since_first_finish(metrics: BoardMetrics) -> pd.Series:

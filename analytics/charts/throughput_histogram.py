@@ -26,7 +26,7 @@ def throughput_histogram_counts(daily: pd.Series) -> pd.Series:
     return pd.Series(counts, index=index, name="days")
 
 
-def throughput_histogram_figure(daily: pd.Series, *, board: str) -> Figure:
+def throughput_histogram_figure(daily: pd.Series, *, board: str, left_out: int = 0) -> Figure:
     """Build the throughput histogram as a ``Figure`` (see ``throughput_histogram_png``)."""
     fig, ax = _style.new_chart()
     counts = throughput_histogram_counts(daily)
@@ -49,6 +49,8 @@ def throughput_histogram_figure(daily: pd.Series, *, board: str) -> Figure:
         dates = _style.as_dates(daily.index)
         subtitle = (f"{count_of(n_days, 'day')} {_style.period(dates.min(), dates.max())}, weekends included"
                     f" · {count_of(total, 'item')} finished")
+        if left_out:
+            subtitle += f" · the forecast also draws the {count_of(left_out, 'day')} before, as zeros"
         handles: list[Artist] = [
             Patch(facecolor=_style.ITEM, alpha=0.85, label="Days that finished that many items (share)"),
             Line2D([], [], color=_style.ACCENT, linestyle="--", linewidth=2.2,
@@ -70,12 +72,13 @@ def throughput_histogram_figure(daily: pd.Series, *, board: str) -> Figure:
     return fig
 
 
-def throughput_histogram_png(daily: pd.Series, *, board: str) -> bytes:
+def throughput_histogram_png(daily: pd.Series, *, board: str, left_out: int = 0) -> bytes:
     """Throughput histogram as 1200x700 PNG bytes (ActionableAgile's "Throughput Histogram", by day).
 
     ``daily``: items finished per calendar day (index of dates, every day present, zeros included): the
     days the Monte Carlo forecast draws from. One bar per throughput 0, 1, 2, …, its height the number of
     days with that throughput, labelled with the count and its share of the days; the dashed line is the
-    average per day. No days: an empty chart with a note.
+    average per day. ``left_out``: days of the window before the board's first finish, not drawn (the
+    subtitle says the forecast samples them as zeros). No days: an empty chart with a note.
     """
-    return _style.to_png(throughput_histogram_figure(daily, board=board))
+    return _style.to_png(throughput_histogram_figure(daily, board=board, left_out=left_out))

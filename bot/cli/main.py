@@ -435,7 +435,8 @@ def run_charts(args: argparse.Namespace, out: TextIO) -> int:
     board.warn()
     metrics = metrics_for(args, board)
     hide = frozenset(name for group in args.cfd_hide or () for name in group)
-    options = ChartOptions(cfd_hide=hide, cfd_start=args.cfd_start)
+    subset = ", ".join(asked_types(args)) or None
+    options = ChartOptions(cfd_hide=hide, cfd_start=args.cfd_start, subset=subset)
     for path in write_charts(metrics, args.out, options):
         out.write(f"wrote {path}\n")
     return 0

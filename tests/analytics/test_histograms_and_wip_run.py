@@ -266,3 +266,29 @@ def test_throughput_histogram_counts_the_days_the_forecast_samples():
     days = sampled_days(m)
     assert len(days) == 30
     assert sorted(days.tolist()) == sorted(throughput_sample(m).tolist())
+
+
+def test_charts_of_a_subset_name_it_and_leave_the_board_limits_off_the_wip_run_chart(monkeypatch):
+    """`--type Bug`: "Payments (Bug)" in every title; the board's WIP limits are not the bugs' own."""
+    import analytics.charts.board as board_module
+
+    seen = {}
+
+    def spy(wip_daily, **kwargs):
+        seen.update(kwargs)
+        return b""
+
+    monkeypatch.setattr(board_module, "wip_run_png", spy)
+    m = metrics(ROWS, AS_OF, window_days=5)
+    render_chart("wip", m, ChartOptions(subset="Bug"))
+    assert seen == {"board": "Payments (Bug)", "wip_limit": None, "stage_limits": None}
+    render_chart("wip", m)
+    assert seen["board"] == "Payments" and seen["wip_limit"] == 12
+    assert seen["stage_limits"] == {"Ready": 6, "Development": 4, "Review": 3}
+
+
+def test_throughput_histogram_of_a_young_board_says_what_it_left_out():
+    daily = pd.Series([1, 2, 2], index=[dt.date(2026, 5, d) for d in (20, 21, 22)])
+    shown = texts(throughput_histogram_figure(daily, board="New", left_out=27))
+    assert "3 days 20 May to 22 May 2026" in shown
+    assert "the forecast also draws the 27 days before, as zeros" in shown
