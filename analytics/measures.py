@@ -18,6 +18,7 @@ from analytics.cfd import cumulative_flow
 from analytics.exit_age import NO_EXITS, PROVISIONAL_BELOW, ExitAge, exit_ages_by_stage
 from analytics.process_behaviour import BASELINE_WEEKS, ProcessBehaviour, process_behaviour
 from analytics.timeline import NOT_SET, NS_PER_DAY, Timeline, build_timeline, utc_ns
+from analytics.wip_history import daily_wip
 from analytics.words import count_of
 from analytics.workflow import StageKind, Workflow
 from analytics.workhours import WorkCalendar, working_seconds
@@ -76,9 +77,10 @@ class BoardMetrics:
     ``finished``: items finished in the window (index ``item_id``; ``finished_at``, ``started_at``,
     ``cycle_time_days`` and attributes), oldest finish first. ``wip_items``: WIP items oldest first
     (``stage`` name, ``started_at``, ``age_days``, ``pace``, ``blocked``, ``blocked_days``, attributes).
-    ``cfd``: see :func:`analytics.cfd.cumulative_flow`. ``sle_cycle_time``: cycle-time statistics over the SLE
-    window (``sle_window_days``), the basis of ``sle_days`` and of pace. ``process_behaviour``: the XmR charts
-    of weekly throughput and of cycle time (:mod:`analytics.process_behaviour`).
+    ``cfd``: see :func:`analytics.cfd.cumulative_flow`. ``wip_daily``: WIP by stage at the end of each day
+    of the window (:func:`analytics.wip_history.daily_wip`). ``sle_cycle_time``: cycle-time statistics over
+    the SLE window (``sle_window_days``), the basis of ``sle_days`` and of pace. ``process_behaviour``: the
+    XmR charts of weekly throughput and of cycle time (:mod:`analytics.process_behaviour`).
     """
 
     board: str
@@ -99,6 +101,7 @@ class BoardMetrics:
     wip_items: pd.DataFrame
     finished: pd.DataFrame
     cfd: pd.DataFrame
+    wip_daily: pd.DataFrame
     unmapped_statuses: dict[str, int]
     warnings: tuple[str, ...]
     process_behaviour: ProcessBehaviour
@@ -236,6 +239,7 @@ def compute_metrics(
         wip_items=wip_items(timeline),
         finished=finished,
         cfd=cumulative_flow(timeline, window),
+        wip_daily=daily_wip(timeline, window),
         unmapped_statuses=dict(timeline.unmapped_statuses),
         warnings=tuple(warnings),
         process_behaviour=process_behaviour(timeline, window, baseline_weeks),

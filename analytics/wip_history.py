@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from analytics.calendar import Window
 from analytics.timeline import NS_PER_DAY, Timeline
 from analytics.workflow import StageKind, Workflow
 from analytics.workhours import WorkCalendar, working_seconds_many
@@ -77,6 +78,24 @@ def wip_stays(timeline: Timeline) -> pd.DataFrame:
         }
     )
     return frame.loc[is_wip].reset_index(drop=True)
+
+
+def daily_wip(timeline: Timeline, window: Window) -> pd.DataFrame:
+    """WIP at the end of each local day of ``window``, by stage: the WIP run chart's data.
+
+    Indexed by date (``window.dates``), one integer column per queue/active stage in flow order. "End of
+    day" is the CFD's: the state just before the next local midnight (``asof`` for the last day). An item
+    counts while it holds WIP as :func:`wip_stays` defines it (started, not finished, not discarded), so the
+    last row's total is the board's WIP now.
+    """
+    workflow = timeline.workflow
+    counts = wip_at(wip_stays(timeline), window.boundaries[1:], len(workflow.stages), side="right")
+    indexes = list(workflow.wip_stage_indexes)
+    return pd.DataFrame(
+        counts[indexes].T,
+        index=pd.Index(window.dates, name="date"),
+        columns=[workflow.stages[i].name for i in indexes],
+    )
 
 
 @dataclass(frozen=True)

@@ -145,7 +145,13 @@ def date_axis(ax: Axes, first: pd.Timestamp, last: pd.Timestamp, *, origin: pd.T
     else:
         frequency, label = ("MS" if span_days <= 400 else "3MS"), month_year
     ticks = pd.date_range(first.normalize(), last.normalize(), freq=frequency)
-    ax.set_xticks(day_numbers(ticks, origin).tolist(), [label(tick) for tick in ticks])
+    labels = [label(tick) for tick in ticks]
+    if label is month_year:
+        # "Jan 2026" on every tick of a year runs the labels into each other on a narrow plot (the CFD's,
+        # beside its legend): the year only on the first tick and on each January.
+        labels = [text if n == 0 or tick.month == 1 else f"{tick:%b}" for n, (tick, text) in
+                  enumerate(zip(ticks, labels, strict=True))]
+    ax.set_xticks(day_numbers(ticks, origin).tolist(), labels)
     ax.set_xlim(float((first - origin).days) - 0.5, float((last - origin).days) + 0.5)
 
 

@@ -14,7 +14,9 @@ from analytics.charts import _style
 LEGEND_WRAP = 20  # characters per line of a stage name in the legend, so long names cannot squeeze the plot
 
 
-def cfd_figure(cfd: pd.DataFrame, *, board: str) -> Figure:
+def cfd_figure(
+    cfd: pd.DataFrame, *, board: str, from_window_start: bool = False, hidden_below: int = 0
+) -> Figure:
     """Build the cumulative flow diagram as a ``Figure`` (see ``cfd_png``)."""
     fig, ax = _style.new_chart()
     cfd = cfd.sort_index()
@@ -23,7 +25,10 @@ def cfd_figure(cfd: pd.DataFrame, *, board: str) -> Figure:
     counts = cfd.to_numpy(dtype=np.float64, na_value=0.0)
     # Colours go by distance from done, so done is the same green on every board however many stages it has.
     palette = _style.PALETTE
-    colours = {name: palette[depth % len(palette)] for depth, name in enumerate(reversed(stages))}
+    # Hidden bands below the last one shown keep their colours, so the others keep theirs too.
+    colours = {
+        name: palette[(depth + hidden_below) % len(palette)] for depth, name in enumerate(reversed(stages))
+    }
     bottom_up = list(reversed(range(len(stages))))
 
     if len(dates) and stages:
@@ -46,6 +51,8 @@ def cfd_figure(cfd: pd.DataFrame, *, board: str) -> Figure:
             ax.set_xlim(float(x[0]), float(x[-1]))  # areas run edge to edge; margins would look like gaps
         ax.set_ylim(0, max(float(counts.sum(axis=1).max()), 1.0) * 1.05)
         subtitle = f"Items in each stage at the end of each day, {_style.period(first, last)}"
+        if from_window_start:
+            subtitle += " · done counted from the first day"
     else:
         _style.blank_x_axis(ax)
         ax.set_ylim(0, 1)
@@ -67,7 +74,9 @@ def cfd_figure(cfd: pd.DataFrame, *, board: str) -> Figure:
     return fig
 
 
-def cfd_png(cfd: pd.DataFrame, *, board: str) -> bytes:
+def cfd_png(
+    cfd: pd.DataFrame, *, board: str, from_window_start: bool = False, hidden_below: int = 0
+) -> bytes:
     """Cumulative flow diagram as 1200x700 PNG bytes.
 
     ``cfd``: index of calendar dates (``datetime.date`` or a daily ``DatetimeIndex``), one column per stage in
@@ -75,6 +84,9 @@ def cfd_png(cfd: pd.DataFrame, *, board: str) -> bytes:
     The bands are stacked with the last column at the bottom and earlier stages above, so the top edge is
     cumulative arrivals and the gap between two band edges is the work between them. The legend lists the
     stages in flow order with their count on the last day. A single day renders as one stacked bar; an empty
-    frame renders an empty chart with a note.
+    frame renders an empty chart with a note. ``from_window_start``: the done band was counted from the
+    period's first day (``--cfd-start window``), which the subtitle says. ``hidden_below``: how many bands
+    of the board were left out below the last column (``--cfd-hide done``), so colours stay the board's.
     """
-    return _style.to_png(cfd_figure(cfd, board=board))
+    figure = cfd_figure(cfd, board=board, from_window_start=from_window_start, hidden_below=hidden_below)
+    return _style.to_png(figure)

@@ -67,3 +67,24 @@ backtest_trials = whole_number(1, MAX_BACKTEST_TRIALS, why="they are run at ever
 items = whole_number(1, MAX_ITEMS)
 seed = whole_number(0)
 positive = whole_number(1)
+
+
+def names(text: str) -> list[str]:
+    """An argparse ``type``: one or more comma-separated names (``Bug,Story``), blanks dropped."""
+    listed = [name.strip() for name in text.split(",") if name.strip()]
+    if not listed:
+        raise argparse.ArgumentTypeError(f"'{text}' names nothing")
+    return listed
+
+
+def choices_of(*allowed: str) -> Callable[[str], list[str]]:
+    """An argparse ``type``: comma-separated names, each one of ``allowed`` (ignoring case)."""
+
+    def parse(text: str) -> list[str]:
+        listed = [name.lower() for name in names(text)]
+        wrong = [name for name in listed if name not in allowed]
+        if wrong:
+            raise argparse.ArgumentTypeError(f"'{wrong[0]}' is not one of {', '.join(allowed)}")
+        return listed
+
+    return parse

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analytics.charts.board import render_charts
+from analytics.charts.board import ChartOptions, render_charts
 from analytics.measures import BoardMetrics
 from bot.errors import FlowcoachError
 
 
-def write_charts(metrics: BoardMetrics, directory: Path) -> list[Path]:
+def write_charts(
+    metrics: BoardMetrics, directory: Path, options: ChartOptions = ChartOptions()
+) -> list[Path]:
     """Render every chart kind into ``directory`` (created if needed); returns the paths written."""
     chart_folder(directory)  # before rendering, so a bad --out fails at once
     written = []
-    for name, png in render_charts(metrics).items():
+    for name, png in render_charts(metrics, options).items():
         path = directory / name
         try:
             path.write_bytes(png)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -124,11 +125,25 @@ def build_parser() -> arguments.OneLineParser:
         parents=[common],
         help="the flow charts as PNG files",
         description="Cycle-time scatterplot, aging WIP, cumulative flow, throughput run chart and throughput "
-        "process behaviour (XmR) chart as PNG.",
+        "process behaviour (XmR) chart, cycle-time and throughput histograms and WIP run chart as PNG.",
     )
     _add_source(charts, DEFAULT_CHART_WINDOW_DAYS)
     charts.add_argument(
         "--out", required=True, type=Path, metavar="DIR", help="folder to write the PNG files to"
+    )
+    charts.add_argument(
+        "--cfd-hide",
+        action="append",
+        type=arguments.choices_of("done", "backlog"),
+        metavar="done,backlog",
+        help="leave these bands out of the cumulative flow diagram",
+    )
+    charts.add_argument(
+        "--cfd-start",
+        choices=("board", "window"),
+        default="board",
+        help="board (default): the done band counts every item finished since the board began; window: "
+        "it starts from zero on the window's first day",
     )
     charts.set_defaults(handler=run_charts)
 
@@ -230,6 +245,13 @@ def add_board_source(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--events", type=Path, metavar="FILE", help="event log: .csv or .jsonl")
     source.add_argument("--workflow", type=Path, metavar="FILE", help="workflow YAML file")
     source.add_argument("--lenient", action="store_true", help="skip malformed event rows, reporting them")
+    source.add_argument(
+        "--type",
+        action="append",
+        type=arguments.names,
+        metavar="TYPE[,TYPE…]",
+        help="keep only the items of these types (e.g. Bug; repeatable, ignoring case)",
+    )
 
 
 def _add_format(parser: argparse.ArgumentParser) -> None:
@@ -288,13 +310,34 @@ def load_board(args: argparse.Namespace) -> LoadedBoard:
     """A stored board (``--board``), or the workflow file and then the events in its time zone."""
     check_source(args)
     if args.board is not None:
-        return _stored_board(args.board)
+        return of_types(_stored_board(args.board), args)
     from bot.connectors.files import load_workflow, read_event_log
 
     workflow = load_workflow(args.workflow)
     if not args.events.is_file():
         raise FlowcoachError(f"{args.events}: no such events file")
-    return LoadedBoard(workflow, read_event_log(args.events, workflow, lenient=args.lenient))
+    return of_types(LoadedBoard(workflow, read_event_log(args.events, workflow, lenient=args.lenient)), args)
+
+
+def asked_types(args: argparse.Namespace) -> list[str]:
+    """The item types of ``--type`` (repeated or comma-separated), in order; none: every item."""
+    return [name for group in getattr(args, "type", None) or () for name in group]
+
+
+def of_types(board: LoadedBoard, args: argparse.Namespace) -> LoadedBoard:
+    """The board with only the items of the ``--type`` types, if any were given."""
+    types = asked_types(args)
+    if not types:
+        return board
+    from analytics.eventlog import EventLog
+    from analytics.item_types import UnknownItemType
+    from analytics.item_types import of_types as keep_types
+
+    try:
+        events = keep_types(board.log.events, types)
+    except UnknownItemType as error:
+        raise UsageError(f"--type: {error}") from None
+    return dataclasses.replace(board, log=EventLog(events, board.log.warnings))
 
 
 def _stored_board(name: str) -> LoadedBoard:
@@ -385,12 +428,16 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_charts(args: argparse.Namespace, out: TextIO) -> int:
+    from analytics.charts.board import ChartOptions
     from bot.cli.chart_files import write_charts
 
     board = load_board(args)
     board.warn()
     metrics = metrics_for(args, board)
-    for path in write_charts(metrics, args.out):
+    hide = frozenset(name for group in args.cfd_hide or () for name in group)
+    subset = ", ".join(asked_types(args)) or None
+    options = ChartOptions(cfd_hide=hide, cfd_start=args.cfd_start, subset=subset)
+    for path in write_charts(metrics, args.out, options):
         out.write(f"wrote {path}\n")
     return 0
 

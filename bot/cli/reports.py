@@ -52,7 +52,7 @@ def run_health(args: argparse.Namespace, out: TextIO) -> int:
 def _report(
     args: argparse.Namespace, out: TextIO, stored: Any, from_files: Any, document: Any, text: Any
 ) -> int:
-    """One report of the board asked for: ``stored(session, board, now)`` for ``--board``,
+    """One report of the board asked for: ``stored(session, board, now, types)`` for ``--board``,
     ``from_files(events, workflow, thresholds, now)`` for files; printed as JSON or text."""
     from bot.cli.main import emit
 
@@ -80,7 +80,8 @@ def _files(args: argparse.Namespace) -> tuple[Any, dt.datetime]:
 
 
 def _stored(args: argparse.Namespace, report: Any) -> Any:
-    """``report(session, board, now)`` for the stored board ``--board``, warning on stderr if never synced."""
+    """``report(session, board, now, types)`` for the stored board ``--board`` (``types``: of ``--type``),
+    warning on stderr if never synced."""
     from bot.cli.board_status import unsynced_warning
     from bot.cli.database import open_store
     from bot.cli.main import check_source
@@ -88,6 +89,11 @@ def _stored(args: argparse.Namespace, report: Any) -> Any:
     from bot.store.boards import board_workflow, get_board, last_sync_run
 
     check_source(args)  # the report reads the board once, below
+    from analytics.item_types import UnknownItemType
+    from bot.cli.main import asked_types
+    from bot.errors import UsageError
+
+    types = asked_types(args)
     with open_store() as sessions, sessions() as session:
         board = get_board(session, args.board)
         now = _asof(args, board_workflow(board).timezone)
@@ -96,4 +102,7 @@ def _stored(args: argparse.Namespace, report: Any) -> Any:
             import sys
 
             sys.stderr.write(f"flowcoach: warning: {warning}\n")
-        return report(session, board, now)
+        try:
+            return report(session, board, now, types)
+        except UnknownItemType as error:
+            raise UsageError(f"--type: {error}") from None

@@ -7,6 +7,7 @@ What they say is decided here, from the store or from an event log; how they loo
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from analytics.calendar import window_ending
 from analytics.diagnosis import Diagnosis, Evidence, Trends, diagnose, queue_waiting_days, weekly_trends
+from analytics.item_types import of_types
 from analytics.measures import BoardMetrics, compute_metrics, data_quality_warnings
 from analytics.signals import board_signals
 from analytics.timeline import Timeline, build_timeline
@@ -91,14 +93,25 @@ def _state(
     return metrics, timeline, Coach.of(workflow, thresholds)
 
 
-def _stored_state(session: Session, board: Board, now: dt.datetime) -> tuple[BoardMetrics, Timeline, Coach]:
+def _stored_state(
+    session: Session, board: Board, now: dt.datetime, item_types: Sequence[str] = ()
+) -> tuple[BoardMetrics, Timeline, Coach]:
     data = board_data(session, board)
-    return _state(data.events, data.workflow, data.thresholds, now)
+    return _state(_of_types(data.events, item_types), data.workflow, data.thresholds, now)
 
 
-def board_digest(session: Session, board: Board, now: dt.datetime) -> DigestData:
-    """The stored board's digest as of ``now`` (``spec/coaching.md``, "Daily digest")."""
-    return _digest(*_stored_state(session, board, now), now=now, last_synced_at=board.last_synced_at)
+def _of_types(events: pd.DataFrame, item_types: Sequence[str]) -> pd.DataFrame:
+    """The events of the items of ``item_types`` (all events when none are given)."""
+    return of_types(events, item_types) if item_types else events
+
+
+def board_digest(
+    session: Session, board: Board, now: dt.datetime, item_types: Sequence[str] = ()
+) -> DigestData:
+    """The stored board's digest as of ``now`` (``spec/coaching.md``, "Daily digest"), of the items of
+    ``item_types`` only when given."""
+    state = _stored_state(session, board, now, item_types)
+    return _digest(*state, now=now, last_synced_at=board.last_synced_at)
 
 
 def events_digest(
@@ -131,10 +144,11 @@ def _digest(
     )
 
 
-def board_review(session: Session, board: Board, now: dt.datetime) -> Review:
-    """The weekly review's diagnosis, trends and metrics as of ``now``."""
+def board_review(session: Session, board: Board, now: dt.datetime, item_types: Sequence[str] = ()) -> Review:
+    """The weekly review's diagnosis, trends and metrics as of ``now`` (of the items of ``item_types``
+    only, when given)."""
     data = board_data(session, board)
-    return events_review(data.events, data.workflow, data.thresholds, now)
+    return events_review(_of_types(data.events, item_types), data.workflow, data.thresholds, now)
 
 
 def events_review(

@@ -247,8 +247,9 @@ def test_forecast_by_a_past_date_is_refused(capsys, events_file):
     assert code == 1 and "--by" in err
 
 
-def test_charts_writes_five_pngs(capsys, events_file, tmp_path):
-    """`charts --out DIR` writes the four flow charts and the throughput process behaviour chart."""
+def test_charts_writes_eight_pngs(capsys, events_file, tmp_path):
+    """`charts --out DIR` writes the four flow charts, the throughput process behaviour chart, the
+    cycle-time and throughput histograms and the WIP run chart."""
     out_dir = tmp_path / "charts"
     code, out, err = run(capsys, "charts", *source(events_file), "--out", out_dir)
     assert code == 0, err
@@ -260,14 +261,17 @@ def test_charts_writes_five_pngs(capsys, events_file, tmp_path):
             "cumulative-flow.png",
             "throughput.png",
             "throughput-pbc.png",
+            "cycle-time-histogram.png",
+            "throughput-histogram.png",
+            "wip-run-chart.png",
         ]
     )
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in pngs)
-    assert out.count("wrote ") == 5
+    assert out.count("wrote ") == 8
 
 
 def test_demo_runs_with_no_configuration(capsys, tmp_path):
-    """`demo` prints the sample board's summary and forecasts and writes the five charts."""
+    """`demo` prints the sample board's summary and forecasts and writes the eight charts."""
     code, out, err = run(capsys, "demo", "--out", tmp_path / "demo")
     assert code == 0, err
     for expected in (
@@ -280,7 +284,7 @@ def test_demo_runs_with_no_configuration(capsys, tmp_path):
         "Charts (last 90 days) written to",
     ):
         assert expected in out
-    assert len(list((tmp_path / "demo").glob("*.png"))) == 5
+    assert len(list((tmp_path / "demo").glob("*.png"))) == 8
 
 
 def test_demo_leads_with_a_summary_then_headings(capsys, tmp_path):
@@ -302,7 +306,7 @@ def test_demo_leads_with_a_summary_then_headings(capsys, tmp_path):
         line.startswith("  Top concern:  PAY-205 in Development, 44.3 d old, past the SLE")
         for line in summary
     )
-    assert f"  Charts:       5 PNG files in {tmp_path / 'demo'}" in summary
+    assert f"  Charts:       8 PNG files in {tmp_path / 'demo'}" in summary
     headings = [line for line in lines if line.startswith("== ")]
     assert headings == [
         "== Metrics ==",

@@ -27,6 +27,9 @@ CHARTS = {
     "cumulative-flow.png",
     "throughput.png",
     "throughput-pbc.png",
+    "cycle-time-histogram.png",
+    "throughput-histogram.png",
+    "wip-run-chart.png",
 }
 
 
