@@ -88,6 +88,10 @@ class Notifier(Protocol):
         the channel cannot be read to tell."""
         ...
 
+    def delivered_parts(self, board: BoardAddress, key: str, parent_ts: str) -> int | None:
+        """How many parts of slot ``key`` are in the thread of ``parent_ts``; None when it cannot be read."""
+        ...
+
 
 class SlotTakenOver(Exception):
     """This worker's hold on a slot ran out mid-delivery and another took it over: stop sending."""
@@ -214,6 +218,10 @@ class BoardJobs:
                 scheduled = dt.datetime.fromisoformat(slot)
                 if now.astimezone(scheduled.tzinfo).date() > scheduled.date():
                     note = f"its day was over when a worker reached it ({now:%Y-%m-%d %H:%M} UTC)"
+                    if progress_of(self._sessions, key)[0] is not None:  # its first message went out
+                        note = "posted in part: the rest was dropped when its day was over"
+                        finish(self._sessions, key, holder, DELIVERED, note=note)
+                        return
                     finish(self._sessions, key, holder, MISSED, note=note)
                     log.warning("job=%s board=%s slot=%s missed: %s", job, board_id, slot, note)
                     return
@@ -243,6 +251,12 @@ class BoardJobs:
                     "(channels:history): posting it again, it may appear twice",
                     key,
                 )
+        elif taken == POSTING and parent_ts is not None:
+            # Cut short while posting its parts: one may have gone out after the last one noted.
+            found_parts = self._notifier.delivered_parts(address, str(key), parent_ts)
+            if found_parts is not None and found_parts > parts_done:
+                log.info("%s: %d parts were out, %d noted; resuming after them", key, found_parts, parts_done)
+                parts_done = found_parts
         hold = self._slot_hold
         progress = Progress(
             parent_ts,

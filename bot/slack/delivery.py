@@ -166,7 +166,9 @@ def post_thread(
             if number < progress.parts_done:
                 continue
             progress.before_part()
-            post_message(client, channel, text=text, blocks=reply, thread_ts=ts)
+            post_message(
+                client, channel, text=text, blocks=reply, thread_ts=ts, metadata=_part(metadata, number + 1)
+            )
             progress.part_posted()
             continue
         try:
@@ -279,3 +281,34 @@ def find_delivery(
         if not page.get("has_more") or not cursor:
             return False
     return False
+
+
+def _part(metadata: dict[str, Any] | None, part: int) -> dict[str, Any] | None:
+    """A reply's metadata: its slot's, with the reply's number, so the thread can be asked what went out."""
+    if metadata is None:
+        return None
+    return {"event_type": metadata["event_type"], "event_payload": metadata["event_payload"] | {"part": part}}
+
+
+def find_parts(client: WebClient, channel: str, parent_ts: str, key: str) -> int | None:
+    """The highest numbered reply of the slot ``key`` in the thread of ``parent_ts``; 0 when none; None when
+    the thread cannot be read (no channels:history / groups:history)."""
+    highest, cursor = 0, None
+    for _ in range(5):
+        try:
+            page = client.conversations_replies(
+                channel=channel, ts=parent_ts, include_all_metadata=True, limit=200, cursor=cursor
+            )
+        except SlackApiError as refused:
+            log.warning(
+                "cannot read a thread of %s to resume a delivery: %s", channel, refused.response.get("error")
+            )
+            return None
+        for message in page.get("messages") or []:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("key") == key and isinstance(payload.get("part"), int):
+                highest = max(highest, payload["part"])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not page.get("has_more") or not cursor:
+            break
+    return highest

@@ -44,6 +44,7 @@ from bot.slack.delivery import (
     Chart,
     delivery_metadata,
     find_delivery,
+    find_parts,
     post_message,
     post_thread,
     post_with_charts,
@@ -102,6 +103,12 @@ class SlackNotifier:
         if client is None or board.channel is None:
             return None
         return find_delivery(client, board.channel, key, since.timestamp())
+
+    def delivered_parts(self, board: BoardAddress, key: str, parent_ts: str) -> int | None:
+        client = self._client(board)
+        if client is None or board.channel is None:
+            return None
+        return find_parts(client, board.channel, parent_ts, key)
 
     def _post(self, board: BoardAddress, what: str, post: Callable[[WebClient, str], str]) -> bool:
         """Post with ``post``; False (logged) when its first message could not be posted."""

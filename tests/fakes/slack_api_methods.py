@@ -467,6 +467,33 @@ def conversations_history(slack: SlackEmulator, request: Request) -> dict[str, A
     }
 
 
+def conversations_replies(slack: SlackEmulator, request: Request) -> dict[str, Any]:
+    """A thread: its parent first, then its replies, oldest first; metadata only with
+    ``include_all_metadata``; the same scopes as ``conversations.history``."""
+    channel = _channel(slack, request, request.arg("channel"), ids_only=True)
+    needed = "groups:history" if channel.is_private else "channels:history"
+    granted = (request.bot.scope or slack.DEFAULT_SCOPE).split(",")
+    if needed not in granted:
+        return {"ok": False, "error": "missing_scope", "needed": needed, "provided": ",".join(granted)}
+    if not channel.is_member:
+        raise SlackError("not_in_channel")
+    ts = str(request.need("ts"))
+    with_metadata = str(request.arg("include_all_metadata")).lower() in ("1", "true")
+    thread = [m for m in slack.messages(channel.id) if m["ts"] == ts or m.get("thread_ts") == ts]
+    if not any(m["ts"] == ts for m in thread):
+        raise SlackError("thread_not_found")
+    thread.sort(key=lambda m: float(m["ts"]))
+    limit = min(int(request.arg("limit") or 1000), 1000)
+    start = int(request.arg("cursor") or 0)
+    page = thread[start : start + limit]
+    more = start + limit < len(thread)
+    return {
+        "messages": [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"} for m in page],
+        "has_more": more,
+        "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+    }
+
+
 def conversations_open(slack: SlackEmulator, request: Request) -> dict[str, Any]:
     users = [u.strip() for u in str(request.arg("users") or "").split(",") if u.strip()]
     if not users:
@@ -732,6 +759,7 @@ METHODS: dict[str, tuple[Method, bool]] = {
     "chat.getPermalink": (chat_get_permalink, True),
     "conversations.info": (conversations_info, True),
     "conversations.history": (conversations_history, True),
+    "conversations.replies": (conversations_replies, True),
     "conversations.open": (conversations_open, True),
     "users.info": (users_info, True),
     "team.info": (team_info, True),

@@ -32,7 +32,7 @@ from bot.scheduler.queue import QueueWorkerOptions
 from bot.scheduler.worker import WorkerOptions
 from bot.services.coaching import Decision
 from bot.services.jobs import BoardAddress, BoardJobs, Progress
-from bot.slack.delivery import delivery_metadata, find_delivery, post_thread
+from bot.slack.delivery import delivery_metadata, find_delivery, find_parts, post_thread
 from bot.store.db import make_engine, session_factory
 from bot.store.models import Board
 from bot.store.slots import SlotKey
@@ -102,6 +102,10 @@ class OneMessage:
     def delivered(self, board: BoardAddress, key: str, since: dt.datetime) -> str | Literal[False] | None:
         assert board.channel is not None
         return find_delivery(self._client, board.channel, key, since.timestamp())
+
+    def delivered_parts(self, board: BoardAddress, key: str, parent_ts: str) -> int | None:
+        assert board.channel is not None
+        return find_parts(self._client, board.channel, parent_ts, key)
 
 
 class KillTestJobs(BoardJobs):

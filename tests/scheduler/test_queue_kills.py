@@ -123,7 +123,7 @@ def test_workers_killed_again_and_again_post_every_digest_once(database_url: str
             stop_group(process, timeout=20)
         engine.dispose()
 
-    sent = [call for call in slack.calls_to("chat.postMessage") if not call.failed and call.response]
+    sent = [call for call in slack.calls_to("chat.postMessage") if not call.failed and call.error is None]
     parents = Counter(str(call.params["text"]) for call in sent if "thread_ts" not in call.params)
     twice = {text: count for text, count in parents.items() if count > 1}
     assert twice == {}, f"posted more than once: {sorted(twice)[:5]}"

@@ -173,3 +173,42 @@ def test_a_digest_in_a_storm_of_429s_is_delivered_whole_and_once_by_its_retries(
         json.dumps(call.params["blocks"]) for call in app.slack.calls_to("chat.postMessage")[before + 1 :]
     ]
     assert [json.dumps(call.params["blocks"]) for call in replies] == expected
+
+
+def test_a_digest_whose_worker_died_mid_thread_resumes_after_the_replies_already_out(app: RunningApp):
+    """The worker noted the parent, posted the first reply and died before noting it: the next one reads
+    the thread (each reply carries its slot and number), posts only the replies still missing."""
+    from bot.services.reports import board_digest
+    from bot.slack.notifier import SlackNotifier
+    from bot.store.models import Board
+    from bot.store.slots import posting, record_progress, take
+
+    board_id = add_sample_board(app)
+    key = SlotKey("digest", board_id, SAMPLE_ASOF.isoformat())
+    sessions = app.runtime.sessions
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)
+    assert take(sessions, key, "job:1/0", hold_for=dt.timedelta(minutes=3), now=past)
+    assert posting(sessions, key, "job:1/0")
+    with app.sessions() as session:
+        data = board_digest(session, session.get_one(Board, board_id), SAMPLE_ASOF)
+
+    def noted(ts: str, parts: int) -> bool:
+        if parts == 1:
+            raise RuntimeError("SIGKILL")  # Slack took the first reply; the worker died before noting it
+        return record_progress(sessions, key, "job:1/0", ts, parts, hold_for=dt.timedelta(seconds=-1))
+
+    progress = Progress(None, 0, noted)
+    notifier = SlackNotifier(app.runtime.settings, sessions)
+    assert not notifier.digest(
+        board_jobs(app)._address(board_id), dataclasses.replace(data, delivery_key=str(key)), progress
+    )
+    before = [call for call in app.slack.calls_to("chat.postMessage") if not call.failed]
+    assert len(before) == 2  # the parent and the first reply
+
+    board_jobs(app).digest(board_id, key.slot, "job:1/1")
+    sent = [call for call in app.slack.calls_to("chat.postMessage") if not call.failed]
+    parents = [call for call in sent if "thread_ts" not in call.params]
+    replies = [call for call in sent if "thread_ts" in call.params]
+    parts = [call.params["metadata"]["event_payload"]["part"] for call in replies]
+    assert len(parents) == 1 and parts == list(range(1, len(parts) + 1)) and len(parts) >= 2
+    assert slot_row(app, key).state == DELIVERED
