@@ -142,8 +142,15 @@ class _Sessions:
 def serve_with_worker(
     args: argparse.Namespace, out: TextIO, serve: Callable[[argparse.Namespace, TextIO], int]
 ) -> int:
-    """Run ``serve`` with the worker in threads of this process, stopping it (lease released) afterwards."""
+    """Run ``serve`` with a worker beside it, stopping the worker (lease released) afterwards.
+
+    On SQLite the worker runs in threads of this process. On PostgreSQL it is a ``flowcoach worker`` child
+    process: its job queue holds psycopg connections, which gunicorn's forked HTTP workers would inherit
+    and, on exiting, close for the parent too (psycopg has no way to forget a connection unclosed, as
+    SQLAlchemy's pools do).
+    """
     from bot.config import load_settings
+    from bot.scheduler.queue import uses_queue
     from bot.scheduler.worker import WorkerOptions, forget_in_forked_children
     from bot.slack.serve import check_settings
     from bot.store.db import open_database
@@ -151,6 +158,8 @@ def serve_with_worker(
     settings = load_settings()
     check_settings(settings)  # a configuration error should stop serve before a worker ever starts
     configure_logging(settings)
+    if uses_queue(settings.database_url):
+        return _serve_beside_worker_process(args, out, serve)
     store = open_database(settings.database_url)
     forget_in_forked_children(store.engine)
     try:
@@ -158,6 +167,24 @@ def serve_with_worker(
             return serve(args, out)
     finally:
         store.engine.dispose()
+
+
+def _serve_beside_worker_process(
+    args: argparse.Namespace, out: TextIO, serve: Callable[[argparse.Namespace, TextIO], int]
+) -> int:
+    import subprocess
+    import sys
+
+    worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"])  # same environment and output
+    try:
+        return serve(args, out)
+    finally:
+        worker.terminate()  # SIGTERM: it finishes its running jobs and releases the lease
+        try:
+            worker.wait(STOP_TIMEOUT_S + 30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(10)
 
 
 def _setter(stop: threading.Event) -> Callable[[int, FrameType | None], None]:

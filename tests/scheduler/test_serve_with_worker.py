@@ -70,3 +70,46 @@ def test_serve_with_worker_answers_commands_and_schedules_in_the_same_process(
     finally:
         stop_group(process)  # also the workers, if the test failed before SIGTERM
         engine.dispose()
+
+
+def test_on_postgresql_serve_with_worker_runs_the_worker_as_a_child_process_and_stops_it(
+    tmp_path: Path, slack: SlackEmulator, database_url: str
+):
+    """The job queue's connections must not be inherited by gunicorn's forked workers: on PostgreSQL the
+    worker is a `flowcoach worker` child of serve, leading, stopped (lease released) with serve."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite runs the worker in serve's own threads (the test above)")
+    port = free_port()
+    env = serve_env(tmp_path, slack, port) | {"DATABASE_URL": database_url}
+    subprocess.run([*FLOWCOACH, "db", "upgrade"], env=env, check=True, capture_output=True)
+    output = tmp_path / "serve.log"
+    with output.open("w") as log:
+        process = subprocess.Popen(
+            [*FLOWCOACH, "serve", "--with-worker", "--workers", "1"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    engine = make_engine(database_url)
+    sessions: sessionmaker[Session] = session_factory(engine)
+    try:
+        wait_for(
+            lambda: current_holder(sessions, SCHEDULER_LEASE) is not None,
+            40,
+            f"a leader\n{output.read_text()}",
+        )
+        holder_pid = int(str(current_holder(sessions, SCHEDULER_LEASE)).split(":")[-2])
+        assert holder_pid != process.pid
+        parent = Path(f"/proc/{holder_pid}/stat").read_text().split(")")[-1].split()[1]
+        assert int(parent) == process.pid, "the worker is serve's child"
+        assert "jobs from the queue" in output.read_text()
+
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 0, output.read_text()
+        assert current_holder(sessions, SCHEDULER_LEASE) is None, output.read_text()
+        assert not Path(f"/proc/{holder_pid}").exists() or "Z" in Path(f"/proc/{holder_pid}/stat").read_text()
+        assert "Traceback" not in output.read_text()
+    finally:
+        stop_group(process)
+        engine.dispose()
