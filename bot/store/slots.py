@@ -151,7 +151,7 @@ def record_progress(
     return _set(
         sessions,
         key,
-        and_(JobSlot.state.in_((TAKEN, POSTING)), JobSlot.taken_by == holder),
+        _held_by(holder),
         posted_ts=posted_ts,
         parts_done=parts_done,
         taken_until=utcnow() + hold_for,
@@ -160,12 +160,7 @@ def record_progress(
 
 def hold_on(sessions: sessionmaker[Session], key: SlotKey, holder: str, *, hold_for: dt.timedelta) -> bool:
     """Hold the slot ``hold_for`` longer before sending the next part; False when another took it over."""
-    return _set(
-        sessions,
-        key,
-        and_(JobSlot.state.in_((TAKEN, POSTING)), JobSlot.taken_by == holder),
-        taken_until=utcnow() + hold_for,
-    )
+    return _set(sessions, key, _held_by(holder), taken_until=utcnow() + hold_for)
 
 
 def pause(sessions: sessionmaker[Session], key: SlotKey, holder: str, *, note: str) -> bool:
@@ -181,9 +176,7 @@ def pause(sessions: sessionmaker[Session], key: SlotKey, holder: str, *, note: s
 
 def posting(sessions: sessionmaker[Session], key: SlotKey, holder: str) -> bool:
     """Note that ``holder`` is about to send the slot: from here until it is finished, it may be out."""
-    return _set(
-        sessions, key, and_(JobSlot.state.in_((TAKEN, POSTING)), JobSlot.taken_by == holder), state=POSTING
-    )
+    return _set(sessions, key, _held_by(holder), state=POSTING)
 
 
 def _set(sessions: sessionmaker[Session], key: SlotKey, condition: Any, **values: Any) -> bool:
@@ -211,33 +204,21 @@ def finish(
 ) -> bool:
     """Mark the slot ``delivered`` or ``missed`` (with why); only its holder can. True if it did."""
     assert state in (DELIVERED, MISSED), state
-    now = now or utcnow()
-    with sessions.begin() as session:
-        result = cast(
-            CursorResult[Any],
-            session.execute(
-                update(JobSlot)
-                .where(_is(key), JobSlot.state.in_((TAKEN, POSTING)), JobSlot.taken_by == holder)
-                .values(state=state, finished_at=now, taken_until=None, note=note[:200] if note else None)
-                .execution_options(synchronize_session=False)
-            ),
-        )
-        return result.rowcount == 1
+    finished = {"state": state, "finished_at": now or utcnow(), "taken_until": None, "note": _note(note)}
+    return _set(sessions, key, _held_by(holder), **finished)
 
 
 def give_back(sessions: sessionmaker[Session], key: SlotKey, holder: str, *, note: str | None = None) -> bool:
     """Return a taken slot to ``due`` (its delivery failed before anything was posted) to be tried again."""
-    with sessions.begin() as session:
-        result = cast(
-            CursorResult[Any],
-            session.execute(
-                update(JobSlot)
-                .where(_is(key), JobSlot.state.in_((TAKEN, POSTING)), JobSlot.taken_by == holder)
-                .values(state=DUE, taken_by=None, taken_until=None, note=note[:200] if note else None)
-                .execution_options(synchronize_session=False)
-            ),
-        )
-        return result.rowcount == 1
+    return _set(sessions, key, _held_by(holder), state=DUE, taken_by=None, taken_until=None, note=_note(note))
+
+
+def _held_by(holder: str) -> Any:
+    return and_(JobSlot.state.in_((TAKEN, POSTING)), JobSlot.taken_by == holder)
+
+
+def _note(note: str | None) -> str | None:
+    return note[:200] if note else None
 
 
 def to_hand_over_again(

@@ -439,15 +439,30 @@ def conversations_info(slack: SlackEmulator, request: Request) -> dict[str, Any]
     return {"channel": info}
 
 
-def conversations_history(slack: SlackEmulator, request: Request) -> dict[str, Any]:
-    """Newest first, after ``oldest``; metadata only with ``include_all_metadata``, as Slack answers."""
+class MissingScope(SlackError):
+    def __init__(self, needed: str, granted: list[str]) -> None:
+        super().__init__("missing_scope")
+        self.needed, self.granted = needed, granted
+
+    def payload(self) -> dict[str, Any]:
+        return super().payload() | {"needed": self.needed, "provided": ",".join(self.granted)}
+
+
+def _readable(slack: SlackEmulator, request: Request) -> Channel:
+    """A channel whose messages the bot may read: the history scope of its kind, and a member of it."""
     channel = _channel(slack, request, request.arg("channel"), ids_only=True)
     needed = "groups:history" if channel.is_private else "channels:history"
     granted = (request.bot.scope or slack.DEFAULT_SCOPE).split(",")
     if needed not in granted:
-        return {"ok": False, "error": "missing_scope", "needed": needed, "provided": ",".join(granted)}
+        raise MissingScope(needed, granted)
     if not channel.is_member:
         raise SlackError("not_in_channel")
+    return channel
+
+
+def conversations_history(slack: SlackEmulator, request: Request) -> dict[str, Any]:
+    """Newest first, after ``oldest``; metadata only with ``include_all_metadata``, as Slack answers."""
+    channel = _readable(slack, request)
     oldest = float(request.arg("oldest") or 0)
     limit = min(int(request.arg("limit") or 100), 999)
     with_metadata = str(request.arg("include_all_metadata")).lower() in ("1", "true")
@@ -470,13 +485,7 @@ def conversations_history(slack: SlackEmulator, request: Request) -> dict[str, A
 def conversations_replies(slack: SlackEmulator, request: Request) -> dict[str, Any]:
     """A thread: its parent first, then its replies, oldest first; metadata only with
     ``include_all_metadata``; the same scopes as ``conversations.history``."""
-    channel = _channel(slack, request, request.arg("channel"), ids_only=True)
-    needed = "groups:history" if channel.is_private else "channels:history"
-    granted = (request.bot.scope or slack.DEFAULT_SCOPE).split(",")
-    if needed not in granted:
-        return {"ok": False, "error": "missing_scope", "needed": needed, "provided": ",".join(granted)}
-    if not channel.is_member:
-        raise SlackError("not_in_channel")
+    channel = _readable(slack, request)
     ts = str(request.need("ts"))
     with_metadata = str(request.arg("include_all_metadata")).lower() in ("1", "true")
     thread = [m for m in slack.messages(channel.id) if m["ts"] == ts or m.get("thread_ts") == ts]
