@@ -11,16 +11,18 @@ import signal
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.cli.main import main
 from bot.store.db import make_engine, session_factory
 from bot.store.models import Board, Event, SyncRun, WorkItem
 from tests.fakes.jira import FakeJira
 from tests.processes import stop_group
+from tests.scheduler.conftest import wait_for
 
 FLOWCOACH = [sys.executable, "-m", "bot.cli"]
 TOKEN = "atlassian-api-token-for-the-kill-loop"
@@ -68,13 +70,26 @@ def test_syncs_killed_mid_run_lose_and_duplicate_nothing(
             assert main([*add, "--set-env", "token=JIRA_TOKEN"]) == 0, capsys.readouterr().err
         capsys.readouterr()
 
+        engine = make_engine(database_url)
+
+        def newest_run() -> int:
+            with engine.connect() as connection:
+                return int(connection.scalar(select(func.max(SyncRun.id))) or 0)
+
+        def started_after(run: int, sync: subprocess.Popen[bytes]) -> bool:
+            """The sync ended, or recorded its own run (a killed one leaves an older run "running")."""
+            return sync.poll() is not None or newest_run() > run
+
         rng = random.Random(19)
         killed = 0
         for _ in range(KILLS):
+            before = newest_run()
             sync = subprocess.Popen([*FLOWCOACH, "sync", "Killed"], env=env, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
             try:
-                time.sleep(rng.uniform(1.0, 4.0))  # start-up takes about a second; a full sync several
+                # Killed while it syncs: once its run is recorded (start-up takes seconds on a busy machine).
+                wait_for(partial(started_after, before, sync), 60, "the sync to start")
+                time.sleep(rng.uniform(0.0, 1.5))
                 if sync.poll() is None:
                     os.killpg(sync.pid, signal.SIGKILL)
                     killed += 1
@@ -88,7 +103,6 @@ def test_syncs_killed_mid_run_lose_and_duplicate_nothing(
             )
             assert done.returncode == 0, done.stdout + done.stderr
 
-    engine = make_engine(database_url)
     sessions = session_factory(engine)
     try:
         with sessions() as session:

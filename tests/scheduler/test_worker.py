@@ -153,10 +153,10 @@ def test_a_digest_due_while_no_worker_ran_is_handed_over_late_once_and_older_one
     sessions, start_worker
 ):
     """On taking the lead, the scheduler hands over each board's latest slot that nobody recorded within
-    the catch-up window (here 1 s): a slot 0.3 s late runs once; one 1.5 s late is beyond it."""
+    the catch-up window (here 3 s): a slot 0.3 s late runs once; one 3.8 s late is beyond it."""
     late, old = add_test_board(sessions, "Late"), add_test_board(sessions, "Old")
     created = time.time()
-    due = {old: created + 0.5, late: created + 1.7}
+    due = {old: created + 0.2, late: created + 3.7}  # planning late only makes the old one older
 
     def hourly_from_due(board: BoardCalendar) -> dict[str, PlannedTrigger]:
         start = dt.datetime.fromtimestamp(due[board.board_id], UTC)
@@ -165,7 +165,7 @@ def test_a_digest_due_while_no_worker_ran_is_handed_over_late_once_and_older_one
 
     time.sleep(max(0.0, due[late] + 0.3 - time.time()))
     recorder = Recorder()
-    start_worker(RecordingBodies(recorder, "w"), fast_options(triggers=hourly_from_due, catch_up_s=1.0))
+    start_worker(RecordingBodies(recorder, "w"), fast_options(triggers=hourly_from_due, catch_up_s=3.0))
     wait_for(lambda: len(recorder.of(DIGEST, late)) >= 1, 5, "the late digest")
     time.sleep(0.5)
     assert [call.slot for call in recorder.of(DIGEST)] == [
