@@ -32,6 +32,10 @@ class Dispatcher(Protocol):
         """Hand ``jobs`` over; a job already waiting (same kind and board) is not queued twice."""
         ...
 
+    def retry_stalled_jobs(self) -> int:
+        """Give the jobs of workers that died back to whoever runs them; how many."""
+        ...
+
     def close(self, timeout: float) -> int:
         """Stop taking jobs; wait up to ``timeout`` s for running ones. How many still run."""
         ...

@@ -61,10 +61,6 @@ class WorkerStore(Protocol):
     def sessions(self) -> sessionmaker[Session]: ...
 
 
-class StalledJobs(Protocol):
-    def retry_stalled_jobs(self) -> int: ...
-
-
 @dataclass(frozen=True)
 class WorkerOptions:
     """Timings and the schedule; the defaults are production's, tests shrink them to seconds."""
@@ -275,9 +271,7 @@ class Leadership:
         if again:
             log.warning("%d slots were not delivered in time: handing them over again", len(again))
             self._dispatcher.dispatch([DueJob(key.kind, key.board_id, key.slot) for key in again])
-        retry = getattr(self._dispatcher, "retry_stalled_jobs", None)
-        if retry is not None:
-            retry()
+        self._dispatcher.retry_stalled_jobs()
 
 
 def _latest_fire_time(trigger: BaseTrigger, start: dt.datetime, now: dt.datetime) -> dt.datetime | None:
