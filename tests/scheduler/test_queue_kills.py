@@ -62,8 +62,10 @@ def test_workers_killed_again_and_again_post_every_digest_once(database_url: str
     spans = tmp_path / "spans.txt"
     logs: dict[str, Path] = {name: tmp_path / f"{name}.log" for name in ("a", "b")}
     running: dict[str, subprocess.Popen[bytes]] = {}
+    starts: Counter[str] = Counter()
 
     def start(name: str) -> None:
+        starts[name] += 1
         with logs[name].open("a") as log:
             running[name] = subprocess.Popen(
                 [sys.executable, "-m", "tests.scheduler.kill_worker", name, str(spans)],
@@ -72,6 +74,10 @@ def test_workers_killed_again_and_again_post_every_digest_once(database_url: str
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    def up(name: str) -> bool:
+        """Whether the last start of ``name`` got as far as running its scheduling loop and queue worker."""
+        return logs[name].read_text().count(f"{name} running") >= starts[name]
 
     def output() -> str:
         return "\n".join(f"--- {name}\n{path.read_text()[-3000:]}" for name, path in logs.items())
@@ -84,11 +90,15 @@ def test_workers_killed_again_and_again_post_every_digest_once(database_url: str
         started = dt.datetime.now(dt.UTC)
         rng = random.Random(16)
         while (dt.datetime.now(dt.UTC) - started).total_seconds() < KILLING_S:
-            # Long enough for the restarted one to be up (imports take seconds on a busy machine): one of the
-            # two is always running; which of them leads when the other is killed varies.
+            # One of the two is always up: the victim dies only once the other one's last start is running
+            # (imports take many seconds on a busy machine; killing both would leave no scheduler, and a gap
+            # longer than a digest period is more than the catch-up of the latest slot claims to cover).
+            # Which of them leads when the other is killed varies.
             time.sleep(rng.uniform(4.0, 7.0))
-            leader = str(current_holder(sessions, SCHEDULER_LEASE))
             victim = "ab"[kills % 2]
+            survivor = "ab"[(kills + 1) % 2]
+            wait_for(lambda: up(survivor), 90, f"{survivor} up again\n{output()}")  # noqa: B023
+            leader = str(current_holder(sessions, SCHEDULER_LEASE))
             leader_kills += leader.startswith(f"{victim}:")
             os.killpg(running[victim].pid, signal.SIGKILL)
             running[victim].wait(10)
