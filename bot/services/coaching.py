@@ -1,10 +1,12 @@
 """The live coach as a use case: evaluate a stored board now, store its alerts, and say what to deliver.
 
-``evaluate_board`` returns ``Decision``s (post, fold, repost, reopen, resolve) once the alerts are committed;
-delivering them is the edge's job (``bot/slack/notifier.py``): the posts (or folds) of one evaluation are one
-message, and ``remember_message`` records where it went for all of its alerts; ``message_view`` gives a
-message's alerts back to draw it again (resolved, acknowledged, snoozed). Alerts are committed before
-anything is delivered, so a crash, a retry or a second worker never decides the same post twice.
+``evaluate_board`` returns ``Decision``s (post, fold, repost, reopen, resolve) once the alerts are committed,
+and commits with them, in the same transaction, what to say in Slack to the board's outbox
+(``bot/store/nudge_outbox.py``): the posts (or folds) of one evaluation as one message, each repost, and a
+redraw of each posted message with an alert that resolved or reopened. Sending it is the edge's job
+(``bot/slack/nudge_delivery.py``); ``message_view`` gives a message's alerts back to draw it again
+(resolved, acknowledged, snoozed). So a crash, a retry or a second worker never decides the same post twice,
+and a decided post is never lost: it waits in the outbox until Slack takes it.
 
 Two evaluations of one board at once would both insert the same new alerts; they are serialised per board:
 by a lock in this process and, on PostgreSQL, by locking the board's row for the transaction.
@@ -28,6 +30,7 @@ from analytics.timeline import build_timeline
 from bot.coach.alert_store import last_message_at, load_alerts, messages_since, save_alert, to_alert
 from bot.coach.engine import Coach, evaluate_at
 from bot.coach.lifecycle import Action, Alert
+from bot.store import nudge_outbox
 from bot.store.board_settings import load_board_settings
 from bot.store.boards import board_workflow
 from bot.store.eventstore import load_events
@@ -98,7 +101,7 @@ def evaluate_board(sessions: sessionmaker[Session], board_id: int, now: dt.datet
             for key, alert in alerts.items()
         }
         session.flush()
-        return [
+        decisions = [
             Decision(
                 action,
                 alert_id=saved[action.alert.key].id,
@@ -110,6 +113,36 @@ def evaluate_board(sessions: sessionmaker[Session], board_id: int, now: dt.datet
             )
             for action in actions
         ]
+        _to_outbox(session, decisions, now)
+        return decisions
+
+
+def _to_outbox(session: Session, decisions: Sequence[Decision], now: dt.datetime) -> None:
+    """What the decisions say in Slack, stored to be sent: the posts (or folds) as one message, then each
+    repost in its message's thread, then each posted message with an alert that changed, drawn again."""
+    posts = [decision for decision in decisions if decision.kind in ("post", "fold")]
+    if posts:
+        head = posts[0]
+        nudge_outbox.add_message(
+            session,
+            head.board_id,
+            head.channel,
+            [decision.alert_id for decision in posts],
+            fold=head.kind == "fold",
+            first=any(decision.first for decision in posts),
+            now=now,
+        )
+    for decision in decisions:
+        if decision.kind == "repost":
+            nudge_outbox.add_repost(session, decision.board_id, decision.channel, decision.alert_id, now=now)
+    changed = {
+        (decision.channel, decision.message_ts): decision.board_id
+        for decision in decisions
+        if decision.kind in ("resolve", "reopen") and decision.message_ts
+    }
+    for (channel, ts), board_id in changed.items():
+        assert ts is not None
+        nudge_outbox.add_redraw(session, board_id, channel, ts, now=now)
 
 
 def _remember_evaluation(session: Session, board: Board, now: dt.datetime) -> None:
@@ -151,28 +184,6 @@ def _introduces(session: Session, board_id: int, spoke_before: bool) -> bool:
     return not spoke_before
 
 
-def remember_message(
-    sessions: sessionmaker[Session],
-    alert_ids: Sequence[int],
-    channel: str,
-    ts: str,
-    thread_ts: str | None = None,
-    *,
-    first: bool = False,
-) -> None:
-    """Record where the alerts' message went, so it can be drawn again when one of them changes or clears."""
-    with sessions.begin() as session:
-        for alert_id in alert_ids:
-            row = session.get_one(AlertState, alert_id)
-            row.channel_id, row.message_ts = channel, ts
-            details = dict(row.details or {})
-            if thread_ts:
-                details["thread_ts"] = thread_ts
-            if first:
-                details["first_message"] = True
-            row.details = details
-
-
 @dataclass(frozen=True)
 class MessageView:
     """A posted message's alerts (with their ids), to draw it again as it stands now."""
@@ -205,6 +216,9 @@ def overflow_thread_of_day(
     with sessions() as session:
         zone = board_workflow(session.get_one(Board, board_id)).timezone
         midnight = pd.Timestamp(now).tz_convert(zone).normalize().to_pydatetime()
+        started = nudge_outbox.thread_of_day(session, board_id, channel, midnight)
+        if started is not None:  # by a fold whose own message may still be waiting to go out
+            return started
         rows = session.scalars(
             select(AlertState).where(
                 AlertState.board_id == board_id,

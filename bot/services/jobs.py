@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol, TypeVar
 
@@ -73,7 +73,9 @@ class Notifier(Protocol):
         """Whether anything sent for this board can arrive (a channel, a token for its workspace)."""
         ...
 
-    def nudges(self, board: BoardAddress, decisions: Sequence[Decision]) -> None: ...
+    def nudges(self, board: BoardAddress) -> None:
+        """Send what the board's outbox holds, in order; what Slack will not take now waits for later."""
+        ...
 
     def digest(self, board: BoardAddress, digest: DigestData, progress: Progress) -> bool:
         """Post the digest from where ``progress`` says it got; False when it was cut short (to resume)."""
@@ -181,8 +183,7 @@ class BoardJobs:
     def check(self, board_id: int, at: dt.datetime) -> list[Decision]:
         """Evaluate the board's rules at ``at``, commit the alerts, deliver what changed; what was decided."""
         decisions = evaluate_board(self._sessions, board_id, at)
-        if decisions:
-            self._notifier.nudges(self._address(board_id), decisions)
+        self._notifier.nudges(self._address(board_id))  # this check's, and any an earlier one left waiting
         return decisions
 
     def digest(self, board_id: int, slot: str, holder: str) -> None:

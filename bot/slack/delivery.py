@@ -271,11 +271,7 @@ def find_delivery(
             )
             return None
         for message in page.get("messages") or []:
-            metadata = message.get("metadata") or {}
-            if (
-                metadata.get("event_type") == DELIVERY_EVENT
-                and (metadata.get("event_payload") or {}).get("key") == key
-            ):
+            if _payload(message).get("key") == key and "part" not in _payload(message):
                 return str(message["ts"])
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not page.get("has_more") or not cursor:
@@ -293,8 +289,41 @@ def _part(metadata: dict[str, Any] | None, part: int) -> dict[str, Any] | None:
 def find_parts(client: WebClient, channel: str, parent_ts: str, key: str) -> int | None:
     """The highest numbered reply of the slot ``key`` in the thread of ``parent_ts``; 0 when none; None when
     the thread cannot be read (no channels:history / groups:history)."""
-    highest, cursor = 0, None
-    for _ in range(5):
+    messages = _thread(client, channel, parent_ts)
+    if messages is None:
+        return None
+    parts = [_payload(message).get("part") for message in messages if _payload(message).get("key") == key]
+    return max((part for part in parts if isinstance(part, int)), default=0)
+
+
+def find_reply(client: WebClient, channel: str, parent_ts: str, key: str) -> str | Literal[False] | None:
+    """The ts of the reply carrying ``key`` in the thread of ``parent_ts``; False when there is none; None
+    when the thread cannot be read."""
+    messages = _thread(client, channel, parent_ts)
+    if messages is None:
+        return None
+    return next(
+        (
+            str(message["ts"])
+            for message in messages
+            if message.get("ts") != parent_ts and _payload(message).get("key") == key
+        ),
+        False,
+    )
+
+
+def _payload(message: dict[str, Any]) -> dict[str, Any]:
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") != DELIVERY_EVENT:
+        return {}
+    return dict(metadata.get("event_payload") or {})
+
+
+def _thread(client: WebClient, channel: str, parent_ts: str, pages: int = 5) -> list[dict[str, Any]] | None:
+    """The messages of a thread (its parent first), or None when the app may not read it."""
+    messages: list[dict[str, Any]] = []
+    cursor = None
+    for _ in range(pages):
         try:
             page = client.conversations_replies(
                 channel=channel, ts=parent_ts, include_all_metadata=True, limit=200, cursor=cursor
@@ -304,11 +333,8 @@ def find_parts(client: WebClient, channel: str, parent_ts: str, key: str) -> int
                 "cannot read a thread of %s to resume a delivery: %s", channel, refused.response.get("error")
             )
             return None
-        for message in page.get("messages") or []:
-            payload = (message.get("metadata") or {}).get("event_payload") or {}
-            if payload.get("key") == key and isinstance(payload.get("part"), int):
-                highest = max(highest, payload["part"])
+        messages.extend(page.get("messages") or [])
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not page.get("has_more") or not cursor:
             break
-    return highest
+    return messages

@@ -1,21 +1,17 @@
 """How the worker's jobs speak in Slack: nudges, digests and weekly reviews, with the workspace's bot.
 
-The nudges one evaluation posts are one message (``bot/slack/blocks/nudges.py`` draws it). Each alert's post
-is claimed in the database before it is sent (``bot/store/claims.py``), so a crash, a retry or a second
-worker never posts the same alert twice; at worst a message whose timestamp was not stored cannot be updated
-when an alert resolves. A message is drawn again from all its alerts whenever one of them resolves or
-reopens. Nothing here raises into the job: a failed delivery is logged.
+Nudges go out from the coach's outbox (``bot/slack/nudge_delivery.py``); digests and reviews are posted
+part by part with their slot's progress, so a delivery cut short resumes. Nothing here raises into the job:
+a failed delivery is logged.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
-from functools import partial
+from collections.abc import Callable
 from typing import Literal
 
-import pandas as pd
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
 from sqlalchemy import Engine
@@ -24,20 +20,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from analytics.charts.board import CHART_FILES, render_chart
 from bot.coach.digest import DigestData
 from bot.config import Settings
-from bot.formatting import count_of
-from bot.services.coaching import (
-    Decision,
-    daily_budget,
-    message_view,
-    overflow_thread_of_day,
-    remember_message,
-)
 from bot.services.jobs import BoardAddress, Progress
 from bot.services.reports import Review
 from bot.slack import texts
-from bot.slack.blocks.common import context, escape
+from bot.slack.blocks.common import context
 from bot.slack.blocks.digest import digest_parent, digest_thread
-from bot.slack.blocks.nudges import message_blocks, message_text, worse_text
 from bot.slack.blocks.review import review_blocks, review_chart_titles, review_text
 from bot.slack.clients import client_for_workspace
 from bot.slack.delivery import (
@@ -45,12 +32,11 @@ from bot.slack.delivery import (
     delivery_metadata,
     find_delivery,
     find_parts,
-    post_message,
     post_thread,
     post_with_charts,
-    update_message,
 )
-from bot.store.claims import claim
+from bot.slack.nudge_delivery import deliver_waiting
+from bot.store.nudge_outbox import drop_waiting
 
 log = logging.getLogger("flowcoach.slack")
 
@@ -79,14 +65,16 @@ class SlackNotifier:
     def reaches(self, board: BoardAddress) -> bool:
         return board.channel is not None and self._client(board) is not None
 
-    def nudges(self, board: BoardAddress, decisions: Sequence[Decision]) -> None:
+    def nudges(self, board: BoardAddress) -> None:
         client = self._client(board)
         if client is None:
-            log.debug(
-                "board %s: no Slack token for its workspace; %d nudges not sent", board.name, len(decisions)
-            )
+            dropped = drop_waiting(self._sessions, board.board_id, "no Slack token for the board's workspace")
+            if dropped:
+                log.warning(
+                    "board %s: no Slack token for its workspace; %d nudges dropped", board.name, dropped
+                )
             return
-        deliver_nudges(self._sessions, client, decisions, self._clock())
+        deliver_waiting(self._sessions, client, board.board_id, self._clock())
 
     def digest(self, board: BoardAddress, digest: DigestData, progress: Progress) -> bool:
         return self._post(
@@ -121,91 +109,6 @@ class SlackNotifier:
             log.warning("board %s: the %s could not be posted: %s", board.name, what, error)
             return False
         return True
-
-
-def deliver_nudges(
-    sessions: sessionmaker[Session], client: WebClient, decisions: Sequence[Decision], now: dt.datetime
-) -> None:
-    """Carry out one evaluation's decisions in the board's channel: its posts (or folds) as one message,
-    reposts in their message's thread, and every message with an alert that resolved or reopened drawn
-    again. A failure is logged and the rest still delivered."""
-    posts = [decision for decision in decisions if decision.kind in ("post", "fold")]
-    if posts:
-        _attempt(posts[0], "message", partial(post_nudges, sessions, client, posts, now))
-    changed: dict[tuple[str, str], Decision] = {}
-    for decision in decisions:
-        if decision.kind == "repost":
-            _attempt(decision, "repost", partial(_repost, sessions, client, decision))
-        elif decision.kind in ("resolve", "reopen") and decision.message_ts:
-            changed.setdefault((decision.channel, decision.message_ts), decision)
-    for (channel, ts), decision in changed.items():
-        _attempt(decision, "update", partial(redraw_message, sessions, client, channel, ts))
-
-
-def _attempt(decision: Decision, what: str, deliver: Callable[[], None]) -> None:
-    try:
-        deliver()
-    except Exception:
-        log.exception("board %s: could not deliver the %s of %s", decision.board_id, what, decision.alert.key)
-
-
-def post_nudges(
-    sessions: sessionmaker[Session], client: WebClient, posts: Sequence[Decision], now: dt.datetime
-) -> None:
-    """The alerts due at one evaluation as one message: at the top of the channel, or in the board's
-    "more flow signals" thread of the day once its budget of messages is spent."""
-    claimed = [decision for decision in posts if claim(sessions, f"alert-post:{decision.life}")]
-    if not claimed:
-        return
-    head = claimed[0]
-    thread = _overflow_thread(sessions, client, head, now) if head.kind == "fold" else None
-    entries = [(decision.alert_id, decision.alert) for decision in claimed]
-    first = any(decision.first for decision in claimed)
-    ts = post_message(
-        client,
-        head.channel,
-        text=message_text(head.board, entries, first=first),
-        blocks=message_blocks(head.board, entries, first=first),
-        thread_ts=thread,
-    )
-    ids = [decision.alert_id for decision in claimed]
-    remember_message(sessions, ids, head.channel, ts, thread_ts=thread, first=first)
-
-
-def _repost(sessions: sessionmaker[Session], client: WebClient, decision: Decision) -> None:
-    """Materially worse after the cooldown: said again in the thread of the message that first said it."""
-    alert = decision.alert
-    stamp = pd.Timestamp(alert.last_posted_at).isoformat() if alert.last_posted_at is not None else ""
-    if decision.message_ts and claim(sessions, f"alert-repost:{decision.life}:{stamp}"):
-        post_message(client, decision.channel, text=worse_text(alert), thread_ts=decision.message_ts)
-
-
-def redraw_message(sessions: sessionmaker[Session], client: WebClient, channel: str, ts: str) -> None:
-    """Draw a posted message again from all its alerts as they stand (resolved ones marked so)."""
-    with sessions() as session:
-        view = message_view(session, channel, ts)
-    if view is None:
-        return
-    update_message(
-        client,
-        channel,
-        ts,
-        text=message_text(view.board, view.alerts, first=view.first),
-        blocks=message_blocks(view.board, view.alerts, first=view.first),
-    )
-
-
-def _overflow_thread(
-    sessions: sessionmaker[Session], client: WebClient, decision: Decision, now: dt.datetime
-) -> str:
-    """The board's "more flow signals" thread of the day in its channel, started by its first message over
-    the budget; each board in a channel has its own."""
-    thread = overflow_thread_of_day(sessions, decision.board_id, decision.channel, now)
-    if thread is not None:
-        return thread
-    budget = daily_budget(sessions, decision.board_id)
-    text = texts.NUDGE_OVERFLOW.format(board=escape(decision.board), budget=count_of(budget, "message"))
-    return post_message(client, decision.channel, text=text)
 
 
 def post_digest(client: WebClient, channel: str, digest: DigestData, progress: Progress | None = None) -> str:

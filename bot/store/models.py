@@ -262,6 +262,41 @@ class JobSlot(Base):
     parts_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
+class NudgeOutboxEntry(Base):
+    """One Slack message the coach decided to send, stored in the evaluation's transaction before anything
+    is sent, and sent from here (``bot/slack/nudge_delivery.py``) in order, per board.
+
+    ``kind`` is ``message`` (the alerts of one evaluation: at the top of the channel, or in the day's "more
+    flow signals" thread when ``fold``), ``repost`` (materially worse: ``text`` in the thread of its alert's
+    message) or ``redraw`` (``target_ts`` drawn again after an alert resolved or reopened). An entry is
+    ``pending``, ``posting`` while a post may be out (a worker that dies there leaves it so, and the next
+    one asks the channel before posting again), then ``sent`` or ``dropped`` (with why). Slack refusing for
+    a while (429, 5xx, no connection) leaves it waiting until ``next_attempt_at``; later entries of the
+    board wait behind it, so a reply never goes out before its parent.
+    """
+
+    __tablename__ = "nudge_outbox"
+    __table_args__ = (Index("ix_nudge_outbox_board_id_state", "board_id", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
+    channel_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # message, repost, redraw
+    alert_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    fold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    first: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    target_ts: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    thread_ts: Mapped[str | None] = mapped_column(String(40), nullable=True)  # a fold's thread, once known
+    posted_ts: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    note: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
 class SecretKeyParams(Base):
     """How ``FLOWCOACH_SECRET_KEY`` is stretched into the encryption key: one row per database.
 

@@ -13,7 +13,6 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -76,7 +75,7 @@ class OneMessage:
     def reaches(self, board: BoardAddress) -> bool:
         return board.channel is not None
 
-    def nudges(self, board: BoardAddress, decisions: Sequence[Decision]) -> None:
+    def nudges(self, board: BoardAddress) -> None:
         pass
 
     def digest(self, board: BoardAddress, digest: DigestData | LightDigest, progress: Progress) -> bool:
