@@ -88,6 +88,7 @@ class _Fault:
     error: str
     retry_after: int | None
     drop: bool
+    applied: bool = False  # carried out before the connection closes (the answer is lost, not the call)
 
 
 class SlackEmulator(LocalHttpServer):
@@ -377,6 +378,13 @@ class SlackEmulator(LocalHttpServer):
         with self._lock:
             self._faults.setdefault(method, []).extend([_Fault(0, "", None, True)] * times)
 
+    def lose_next_answer(self, method: str, times: int = 1) -> None:
+        """The next ``times`` calls to ``method`` are carried out, then the connection closes without an
+        answer: what a worker killed while Slack answered leaves behind (the post is in the channel, its
+        sender never learnt its ts)."""
+        with self._lock:
+            self._faults.setdefault(method, []).extend([_Fault(0, "", None, True, applied=True)] * times)
+
     # -- response URLs --------------------------------------------------------------------------------------
 
     def response_url(self, key: str | None = None) -> str:
@@ -445,7 +453,8 @@ class SlackEmulator(LocalHttpServer):
             storm = self._storms.get(method)
             if fault is None and storm is not None and storm[1].random() < storm[0]:
                 fault = _Fault(429, "ratelimited", storm[2], False)
-            if fault is not None:
+            lose_answer = fault is not None and fault.applied
+            if fault is not None and not fault.applied:
                 answer = None if fault.drop else {"ok": False, "error": fault.error}
                 self.calls.append(
                     ApiCall(method, params, team_id, token, at, True, fault.error or None, answer)
@@ -475,7 +484,7 @@ class SlackEmulator(LocalHttpServer):
             self.calls.append(
                 ApiCall(method, params, team_id, token, at, False, payload.get("error"), json.loads(data))
             )
-            return 200, data, {}
+            return None if lose_answer else (200, data, {})
 
     def receive_upload(self, file_id: str, raw: bytes, content_type: str) -> tuple[int, str]:
         with self._lock:
@@ -560,7 +569,7 @@ class _Handler(BaseHTTPRequestHandler):
             token = token or params.pop("token", None)
             params.pop("token", None)
             answer = self.slack.handle_api(m.group(1), params, token, basic)
-            if answer is None:  # drop_next: no answer at all
+            if answer is None:  # drop_next, lose_next_answer: no answer at all
                 self.close_connection = True
                 return
             self._send(*answer)
