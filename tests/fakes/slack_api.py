@@ -130,6 +130,7 @@ class SlackEmulator(LocalHttpServer):
         self.files: dict[str, PendingFile] = {}  # by file id, from files.getUploadURLExternal
         self.codes: dict[str, OAuthCode] = {}
         self._faults: dict[str, list[_Fault]] = {}
+        self.latency: dict[str, float] = {}  # seconds a method's answer takes after the call is carried out
         self._storms: dict[str, tuple[float, random.Random, int]] = {}  # method → (share, dice, Retry-After)
         self._response_faults: list[int] = []
         self._ids = itertools.count(1)
@@ -569,6 +570,7 @@ class _Handler(BaseHTTPRequestHandler):
             token = token or params.pop("token", None)
             params.pop("token", None)
             answer = self.slack.handle_api(m.group(1), params, token, basic)
+            time.sleep(self.slack.latency.get(m.group(1), 0.0))  # carried out, the answer on its way
             if answer is None:  # drop_next, lose_next_answer: no answer at all
                 self.close_connection = True
                 return
