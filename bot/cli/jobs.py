@@ -121,6 +121,10 @@ def status_text(status: JobsStatus) -> str:
     )
     lines += [f"  missed: {_slot(slot)}: {slot.note or 'no reason recorded'}" for slot in status.missed[:10]]
     lines += [f"  under way: {_slot(slot)} ({slot.state})" for slot in status.open[:10]]
+    nudges = f"Nudges waiting for Slack: {status.nudges_waiting}"
+    if status.oldest_nudge_at is not None:
+        nudges += f", the oldest decided {ago(status.oldest_nudge_at, now)} (sent at the board's next check)"
+    lines.append(nudges)
     if status.scheduler is None:
         lines.append("Scheduler: no worker holds the lease; start `flowcoach worker` (nothing is scheduled)")
     else:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.scheduler.lease import SCHEDULER_LEASE
 from bot.scheduler.queue import QUEUE, STALLED_AFTER_S, TASK_PREFIX
 from bot.store.models import Board, SchedulerLease, utcnow
+from bot.store.nudge_outbox import count_waiting
 from bot.store.slots import count_by_state, missed_since, open_slots
 
 SLOT_DAYS = 7  # the ledger summary covers this many days
@@ -64,6 +65,8 @@ class JobsStatus:
     open: tuple[SlotLine, ...] = ()  # due or taken now
     scheduler: str | None = None
     scheduler_renewed_at: dt.datetime | None = None
+    nudges_waiting: int = 0  # in the coach's outbox, Slack not having taken them yet
+    oldest_nudge_at: dt.datetime | None = None
 
 
 def jobs_status(
@@ -80,6 +83,7 @@ def jobs_status(
         ).scalar_one()
         queue = _queue(session, now, names) if on_queue else {}
     held = lease is not None and lease.expires_at >= now
+    nudges_waiting, oldest_nudge_at = count_waiting(sessions)
 
     def line(row: Any) -> SlotLine:
         return SlotLine(row.kind, row.board_id, names.get(row.board_id), row.slot, row.state, row.note)
@@ -93,6 +97,8 @@ def jobs_status(
         open=tuple(line(row) for row in open_slots(sessions, limit=20)),
         scheduler=lease.holder if held and lease is not None else None,
         scheduler_renewed_at=lease.renewed_at if held and lease is not None else None,
+        nudges_waiting=nudges_waiting,
+        oldest_nudge_at=oldest_nudge_at,
         **queue,
     )
 

@@ -12,6 +12,7 @@ from bot.scheduler.jobs import DIGEST, SYNC, DueJob
 from bot.scheduler.lease import SCHEDULER_LEASE, acquire_or_renew
 from bot.scheduler.queue import QueueDispatcher, uses_queue
 from bot.store.db import make_engine, session_factory
+from bot.store.nudge_outbox import add_message, drop
 from bot.store.slots import DELIVERED, MISSED, SlotKey, finish, record_due, take
 from tests.cli.test_store_cli import add_sample, run
 
@@ -45,6 +46,10 @@ def test_the_week_of_digests_and_the_scheduler_on_every_database(capsys, store_e
     assert take(sessions, keys[2], "w", hold_for=dt.timedelta(minutes=1))
     assert finish(sessions, keys[2], "w", MISSED, note="its day was over when a worker reached it")
     assert acquire_or_renew(sessions, SCHEDULER_LEASE, "host:42:abc")
+    with sessions.begin() as session:  # a nudge Slack has not taken yet, and one it has
+        add_message(session, 1, "C1", [], fold=False, first=False, now=now - dt.timedelta(minutes=6))
+        add_message(session, 1, "C1", [], fold=False, first=False, now=now)
+    assert drop(sessions, 2, "sent, as far as this test goes")
 
     code, out, err = run(capsys, "jobs")
     assert code == 0, err
@@ -52,10 +57,12 @@ def test_the_week_of_digests_and_the_scheduler_on_every_database(capsys, store_e
     assert "missed: digest of 'Payments' due " in out and "its day was over" in out
     assert "under way: digest of 'Payments'" in out
     assert "Scheduler: host:42:abc, renewed just now" in out
+    assert "Nudges waiting for Slack: 1, the oldest decided 6 min ago" in out
     if not uses_queue(store_env):
         assert "there is no queue" in out
     document = json.loads(run(capsys, "jobs", "--format", "json")[1])
     assert document["slots"] == {"delivered": 2, "missed": 1, "due": 1} and document["late"] == 1
+    assert document["nudges_waiting"] == 1
 
 
 def test_without_a_scheduler_it_says_to_start_a_worker(capsys, store_env):
