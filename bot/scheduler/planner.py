@@ -162,23 +162,6 @@ def plan_jobs(calendars: Sequence[BoardCalendar], triggers: TriggerPlan = calend
     return Plan(tuple(jobs), frozenset(unreadable))
 
 
-def read_plan(sessions: sessionmaker[Session], triggers: TriggerPlan = calendar_triggers) -> Plan:
-    """The plan for every board in the database (all workspaces)."""
-    calendars: list[BoardCalendar] = []
-    unreadable: set[int] = set()
-    with sessions() as session:
-        for board in session.scalars(select(Board).order_by(Board.id)):
-            try:
-                calendars.append(board_calendar(board))
-            except Exception as error:  # an invalid workflow must not unschedule every other board
-                log.warning(
-                    "board=%s: cannot read its calendar: %s", board.id, error, extra={"board_id": board.id}
-                )
-                unreadable.add(board.id)
-    plan = plan_jobs(calendars, triggers)
-    return Plan(plan.jobs, plan.unreadable | unreadable)
-
-
 @dataclass(frozen=True)
 class PlanChange:
     """What changed since the previous reading: jobs to add or reschedule, jobs to remove."""

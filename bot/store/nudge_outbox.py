@@ -135,6 +135,19 @@ def waiting(sessions: sessionmaker[Session], board_id: int) -> list[OutboxEntry]
         return [_snapshot(row) for row in rows]
 
 
+def has_waiting(sessions: sessionmaker[Session], board_id: int) -> bool:
+    """Whether the board has anything to send (most checks decide nothing: no client is needed then)."""
+    with sessions() as session:
+        return (
+            session.scalar(
+                select(NudgeOutboxEntry.id)
+                .where(NudgeOutboxEntry.board_id == board_id, NudgeOutboxEntry.state.in_(WAITING))
+                .limit(1)
+            )
+            is not None
+        )
+
+
 def _snapshot(row: NudgeOutboxEntry) -> OutboxEntry:
     return OutboxEntry(
         id=row.id,

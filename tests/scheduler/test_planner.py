@@ -8,13 +8,20 @@ from zoneinfo import ZoneInfo
 
 from bot.scheduler.dispatch import due_job_of
 from bot.scheduler.jobs import CHECK, DIGEST, SYNC, WEEKLY_REVIEW, DueJob
-from bot.scheduler.planner import BoardCalendar, IncrementalPlanner, calendar_triggers, plan_jobs, read_plan
+from bot.scheduler.planner import BoardCalendar, IncrementalPlanner, Plan, calendar_triggers, plan_jobs
 from bot.store.models import Board
 from tests.scheduler.conftest import add_test_board
 
 UTC = dt.UTC
 ZURICH = ZoneInfo("Europe/Zurich")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+
+
+def read_plan(sessions) -> Plan:
+    """Every board's plan, as a worker's first reading gives it."""
+    changes = list(IncrementalPlanner(sessions).changes())
+    jobs = tuple(job for change in changes for job in change.upserts)
+    return Plan(jobs, frozenset().union(*(change.unreadable for change in changes)))
 
 
 def fire_times(trigger, start: dt.datetime, count: int) -> list[dt.datetime]:
