@@ -117,7 +117,7 @@ def scheduling(
     halt = threading.Event()
     thread = threading.Thread(
         target=run_worker,
-        args=(_Sessions(sessions), dispatcher),
+        args=(sessions, dispatcher),
         kwargs={"stop": halt, "options": options},
         name="flowcoach-scheduler",
         daemon=True,  # never keeps the process alive on its own; the finally below stops it cleanly
@@ -132,11 +132,6 @@ def scheduling(
             queue_worker.stop(STOP_TIMEOUT_S + 10)
         if still := dispatcher.close(STOP_TIMEOUT_S):
             log.warning("stopped with %d jobs still running", still)
-
-
-class _Sessions:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self.sessions = sessions
 
 
 def serve_with_worker(

@@ -27,7 +27,6 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -54,13 +53,6 @@ log = logging.getLogger("flowcoach.scheduler")
 STOPPING = "stopping"
 
 
-class WorkerStore(Protocol):
-    """What the worker needs from the application: sessions on the database (``Runtime`` has them)."""
-
-    @property
-    def sessions(self) -> sessionmaker[Session]: ...
-
-
 @dataclass(frozen=True)
 class WorkerOptions:
     """Timings and the schedule; the defaults are production's, tests shrink them to seconds."""
@@ -80,14 +72,14 @@ class WorkerOptions:
 
 
 def run_worker(
-    runtime: WorkerStore,
+    sessions: sessionmaker[Session],
     dispatcher: Dispatcher,
     *,
     stop: threading.Event,
     options: WorkerOptions | None = None,
 ) -> None:
     """Schedule (or stand by to) until ``stop`` is set; then stop scheduling and release the lease."""
-    loop = _LeaseLoop(runtime.sessions, dispatcher, options or WorkerOptions())
+    loop = _LeaseLoop(sessions, dispatcher, options or WorkerOptions())
     log.info("worker %s started; scheduling once it holds the lease", loop.options.holder)
     try:
         while not stop.is_set():

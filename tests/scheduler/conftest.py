@@ -205,7 +205,7 @@ class RunningWorker:
             self.dispatcher = InProcessDispatcher(bodies, holder=options.holder)
         self.thread = threading.Thread(
             target=run_worker,
-            args=(self, self.dispatcher),
+            args=(self.sessions, self.dispatcher),
             kwargs={"stop": self.halt, "options": options},
             name=f"test-worker-{bodies.worker}",
         )
