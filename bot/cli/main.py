@@ -343,6 +343,21 @@ def of_types(board: LoadedBoard, args: argparse.Namespace) -> LoadedBoard:
 def _stored_board(name: str) -> LoadedBoard:
     from analytics.eventlog import EventLog
     from bot.cli.board_status import unsynced_warning
+    from bot.cli.database import database_url
+    from bot.cli.timeargs import now_utc
+    from bot.store.boardread import read_stored_board
+
+    # Plain SQL on the driver's connection when the schema is current: no ORM, Alembic or Slack tables.
+    found = read_stored_board(database_url(), name)
+    if found is None:  # a schema to migrate or refuse, no such board, a URL only SQLAlchemy opens
+        return _stored_board_orm(name)
+    warning = unsynced_warning(found, found.last_sync, now_utc().to_pydatetime())
+    return LoadedBoard(found.workflow, EventLog(found.events), found.name, found.thresholds, warning)
+
+
+def _stored_board_orm(name: str) -> LoadedBoard:
+    from analytics.eventlog import EventLog
+    from bot.cli.board_status import unsynced_warning
     from bot.cli.database import open_store
     from bot.cli.timeargs import now_utc
     from bot.services.boards import board_data
