@@ -466,8 +466,7 @@ def run_demo(args: argparse.Namespace, out: TextIO) -> int:
 
 def emit(out: TextIO, fmt: str, document: Callable[[], dict[str, Any]], text: Callable[[], str]) -> None:
     """The JSON document (``--format json``) or the text, whichever was asked for."""
-    if fmt == "json":
-        json.dump(document(), out, indent=2, ensure_ascii=False)
-        out.write("\n")
+    if fmt == "json":  # one write: json.dump would write each token to the stream
+        out.write(json.dumps(document(), indent=2, ensure_ascii=False) + "\n")
     else:
         out.write(text())

@@ -96,10 +96,11 @@ def read_events(cursor: Cursor, board_id: int, workflow: Workflow) -> pd.DataFra
 
 
 def _columns(rows: list[tuple[Any, ...]], width: int) -> list[np.ndarray]:
+    """The rows' columns as object arrays (views of one table: each column is copied where it is used)."""
     table = np.empty((len(rows), width), dtype=object)
     if rows:
         table[:] = rows
-    return [table[:, n].copy() for n in range(width)]
+    return [table[:, n] for n in range(width)]
 
 
 @dataclass(frozen=True)
