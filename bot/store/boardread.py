@@ -15,6 +15,7 @@ through an engine of :func:`bot.store.db.make_engine`, on its raw DBAPI connecti
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import re
 import sqlite3
@@ -48,7 +49,15 @@ class Cursor:
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         self.cursor.execute(sql.replace("?", self.placeholder), tuple(params))
-        return list(self.cursor.fetchall())
+        # A tuple per row and nothing cyclic among them: the cycle collector would only walk them (and
+        # every object of the process) again and again while they arrive.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return list(self.cursor.fetchall())
+        finally:
+            if collecting:
+                gc.enable()
 
 
 def placeholder(paramstyle: str) -> str | None:
@@ -92,7 +101,7 @@ def read_events(cursor: Cursor, board_id: int, workflow: Workflow) -> pd.DataFra
     frame = {name: pd.Series(columns[name], dtype="str") for name in EVENT_COLUMNS if name != "timestamp"}
     frame["timestamp"] = timestamps.dt.as_unit("ns")
     # pandas' ``str`` dtype, missing values NaN, as ``analytics.eventlog`` reads files.
-    return pd.DataFrame({name: frame[name] for name in EVENT_COLUMNS})
+    return pd.DataFrame({name: frame[name] for name in EVENT_COLUMNS}, copy=False)  # its own columns
 
 
 def _columns(rows: list[tuple[Any, ...]], width: int) -> list[np.ndarray]:

@@ -248,3 +248,27 @@ def test_urls_it_does_not_open_itself(tmp_path):
 
 def test_the_head_revision_is_alembics():
     assert head_revision() == store_db.head_revision()
+
+
+def test_the_local_workspace_is_the_stores():
+    from bot.store import boardread, boards
+
+    assert boardread.LOCAL_WORKSPACE == boards.LOCAL_WORKSPACE
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("sqlite:////tmp/x.db", "sqlite:////tmp/x.db"),
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+    ],
+)
+def test_the_command_line_reads_database_url_as_the_settings_do(monkeypatch, given, expected):
+    from bot.cli.database import database_url
+    from bot.config import load_settings
+
+    monkeypatch.setenv("DATABASE_URL", given)
+    assert database_url() == load_settings().database_url == expected
+    monkeypatch.delenv("DATABASE_URL")
+    assert database_url() == load_settings().database_url  # from .env or the default, via the settings
