@@ -15,7 +15,6 @@ through an engine of :func:`bot.store.db.make_engine`, on its raw DBAPI connecti
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import json
 import re
 import sqlite3
@@ -49,15 +48,7 @@ class Cursor:
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         self.cursor.execute(sql.replace("?", self.placeholder), tuple(params))
-        # A tuple per row and nothing cyclic among them: the cycle collector would only walk them (and
-        # every object of the process) again and again while they arrive.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            return list(self.cursor.fetchall())
-        finally:
-            if collecting:
-                gc.enable()
+        return list(self.cursor.fetchall())
 
 
 def placeholder(paramstyle: str) -> str | None:
