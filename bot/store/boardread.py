@@ -247,10 +247,3 @@ def _sqlite_file(url: str) -> str | None:
     if not path or path == ":memory:" or not Path(path).is_file():
         return None
     return path
-
-
-def reader(session_connection: Any, paramstyle: str) -> Cursor | None:
-    """A :class:`Cursor` on a session's DBAPI connection (same transaction); ``None`` for a paramstyle not
-    written here."""
-    mark = placeholder(paramstyle)
-    return None if mark is None else Cursor(session_connection.cursor(), mark)
