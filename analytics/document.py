@@ -162,21 +162,36 @@ def _exit_age(stats: ExitAge) -> dict[str, Any]:
 
 def _wip_items(metrics: BoardMetrics) -> list[dict[str, Any]]:
     tz = metrics.timezone
+    frame = metrics.wip_items
+    # Column by column (a list each), not a Series per row: the same values, a fraction of the time.
+    names = (
+        "title",
+        "type",
+        "url",
+        "assignee",
+        "stage",
+        "started_at",
+        "age_days",
+        "pace",
+        "blocked",
+        "blocked_days",
+    )
+    columns = {name: frame[name].tolist() for name in names}
     rows = []
-    for item_id, item in metrics.wip_items.iterrows():  # bounded by WIP, which is small by nature
+    for n, item_id in enumerate(frame.index.tolist()):  # bounded by WIP, which is small by nature
         rows.append(
             {
                 "item_id": str(item_id),
-                "title": _text(item["title"]),
-                "type": _text(item["type"]),
-                "url": _text(item["url"]),
-                "assignee": _text(item["assignee"]),
-                "stage": str(item["stage"]),
-                "started_at": to_local_iso(item["started_at"], tz),
-                "age": _num(item["age_days"]),
-                "pace": _num(item["pace"]),
-                "blocked": bool(item["blocked"]),
-                "blocked_days": _num(item["blocked_days"]),
+                "title": _text(columns["title"][n]),
+                "type": _text(columns["type"][n]),
+                "url": _text(columns["url"][n]),
+                "assignee": _text(columns["assignee"][n]),
+                "stage": str(columns["stage"][n]),
+                "started_at": to_local_iso(columns["started_at"][n], tz),
+                "age": _num(columns["age_days"][n]),
+                "pace": _num(columns["pace"][n]),
+                "blocked": bool(columns["blocked"][n]),
+                "blocked_days": _num(columns["blocked_days"][n]),
             }
         )
     return rows

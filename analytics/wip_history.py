@@ -61,7 +61,9 @@ def wip_stays(timeline: Timeline) -> pd.DataFrame:
     candidate = ~backlog & (stage >= workflow.start_index) & (kinds != StageKind.DISCARDED)
     first = np.minimum.reduceat(np.where(candidate, position, n), run_starts)
     first_of_row = np.repeat(first, np.diff(np.r_[run_starts, n]))
-    is_wip = np.array([kind.is_wip for kind in kinds], dtype=bool) & (position >= first_of_row)
+    # Looked up per stage, then gathered: one call per stage, not per stay.
+    wip_stage = np.array([s.kind.is_wip for s in workflow.stages], dtype=bool)
+    is_wip: BoolArray = wip_stage[stage] & (position >= first_of_row)
     entered = stays["entered_at"].to_numpy()
     previous_wip = np.r_[False, is_wip[:-1]] & ~new_item
     next_done = np.r_[kinds[1:] == StageKind.DONE, False] & ~np.r_[new_item[1:], True]

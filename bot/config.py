@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.connectors.guard import AddressPolicy
 from bot.connectors.http import HttpOptions
 from bot.errors import FlowcoachError
+from bot.store.urls import sqlalchemy_url
 
 
 def default_database_url() -> str:
@@ -49,11 +50,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _sqlalchemy_url(cls, value: str) -> str:
-        # Heroku-style platforms hand out postgres:// URLs; SQLAlchemy wants a driver name.
-        for prefix in ("postgres://", "postgresql://"):
-            if value.startswith(prefix):
-                return "postgresql+psycopg://" + value[len(prefix) :]
-        return value
+        return sqlalchemy_url(value)
 
     @field_validator("slack_api_url")
     @classmethod

@@ -4,9 +4,34 @@ a never-synced board is measured."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Protocol
 
 from bot.formatting import ago, count_of, freshness
-from bot.store.models import Board, SyncRun
+
+if TYPE_CHECKING:  # `metrics --board` reads the board without the ORM (bot/store/boardread.py)
+    from bot.store.models import Board, SyncRun
+
+
+class NamedBoard(Protocol):
+    """What the warning of an unsynced board reads: the ORM's ``Board`` or ``boardread.StoredBoard``."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def last_synced_at(self) -> dt.datetime | None: ...
+
+
+class SyncEnd(Protocol):
+    """How a sync ended: the ORM's ``SyncRun`` or ``boardread.SyncOutcome``."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def started_at(self) -> dt.datetime: ...
+    @property
+    def finished_at(self) -> dt.datetime | None: ...
+    @property
+    def error(self) -> str | None: ...
 
 
 def sync_state(board: Board, last: SyncRun | None, now: dt.datetime, *, detail: bool = False) -> str:
@@ -60,7 +85,7 @@ def never_synced(name: str) -> str:
     return f"never synced: run flowcoach sync {name}"
 
 
-def unsynced_warning(board: Board, last: SyncRun | None, now: dt.datetime) -> str | None:
+def unsynced_warning(board: NamedBoard, last: SyncEnd | None, now: dt.datetime) -> str | None:
     """Why a board measured from the store has no data, when it was never synced; ``None`` once it was."""
     if board.last_synced_at is not None:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -20,6 +21,18 @@ def open_store() -> Iterator[sessionmaker[Session]]:
 
     with store_db.open_store(load_settings().database_url) as sessions:
         yield sessions
+
+
+def database_url() -> str:
+    """``DATABASE_URL`` as :class:`bot.config.Settings` reads it. Taken from the environment directly when it
+    is set there (it wins over ``.env``): a read-only command then loads no pydantic settings."""
+    from bot.store.urls import sqlalchemy_url
+
+    if "DATABASE_URL" in os.environ:
+        return sqlalchemy_url(os.environ["DATABASE_URL"])
+    from bot.config import load_settings
+
+    return load_settings().database_url
 
 
 def key_is_set() -> bool:

@@ -6,15 +6,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.errors import FlowcoachError
+
+# Alembic loads when a migration or the schema's revision is looked at, not for every engine: a read-only
+# command finds the schema current with one query (bot/store/boardread.py) and never needs it.
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -43,6 +46,8 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -51,6 +56,8 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply every migration up to ``revision`` (``flowcoach db upgrade``)."""
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)
 
 
@@ -63,6 +70,7 @@ def current_revision(engine: Engine) -> str | None:
 
 def head_revision() -> str:
     """The newest migration's revision."""
+    from alembic.config import Config
     from alembic.script import ScriptDirectory
 
     config = Config()

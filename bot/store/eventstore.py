@@ -11,19 +11,15 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from sqlalchemy import Insert, select, type_coerce, update
+from sqlalchemy import Insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.sqltypes import NullType
 
-from analytics.eventlog import EVENT_COLUMNS
 from analytics.workflow import Workflow
 from bot.connectors.base import Batch, SourceEvent, SourceItem
+from bot.store.boardread import Cursor, placeholder, read_events
 from bot.store.models import Event, WorkItem, utcnow
-
-EVENT_FIELDS = ("item_id", "timestamp", "event", "from_status", "to_status", "to_status_name", "reason")
 
 
 def store_batch(session: Session, board_id: int, batch: Batch) -> int:
@@ -107,49 +103,14 @@ def load_events(session: Session, board_id: int, workflow: Workflow) -> pd.DataF
     Items the source no longer has (deleted, moved away) are left out. ``to_status`` is the tracker's id
     where the workflow lists that id, else the display name, so a workflow may be written with either.
     """
-    events = (
-        select(
-            Event.item_id,
-            # The driver's values, not parsed row by row: pd.to_datetime(utc=True) below reads SQLite's UTC
-            # text and PostgreSQL's aware datetimes alike, for the whole column at once.
-            type_coerce(Event.timestamp, NullType()).label("timestamp"),
-            Event.event,
-            Event.from_status,
-            Event.to_status,
-            Event.to_status_name,
-            Event.reason,
-        )
-        .join(
-            WorkItem,
-            (WorkItem.board_id == Event.board_id) & (WorkItem.item_id == Event.item_id),
-            isouter=True,
-        )
-        .where(Event.board_id == board_id, WorkItem.removed_at.is_(None))
-        .order_by(Event.timestamp, Event.id)
-    )
-    # Core rows into plain columns: the ORM's row handling and pandas' per-row checks were most of the time.
+    # One statement on the driver's cursor, in the session's transaction, straight into columns: SQLAlchemy's
+    # rows and building the frame from them were most of the time (bot/store/boardread.py).
     connection = session.connection()
-    frame = _frame(connection.execute(events).all(), list(EVENT_FIELDS))
-    item_fields = select(WorkItem.item_id, WorkItem.title, WorkItem.type, WorkItem.url, WorkItem.assignee)
-    items = _frame(
-        connection.execute(item_fields.where(WorkItem.board_id == board_id)).all(),
-        ["item_id", "title", "type", "url", "assignee"],
-    )
-    known = set(workflow.status_to_stage_index())
-    by_id = frame["to_status"].isin(known)
-    named = frame["to_status_name"].where(frame["to_status_name"].notna(), frame["to_status"])
-    frame["to_status"] = np.where(by_id, frame["to_status"], named)
-    frame["to_status"] = frame["to_status"].replace("", None)
-    frame = frame.merge(items, on="item_id", how="left", sort=False)
-    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601").dt.as_unit("ns")
-    text = [name for name in EVENT_COLUMNS if name != "timestamp"]
-    for name in text:
-        frame[name] = frame[name].astype("str").where(frame[name].notna())
-    return frame[list(EVENT_COLUMNS)].reset_index(drop=True)
-
-
-def _frame(rows: Sequence[Any], columns: list[str]) -> pd.DataFrame:
-    values = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
-    return pd.DataFrame(
-        {name: pd.Series(column, dtype=object) for name, column in zip(columns, values, strict=True)}
-    )
+    mark = placeholder(connection.dialect.paramstyle)
+    if mark is None:
+        raise ValueError(f"no placeholder for the driver's paramstyle {connection.dialect.paramstyle!r}")
+    cursor = connection.connection.cursor()
+    try:
+        return read_events(Cursor(cursor, mark), board_id, workflow)
+    finally:
+        cursor.close()
