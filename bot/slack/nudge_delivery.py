@@ -18,6 +18,7 @@ import logging
 import threading
 from collections import defaultdict
 from dataclasses import replace
+from http.client import HTTPException
 from typing import Final
 
 from slack_sdk import WebClient
@@ -97,7 +98,10 @@ def _attempt(
         nudge_outbox.drop(sessions, entry.id, f"Slack refused it: {error}", now=now)
         log.warning("board %s: Slack refused a nudge (%s); it is dropped", entry.board_id, error)
         return True
-    except Exception as error:  # no answer (connection lost, timeout): the post may be in the channel
+    except (
+        OSError,
+        HTTPException,
+    ) as error:  # no answer (connection lost, timeout): it may be in the channel
         wait = _wait(entry, None)
         nudge_outbox.retry_later(
             sessions,
@@ -111,6 +115,12 @@ def _attempt(
             entry.board_id,
             type(error).__name__,
         )
+        return False
+    except Exception as error:  # a fault of ours: kept (and checked against the channel), tried again later
+        nudge_outbox.retry_later(
+            sessions, entry.id, at=now + _wait(entry, None), note=f"failed: {error!r}", maybe_posted=True
+        )
+        log.exception("board %s: could not send nudge %s; it is tried again later", entry.board_id, entry.id)
         return False
     return True
 
