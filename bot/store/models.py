@@ -267,12 +267,12 @@ class NudgeOutboxEntry(Base):
     is sent, and sent from here (``bot/slack/nudge_delivery.py``) in order, per board.
 
     ``kind`` is ``message`` (the alerts of one evaluation: at the top of the channel, or in the day's "more
-    flow signals" thread when ``fold``), ``repost`` (materially worse: ``text`` in the thread of its alert's
-    message) or ``redraw`` (``target_ts`` drawn again after an alert resolved or reopened). An entry is
-    ``pending``, ``posting`` while a post may be out (a worker that dies there leaves it so, and the next
-    one asks the channel before posting again), then ``sent`` or ``dropped`` (with why). Slack refusing for
-    a while (429, 5xx, no connection) leaves it waiting until ``next_attempt_at``; later entries of the
-    board wait behind it, so a reply never goes out before its parent.
+    flow signals" thread when ``fold``), ``repost`` (materially worse: said again in the thread of its
+    alert's message) or ``redraw`` (``target_ts`` drawn again after an alert resolved or reopened). An
+    entry is ``pending``, ``posting`` while a post may be out (a worker that dies there leaves it so, and the
+    next one asks the channel before posting again), then ``sent`` or ``dropped`` (with why). Slack
+    refusing for a while (429, 5xx, no connection) leaves it waiting until ``next_attempt_at``; later
+    entries of the board wait behind it, so a reply never goes out before its parent.
     """
 
     __tablename__ = "nudge_outbox"
@@ -285,7 +285,6 @@ class NudgeOutboxEntry(Base):
     alert_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     fold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     first: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    text: Mapped[str | None] = mapped_column(Text, nullable=True)
     target_ts: Mapped[str | None] = mapped_column(String(40), nullable=True)
     state: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

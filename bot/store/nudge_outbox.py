@@ -42,7 +42,6 @@ class OutboxEntry:
     alert_ids: tuple[int, ...]
     fold: bool
     first: bool
-    text: str | None
     target_ts: str | None
     state: str
     created_at: dt.datetime
@@ -157,7 +156,6 @@ def _snapshot(row: NudgeOutboxEntry) -> OutboxEntry:
         alert_ids=tuple(row.alert_ids or ()),
         fold=row.fold,
         first=row.first,
-        text=row.text,
         target_ts=row.target_ts,
         state=row.state,
         created_at=row.created_at,

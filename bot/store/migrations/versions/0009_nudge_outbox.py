@@ -28,7 +28,6 @@ def upgrade() -> None:
         sa.Column("alert_ids", sa.JSON(), nullable=False),
         sa.Column("fold", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("first", sa.Boolean(), server_default=sa.false(), nullable=False),
-        sa.Column("text", sa.Text(), nullable=True),
         sa.Column("target_ts", sa.String(length=40), nullable=True),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
