@@ -12,12 +12,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.scheduler.lease import SCHEDULER_LEASE
 from bot.scheduler.queue import QUEUE, STALLED_AFTER_S, TASK_PREFIX
-from bot.store.models import Board, SchedulerLease, utcnow
+from bot.store.models import Board, JobSlot, SchedulerLease, utcnow
 from bot.store.nudge_outbox import count_waiting
 from bot.store.slots import count_by_state, missed_since, open_slots
 
@@ -77,10 +77,9 @@ def jobs_status(
     with sessions() as session:
         names = {board_id: name for board_id, name in session.execute(select(Board.id, Board.name))}  # noqa: C416
         lease = session.get(SchedulerLease, SCHEDULER_LEASE)
-        late = session.execute(
-            text("SELECT count(*) FROM job_slots WHERE note LIKE '%min late' AND due_at >= :since"),
-            {"since": since},
-        ).scalar_one()
+        late = session.scalar(
+            select(func.count()).where(JobSlot.late_by_s.is_not(None), JobSlot.due_at >= since)
+        )
         queue = _queue(session, now, names) if on_queue else {}
     held = lease is not None and lease.expires_at >= now
     nudges_waiting, oldest_nudge_at = count_waiting(sessions)
@@ -92,7 +91,7 @@ def jobs_status(
         now=now,
         on_queue=on_queue,
         slots=count_by_state(sessions, since),
-        late=int(late),
+        late=int(late or 0),
         missed=tuple(line(row) for row in missed_since(sessions, since)),
         open=tuple(line(row) for row in open_slots(sessions, limit=20)),
         scheduler=lease.holder if held and lease is not None else None,

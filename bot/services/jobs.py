@@ -274,7 +274,9 @@ class BoardJobs:
             raise SlotNotDelivered(
                 f"{job} of board {board_id} for {slot}: cut short, resumes where it stopped"
             )
-        finish(self._sessions, key, holder, DELIVERED, note=outcome)
+        finish(
+            self._sessions, key, holder, DELIVERED, note=outcome, late_by=now - scheduled if late else None
+        )
 
     def _address(self, board_id: int) -> BoardAddress:
         with self._sessions() as session:

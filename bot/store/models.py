@@ -260,6 +260,8 @@ class JobSlot(Base):
     # it, so a delivery cut short resumes without posting anything twice.
     posted_ts: Mapped[str | None] = mapped_column(String(40), nullable=True)
     parts_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Delivered late (posted saying so): how long after it fell due, for `flowcoach jobs`.
+    late_by_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class NudgeOutboxEntry(Base):

@@ -200,11 +200,19 @@ def finish(
     state: str,
     *,
     note: str | None = None,
+    late_by: dt.timedelta | None = None,
     now: dt.datetime | None = None,
 ) -> bool:
-    """Mark the slot ``delivered`` or ``missed`` (with why); only its holder can. True if it did."""
+    """Mark the slot ``delivered`` (``late_by`` when it was posted saying so) or ``missed`` (with why); only
+    its holder can. True if it did."""
     assert state in (DELIVERED, MISSED), state
-    finished = {"state": state, "finished_at": now or utcnow(), "taken_until": None, "note": _note(note)}
+    finished = {
+        "state": state,
+        "finished_at": now or utcnow(),
+        "taken_until": None,
+        "note": _note(note),
+        "late_by_s": None if late_by is None else int(late_by.total_seconds()),
+    }
     return _set(sessions, key, _held_by(holder), **finished)
 
 

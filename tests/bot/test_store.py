@@ -113,6 +113,30 @@ def test_the_job_queue_migration_applies_to_an_existing_database_and_reverts(eng
         assert session.scalar(select(func.count()).select_from(Board)) == 1
 
 
+def test_slots_delivered_late_before_0010_keep_how_late_from_their_note(engine):
+    """0010 moves "12 min late" from the note into ``late_by_s``; other notes stay without."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from bot.store.db import alembic_config
+
+    command.downgrade(alembic_config(engine), "0009")
+    board_id = sample_board(engine)
+    with engine.begin() as connection:
+        for slot, note in (("a", "12 min late"), ("b", "found in the channel after an interrupted post")):
+            connection.execute(
+                text(
+                    "INSERT INTO job_slots (kind, board_id, slot, due_at, state, dispatched_at, dispatches, "
+                    "note, parts_done) VALUES ('digest', :board, :slot, :at, 'delivered', :at, 1, :note, 0)"
+                ),
+                {"board": board_id, "slot": slot, "at": dt.datetime(2026, 12, 1, tzinfo=UTC), "note": note},
+            )
+    upgrade(engine)
+    with engine.connect() as connection:
+        late = dict(connection.execute(text("SELECT slot, late_by_s FROM job_slots")).all())
+    assert late == {"a": 720, "b": None}
+
+
 def test_upgrade_twice_is_harmless(engine):
     """Running the release step again changes nothing."""
     upgrade(engine)

@@ -42,7 +42,9 @@ def test_the_week_of_digests_and_the_scheduler_on_every_database(capsys, store_e
     record_due(sessions, keys)
     for key, note in ((keys[0], None), (keys[1], "12 min late")):
         assert take(sessions, key, "w", hold_for=dt.timedelta(minutes=1))
-        assert finish(sessions, key, "w", DELIVERED, note=note)
+        assert finish(
+            sessions, key, "w", DELIVERED, note=note, late_by=dt.timedelta(minutes=12) if note else None
+        )
     assert take(sessions, keys[2], "w", hold_for=dt.timedelta(minutes=1))
     assert finish(sessions, keys[2], "w", MISSED, note="its day was over when a worker reached it")
     assert acquire_or_renew(sessions, SCHEDULER_LEASE, "host:42:abc")

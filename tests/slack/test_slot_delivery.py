@@ -45,7 +45,7 @@ def test_a_digest_posted_40_minutes_late_says_when_it_was_due(app: RunningApp):
     shown = json.dumps(parent.params["blocks"])
     assert "Posted late: due at 16:20, sent at 17:00" in shown
     row = slot_row(app, SlotKey("digest", board_id, slot))
-    assert (row.state, row.note) == (DELIVERED, "40 min late")
+    assert (row.state, row.note, row.late_by_s) == (DELIVERED, "40 min late", 40 * 60)
 
 
 def test_a_digest_on_time_says_nothing_of_lateness(app: RunningApp):
