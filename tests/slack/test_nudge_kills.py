@@ -5,9 +5,9 @@ replies exactly once, nothing is left waiting.
 The worker (tests/slack/nudge_kill_worker.py) runs the real check and digest jobs against the Slack emulator
 and the database, over simulated time. A third of the kills land while a digest's replies are being posted
 (its parent out): the next process resumes after the replies the thread shows. For nudges, a kill lands
-mid-evaluation (rolled back, checked again), between marking an
-entry ``posting`` and posting it (not in the channel: posted by the next one), or while Slack's answer is on
-its way (in the channel, its ts unknown: found by its metadata, not posted again).
+mid-evaluation (rolled back, checked again), between marking an entry ``posting`` and posting it (not in
+the channel: posted by the next one), or while Slack's answer is on its way (in the channel, its ts
+unknown: found by its metadata, not posted again).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from tests.slack.nudge_kill_worker import digest_slot
 from tests.slack.test_nudge_outbox import TALKATIVE, key_of, posts
 
 STEPS = 24  # two days, every two hours
+KILLS = 8
 
 
 def part_of(call) -> int | None:
@@ -43,9 +44,6 @@ def part_of(call) -> int | None:
     if isinstance(metadata, str):
         metadata = json.loads(metadata)
     return ((metadata or {}).get("event_payload") or {}).get("part")
-
-
-KILLS = 8
 
 
 @pytest.mark.slow
