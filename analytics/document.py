@@ -163,7 +163,6 @@ def _exit_age(stats: ExitAge) -> dict[str, Any]:
 def _wip_items(metrics: BoardMetrics) -> list[dict[str, Any]]:
     tz = metrics.timezone
     frame = metrics.wip_items
-    # Column by column (a list each), not a Series per row: the same values, a fraction of the time.
     names = (
         "title",
         "type",
@@ -176,22 +175,25 @@ def _wip_items(metrics: BoardMetrics) -> list[dict[str, Any]]:
         "blocked",
         "blocked_days",
     )
-    columns = {name: frame[name].tolist() for name in names}
-    rows = []
-    for n, item_id in enumerate(frame.index.tolist()):  # bounded by WIP, which is small by nature
+    # Column by column (a list each), not a Series per row: the same values, a fraction of the time.
+    columns = [frame.index.tolist(), *(frame[name].tolist() for name in names)]
+    rows: list[dict[str, Any]] = []
+    for item_id, title, type_, url, assignee, stage, started_at, age, pace, blocked, blocked_days in zip(
+        *columns, strict=True
+    ):  # bounded by WIP, which is small by nature
         rows.append(
             {
                 "item_id": str(item_id),
-                "title": _text(columns["title"][n]),
-                "type": _text(columns["type"][n]),
-                "url": _text(columns["url"][n]),
-                "assignee": _text(columns["assignee"][n]),
-                "stage": str(columns["stage"][n]),
-                "started_at": to_local_iso(columns["started_at"][n], tz),
-                "age": _num(columns["age_days"][n]),
-                "pace": _num(columns["pace"][n]),
-                "blocked": bool(columns["blocked"][n]),
-                "blocked_days": _num(columns["blocked_days"][n]),
+                "title": _text(title),
+                "type": _text(type_),
+                "url": _text(url),
+                "assignee": _text(assignee),
+                "stage": str(stage),
+                "started_at": to_local_iso(started_at, tz),
+                "age": _num(age),
+                "pace": _num(pace),
+                "blocked": bool(blocked),
+                "blocked_days": _num(blocked_days),
             }
         )
     return rows

@@ -30,19 +30,25 @@ def item_type_of(events: pd.DataFrame) -> pd.Series:
 
 def item_types(events: pd.DataFrame) -> dict[str, int]:
     """The types in the log with how many items have each, most items first (ties by name)."""
-    counts = item_type_of(events).value_counts()
+    return _counted(item_type_of(events))
+
+
+def _counted(types: pd.Series) -> dict[str, int]:
+    counts = types.value_counts()
     return dict(sorted(((str(name), int(n)) for name, n in counts.items()), key=lambda kv: (-kv[1], kv[0])))
 
 
 def of_types(events: pd.DataFrame, wanted: Iterable[str]) -> pd.DataFrame:
     """The events of the items whose type is one of ``wanted`` (matched ignoring case and surrounding
-    spaces), in their order and with their index renumbered ``0..n-1``.
+    spaces), in their order and with their index renumbered ``0..n-1``; all of them when none are named.
 
     Raises ``UnknownItemType`` naming the types asked for that no item has, and the types there are.
     """
     asked = [name.strip() for name in wanted if name.strip()]
+    if not asked:
+        return events
     types = item_type_of(events)
-    present = item_types(events)
+    present = _counted(types)
     known = {name.casefold() for name in present}
     unknown = [name for name in asked if name.casefold() not in known]
     if unknown:

@@ -18,10 +18,7 @@ from analytics.words import count_of
 
 def wip_run_totals(wip_daily: pd.DataFrame) -> pd.Series:
     """Total WIP at the end of each day: the sum of the stages' columns, indexed by date."""
-    totals = wip_daily.sum(axis=1).astype(np.int64) if len(wip_daily.columns) else pd.Series(
-        np.zeros(len(wip_daily), dtype=np.int64), index=wip_daily.index
-    )
-    return totals.rename("wip")
+    return wip_daily.sum(axis=1).astype(np.int64).rename("wip")  # no stages: zeros
 
 
 def wip_run_figure(
@@ -40,22 +37,47 @@ def wip_run_figure(
         first, last = dates.min(), dates.max()
         x = _style.day_numbers(dates, first)
         values = totals.to_numpy(dtype=np.float64)
-        ax.bar(x, values, width=0.8 if len(x) <= 120 else 1.0, color=_style.ITEM, alpha=0.75, zorder=3,
-               linewidth=0)
+        ax.bar(
+            x,
+            values,
+            width=0.8 if len(x) <= 120 else 1.0,
+            color=_style.ITEM,
+            alpha=0.75,
+            zorder=3,
+            linewidth=0,
+        )
         handles.append(Patch(facecolor=_style.ITEM, alpha=0.75, label="WIP at the end of the day"))
         _style.date_axis(ax, first, last, origin=first)
         top = max(float(values.max()), float(wip_limit or 0), 1.0)
         ax.set_ylim(0, top * 1.18)
-        subtitle = (f"Items in progress at the end of each day, {_style.period(first, last)}"
-                    f" · now {int(values[-1])}")
+        subtitle = (
+            f"Items in progress at the end of each day, {_style.period(first, last)} · now {int(values[-1])}"
+        )
         if wip_limit is not None:
             over = int((values > wip_limit).sum())
             ax.axhline(wip_limit, color=_style.ALERT, linestyle="--", linewidth=2.2, zorder=4)
-            ax.text(1.005, wip_limit, f"limit {wip_limit}", transform=ax.get_yaxis_transform(), ha="left",
-                    va="center", fontsize=_style.TICK_SIZE, fontweight="bold", color=_style.ALERT,
-                    clip_on=False)
-            handles.append(Line2D([], [], color=_style.ALERT, linestyle="--", linewidth=2.2,
-                                  label=f"Board WIP limit ({wip_limit})"))
+            ax.text(
+                1.005,
+                wip_limit,
+                f"limit {wip_limit}",
+                transform=ax.get_yaxis_transform(),
+                ha="left",
+                va="center",
+                fontsize=_style.TICK_SIZE,
+                fontweight="bold",
+                color=_style.ALERT,
+                clip_on=False,
+            )
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color=_style.ALERT,
+                    linestyle="--",
+                    linewidth=2.2,
+                    label=f"Board WIP limit ({wip_limit})",
+                )
+            )
             subtitle += f" · over the limit on {count_of(over, 'day')}" if over else " · never over the limit"
         limits = [f"{name} {limit}" for name, limit in (stage_limits or {}).items() if limit is not None]
         if limits:

@@ -135,7 +135,7 @@ def build_parser() -> arguments.OneLineParser:
     )
     charts.add_argument(
         "--cfd-hide",
-        action="append",
+        action="extend",
         type=arguments.choices_of("done", "backlog"),
         metavar="done,backlog",
         help="leave these bands out of the cumulative flow diagram",
@@ -249,7 +249,7 @@ def add_board_source(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--lenient", action="store_true", help="skip malformed event rows, reporting them")
     source.add_argument(
         "--type",
-        action="append",
+        action="extend",
         type=arguments.names,
         metavar="TYPE[,TYPE…]",
         help="keep only the items of these types (e.g. Bug; repeatable, ignoring case)",
@@ -323,7 +323,7 @@ def load_board(args: argparse.Namespace) -> LoadedBoard:
 
 def asked_types(args: argparse.Namespace) -> list[str]:
     """The item types of ``--type`` (repeated or comma-separated), in order; none: every item."""
-    return [name for group in getattr(args, "type", None) or () for name in group]
+    return list(getattr(args, "type", None) or ())
 
 
 def of_types(board: LoadedBoard, args: argparse.Namespace) -> LoadedBoard:
@@ -466,7 +466,7 @@ def run_charts(args: argparse.Namespace, out: TextIO) -> int:
     board = load_board(args)
     board.warn()
     metrics = metrics_for(args, board)
-    hide = frozenset(name for group in args.cfd_hide or () for name in group)
+    hide = frozenset(args.cfd_hide or ())
     subset = ", ".join(asked_types(args)) or None
     options = ChartOptions(cfd_hide=hide, cfd_start=args.cfd_start, subset=subset)
     for path in write_charts(metrics, args.out, options):

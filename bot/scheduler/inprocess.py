@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from bot.scheduler.execution import run_logged
 from bot.scheduler.jobs import SYNC, DueJob, JobBodies
+from bot.services.locks import BoardLocks
 
 log = logging.getLogger("flowcoach.scheduler")
 
@@ -31,7 +31,7 @@ class InProcessDispatcher:
         self._coach_pool = ThreadPoolExecutor(coach_threads, thread_name_prefix="flowcoach-coach")
         self._state = threading.Condition()
         self._waiting: set[str] = set()  # queueing locks of jobs handed over and not started
-        self._board_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
+        self._board_locks = BoardLocks()
         self._running = 0
         self._closed = False
 
@@ -53,7 +53,7 @@ class InProcessDispatcher:
             if self._closed:
                 return
             self._running += 1
-            board_lock = self._board_locks[job.board_id]
+            board_lock = self._board_locks.of(job.board_id)
         try:
             with board_lock:
                 run_logged(self._bodies, job, f"{self._holder}:{uuid.uuid4().hex[:8]}")

@@ -15,8 +15,6 @@ by a lock in this process and, on PostgreSQL, by locking the board's row for the
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,14 +28,14 @@ from analytics.timeline import build_timeline
 from bot.coach.alert_store import last_message_at, load_alerts, messages_since, save_alert, to_alert
 from bot.coach.engine import Coach, evaluate_at
 from bot.coach.lifecycle import Action, Alert
+from bot.services.locks import BoardLocks
 from bot.store import nudge_outbox
 from bot.store.board_settings import load_board_settings
 from bot.store.boards import board_workflow
 from bot.store.eventstore import load_events
 from bot.store.models import AlertState, Board, ChannelSnooze, DeliveryClaim
 
-_board_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
-_board_locks_guard = threading.Lock()
+_evaluating = BoardLocks()
 
 
 @dataclass(frozen=True)
@@ -69,7 +67,7 @@ class Decision:
 
 def evaluate_board(sessions: sessionmaker[Session], board_id: int, now: dt.datetime) -> list[Decision]:
     """Evaluate the board's rules at ``now`` and commit its alerts; what to deliver, in order."""
-    with _lock_of(board_id), sessions.begin() as session:
+    with _evaluating.of(board_id), sessions.begin() as session:
         board = session.scalars(select(Board).where(Board.id == board_id).with_for_update()).one()
         if board.channel_id is None:
             return []  # nowhere to speak yet
@@ -156,11 +154,6 @@ def _remember_evaluation(session: Session, board: Board, now: dt.datetime) -> No
         .values(last_evaluated_at=now, updated_at=Board.updated_at)
         .execution_options(synchronize_session=False)
     )
-
-
-def _lock_of(board_id: int) -> threading.Lock:
-    with _board_locks_guard:
-        return _board_locks[board_id]
 
 
 def _channel_snooze(session: Session, board: Board) -> pd.Timestamp | None:

@@ -30,6 +30,7 @@ from bot.services.reports import Review, board_digest, board_review
 from bot.services.sync import sync_board
 from bot.store.crypto import SecretKey
 from bot.store.models import Board, Workspace
+from bot.store.nudge_outbox import has_waiting
 from bot.store.slots import (
     DELIVERED,
     MISSED,
@@ -183,7 +184,8 @@ class BoardJobs:
     def check(self, board_id: int, at: dt.datetime) -> list[Decision]:
         """Evaluate the board's rules at ``at``, commit the alerts, deliver what changed; what was decided."""
         decisions = evaluate_board(self._sessions, board_id, at)
-        self._notifier.nudges(self._address(board_id))  # this check's, and any an earlier one left waiting
+        if has_waiting(self._sessions, board_id):  # this check's, or any an earlier one left waiting
+            self._notifier.nudges(self._address(board_id))
         return decisions
 
     def digest(self, board_id: int, slot: str, holder: str) -> None:

@@ -97,12 +97,7 @@ def _stored_state(
     session: Session, board: Board, now: dt.datetime, item_types: Sequence[str] = ()
 ) -> tuple[BoardMetrics, Timeline, Coach]:
     data = board_data(session, board)
-    return _state(_of_types(data.events, item_types), data.workflow, data.thresholds, now)
-
-
-def _of_types(events: pd.DataFrame, item_types: Sequence[str]) -> pd.DataFrame:
-    """The events of the items of ``item_types`` (all events when none are given)."""
-    return of_types(events, item_types) if item_types else events
+    return _state(of_types(data.events, item_types), data.workflow, data.thresholds, now)
 
 
 def board_digest(
@@ -148,7 +143,7 @@ def board_review(session: Session, board: Board, now: dt.datetime, item_types: S
     """The weekly review's diagnosis, trends and metrics as of ``now`` (of the items of ``item_types``
     only, when given)."""
     data = board_data(session, board)
-    return events_review(_of_types(data.events, item_types), data.workflow, data.thresholds, now)
+    return events_review(of_types(data.events, item_types), data.workflow, data.thresholds, now)
 
 
 def events_review(

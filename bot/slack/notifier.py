@@ -36,7 +36,7 @@ from bot.slack.delivery import (
     post_with_charts,
 )
 from bot.slack.nudge_delivery import deliver_waiting
-from bot.store.nudge_outbox import drop_waiting, has_waiting
+from bot.store.nudge_outbox import drop_waiting
 
 log = logging.getLogger("flowcoach.slack")
 
@@ -66,8 +66,6 @@ class SlackNotifier:
         return board.channel is not None and self._client(board) is not None
 
     def nudges(self, board: BoardAddress) -> None:
-        if not has_waiting(self._sessions, board.board_id):
-            return
         client = self._client(board)
         if client is None:
             dropped = drop_waiting(self._sessions, board.board_id, "no Slack token for the board's workspace")

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
-from collections import defaultdict
 from dataclasses import replace
 from http.client import HTTPException
 from typing import Final
@@ -28,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.coach.alert_store import to_alert
 from bot.formatting import count_of
 from bot.services.coaching import daily_budget, message_view, overflow_thread_of_day
+from bot.services.locks import BoardLocks
 from bot.slack import texts
 from bot.slack.blocks.common import escape
 from bot.slack.blocks.nudges import message_blocks, message_text, worse_text
@@ -47,15 +46,14 @@ FIRST_WAIT = dt.timedelta(seconds=30)
 LONGEST_WAIT = dt.timedelta(minutes=15)
 CLOCK_SKEW = dt.timedelta(minutes=10)  # how far before its entry a message may be stamped and still be it
 
-_board_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
-_board_locks_guard = threading.Lock()
+_sending = BoardLocks()
 
 
 def deliver_waiting(
     sessions: sessionmaker[Session], client: WebClient, board_id: int, now: dt.datetime
 ) -> None:
     """Send the board's waiting entries, oldest first, until one has to wait."""
-    with _lock_of(board_id):  # two jobs of one board in this process (a sync's check and a check)
+    with _sending.of(board_id):  # two jobs of one board in this process (a sync's check and a check)
         sent = False
         for entry in nudge_outbox.waiting(sessions, board_id):
             if entry.next_attempt_at is not None and entry.next_attempt_at > now:
@@ -268,8 +266,3 @@ def redraw_message(sessions: sessionmaker[Session], client: WebClient, channel: 
         text=message_text(view.board, view.alerts, first=view.first),
         blocks=message_blocks(view.board, view.alerts, first=view.first),
     )
-
-
-def _lock_of(board_id: int) -> threading.Lock:
-    with _board_locks_guard:
-        return _board_locks[board_id]

@@ -135,7 +135,7 @@ def waiting(sessions: sessionmaker[Session], board_id: int) -> list[OutboxEntry]
 
 
 def has_waiting(sessions: sessionmaker[Session], board_id: int) -> bool:
-    """Whether the board has anything to send (most checks decide nothing: no client is needed then)."""
+    """Whether the board has anything to send (most checks decide nothing: nothing to look up then)."""
     with sessions() as session:
         return (
             session.scalar(

@@ -52,46 +52,34 @@ def record_due(
     says which rows were new, atomically, however many schedulers record the same slots at once.
     """
     now = now or utcnow()
-    dialect = sessions.kw["bind"].dialect.name
+    insert = postgresql_insert if sessions.kw["bind"].dialect.name == "postgresql" else sqlite_insert
+    # The executemany form: SQLAlchemy compiles the statement once (cached) and sends the rows in batches
+    # ("insertmanyvalues"), far cheaper than compiling a 500-row VALUES clause every time.
+    statement = (
+        insert(JobSlot).on_conflict_do_nothing().returning(JobSlot.kind, JobSlot.board_id, JobSlot.slot)
+    )
     fresh: list[SlotKey] = []
     unique = sorted(set(keys))
     for start in range(0, len(unique), CHUNK):
-        chunk = unique[start : start + CHUNK]
-        rows = [
-            {
-                "kind": key.kind,
-                "board_id": key.board_id,
-                "slot": key.slot,
-                "due_at": key.due_at,
-                "state": DUE,
-                "dispatched_at": now,
-                "dispatches": 1,
-                "parts_done": 0,
-            }
-            for key in chunk
-        ]
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        # The executemany form: SQLAlchemy compiles the statement once (cached) and sends the rows in
-        # batches ("insertmanyvalues"), far cheaper than compiling a 500-row VALUES clause every time.
-        statement = (
-            insert(JobSlot).on_conflict_do_nothing().returning(JobSlot.kind, JobSlot.board_id, JobSlot.slot)
-        )
+        rows = [_due_values(key, now) for key in unique[start : start + CHUNK]]
         with sessions.begin() as session:
             result = session.connection().execute(statement, rows)
             fresh.extend(SlotKey(kind, board_id, slot) for kind, board_id, slot in result)
     return sorted(fresh)
 
 
-def _due_row(key: SlotKey, now: dt.datetime) -> JobSlot:
-    return JobSlot(
-        kind=key.kind,
-        board_id=key.board_id,
-        slot=key.slot,
-        due_at=key.due_at,
-        state=DUE,
-        dispatched_at=now,
-        dispatches=1,
-    )
+def _due_values(key: SlotKey, now: dt.datetime) -> dict[str, Any]:
+    """A slot's row as it is first recorded: due, handed over once."""
+    return {
+        "kind": key.kind,
+        "board_id": key.board_id,
+        "slot": key.slot,
+        "due_at": key.due_at,
+        "state": DUE,
+        "dispatched_at": now,
+        "dispatches": 1,
+        "parts_done": 0,
+    }
 
 
 def take(
@@ -120,7 +108,7 @@ def take(
         return POSTING
     try:  # handed over without being recorded (run by hand, or recorded by nobody): record it taken
         with sessions.begin() as session:
-            row = _due_row(key, now)
+            row = JobSlot(**_due_values(key, now))
             row.state, row.taken_by, row.taken_at, row.taken_until = TAKEN, holder, now, now + hold_for
             session.add(row)
         return TAKEN
