@@ -239,27 +239,11 @@ class BoardJobs:
             else:
                 give_back(self._sessions, key, holder, note="failed before posting")
             raise
-        parent_ts, parts_done = progress_of(self._sessions, key)
         outcome = f"{int((now - scheduled).total_seconds() // 60)} min late" if late else None
-        if taken == POSTING and parent_ts is None:
-            # Its worker died while posting the first message: it may be in the channel.
-            found = self._notifier.delivered(address, str(key), scheduled - LATE_AFTER)
-            if isinstance(found, str):
-                parent_ts, outcome = found, "found in the channel after an interrupted post"
-                record_progress(self._sessions, key, holder, found, 0, hold_for=self._slot_hold)
-                log.info("%s: its first message was posted before its worker stopped; not posted again", key)
-            elif found is None:
-                log.warning(
-                    "%s: its worker stopped while posting it, and the channel cannot be read to check "
-                    "(channels:history): posting it again, it may appear twice",
-                    key,
-                )
-        elif taken == POSTING and parent_ts is not None:
-            # Cut short while posting its parts: one may have gone out after the last one noted.
-            found_parts = self._notifier.delivered_parts(address, str(key), parent_ts)
-            if found_parts is not None and found_parts > parts_done:
-                log.info("%s: %d parts were out, %d noted; resuming after them", key, found_parts, parts_done)
-                parts_done = found_parts
+        parent_ts, parts_done = progress_of(self._sessions, key)
+        if taken == POSTING:  # its last worker died while sending it: ask the channel how far it got
+            parent_ts, parts_done, found = self._resume_point(address, key, holder, parent_ts, parts_done)
+            outcome = found or outcome
         hold = self._slot_hold
         progress = Progress(
             parent_ts,
@@ -279,6 +263,31 @@ class BoardJobs:
         finish(
             self._sessions, key, holder, DELIVERED, note=outcome, late_by=now - scheduled if late else None
         )
+
+    def _resume_point(
+        self, address: BoardAddress, key: SlotKey, holder: str, parent_ts: str | None, parts_done: int
+    ) -> tuple[str | None, int, str | None]:
+        """Where a delivery whose worker died mid-post resumes: the parent's ts and the parts out, as the
+        channel shows them beyond what was noted; and a note when the parent was found there."""
+        if parent_ts is None:  # it died while posting the first message: it may be in the channel
+            found = self._notifier.delivered(address, str(key), key.due_at - LATE_AFTER)
+            if isinstance(found, str):
+                record_progress(self._sessions, key, holder, found, 0, hold_for=self._slot_hold)
+                log.info("%s: its first message was posted before its worker stopped; not posted again", key)
+                return found, 0, "found in the channel after an interrupted post"
+            if found is None:
+                log.warning(
+                    "%s: its worker stopped while posting it, and the channel cannot be read to check "
+                    "(channels:history): posting it again, it may appear twice",
+                    key,
+                )
+            return None, 0, None
+        # Cut short while posting its parts: one may have gone out after the last one noted.
+        found_parts = self._notifier.delivered_parts(address, str(key), parent_ts)
+        if found_parts is not None and found_parts > parts_done:
+            log.info("%s: %d parts were out, %d noted; resuming after them", key, found_parts, parts_done)
+            return parent_ts, found_parts, None
+        return parent_ts, parts_done, None
 
     def _address(self, board_id: int) -> BoardAddress:
         with self._sessions() as session:
