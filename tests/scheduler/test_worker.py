@@ -118,7 +118,9 @@ def test_boards_added_removed_or_changed_while_running_are_picked_up(sessions, s
     """Re-planning from the database: a new board gets jobs, a removed one loses them, a changed one moves."""
 
     def sync_by_setting(board: BoardCalendar) -> dict[str, PlannedTrigger]:
-        seconds = board.sync_minutes / 30  # the default 15 minutes: every 0.5 s; 1440: every 48 s
+        # The default 15 minutes: every 0.5 s. Any other setting keeps its real length, so a board moved to
+        # 1440 minutes syncs next at midnight UTC, not inside the test's few seconds of watching.
+        seconds = 0.5 if board.sync_minutes == 15 else board.sync_minutes * 60
         trigger = IntervalTrigger(seconds=seconds, start_date=ANCHOR, timezone=UTC)
         return {SYNC: PlannedTrigger(trigger, f"every {seconds} s")}
 
