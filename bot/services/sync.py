@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.connectors.base import Batch, Connector, ProgressCallback, batch_problems
 from bot.connectors.errors import ConnectorError, UnstorableData
-from bot.store.eventstore import store_batch
+from bot.store.eventstore import refresh_event_log_copy, store_batch
 from bot.store.models import Board, SyncRun, utcnow
 
 log = logging.getLogger("flowcoach.sync")
@@ -98,10 +98,21 @@ def sync_board(
         stopped = f"stopped by {type(error).__name__}"
         _finish(sessions, run_id, board_id, error=stopped, status="interrupted")
         raise
+    _refresh_copy(sessions, board_id, name)
     _finish(sessions, run_id, board_id, error=None)
     seconds = time.perf_counter() - started
     log.info("synced board %s: %d batches, %d items, %d new events", name, batches, items_seen, events_added)
     return SyncResult(name, batches, items_seen, events_added, seconds, tuple(warnings))
+
+
+def _refresh_copy(sessions: sessionmaker[Session], board_id: int, name: str) -> None:
+    """The event-log copy brought up to the batches just stored. It only makes reads faster (a read adds
+    what came after it), so failing to write it does not fail the sync that stored the events."""
+    try:
+        with sessions.begin() as session:
+            refresh_event_log_copy(session, board_id)
+    except Exception:
+        log.exception("sync of board %s: the event-log copy was not written; reads stay right, slower", name)
 
 
 def _check_storable(batch: Batch) -> None:

@@ -16,91 +16,65 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from analytics.eventlog import EVENT_COLUMNS
 from analytics.workflow import Workflow, parse_workflow
+from bot.store.eventlog_copy import Cursor, columns_of, placeholder, stored_events
+from bot.store.revision import head_revision
 
 if TYPE_CHECKING:
     from bot.store.board_settings import Thresholds
 
-VERSIONS = Path(__file__).with_name("migrations") / "versions"
 LOCAL_WORKSPACE = "local"  # as bot/store/boards.py (which imports the ORM models, so is not imported here)
 ITEM_FIELDS = ("title", "type", "url", "assignee")
 NONE = np.array([None], dtype=object)  # appended to the item attributes: what position -1 (no item) reads
-_REVISION = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.MULTILINE)
-
-
-class Cursor:
-    """A DBAPI cursor and its placeholder (``?`` for sqlite3, ``%s`` for psycopg): one SQL text for both."""
-
-    def __init__(self, cursor: Any, placeholder: str) -> None:
-        self.cursor, self.placeholder = cursor, placeholder
-
-    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        self.cursor.execute(sql.replace("?", self.placeholder), tuple(params))
-        return list(self.cursor.fetchall())
-
-
-def placeholder(paramstyle: str) -> str | None:
-    """The positional placeholder of a DBAPI paramstyle; ``None`` for one this module does not write."""
-    return {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(paramstyle)
 
 
 def read_events(cursor: Cursor, board_id: int, workflow: Workflow) -> pd.DataFrame:
     """The board's event log as the analytics frame (``analytics.eventlog``), oldest first (ties: stored
     order); items the source no longer has are left out. See ``load_events`` for the rules."""
-    known = sorted(workflow.status_to_stage_index())
-    # ``to_status``: the tracker's id where the workflow lists it, else the display name (the id without
-    # one); '' (stored for "no status", see the unique key in models.py) is missing.
-    by_id = f"to_status IN ({', '.join('?' * len(known))})" if known else "1 = 0"
-    # In (time, id) order straight from the (board_id, timestamp) index; the join that leaves removed items
-    # out costs a lookup per event, so they are left out from the item list below instead.
-    events = cursor.rows(
-        "SELECT item_id, timestamp, event, from_status, "  # noqa: S608 (only placeholders formatted in)
-        f"NULLIF(CASE WHEN {by_id} THEN to_status ELSE COALESCE(to_status_name, to_status) END, ''), reason "
-        "FROM events WHERE board_id = ? ORDER BY timestamp, id",
-        [*known, board_id],
-    )
+    stored = stored_events(cursor, board_id).events
+    text = stored.text
+    columns = {name: text[name] for name in ("item_id", "event", "from_status", "reason")}
+    columns["to_status"] = _to_status(text["to_status"], text["to_status_name"], workflow)
     items = cursor.rows(
         "SELECT item_id, title, type, url, assignee, removed_at IS NOT NULL "
         "FROM work_items WHERE board_id = ?",
         [board_id],
     )
-    read = ("item_id", "timestamp", "event", "from_status", "to_status", "reason")
-    columns = dict(zip(read, _columns(events, len(read)), strict=True))
     # The item's attributes by position: item ids are unique per board (uq_work_items_board_id_item_id);
     # an event of no stored item (-1) keeps missing attributes, as the outer join it stands for.
-    item_columns = _columns(items, 2 + len(ITEM_FIELDS))
+    item_columns = columns_of(items, 2 + len(ITEM_FIELDS))
     at = pd.Index(item_columns[0], dtype=object).get_indexer(columns["item_id"])
     for name, values in zip(ITEM_FIELDS, item_columns[1:-1], strict=True):
         columns[name] = np.append(values, NONE)[at]
+    timestamps = stored.timestamps
     removed = np.append(item_columns[-1].astype(bool), False)[at]
     if removed.any():
         columns = {name: values[~removed] for name, values in columns.items()}
-    # SQLite's UTC text and PostgreSQL's aware datetimes alike, parsed for the whole column at once.
-    timestamps = pd.to_datetime(pd.Series(columns.pop("timestamp")), utc=True, format="ISO8601")
+        timestamps = timestamps[~removed]
     frame = {name: pd.Series(columns[name], dtype="str") for name in EVENT_COLUMNS if name != "timestamp"}
-    frame["timestamp"] = timestamps.dt.as_unit("ns")
+    frame["timestamp"] = pd.Series(pd.to_datetime(timestamps, unit="ns", utc=True))
     # pandas' ``str`` dtype, missing values NaN, as ``analytics.eventlog`` reads files.
     return pd.DataFrame({name: frame[name] for name in EVENT_COLUMNS}, copy=False)  # its own columns
 
 
-def _columns(rows: list[tuple[Any, ...]], width: int) -> list[np.ndarray]:
-    """The rows' columns as object arrays (views of one table: each column is copied where it is used)."""
-    table = np.empty((len(rows), width), dtype=object)
-    if rows:
-        table[:] = rows
-    return [table[:, n] for n in range(width)]
+def _to_status(status: np.ndarray, name: np.ndarray, workflow: Workflow) -> np.ndarray:
+    """The tracker's id where the workflow lists it, else the display name (the id without one); '' (stored
+    for "no status", see the unique key in models.py) is missing."""
+    by_id = pd.Series(status, dtype=object).isin(list(workflow.status_to_stage_index())).to_numpy()
+    mapped = np.where(by_id | pd.isna(name), status, name)
+    mapped[mapped == ""] = None
+    return mapped
 
 
 @dataclass(frozen=True)
@@ -185,24 +159,6 @@ def _schema_revision(cursor: Cursor) -> str | None:
     except Exception:  # no such table (an empty database): the ordinary way creates the schema or says so
         return None
     return rows[0][0] if len(rows) == 1 else None
-
-
-def head_revision() -> str | None:
-    """The newest migration's revision, read from the files of ``migrations/versions`` (the one that no
-    other revises); ``None`` if there is not exactly one. A test holds it equal to Alembic's head."""
-    revisions: set[str] = set()
-    revised: set[str] = set()
-    for path in VERSIONS.glob("*.py"):
-        found = dict(_REVISION.findall(path.read_text(encoding="utf-8")))
-        if "revision" in found:
-            revisions.add(_literal(found["revision"]))
-            revised.add(_literal(found.get("down_revision", "None")))
-    heads = revisions - revised
-    return heads.pop() if len(heads) == 1 else None
-
-
-def _literal(text: str) -> str:
-    return text.strip("'\"")
 
 
 @contextmanager

@@ -8,7 +8,8 @@ sync killed after its commit) changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
@@ -18,8 +19,10 @@ from sqlalchemy.orm import Session
 
 from analytics.workflow import Workflow
 from bot.connectors.base import Batch, SourceEvent, SourceItem
-from bot.store.boardread import Cursor, placeholder, read_events
-from bot.store.models import Event, WorkItem, utcnow
+from bot.store.boardread import read_events
+from bot.store.eventlog_copy import Cursor, encode, placeholder, stored_events
+from bot.store.models import Event, EventLogCopy, WorkItem, utcnow
+from bot.store.revision import head_revision
 
 
 def store_batch(session: Session, board_id: int, batch: Batch) -> int:
@@ -103,14 +106,42 @@ def load_events(session: Session, board_id: int, workflow: Workflow) -> pd.DataF
     Items the source no longer has (deleted, moved away) are left out. ``to_status`` is the tracker's id
     where the workflow lists that id, else the display name, so a workflow may be written with either.
     """
-    # One statement on the driver's cursor, in the session's transaction, straight into columns: SQLAlchemy's
-    # rows and building the frame from them were most of the time (bot/store/boardread.py).
+    # On the driver's cursor, in the session's transaction, straight into columns: SQLAlchemy's rows and
+    # building the frame from them were most of the time (bot/store/boardread.py).
+    with _cursor(session) as cursor:
+        return read_events(cursor, board_id, workflow)
+
+
+def refresh_event_log_copy(session: Session, board_id: int) -> bool:
+    """Write the board's event-log copy (bot/store/eventlog_copy.py) anew unless it already holds every
+    stored event; returns whether it was written. A sync calls it after its last batch."""
+    with _cursor(session) as cursor:
+        reading = stored_events(cursor, board_id)
+    if reading.copy_is_current:
+        return False
+    events = reading.events
+    row = {
+        "board_id": board_id,
+        "schema_revision": head_revision(),
+        "events": len(events),
+        "last_event_id": events.last_id(),
+        "written_at": utcnow(),
+        "columns": encode(events),
+    }
+    statement = _insert(session, EventLogCopy.__table__)
+    replaced = {name: statement.excluded[name] for name in row if name != "board_id"}
+    session.execute(statement.on_conflict_do_update(index_elements=["board_id"], set_=replaced), [row])
+    return True
+
+
+@contextmanager
+def _cursor(session: Session) -> Iterator[Cursor]:
     connection = session.connection()
     mark = placeholder(connection.dialect.paramstyle)
     if mark is None:
         raise ValueError(f"no placeholder for the driver's paramstyle {connection.dialect.paramstyle!r}")
     cursor = connection.connection.cursor()
     try:
-        return read_events(Cursor(cursor, mark), board_id, workflow)
+        yield Cursor(cursor, mark)
     finally:
         cursor.close()

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -148,6 +149,23 @@ class Event(Base):
     to_status: Mapped[str] = mapped_column(String(EVENT_LIMITS["to_status"]), default="")
     to_status_name: Mapped[str | None] = mapped_column(String(EVENT_LIMITS["to_status_name"]), nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class EventLogCopy(Base):
+    """A board's events as one columnar value, written after each sync so that a read need not fetch every
+    row (``bot/store/eventlog_copy.py``, which also says why a stale copy is never read as current).
+
+    Events are append-only: nothing updates a stored event, and the copy relies on that.
+    """
+
+    __tablename__ = "event_log_copies"
+
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"), primary_key=True)
+    schema_revision: Mapped[str] = mapped_column(String(32))  # a copy of another revision is not read
+    events: Mapped[int] = mapped_column(Integer)
+    last_event_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    written_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    columns: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class SyncRun(Base):

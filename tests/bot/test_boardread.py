@@ -23,10 +23,11 @@ from bot.sample import SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
 from bot.services.boards import board_data
 from bot.services.sync import sync_board
 from bot.store import db as store_db
-from bot.store.boardread import head_revision, read_stored_board
+from bot.store.boardread import read_stored_board
 from bot.store.boards import add_board, board_workflow, get_board, last_sync_run
 from bot.store.eventstore import load_events, store_batch
 from bot.store.models import Board, Event, SyncRun, WorkItem
+from bot.store.revision import head_revision
 
 UTC = dt.UTC
 WORKFLOW = """
