@@ -28,7 +28,7 @@ import pandas as pd
 
 from analytics.eventlog import EVENT_COLUMNS
 from analytics.workflow import Workflow, parse_workflow
-from bot.store.eventlog_copy import Cursor, columns_of, placeholder, stored_events
+from bot.store.eventlog_copy import Coded, Cursor, columns_of, placeholder, stored_events
 from bot.store.revision import head_revision
 
 if TYPE_CHECKING:
@@ -36,16 +36,14 @@ if TYPE_CHECKING:
 
 LOCAL_WORKSPACE = "local"  # as bot/store/boards.py (which imports the ORM models, so is not imported here)
 ITEM_FIELDS = ("title", "type", "url", "assignee")
-NONE = np.array([None], dtype=object)  # appended to the item attributes: what position -1 (no item) reads
 
 
 def read_events(cursor: Cursor, board_id: int, workflow: Workflow) -> pd.DataFrame:
     """The board's event log as the analytics frame (``analytics.eventlog``), oldest first (ties: stored
     order); items the source no longer has are left out. See ``load_events`` for the rules."""
     stored = stored_events(cursor, board_id).events
-    text = stored.text
-    columns = {name: text[name] for name in ("item_id", "event", "from_status", "reason")}
-    columns["to_status"] = _to_status(text["to_status"], text["to_status_name"], workflow)
+    columns = {name: stored.text[name] for name in ("item_id", "event", "from_status", "reason")}
+    columns["to_status"] = _to_status(stored.text["to_status"], stored.text["to_status_name"], workflow)
     items = cursor.rows(
         "SELECT item_id, title, type, url, assignee, removed_at IS NOT NULL "
         "FROM work_items WHERE board_id = ?",
@@ -54,27 +52,31 @@ def read_events(cursor: Cursor, board_id: int, workflow: Workflow) -> pd.DataFra
     # The item's attributes by position: item ids are unique per board (uq_work_items_board_id_item_id);
     # an event of no stored item (-1) keeps missing attributes, as the outer join it stands for.
     item_columns = columns_of(items, 2 + len(ITEM_FIELDS))
-    at = pd.Index(item_columns[0], dtype=object).get_indexer(columns["item_id"])
+    item_ids = columns["item_id"]
+    known = pd.Index(item_columns[0], dtype=object).get_indexer(item_ids.distinct)
+    at = np.append(known, -1)[item_ids.codes]
     for name, values in zip(ITEM_FIELDS, item_columns[1:-1], strict=True):
-        columns[name] = np.append(values, NONE)[at]
+        columns[name] = Coded.of(values).at(at)
     timestamps = stored.timestamps
     removed = np.append(item_columns[-1].astype(bool), False)[at]
     if removed.any():
         columns = {name: values[~removed] for name, values in columns.items()}
         timestamps = timestamps[~removed]
-    frame = {name: pd.Series(columns[name], dtype="str") for name in EVENT_COLUMNS if name != "timestamp"}
+    frame = {name: columns[name].as_str() for name in EVENT_COLUMNS if name != "timestamp"}
     frame["timestamp"] = pd.Series(pd.to_datetime(timestamps, unit="ns", utc=True))
     # pandas' ``str`` dtype, missing values NaN, as ``analytics.eventlog`` reads files.
     return pd.DataFrame({name: frame[name] for name in EVENT_COLUMNS}, copy=False)  # its own columns
 
 
-def _to_status(status: np.ndarray, name: np.ndarray, workflow: Workflow) -> np.ndarray:
+def _to_status(status: Coded, name: Coded, workflow: Workflow) -> Coded:
     """The tracker's id where the workflow lists it, else the display name (the id without one); '' (stored
-    for "no status", see the unique key in models.py) is missing."""
-    by_id = pd.Series(status, dtype=object).isin(list(workflow.status_to_stage_index())).to_numpy()
-    mapped = np.where(by_id | pd.isna(name), status, name)
-    mapped[mapped == ""] = None
-    return mapped
+    for "no status", see the unique key in models.py) is missing. Decided once per distinct value."""
+    listed = pd.Index(status.distinct, dtype=object).isin(list(workflow.status_to_stage_index()))
+    by_name = ~np.append(listed, False)[status.codes] & (name.codes >= 0)
+    distinct = np.concatenate([status.distinct, name.distinct])
+    codes = np.where(by_name, name.codes + len(status.distinct), status.codes)
+    empty = np.append(distinct == "", True)  # '' and NULL alike
+    return Coded(np.where(empty[codes], -1, codes), distinct)
 
 
 @dataclass(frozen=True)

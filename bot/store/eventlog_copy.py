@@ -51,17 +51,58 @@ def placeholder(paramstyle: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class Coded:
+    """A text column as its distinct values and a code per row, -1 where the database has NULL: whatever is
+    decided per value (a status the workflow lists, an item's attributes) is decided once per value."""
+
+    codes: np.ndarray  # integers
+    distinct: np.ndarray  # object array of str; may repeat a value (after concatenation)
+
+    @classmethod
+    def of(cls, column: np.ndarray) -> Coded:
+        codes, distinct = pd.factorize(column, use_na_sentinel=True)
+        return cls(codes.astype(np.int32), np.asarray(distinct, dtype=object))
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, rows: np.ndarray) -> Coded:
+        return Coded(self.codes[rows], self.distinct)
+
+    def at(self, positions: np.ndarray) -> Coded:
+        """The rows at ``positions``, where -1 reads NULL (not the last row)."""
+        return Coded(np.append(self.codes, -1)[positions], self.distinct)
+
+    def followed_by(self, other: Coded) -> Coded:
+        shifted = np.where(other.codes >= 0, other.codes + len(self.distinct), -1)
+        codes = np.concatenate([self.codes, shifted]).astype(np.int32)
+        return Coded(codes, np.concatenate([self.distinct, other.distinct]))
+
+    def decoded(self) -> np.ndarray:
+        """The column itself: an object array, ``None`` for NULL."""
+        dictionary = np.empty(len(self.distinct) + 1, dtype=object)
+        dictionary[: len(self.distinct)] = self.distinct
+        dictionary[-1] = None  # what code -1 reads
+        column: np.ndarray = dictionary[self.codes]
+        return column
+
+    def as_str(self) -> pd.Series:
+        """The column in pandas' ``str`` dtype (NaN for NULL), each value checked once rather than per row."""
+        dictionary = pd.array(self.distinct, dtype="str")
+        return pd.Series(dictionary.take(self.codes, allow_fill=True), copy=False)
+
+
+@dataclass(frozen=True)
 class StoredEvents:
     """A board's events as stored, column by column, in (time, id) order.
 
-    ``timestamps`` are nanoseconds since the epoch (UTC); ``text`` has :data:`TEXT_COLUMNS` as object arrays,
-    ``None`` where the database has NULL; ``to_status`` and ``to_status_name`` are raw (the workflow decides
-    which one a reader uses).
+    ``timestamps`` are nanoseconds since the epoch (UTC); ``text`` has :data:`TEXT_COLUMNS`; ``to_status``
+    and ``to_status_name`` are raw (the workflow decides which one a reader uses).
     """
 
     ids: np.ndarray
     timestamps: np.ndarray
-    text: dict[str, np.ndarray]
+    text: dict[str, Coded]
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -76,7 +117,7 @@ class StoredEvents:
         ids = np.concatenate([self.ids, newer.ids])
         timestamps = np.concatenate([self.timestamps, newer.timestamps])
         order = np.lexsort((ids, timestamps))
-        text = {name: np.concatenate([self.text[name], newer.text[name]])[order] for name in TEXT_COLUMNS}
+        text = {name: self.text[name].followed_by(newer.text[name])[order] for name in TEXT_COLUMNS}
         return StoredEvents(ids[order], timestamps[order], text)
 
 
@@ -110,9 +151,8 @@ def read_rows(cursor: Cursor, board_id: int, after_id: int | None = None) -> Sto
         [board_id] if after_id is None else [board_id, after_id],
     )
     ids, timestamps, *text = columns_of(rows, 2 + len(TEXT_COLUMNS))
-    return StoredEvents(
-        ids.astype(np.int64), _nanoseconds(timestamps), dict(zip(TEXT_COLUMNS, text, strict=True))
-    )
+    coded = {name: Coded.of(column) for name, column in zip(TEXT_COLUMNS, text, strict=True)}
+    return StoredEvents(ids.astype(np.int64), _nanoseconds(timestamps), coded)
 
 
 def columns_of(rows: list[tuple[Any, ...]], width: int) -> list[np.ndarray]:
@@ -137,10 +177,13 @@ def encode(events: StoredEvents) -> bytes:
         "timestamps": events.timestamps.astype(np.int64, copy=False),
     }
     for name in TEXT_COLUMNS:
-        codes, distinct = pd.factorize(events.text[name], use_na_sentinel=True)  # NULL: -1
+        column = events.text[name]
+        # Each value once (concatenated columns repeat them), then the rows' codes to match.
+        once, distinct = pd.factorize(column.distinct)
+        codes = np.append(once, -1)[column.codes]  # -1 (NULL) reads the appended -1
         arrays[f"{name}.codes"] = codes.astype(np.int32)
         # JSON rather than NumPy's fixed-width strings, which drop trailing NUL characters.
-        arrays[f"{name}.values"] = np.frombuffer(json.dumps(list(distinct)).encode(), dtype=np.uint8)
+        arrays[f"{name}.distinct"] = np.frombuffer(json.dumps(list(distinct)).encode(), dtype=np.uint8)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stub types the keywords as bool
     return buffer.getvalue()
@@ -161,8 +204,8 @@ def decode(blob: bytes) -> StoredEvents:
     return StoredEvents(ids, timestamps, text)
 
 
-def _decoded(arrays: Any, name: str, rows: int) -> np.ndarray:
-    values = json.loads(arrays[f"{name}.values"].tobytes())
+def _decoded(arrays: Any, name: str, rows: int) -> Coded:
+    values = json.loads(arrays[f"{name}.distinct"].tobytes())
     codes = arrays[f"{name}.codes"]
     if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
         raise ValueError(f"{name}: the values are not text")
@@ -172,11 +215,9 @@ def _decoded(arrays: Any, name: str, rows: int) -> np.ndarray:
         or (rows and not -1 <= codes.min() <= codes.max() < len(values))
     ):
         raise ValueError(f"{name}: the codes do not match the values")
-    dictionary = np.empty(len(values) + 1, dtype=object)
-    dictionary[: len(values)] = values
-    dictionary[-1] = None  # what code -1 reads
-    decoded: np.ndarray = dictionary[codes]
-    return decoded
+    distinct = np.empty(len(values), dtype=object)
+    distinct[:] = values
+    return Coded(codes, distinct)
 
 
 def _read_copy(cursor: Cursor, board_id: int) -> StoredEvents | None:

@@ -22,7 +22,7 @@ from bot.services.sync import sync_board
 from bot.store import db as store_db
 from bot.store.boardread import read_stored_board
 from bot.store.boards import board_workflow, get_board, remove_board
-from bot.store.eventlog_copy import TEXT_COLUMNS, Cursor, StoredEvents, decode, encode, stored_events
+from bot.store.eventlog_copy import TEXT_COLUMNS, Coded, Cursor, StoredEvents, decode, encode, stored_events
 from bot.store.eventstore import load_events, refresh_event_log_copy, store_batch
 from bot.store.models import EventLogCopy
 from tests.bot.test_boardread import WORKFLOW, _add, assert_identical, orm_load_events, tricky_board
@@ -253,11 +253,18 @@ def test_encoding_keeps_every_value_and_none(rows):
         name: np.array([row[2 + n] for row in rows] + [0], dtype=object)[:-1]
         for n, name in enumerate(TEXT_COLUMNS)
     }
-    back = decode(encode(StoredEvents(ids, times, columns)))
+    # Split in two and joined again: a copy plus newer events repeats values in its dictionary.
+    half = len(rows) // 2
+    coded = {
+        name: Coded.of(column[:half]).followed_by(Coded.of(column[half:])) for name, column in columns.items()
+    }
+    back = decode(encode(StoredEvents(ids, times, coded)))
     assert back.ids.tolist() == ids.tolist() and back.timestamps.tolist() == times.tolist()
     for name in TEXT_COLUMNS:
-        assert back.text[name].tolist() == columns[name].tolist(), name
-        assert [type(v) for v in back.text[name]] == [type(v) for v in columns[name]]
+        decoded = back.text[name].decoded()
+        assert decoded.tolist() == columns[name].tolist(), name
+        assert [type(v) for v in decoded] == [type(v) for v in columns[name]]
+        assert len(set(back.text[name].distinct.tolist())) == len(back.text[name].distinct)  # each once
 
 
 @settings(max_examples=200, deadline=None)
