@@ -1,10 +1,11 @@
 """Reading a stored board's event log fast, and a whole board for a one-shot command without the ORM.
 
-The event log is read with one SQL statement on the driver's own cursor (no SQLAlchemy ``Row`` per event)
-and turned into the analytics frame column by column: ``load_events`` (bot/store/eventstore.py) reads it so
-inside a session, and :func:`read_stored_board` for ``flowcoach metrics --board`` and its siblings, which
-need neither the ORM models, Slack's tables nor Alembic: the schema is known current when the
-``alembic_version`` row names the newest migration of ``migrations/versions``. Anything else (a schema
+The event log is read on the driver's own cursor (no SQLAlchemy ``Row`` per event) from the board's columnar
+copy and the events stored after it, or row by row (bot/store/eventlog_copy.py), and turned into the
+analytics frame column by column: ``load_events`` (bot/store/eventstore.py) reads it so inside a session,
+and :func:`read_stored_board` for ``flowcoach metrics --board`` and its siblings, which need neither the ORM
+models, Slack's tables nor Alembic: the schema is known current when the ``alembic_version`` row names the
+newest migration of ``migrations/versions``. Anything else (a schema
 behind, no such board, a URL this module does not open itself) returns ``None``, and the caller takes the
 ordinary way, which migrates, refuses or explains.
 
