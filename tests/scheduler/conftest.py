@@ -242,11 +242,12 @@ def start_worker(database_url: str) -> Iterator[Callable[..., RunningWorker]]:
             worker.stop()
 
 
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> float:
-    """Poll ``condition`` until true; returns the seconds it took, fails naming ``what`` on timeout."""
+def wait_for(condition: Callable[[], bool], timeout: float, what: str | Callable[[], str]) -> float:
+    """Poll ``condition`` until true; returns the seconds it took, fails naming ``what`` on timeout (a
+    callable is called then, so a process's log is shown as it is at the failure, not as it was before)."""
     started = time.monotonic()
     while not condition():
         if time.monotonic() - started > timeout:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+            pytest.fail(f"timed out after {timeout} s waiting for {what() if callable(what) else what}")
         time.sleep(0.05)
     return time.monotonic() - started

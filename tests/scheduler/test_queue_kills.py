@@ -86,7 +86,10 @@ def test_workers_killed_again_and_again_post_every_digest_once(database_url: str
     try:
         for name in logs:
             start(name)
-        wait_for(lambda: current_holder(sessions, SCHEDULER_LEASE) is not None, 30, f"a leader\n{output()}")
+        # Both start at once: as for a restart below, imports take many seconds on a busy machine.
+        wait_for(
+            lambda: current_holder(sessions, SCHEDULER_LEASE) is not None, 90, lambda: f"a leader\n{output()}"
+        )
         started = dt.datetime.now(dt.UTC)
         rng = random.Random(16)
         while (dt.datetime.now(dt.UTC) - started).total_seconds() < KILLING_S:
@@ -97,7 +100,7 @@ def test_workers_killed_again_and_again_post_every_digest_once(database_url: str
             time.sleep(rng.uniform(4.0, 7.0))
             victim = "ab"[kills % 2]
             survivor = "ab"[(kills + 1) % 2]
-            wait_for(lambda: up(survivor), 90, f"{survivor} up again\n{output()}")  # noqa: B023
+            wait_for(lambda: up(survivor), 90, lambda: f"{survivor} up again\n{output()}")  # noqa: B023
             leader = str(current_holder(sessions, SCHEDULER_LEASE))
             leader_kills += leader.startswith(f"{victim}:")
             os.killpg(running[victim].pid, signal.SIGKILL)
@@ -124,7 +127,7 @@ def test_workers_killed_again_and_again_post_every_digest_once(database_url: str
                 ).all()
             return {(board_id, slot) for board_id, slot in rows}
 
-        wait_for(lambda: expected <= delivered(), 150, f"every expected slot delivered\n{output()}")
+        wait_for(lambda: expected <= delivered(), 150, lambda: f"every expected slot delivered\n{output()}")
         with sessions() as session:  # the kills landed mid-digest: slots taken by a worker that died
             recovered = session.scalars(select(JobSlot).where(JobSlot.dispatches > 1)).all()
             found = [row for row in recovered if row.note == "found in the channel after an interrupted post"]

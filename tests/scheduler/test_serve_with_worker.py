@@ -54,7 +54,8 @@ def test_serve_with_worker_answers_commands_and_schedules_in_the_same_process(
             except httpx.TransportError:
                 return False
 
-        wait_for(healthy, 30, "serve to answer /healthz")
+        # Start-up, not the product's timing: importing everything takes many seconds on a busy machine.
+        wait_for(healthy, 90, lambda: f"serve to answer /healthz\n{output.read_text()}")
         wait_for(lambda: current_holder(sessions, SCHEDULER_LEASE) is not None, 30, "the worker's lease")
         holder = current_holder(sessions, SCHEDULER_LEASE)
         assert f":{process.pid}:" in str(holder)  # the serving process itself schedules, not a forked child
@@ -94,10 +95,10 @@ def test_on_postgresql_serve_with_worker_runs_the_worker_as_a_child_process_and_
     engine = make_engine(database_url)
     sessions: sessionmaker[Session] = session_factory(engine)
     try:
-        wait_for(
+        wait_for(  # serve starts, then its `flowcoach worker` child: two start-ups, one after the other
             lambda: current_holder(sessions, SCHEDULER_LEASE) is not None,
-            40,
-            f"a leader\n{output.read_text()}",
+            90,
+            lambda: f"a leader\n{output.read_text()}",
         )
         holder_pid = int(str(current_holder(sessions, SCHEDULER_LEASE)).split(":")[-2])
         assert holder_pid != process.pid

@@ -73,7 +73,8 @@ def served(tmp_path: Path, slack: SlackEmulator) -> Iterator[tuple[str, subproce
     )
     base = f"http://{HOST}:{port}"
     try:
-        deadline = time.monotonic() + 30
+        # Start-up, not the product's timing: importing everything takes many seconds on a busy machine.
+        deadline = time.monotonic() + 90
         while True:
             try:
                 if httpx.get(base + "/healthz").status_code == 200:
