@@ -207,7 +207,7 @@ def decode(blob: bytes) -> StoredEvents:
 def _decoded(arrays: Any, name: str, rows: int) -> Coded:
     values = json.loads(arrays[f"{name}.distinct"].tobytes())
     codes = arrays[f"{name}.codes"]
-    if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+    if not isinstance(values, list) or not set(map(type, values)) <= {str}:  # one pass in C: 20k item ids
         raise ValueError(f"{name}: the values are not text")
     if (
         codes.dtype != np.int32
