@@ -7,7 +7,6 @@ Days are handled as UTC nanosecond boundaries (local midnights), so binning inst
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import zoneinfo
 from dataclasses import dataclass
 
@@ -131,9 +130,4 @@ def to_local_iso(moment: pd.Timestamp | dt.datetime, timezone: str) -> str:
     instant = pd.Timestamp(moment)
     if instant.tz is None:
         raise TypeError(f"to_local_iso needs an aware instant, got {moment!r}")
-    return dt.datetime.fromtimestamp(instant.value // 1_000_000_000, _zone(timezone)).isoformat()
-
-
-@functools.lru_cache(maxsize=64)
-def _zone(name: str) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(name)
+    return dt.datetime.fromtimestamp(instant.value // 1_000_000_000, zoneinfo.ZoneInfo(timezone)).isoformat()

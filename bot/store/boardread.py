@@ -29,7 +29,8 @@ import pandas as pd
 
 from analytics.eventlog import EVENT_COLUMNS
 from analytics.workflow import Workflow, parse_workflow
-from bot.store.eventlog_copy import Coded, Cursor, columns_of, placeholder, stored_events
+from bot.store.dbapi import Cursor, columns_of, placeholder
+from bot.store.eventlog_copy import Coded, stored_events
 from bot.store.revision import head_revision
 
 if TYPE_CHECKING:

@@ -21,33 +21,17 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from bot.store.dbapi import Cursor, columns_of
 from bot.store.revision import head_revision
 
 TEXT_COLUMNS = ("item_id", "event", "from_status", "to_status", "to_status_name", "reason")
 FORMAT = 1  # of the encoded copy; a copy of another format is not read
-
-
-class Cursor:
-    """A DBAPI cursor and its placeholder (``?`` for sqlite3, ``%s`` for psycopg): one SQL text for both."""
-
-    def __init__(self, cursor: Any, placeholder: str) -> None:
-        self.cursor, self.placeholder = cursor, placeholder
-
-    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        self.cursor.execute(sql.replace("?", self.placeholder), tuple(params))
-        return list(self.cursor.fetchall())
-
-
-def placeholder(paramstyle: str) -> str | None:
-    """The positional placeholder of a DBAPI paramstyle; ``None`` for one this module does not write."""
-    return {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(paramstyle)
 
 
 @dataclass(frozen=True)
@@ -77,14 +61,6 @@ class Coded:
         shifted = np.where(other.codes >= 0, other.codes + len(self.distinct), -1)
         codes = np.concatenate([self.codes, shifted]).astype(np.int32)
         return Coded(codes, np.concatenate([self.distinct, other.distinct]))
-
-    def decoded(self) -> np.ndarray:
-        """The column itself: an object array, ``None`` for NULL."""
-        dictionary = np.empty(len(self.distinct) + 1, dtype=object)
-        dictionary[: len(self.distinct)] = self.distinct
-        dictionary[-1] = None  # what code -1 reads
-        column: np.ndarray = dictionary[self.codes]
-        return column
 
     def as_str(self) -> pd.Series:
         """The column in pandas' ``str`` dtype (NaN for NULL), each value checked once rather than per row."""
@@ -153,14 +129,6 @@ def read_rows(cursor: Cursor, board_id: int, after_id: int | None = None) -> Sto
     ids, timestamps, *text = columns_of(rows, 2 + len(TEXT_COLUMNS))
     coded = {name: Coded.of(column) for name, column in zip(TEXT_COLUMNS, text, strict=True)}
     return StoredEvents(ids.astype(np.int64), _nanoseconds(timestamps), coded)
-
-
-def columns_of(rows: list[tuple[Any, ...]], width: int) -> list[np.ndarray]:
-    """The rows' columns as object arrays (views of one table: each column is copied where it is used)."""
-    table = np.empty((len(rows), width), dtype=object)
-    if rows:
-        table[:] = rows
-    return [table[:, n] for n in range(width)]
 
 
 def _nanoseconds(values: np.ndarray) -> np.ndarray:

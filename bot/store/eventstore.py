@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from analytics.workflow import Workflow
 from bot.connectors.base import Batch, SourceEvent, SourceItem
 from bot.store.boardread import read_events
-from bot.store.eventlog_copy import Cursor, encode, placeholder, stored_events
+from bot.store.dbapi import Cursor, placeholder
+from bot.store.eventlog_copy import encode, stored_events
 from bot.store.models import Event, EventLogCopy, WorkItem, utcnow
 from bot.store.revision import head_revision
 

@@ -164,14 +164,25 @@ def test_the_event_log_reads_exactly_as_before(engine, database_url):
     assert before["to_status"].isna().tolist()[5:] == [True, False, True, False]
 
 
-def test_the_sample_board_reads_exactly_as_before(engine, database_url):
+def sample_connector(workflow: Workflow) -> FileConnector:
+    return FileConnector(FileSettings(path=str(SAMPLE_EVENTS_PATH)), workflow)
+
+
+def synced_sample_board(engine: Engine) -> tuple[int, Workflow]:
+    """The sample board as "Payments", synced once from its file; its id and workflow."""
     board_id = _add(
         engine, "Payments", SAMPLE_WORKFLOW_PATH.read_text(encoding="utf-8"), str(SAMPLE_EVENTS_PATH)
     )
     sessions = store_db.session_factory(engine)
     with sessions() as session:
         workflow = board_workflow(get_board(session, "Payments"))
-    sync_board(sessions, board_id, FileConnector(FileSettings(path=str(SAMPLE_EVENTS_PATH)), workflow))
+    sync_board(sessions, board_id, sample_connector(workflow))
+    return board_id, workflow
+
+
+def test_the_sample_board_reads_exactly_as_before(engine, database_url):
+    board_id, workflow = synced_sample_board(engine)
+    sessions = store_db.session_factory(engine)
     with sessions() as session:
         before = orm_load_events(session, board_id, workflow)
         assert_identical(load_events(session, board_id, workflow), before)

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,16 +17,23 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from bot.connectors.base import Batch, SourceEvent, SourceItem
-from bot.connectors.file import FileConnector, FileSettings
-from bot.sample import SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
 from bot.services.sync import sync_board
 from bot.store import db as store_db
 from bot.store.boardread import read_stored_board
 from bot.store.boards import board_workflow, get_board, remove_board
-from bot.store.eventlog_copy import TEXT_COLUMNS, Coded, Cursor, StoredEvents, decode, encode, stored_events
+from bot.store.dbapi import Cursor, placeholder
+from bot.store.eventlog_copy import TEXT_COLUMNS, Coded, StoredEvents, decode, encode, stored_events
 from bot.store.eventstore import load_events, refresh_event_log_copy, store_batch
 from bot.store.models import EventLogCopy
-from tests.bot.test_boardread import WORKFLOW, _add, assert_identical, orm_load_events, tricky_board
+from tests.bot.test_boardread import (
+    WORKFLOW,
+    _add,
+    assert_identical,
+    orm_load_events,
+    sample_connector,
+    synced_sample_board,
+    tricky_board,
+)
 
 UTC = dt.UTC
 T0 = dt.datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # the Zurich fall-back night
@@ -58,7 +66,7 @@ def read_way(session: Session, board_id: int) -> tuple[StoredEvents, RecordingCu
     connection = session.connection()
     raw = connection.connection.cursor()
     try:
-        cursor = RecordingCursor(raw, "?" if connection.dialect.paramstyle == "qmark" else "%s")
+        cursor = RecordingCursor(raw, str(placeholder(connection.dialect.paramstyle)))
         reading = stored_events(cursor, board_id)
     finally:
         raw.close()
@@ -88,14 +96,8 @@ def copy_row(engine: Engine, board_id: int) -> EventLogCopy | None:
 
 
 def test_a_sync_writes_the_copy_and_a_read_takes_it_without_reading_every_row(engine, database_url):
-    board_id = _add(
-        engine, "Payments", SAMPLE_WORKFLOW_PATH.read_text(encoding="utf-8"), str(SAMPLE_EVENTS_PATH)
-    )
+    board_id, workflow = synced_sample_board(engine)
     sessions = store_db.session_factory(engine)
-    with sessions() as session:
-        workflow = board_workflow(get_board(session, "Payments"))
-    connector = FileConnector(FileSettings(path=str(SAMPLE_EVENTS_PATH)), workflow)
-    sync_board(sessions, board_id, connector)
     written = copy_row(engine, board_id)
     assert written is not None
     with sessions() as session:
@@ -106,7 +108,7 @@ def test_a_sync_writes_the_copy_and_a_read_takes_it_without_reading_every_row(en
     assert current and len(events) == count and not cursor.read_every_row()
     assert_reads_as_the_rows(engine, database_url, "Payments")
 
-    sync_board(sessions, board_id, connector)  # nothing new: the copy stays as it was
+    sync_board(sessions, board_id, sample_connector(workflow))  # nothing new: the copy stays as it was
     again = copy_row(engine, board_id)
     assert again is not None and again.written_at == written.written_at
 
@@ -261,9 +263,9 @@ def test_encoding_keeps_every_value_and_none(rows):
     back = decode(encode(StoredEvents(ids, times, coded)))
     assert back.ids.tolist() == ids.tolist() and back.timestamps.tolist() == times.tolist()
     for name in TEXT_COLUMNS:
-        decoded = back.text[name].decoded()
-        assert decoded.tolist() == columns[name].tolist(), name
-        assert [type(v) for v in decoded] == [type(v) for v in columns[name]]
+        expected = pd.Series(columns[name], dtype="str")  # as the frame holds it: NULL is NaN, '' stays ''
+        pd.testing.assert_series_equal(back.text[name].as_str(), expected, check_exact=True)
+        assert back.text[name].as_str().isna().tolist() == [v is None for v in columns[name]], name
         assert len(set(back.text[name].distinct.tolist())) == len(back.text[name].distinct)  # each once
 
 
