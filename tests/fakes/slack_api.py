@@ -311,7 +311,7 @@ class SlackEmulator(LocalHttpServer):
         self,
         method: str,
         count: int = 1,
-        timeout: float = 10.0,
+        timeout: float = 20.0,
         predicate: Callable[[ApiCall], bool] | None = None,
         *,
         include_failed: bool = False,
@@ -399,7 +399,7 @@ class SlackEmulator(LocalHttpServer):
             self._response_faults.extend([status] * times)
 
     def wait_for_response(
-        self, key: str | None = None, count: int = 1, timeout: float = 10.0
+        self, key: str | None = None, count: int = 1, timeout: float = 20.0
     ) -> list[ResponsePost]:
         """Wait until ``count`` posts to ``key`` (any response URL if None) arrived; not injected faults."""
 

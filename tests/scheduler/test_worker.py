@@ -51,11 +51,11 @@ def test_two_workers_one_schedules_each_slot_runs_once_and_the_standby_takes_ove
     one = start_worker(RecordingBodies(recorder, "one"), replace(killable, holder="one"))
     two = start_worker(RecordingBodies(recorder, "two"), replace(killable, holder="two"))
 
-    wait_for(lambda: current_holder(sessions, "scheduler") is not None, 5, "a leader")
+    wait_for(lambda: current_holder(sessions, "scheduler") is not None, 20, "a leader")
     leader, standby = (one, two) if current_holder(sessions, "scheduler") == "one" else (two, one)
-    wait_for(lambda: all(len(recorder.of(DIGEST, b)) >= 4 for b in boards), 8, "four digests per board")
+    wait_for(lambda: all(len(recorder.of(DIGEST, b)) >= 4 for b in boards), 20, "four digests per board")
     if on_queue(sessions):  # both workers run jobs from the queue
-        wait_for(lambda: {call.worker for call in recorder.calls} == {"one", "two"}, 8, "both to run jobs")
+        wait_for(lambda: {call.worker for call in recorder.calls} == {"one", "two"}, 20, "both to run jobs")
     else:  # the scheduling worker runs them on its threads
         assert {call.worker for call in recorder.calls} == {leader.holder}
     assert duplicates(recorder) == []
@@ -78,7 +78,7 @@ def test_a_restart_posts_nothing_twice_and_delivered_slots_are_skipped(sessions,
     board = add_test_board(sessions, "A")
     recorder = Recorder()
     first = start_worker(RecordingBodies(recorder, "first"))
-    wait_for(lambda: len(recorder.of(DIGEST)) >= 2, 5, "two digests")
+    wait_for(lambda: len(recorder.of(DIGEST)) >= 2, 20, "two digests")
     first.stop()  # a clean restart: the lease is released, so the next worker leads at once
 
     # The next two slots, delivered as if by a previous run that crashed before the scheduler knew.
@@ -89,7 +89,7 @@ def test_a_restart_posts_nothing_twice_and_delivered_slots_are_skipped(sessions,
         assert take(sessions, key, "elsewhere", hold_for=dt.timedelta(minutes=1))
         assert finish(sessions, key, "elsewhere", DELIVERED)
     second = start_worker(RecordingBodies(recorder, "second"))
-    wait_for(lambda: any(slot > upcoming[-1] for _, slot in recorder.slots() if slot), 5, "a later digest")
+    wait_for(lambda: any(slot > upcoming[-1] for _, slot in recorder.slots() if slot), 20, "a later digest")
     second.stop()
     assert duplicates(recorder) == []
     assert not set(upcoming) & {slot for _, slot in recorder.slots()}
@@ -104,7 +104,7 @@ def test_a_failing_board_does_not_stop_the_others(sessions, start_worker, caplog
     start_worker(
         RecordingBodies(recorder, "w", failing=frozenset({broken})), fast_options(triggers=every(0.5, SYNC))
     )
-    wait_for(lambda: all(len(recorder.of(SYNC, b)) >= 3 for b in healthy), 8, "three syncs of B and C")
+    wait_for(lambda: all(len(recorder.of(SYNC, b)) >= 3 for b in healthy), 20, "three syncs of B and C")
     assert recorder.of(SYNC, broken) == []
     # The check after a sync is the sync job's own: the scheduler never adds a second one.
     assert recorder.of(CHECK) == []
@@ -127,9 +127,9 @@ def test_boards_added_removed_or_changed_while_running_are_picked_up(sessions, s
     first = add_test_board(sessions, "A")
     recorder = Recorder()
     start_worker(RecordingBodies(recorder, "w"), fast_options(triggers=sync_by_setting))
-    wait_for(lambda: len(recorder.of(SYNC, first)) >= 1, 5, "board A's sync")
+    wait_for(lambda: len(recorder.of(SYNC, first)) >= 1, 20, "board A's sync")
     second = add_test_board(sessions, "B")
-    wait_for(lambda: len(recorder.of(SYNC, second)) >= 1, 5, "the new board's sync")
+    wait_for(lambda: len(recorder.of(SYNC, second)) >= 1, 20, "the new board's sync")
 
     with sessions.begin() as session:
         remove_board(session, "A")
@@ -155,20 +155,24 @@ def test_a_digest_due_while_no_worker_ran_is_handed_over_late_once_and_older_one
     sessions, start_worker
 ):
     """On taking the lead, the scheduler hands over each board's latest slot that nobody recorded within
-    the catch-up window (here 3 s): a slot 0.3 s late runs once; one 3.8 s late is beyond it."""
+    the catch-up window (here 30 s): a slot 1 s late runs once; one 60 s late is beyond it."""
     late, old = add_test_board(sessions, "Late"), add_test_board(sessions, "Old")
-    created = time.time()
-    due = {old: created + 0.2, late: created + 3.7}  # planning late only makes the old one older
+    now = time.time()
+    # Boards added two minutes ago (slots before a board existed are never caught up), so the slots can
+    # lie in the past without the test waiting for them; the worker has 29 s to take the lead.
+    with sessions.begin() as session:
+        for board_id in (late, old):
+            session.get_one(Board, board_id).created_at = dt.datetime.fromtimestamp(now - 120, UTC)
+    due = {old: now - 60, late: now - 1}
 
     def hourly_from_due(board: BoardCalendar) -> dict[str, PlannedTrigger]:
         start = dt.datetime.fromtimestamp(due[board.board_id], UTC)
         trigger = IntervalTrigger(hours=1, start_date=start, timezone=UTC)
         return {DIGEST: PlannedTrigger(trigger, f"hourly from {start}")}
 
-    time.sleep(max(0.0, due[late] + 0.3 - time.time()))
     recorder = Recorder()
-    start_worker(RecordingBodies(recorder, "w"), fast_options(triggers=hourly_from_due, catch_up_s=3.0))
-    wait_for(lambda: len(recorder.of(DIGEST, late)) >= 1, 5, "the late digest")
+    start_worker(RecordingBodies(recorder, "w"), fast_options(triggers=hourly_from_due, catch_up_s=30.0))
+    wait_for(lambda: len(recorder.of(DIGEST, late)) >= 1, 25, "the late digest")
     time.sleep(0.5)
     assert [call.slot for call in recorder.of(DIGEST)] == [
         dt.datetime.fromtimestamp(due[late], UTC).isoformat()
@@ -194,7 +198,7 @@ def test_slots_whose_hand_over_was_lost_or_whose_worker_died_are_handed_over_aga
     recorder = Recorder()
     # No schedule of its own: only the sweep hands anything over.
     start_worker(RecordingBodies(recorder, "w"), fast_options(triggers=every(3600, SYNC)))
-    wait_for(lambda: len(recorder.of(DIGEST)) >= 2, 8, "the two slots")
+    wait_for(lambda: len(recorder.of(DIGEST)) >= 2, 20, "the two slots")
     time.sleep(1.0)
     assert sorted(recorder.slots()) == sorted([(board, lost.slot), (board, dead.slot)])
     with sessions() as session:
