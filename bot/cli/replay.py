@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 from bot.errors import FlowcoachError, UsageError
 
-MAX_REPLAY_DAYS = 366  # evaluated every 15 minutes, a year takes minutes; longer would take hours
+MAX_REPLAY_DAYS = 366  # evaluated every 15 minutes: a year is about a minute on the sample, longer grows
 
 
 def add_coach_commands(commands: Any, common: argparse.ArgumentParser, add_source: Any) -> None:

@@ -10,7 +10,7 @@ The same functions run live (after each sync and every 15 minutes) and in replay
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Hashable, Mapping
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,8 @@ RULES = (
 )
 AT_RISK_MIN_EXITS = 10  # fewer items left the stage: its p85 is provisional, too shaky to nudge on
 SLE_MIN_ITEMS = PROVISIONAL_BELOW  # an SLE from fewer finished items is provisional: no nudge against it
+# What an item finding reads of an aging or blocked item: its measure, where it is, what it is.
+ITEM_COLUMNS = frozenset({"age_days", "blocked_working_hours", "stage", "title", "url"})
 EVALUATION_HOURS = 0.25  # the worker's evaluation interval, 15 minutes
 # Warnings ahead of the SLE are found this long before they must go, so that several due about the same time
 # wait for each other (``urgent`` marks the one that cannot wait) and make one message, not one each.
@@ -217,8 +219,8 @@ def item_aging(signals: BoardSignals, context: Context, open_subjects: Collectio
     cleared = frozenset(subject for subject in open_subjects if subject not in in_progress)
     if signals.sle_days is None or signals.sle_count < SLE_MIN_ITEMS or aging.empty:
         return RuleResult((), cleared)
-    past = aging.loc[aging["age_days"] > signals.sle_days]
     sle_days = signals.sle_days
+    past = [(item, row) for item, row in rows_of(aging, ITEM_COLUMNS) if row["age_days"] > sle_days]
     firing = _item_findings(
         "item_aging", past, "age_days", lambda row: {"age_days": float(row["age_days"]), "sle_days": sle_days}
     )
@@ -246,7 +248,7 @@ def item_at_risk(signals: BoardSignals, context: Context, open_subjects: Collect
     # Posted a working day (plus one evaluation) before the breach at the latest: then it is urgent.
     urgent_hours = None if context.day_hours is None else context.day_hours + EVALUATION_HOURS
     firing, at_risk = [], set()
-    for item_id, row in aging.to_dict("index").items():
+    for item_id, row in rows_of(aging):
         stage = stages.get(str(row["stage"]))
         if stage is None:
             continue
@@ -287,7 +289,10 @@ def item_blocked(signals: BoardSignals, context: Context, open_subjects: Collect
     blocked = signals.blocked
     still = set(map(str, blocked.index))
     cleared = frozenset(subject for subject in open_subjects if subject not in still)
-    long_blocked = blocked.loc[blocked["blocked_working_hours"] >= context.thresholds.blocked_after_hours]
+    after = context.thresholds.blocked_after_hours
+    long_blocked = [
+        (item, row) for item, row in rows_of(blocked, ITEM_COLUMNS) if row["blocked_working_hours"] >= after
+    ]
     firing = _item_findings(
         "item_blocked",
         long_blocked,
@@ -299,7 +304,7 @@ def item_blocked(signals: BoardSignals, context: Context, open_subjects: Collect
 
 def _item_findings(
     rule: str,
-    items: pd.DataFrame,
+    items: Iterable[tuple[Hashable, Mapping[Hashable, Any]]],
     severity: str,
     facts: Callable[[Mapping[Hashable, Any]], dict[str, object]],
 ) -> tuple[Finding, ...]:
@@ -317,8 +322,23 @@ def _item_findings(
                 "url": optional_text(row.get("url")),
             },
         )
-        for item_id, row in items.to_dict("index").items()
+        for item_id, row in items
     )
+
+
+def rows_of(
+    frame: pd.DataFrame, only: Collection[str] | None = None
+) -> Iterator[tuple[Hashable, dict[Hashable, Any]]]:
+    """Each row of ``frame`` (its columns in ``only``, those it has) as (its index label, {column: value}),
+    as ``to_dict("index").items()`` gives them: Python scalars, timestamps as ``Timestamp``. Every
+    evaluation walks a few small frames; ``to_dict`` and boolean ``.loc`` filters, for their fixed cost per
+    call, took two thirds of a replay's time."""
+    if frame.empty:
+        return
+    names = [name for name in frame.columns if only is None or name in only]
+    columns = [(name, frame[name].tolist()) for name in names]
+    for position, label in enumerate(frame.index):
+        yield label, {name: values[position] for name, values in columns}
 
 
 Rule = Callable[[BoardSignals, Context, Collection[str]], RuleResult]
