@@ -4,7 +4,6 @@ PostgreSQL: the same event log to the last dtype, time zone, value and row order
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -95,14 +94,6 @@ def assert_identical(quick: pd.DataFrame, before: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(quick, before, check_exact=True)
     for name in EVENT_COLUMNS:  # the same missing values, not only equal-looking ones
         assert quick[name].isna().tolist() == before[name].isna().tolist(), name
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = store_db.make_engine(database_url)
-    store_db.upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def _add(engine: Engine, name: str, workflow_yaml: str, path: str = "unused.csv") -> int:

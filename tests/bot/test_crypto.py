@@ -7,7 +7,6 @@ import base64
 import hashlib
 import logging
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,14 +28,6 @@ from bot.store.models import SecretKeyParams
 
 PASSPHRASE = "correct horse battery staple"
 SECRETS = {"token": "s3cr3t-api-token"}
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def other_database(tmp_path: Path) -> Engine:

@@ -5,7 +5,7 @@ since the copy was written; anything the copy cannot vouch for is read row by ro
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -37,14 +37,6 @@ from tests.bot.test_boardread import (
 
 UTC = dt.UTC
 T0 = dt.datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # the Zurich fall-back night
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = store_db.make_engine(database_url)
-    store_db.upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 class RecordingCursor(Cursor):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pandas as pd
 import pytest
@@ -20,19 +19,11 @@ from bot.connectors.files import load_workflow, read_event_log
 from bot.sample import SAMPLE_ASOF, SAMPLE_EVENTS_PATH, SAMPLE_WORKFLOW_PATH
 from bot.services.sync import sync_board
 from bot.store.boards import add_board, board_workflow, get_board
-from bot.store.db import MIGRATIONS, current_revision, make_engine, session_factory, upgrade
+from bot.store.db import MIGRATIONS, current_revision, session_factory, upgrade
 from bot.store.eventstore import load_events, store_batch
 from bot.store.models import Base, Board, Event, SyncRun
 
 UTC = dt.UTC
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def sample_board(engine: Engine) -> int:

@@ -4,7 +4,6 @@ with the file and line named, nothing of it is stored, and the sync run says why
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,19 +16,11 @@ from bot.connectors.files import load_workflow
 from bot.sample import SAMPLE_WORKFLOW_PATH
 from bot.services.sync import sync_board
 from bot.store.boards import add_board
-from bot.store.db import make_engine, session_factory, upgrade
+from bot.store.db import session_factory
 from bot.store.models import Event, SyncRun, WorkItem
 
 HEADER = b"item_id,timestamp,event,from_status,to_status,title\n"
 GOOD = b"PAY-1,2026-05-01T10:00:00+02:00,status,Backlog,In Progress,Checkout\n"
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def sync_file(engine: Engine, path: Path) -> tuple[int, object]:
@@ -155,8 +146,12 @@ def test_a_connector_batch_that_does_not_fit_the_store_is_refused_before_the_dat
     sessions = session_factory(engine)
     with sessions.begin() as session:
         board_id = add_board(
-            session, "Payments", connector="file", settings={"path": str(tmp_path / "x.csv")},
-            encrypted_secrets=None, workflow_yaml=SAMPLE_WORKFLOW_PATH.read_text(encoding="utf-8"),
+            session,
+            "Payments",
+            connector="file",
+            settings={"path": str(tmp_path / "x.csv")},
+            encrypted_secrets=None,
+            workflow_yaml=SAMPLE_WORKFLOW_PATH.read_text(encoding="utf-8"),
         ).id
     good = SourceEvent("B", WHEN, to_status="Done")
 
@@ -188,7 +183,5 @@ def test_the_limits_checked_are_the_lengths_of_the_columns():
             column_type = model.__table__.c[name].type
             assert isinstance(column_type, Text if limit is None else String), name
             assert getattr(column_type, "length", None) == limit, name
-    text_columns = {
-        column.name for column in WorkItem.__table__.c if isinstance(column.type, String)
-    } - {"item_id"}
-    assert text_columns == set(ITEM_LIMITS) - {"item_id"}
+    text_columns = {column.name for column in WorkItem.__table__.c if isinstance(column.type, String)}
+    assert text_columns - {"item_id"} == set(ITEM_LIMITS) - {"item_id"}

@@ -25,7 +25,7 @@ from bot.scheduler.planner import BoardCalendar, PlannedTrigger, TriggerPlan
 from bot.scheduler.queue import QueueDispatcher, QueueWorker, QueueWorkerOptions, uses_queue
 from bot.scheduler.worker import WorkerOptions, run_worker
 from bot.store.boards import add_board
-from bot.store.db import make_engine, session_factory, upgrade
+from bot.store.db import make_engine, session_factory
 from bot.store.slots import DELIVERED, SlotKey, finish, take
 
 UTC = dt.UTC
@@ -40,14 +40,6 @@ stages:
   - {{name: Doing, statuses: [In Progress], kind: active}}
   - {{name: Done, statuses: [Done], kind: done}}
 """
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
