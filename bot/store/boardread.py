@@ -30,7 +30,7 @@ import pandas as pd
 from analytics.eventlog import EVENT_COLUMNS
 from analytics.workflow import Workflow, parse_workflow
 from bot.store.dbapi import Cursor, columns_of, placeholder
-from bot.store.eventlog_copy import Coded, stored_events
+from bot.store.eventlog_copy import Coded, stored_events, take
 from bot.store.revision import head_revision
 
 if TYPE_CHECKING:
@@ -56,11 +56,11 @@ def read_events(cursor: Cursor, board_id: int, workflow: Workflow) -> pd.DataFra
     item_columns = columns_of(items, 2 + len(ITEM_FIELDS))
     item_ids = columns["item_id"]
     known = pd.Index(item_columns[0], dtype=object).get_indexer(item_ids.distinct)
-    at = np.append(known, -1)[item_ids.codes]
+    at = take(known, item_ids.codes, -1)
     for name, values in zip(ITEM_FIELDS, item_columns[1:-1], strict=True):
         columns[name] = Coded.of(values).at(at)
     timestamps = stored.timestamps
-    removed = np.append(item_columns[-1].astype(bool), False)[at]
+    removed = take(item_columns[-1].astype(bool), at, False)
     if removed.any():
         columns = {name: values[~removed] for name, values in columns.items()}
         timestamps = timestamps[~removed]
@@ -74,11 +74,11 @@ def _to_status(status: Coded, name: Coded, workflow: Workflow) -> Coded:
     """The tracker's id where the workflow lists it, else the display name (the id without one); '' (stored
     for "no status", see the unique key in models.py) is missing. Decided once per distinct value."""
     listed = pd.Index(status.distinct, dtype=object).isin(list(workflow.status_to_stage_index()))
-    by_name = ~np.append(listed, False)[status.codes] & (name.codes >= 0)
+    by_name = ~take(listed, status.codes, False) & (name.codes >= 0)
     distinct = np.concatenate([status.distinct, name.distinct])
     codes = np.where(by_name, name.codes + len(status.distinct), status.codes)
-    empty = np.append(distinct == "", True)  # '' and NULL alike
-    return Coded(np.where(empty[codes], -1, codes), distinct)
+    empty = take(distinct == "", codes, True)  # '' and NULL alike
+    return Coded(np.where(empty, -1, codes), distinct)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,12 @@ TEXT_COLUMNS = ("item_id", "event", "from_status", "to_status", "to_status_name"
 FORMAT = 1  # of the encoded copy; a copy of another format is not read
 
 
+def take(values: np.ndarray, positions: np.ndarray, missing: Any) -> np.ndarray:
+    """``values[positions]``, where position -1 (a NULL code, an item not stored) reads ``missing``, not the
+    last value."""
+    return np.append(values, missing).take(positions)
+
+
 @dataclass(frozen=True)
 class Coded:
     """A text column as its distinct values and a code per row, -1 where the database has NULL: whatever is
@@ -55,7 +61,7 @@ class Coded:
 
     def at(self, positions: np.ndarray) -> Coded:
         """The rows at ``positions``, where -1 reads NULL (not the last row)."""
-        return Coded(np.append(self.codes, -1)[positions], self.distinct)
+        return Coded(take(self.codes, positions, -1), self.distinct)
 
     def followed_by(self, other: Coded) -> Coded:
         shifted = np.where(other.codes >= 0, other.codes + len(self.distinct), -1)
@@ -148,7 +154,7 @@ def encode(events: StoredEvents) -> bytes:
         column = events.text[name]
         # Each value once (concatenated columns repeat them), then the rows' codes to match.
         once, distinct = pd.factorize(column.distinct)
-        codes = np.append(once, -1)[column.codes]  # -1 (NULL) reads the appended -1
+        codes = take(once, column.codes, -1)
         arrays[f"{name}.codes"] = codes.astype(np.int32)
         # JSON rather than NumPy's fixed-width strings, which drop trailing NUL characters.
         arrays[f"{name}.distinct"] = np.frombuffer(json.dumps(list(distinct)).encode(), dtype=np.uint8)
